@@ -1,0 +1,108 @@
+// Package analysis holds what every dialect checker shares: findings, the
+// code registry, byte/line/UTF-16 position conversion and dialect detection.
+// It never imports protocol types; lsp/ and the CLI convert findings.
+package analysis
+
+// Severity of a finding, ordered from worst to mildest.
+type Severity int
+
+const (
+	Error Severity = iota + 1
+	Warning
+	Information
+	Hint
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	case Information:
+		return "information"
+	case Hint:
+		return "hint"
+	}
+	return "unknown"
+}
+
+// Sources of findings.
+const (
+	SourceKgent    = "kgent"
+	SourceClang    = "clang"
+	SourceVerifier = "verifier"
+	SourceBpftrace = "bpftrace"
+)
+
+// Span is a half-open byte range [Start, End) in a document.
+type Span struct {
+	Start, End int
+}
+
+// Len is the number of bytes the span covers.
+func (s Span) Len() int { return s.End - s.Start }
+
+// Edit replaces the bytes of Span with NewText.
+type Edit struct {
+	Span    Span
+	NewText string
+}
+
+// Fix is a titled set of edits that resolves a finding.
+type Fix struct {
+	Title string
+	Edits []Edit
+}
+
+// Related points at another place that explains a finding. Path is empty
+// for the same document.
+type Related struct {
+	Path    string
+	Span    Span
+	Message string
+}
+
+// Finding is one problem found in a document.
+type Finding struct {
+	Span     Span
+	Code     string
+	Severity Severity
+	Source   string
+	Message  string
+	Notes    []string
+	Related  []Related
+	Fixes    []Fix
+}
+
+// New makes a finding with the registry's default severity for code and
+// source kgent.
+func New(code string, span Span, message string) Finding {
+	return Finding{Span: span, Code: code, Severity: DefaultSeverity(code), Source: SourceKgent, Message: message}
+}
+
+// WithFix returns f with a fix that replaces span with text.
+func (f Finding) WithFix(title string, span Span, text string) Finding {
+	f.Fixes = append(f.Fixes, Fix{Title: title, Edits: []Edit{{Span: span, NewText: text}}})
+	return f
+}
+
+// WithNote returns f with an extra note.
+func (f Finding) WithNote(note string) Finding {
+	f.Notes = append(f.Notes, note)
+	return f
+}
+
+// Worst returns the worst severity in fs, or 0 when fs is empty.
+func Worst(fs []Finding) Severity {
+	var w Severity
+	for _, f := range fs {
+		if w == 0 || f.Severity < w {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// HasErrors reports whether any finding is an error.
+func HasErrors(fs []Finding) bool { return Worst(fs) == Error }

@@ -1,0 +1,87 @@
+// Package testenv decides, in one place, whether a test that needs the
+// machine (BPF privilege, BTF, tracefs, external tools) runs or skips.
+// Under KGENT_REQUIRE_BPF=1 (set by .ci/run) a missing requirement fails
+// the test instead of skipping it.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// Requirement is something a test needs from the machine.
+type Requirement string
+
+const (
+	BPF      Requirement = "bpf"      // root with CAP_BPF: programs load
+	BTF      Requirement = "btf"      // /sys/kernel/btf/vmlinux
+	Tracefs  Requirement = "tracefs"  // /sys/kernel/tracing/events readable
+	Clang    Requirement = "clang"
+	Bpftool  Requirement = "bpftool"
+	Bpftrace Requirement = "bpftrace"
+	Nvim     Requirement = "nvim"
+	Node     Requirement = "node"
+	Clangd   Requirement = "clangd"
+	Headers  Requirement = "libbpf-headers" // /usr/include/bpf/bpf_helpers.h
+)
+
+// Strict reports whether missing requirements fail rather than skip.
+func Strict() bool { return os.Getenv("KGENT_REQUIRE_BPF") == "1" }
+
+var memlockOnce sync.Once
+
+// Missing returns why r is not available, or "" when it is.
+func Missing(r Requirement) string {
+	switch r {
+	case BPF:
+		if os.Geteuid() != 0 {
+			return "needs root for BPF (run as root or with CAP_BPF)"
+		}
+		memlockOnce.Do(func() { _ = rlimit.RemoveMemlock() })
+		if _, err := os.Stat("/sys/fs/bpf"); err != nil {
+			return "no /sys/fs/bpf: kernel without BPF"
+		}
+	case BTF:
+		if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+			return "no /sys/kernel/btf/vmlinux: kernel without BTF"
+		}
+	case Tracefs:
+		if _, err := os.Stat("/sys/kernel/tracing/events/syscalls"); err != nil {
+			return "tracefs is not mounted at /sys/kernel/tracing (scripts/setup.sh mounts it)"
+		}
+	case Headers:
+		if _, err := os.Stat("/usr/include/bpf/bpf_helpers.h"); err != nil {
+			return "libbpf headers are not installed (apt-get install libbpf-dev)"
+		}
+	default:
+		if _, err := exec.LookPath(string(r)); err != nil {
+			return string(r) + " is not installed (scripts/setup.sh installs it)"
+		}
+	}
+	return ""
+}
+
+// Require skips t (or fails it under KGENT_REQUIRE_BPF=1) unless every
+// requirement is met.
+func Require(t testing.TB, rs ...Requirement) {
+	t.Helper()
+	var missing []string
+	for _, r := range rs {
+		if why := Missing(r); why != "" {
+			missing = append(missing, why)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := strings.Join(missing, "; ")
+	if Strict() {
+		t.Fatalf("KGENT_REQUIRE_BPF=1 but %s", msg)
+	}
+	t.Skip(msg)
+}

@@ -1,0 +1,266 @@
+package kb
+
+import (
+	"math/bits"
+	"sort"
+	"strings"
+)
+
+// Name families with their own nearest-name index.
+const (
+	FamilyHelper     = "helper"
+	FamilyKfunc      = "kfunc"
+	FamilyFunc       = "func"       // kernel functions: BTF functions and kallsyms text symbols
+	FamilyTracepoint = "tracepoint" // "category:name"
+	FamilyRawTP      = "raw_tp"
+	FamilyType       = "type"
+)
+
+// nameIndex finds near names in a large sorted list: exact, prefix, token
+// and bounded edit distance, filtered by length and a character mask so a
+// query over ~100k names stays well under a millisecond.
+type nameIndex struct {
+	names  []string // sorted, unique
+	masks  []uint64
+	tokens map[string][]int32
+}
+
+func newNameIndex(names []string) *nameIndex {
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	uniq := sorted[:0]
+	for i, n := range sorted {
+		if n == "" || (i > 0 && n == sorted[i-1]) {
+			continue
+		}
+		uniq = append(uniq, n)
+	}
+	x := &nameIndex{names: uniq, masks: make([]uint64, len(uniq)), tokens: map[string][]int32{}}
+	for i, n := range uniq {
+		x.masks[i] = charMask(n)
+		for _, t := range splitTokens(n) {
+			x.tokens[t] = append(x.tokens[t], int32(i))
+		}
+	}
+	return x
+}
+
+func charMask(s string) uint64 {
+	var m uint64
+	for i := 0; i < len(s); i++ {
+		m |= 1 << (s[i] & 63)
+	}
+	return m
+}
+
+func splitTokens(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == '_' || r == ':' || r == '/' || r == '.' || r == ' ' })
+}
+
+type scored struct {
+	name  string
+	score int // lower is better
+}
+
+// Nearest returns up to n names close to q, best first.
+func (x *nameIndex) nearest(q string, n int) []string {
+	if x == nil || len(x.names) == 0 || q == "" {
+		return nil
+	}
+	maxd := 1
+	if len(q) >= 5 {
+		maxd = 2
+	}
+	if len(q) >= 12 {
+		maxd = 3
+	}
+	best := map[string]int{}
+	add := func(name string, score int) {
+		if name == q {
+			return
+		}
+		if old, ok := best[name]; !ok || score < old {
+			best[name] = score
+		}
+	}
+	// Edit distance, filtered by length and character mask.
+	qm := charMask(q)
+	for i, name := range x.names {
+		d := len(name) - len(q)
+		if d < -maxd || d > maxd {
+			continue
+		}
+		if bits.OnesCount64(qm^x.masks[i]) > 2*maxd {
+			continue
+		}
+		if dist := editDistance(q, name, maxd); dist <= maxd {
+			add(name, dist*10)
+		}
+	}
+	// Names that extend q (bpf_get_current_pid -> bpf_get_current_pid_tgid).
+	lo := sort.SearchStrings(x.names, q)
+	for i := lo; i < len(x.names) && i < lo+64 && strings.HasPrefix(x.names[i], q); i++ {
+		add(x.names[i], 15+len(x.names[i])-len(q))
+	}
+	// Names containing every token of q (tcp_connect -> tcp_v4_connect).
+	if toks := splitTokens(q); len(toks) > 1 {
+		var lists [][]int32
+		for _, t := range toks {
+			l, ok := x.tokens[t]
+			if !ok {
+				lists = nil
+				break
+			}
+			lists = append(lists, l)
+		}
+		if len(lists) > 0 {
+			sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
+			for _, id := range intersect(lists) {
+				name := x.names[id]
+				add(name, 20+2*(len(splitTokens(name))-len(toks)))
+			}
+		}
+	}
+	out := make([]scored, 0, len(best))
+	for name, s := range best {
+		out = append(out, scored{name, s})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score < out[j].score
+		}
+		if len(out[i].name) != len(out[j].name) {
+			return len(out[i].name) < len(out[j].name)
+		}
+		return out[i].name < out[j].name
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	names := make([]string, len(out))
+	for i, s := range out {
+		names[i] = s.name
+	}
+	return names
+}
+
+func intersect(lists [][]int32) []int32 {
+	cur := lists[0]
+	if len(cur) > 4096 {
+		cur = cur[:4096]
+	}
+	for _, l := range lists[1:] {
+		set := make(map[int32]bool, len(l))
+		for _, v := range l {
+			set[v] = true
+		}
+		next := cur[:0:0]
+		for _, v := range cur {
+			if set[v] {
+				next = append(next, v)
+			}
+		}
+		cur = next
+	}
+	if len(cur) > 64 {
+		cur = cur[:64]
+	}
+	return cur
+}
+
+// editDistance is the Levenshtein distance of a and b with adjacent
+// transpositions counted as one edit; it stops early and returns max+1 once
+// the distance must exceed max.
+func editDistance(a, b string, max int) int {
+	if a == b {
+		return 0
+	}
+	la, lb := len(a), len(b)
+	if la-lb > max || lb-la > max {
+		return max + 1
+	}
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := prev[j-1] + cost
+			if d := prev[j] + 1; d < v {
+				v = d
+			}
+			if d := cur[j-1] + 1; d < v {
+				v = d
+			}
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				if d := prev2[j-2] + 1; d < v {
+					v = d
+				}
+			}
+			cur[j] = v
+			if v < rowMin {
+				rowMin = v
+			}
+		}
+		if rowMin > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// Nearest returns up to n names from candidates close to q, best first.
+// It is the one nearest-name function for small lists (builtins, members,
+// SEC prefixes); large families use the kb's indexes through KB.Nearest.
+func Nearest(candidates []string, q string, n int) []string {
+	return newNameIndex(candidates).nearest(q, n)
+}
+
+// Nearest returns up to n names of a family close to q, best first.
+func (k *KB) Nearest(family, q string, n int) []string {
+	k.namesOnce.Do(k.buildNameIndexes)
+	return k.names[family].nearest(q, n)
+}
+
+func (k *KB) buildNameIndexes() {
+	k.names = map[string]*nameIndex{}
+	var hs []string
+	for _, h := range k.Helpers {
+		hs = append(hs, h.Name)
+	}
+	k.names[FamilyHelper] = newNameIndex(hs)
+	var kf []string
+	for _, f := range k.Kfuncs {
+		kf = append(kf, f.Name)
+	}
+	k.names[FamilyKfunc] = newNameIndex(kf)
+	fs := make([]string, 0, len(k.Funcs)+len(k.Kallsyms))
+	for _, f := range k.Funcs {
+		fs = append(fs, f.Name)
+	}
+	fs = append(fs, k.Kallsyms...)
+	k.names[FamilyFunc] = newNameIndex(fs)
+	var tps []string
+	for _, t := range k.Tracepoints {
+		tps = append(tps, t.Category+":"+t.Name)
+	}
+	k.names[FamilyTracepoint] = newNameIndex(tps)
+	k.names[FamilyRawTP] = newNameIndex(k.RawTracepoints)
+	var ts []string
+	for _, t := range k.Types {
+		ts = append(ts, t.Name)
+	}
+	k.names[FamilyType] = newNameIndex(ts)
+}
+
+// Warm builds the name indexes now rather than on the first suggestion.
+func (k *KB) Warm() { k.namesOnce.Do(k.buildNameIndexes) }
