@@ -234,6 +234,9 @@ type KB struct {
 
 	namesOnce sync.Once
 	names     map[string]*nameIndex
+
+	dir      string // where it was loaded from or saved to
+	buildBTF string // the BTF file a fresh build read
 }
 
 // New indexes d.

@@ -1,0 +1,66 @@
+package kb
+
+import (
+	"bytes"
+	_ "embed"
+	"sync"
+)
+
+// The embedded snapshot is a kb of the project machines' kernel (built by
+// `make snapshot`), without kernel documentation text. It answers when the
+// target has no BTF (a laptop, a container) and fills facts that need
+// privilege (GPL-only helpers) when the build could not probe.
+//
+//go:embed snapshot/kb.gob.gz
+var snapshotData []byte
+
+var (
+	snapOnce sync.Once
+	snapKB   *KB
+	snapErr  error
+)
+
+// Snapshot returns the embedded reference kb.
+func Snapshot() (*KB, error) {
+	snapOnce.Do(func() {
+		if len(snapshotData) == 0 {
+			snapErr = errNoSnapshot
+			return
+		}
+		d, err := decode(bytes.NewReader(snapshotData))
+		if err != nil {
+			snapErr = err
+			return
+		}
+		d.Meta.Source = "snapshot"
+		d.Meta.Reference = true
+		snapKB = New(d)
+	})
+	return snapKB, snapErr
+}
+
+// fillFromSnapshot takes GPL-only flags and helper availability the build
+// could not probe from the reference kb, marking their source.
+func fillFromSnapshot(d *Data) {
+	snap, err := Snapshot()
+	if err != nil || snap == nil {
+		return
+	}
+	for i := range d.Helpers {
+		h := &d.Helpers[i]
+		ref, ok := snap.Helper(h.Name)
+		if !ok {
+			continue
+		}
+		if h.GPLOnly == Unknown && ref.GPLOnly != Unknown {
+			h.GPLOnly = ref.GPLOnly
+			if h.Source == FromBTF {
+				h.Source = FromBTF + "+" + FromSnapshot
+			}
+		}
+	}
+	if _, ok := d.Meta.Sources["helper_availability"]; ok && d.Meta.Privileged {
+		return
+	}
+	d.Meta.Sources["gpl_only"] = FromSnapshot
+}

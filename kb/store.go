@@ -1,0 +1,264 @@
+package kb
+
+import (
+	"bufio"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+var errNoSnapshot = errors.New("this build has no embedded kb snapshot")
+
+// File names inside a kb directory (a cache entry or a portable profile).
+const (
+	DataFile = "kb.gob.gz"
+	BTFFile  = "vmlinux.btf"
+)
+
+// Options choose which kb Load returns.
+type Options struct {
+	// Dir is a kb directory: a portable profile made with `kgent kb build
+	// --out`. It is used as is, never rebuilt.
+	Dir string
+	// BTFFile checks against another machine's kernel: the kb is built from
+	// it once and cached by the file's sha256.
+	BTFFile string
+	// CacheDir overrides where cached kbs live (default: KGENT_KB_DIR, else
+	// the user cache dir + /kgent/kb).
+	CacheDir string
+	// Rebuild ignores a valid cache entry.
+	Rebuild bool
+	// NoProbe skips probe programs in a build.
+	NoProbe bool
+	// Warn receives warnings (a corrupt cache being rebuilt).
+	Warn func(string)
+	// Progress receives build steps.
+	Progress func(string)
+}
+
+// CacheDir is the default kb cache directory.
+func CacheDir() string {
+	if d := os.Getenv("KGENT_KB_DIR"); d != "" {
+		return d
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "kgent", "kb")
+}
+
+// Load returns the kb for the options: a profile directory, a BTF file's
+// cached kb, the host's cached kb (built when missing or stale), or the
+// embedded snapshot when the host has no BTF.
+func Load(opts Options) (*KB, error) {
+	warn := opts.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	if opts.Dir != "" {
+		k, err := LoadDir(opts.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("loading kb %s: %w", opts.Dir, err)
+		}
+		return k, nil
+	}
+	cache := opts.CacheDir
+	if cache == "" {
+		cache = CacheDir()
+	}
+	btfPath, host := opts.BTFFile, opts.BTFFile == ""
+	if host {
+		btfPath = HostBTF
+	}
+	sum, err := fileSHA256(btfPath)
+	if err != nil {
+		if !host {
+			return nil, fmt.Errorf("reading BTF %s: %w", btfPath, err)
+		}
+		warn("no kernel BTF at " + HostBTF + ": checking against the embedded reference kernel")
+		return Snapshot()
+	}
+	name := "btf-" + sum[:16]
+	if host {
+		name = "host-" + sum[:16]
+	}
+	dir := filepath.Join(cache, name)
+	if !opts.Rebuild {
+		k, err := LoadDir(dir)
+		switch {
+		case err == nil && k.Meta.Schema == SchemaVersion && (!host || k.Meta.Kernel == hostRelease()):
+			return k, nil
+		case err == nil:
+			warn(fmt.Sprintf("kb cache %s is stale (schema %d, kernel %s): rebuilding", dir, k.Meta.Schema, k.Meta.Kernel))
+		case !errors.Is(err, os.ErrNotExist):
+			warn(fmt.Sprintf("kb cache %s is unreadable (%v): rebuilding", dir, err))
+		}
+	}
+	bo := BuildOptions{NoProbe: opts.NoProbe, Progress: opts.Progress}
+	if !host {
+		bo.BTFFile = btfPath
+	}
+	k, err := Build(bo)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Save(dir, !host); err != nil {
+		warn(fmt.Sprintf("could not cache the kb in %s: %v", dir, err))
+	}
+	k.dir = dir
+	return k, nil
+}
+
+func hostRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// LoadDir loads a kb directory.
+func LoadDir(dir string) (*KB, error) {
+	f, err := os.Open(filepath.Join(dir, DataFile))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	d, err := decode(f)
+	if err != nil {
+		return nil, err
+	}
+	k := New(d)
+	k.dir = dir
+	return k, nil
+}
+
+func decode(r io.Reader) (Data, error) {
+	var d Data
+	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 1<<20))
+	if err != nil {
+		return d, fmt.Errorf("corrupt kb: %w", err)
+	}
+	if err := gob.NewDecoder(zr).Decode(&d); err != nil {
+		return d, fmt.Errorf("corrupt kb: %w", err)
+	}
+	if d.Meta.Schema != SchemaVersion {
+		return d, fmt.Errorf("kb schema %d, this kgent reads schema %d", d.Meta.Schema, SchemaVersion)
+	}
+	return d, nil
+}
+
+// Save writes the kb into dir atomically. withBTF also copies the BTF it
+// was built from, so the directory is a portable profile that verification
+// can generate vmlinux.h from.
+func (k *KB) Save(dir string, withBTF bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, DataFile), func(w io.Writer) error {
+		zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+		if err != nil {
+			return err
+		}
+		if err := gob.NewEncoder(zw).Encode(&k.Data); err != nil {
+			return err
+		}
+		return zw.Close()
+	}); err != nil {
+		return err
+	}
+	if withBTF {
+		src := k.BTFPath()
+		if src != "" && src != filepath.Join(dir, BTFFile) {
+			in, err := os.Open(src)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			if err := writeAtomic(filepath.Join(dir, BTFFile), func(w io.Writer) error {
+				_, err := io.Copy(w, in)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	k.dir = dir
+	return nil
+}
+
+func writeAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err == nil {
+		_ = tmp.Chmod(0o644)
+	}
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Dir is the directory the kb was loaded from or saved to ("" for the
+// snapshot or an unsaved build).
+func (k *KB) Dir() string { return k.dir }
+
+// BTFPath is the BTF file this kb describes, for generating vmlinux.h:
+// the profile's copy, or the host's BTF for a host kb; "" when unknown.
+func (k *KB) BTFPath() string {
+	if k.dir != "" {
+		p := filepath.Join(k.dir, BTFFile)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if k.Meta.Source == "host" {
+		return HostBTF
+	}
+	if k.buildBTF != "" {
+		return k.buildBTF
+	}
+	return ""
+}
