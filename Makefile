@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` (the main job on built-in
+# defaults: no network, no API key) and `make test` (the whole suite).
+# Both run scripts/setup.sh first, which installs what is missing.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+BIN := bin/kgent
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all setup build demo test bench fuzz snapshot clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(GO) build -buildvcs=false -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kgent
+
+demo: build
+	@bash scripts/demo.sh
+
+test: build
+	@bash scripts/test.sh
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./kb/... ./analysis/... ./lsp/... ./agent/...
+
+fuzz: build
+	@FUZZTIME=$${FUZZTIME:-30s} bash scripts/fuzz.sh
+
+# Regenerates the embedded reference kb from this machine's kernel.
+snapshot: build
+	$(BIN) kb build --out .cache/snapshot -q
+	cp .cache/snapshot/kb.gob.gz kb/snapshot/kb.gob.gz
+
+clean:
+	rm -rf bin .cache
