@@ -1,0 +1,103 @@
+package analysis
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestCodesDocumented keeps docs/codes.md and the registry in step.
+func TestCodesDocumented(t *testing.T) {
+	data, err := os.ReadFile("../docs/codes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, c := range Codes() {
+		if !strings.Contains(doc, "## "+c.Code+"\n") {
+			t.Errorf("%s (%s) is not documented in docs/codes.md", c.Code, c.Title)
+		}
+	}
+	for _, line := range strings.Split(doc, "\n") {
+		if code, ok := strings.CutPrefix(line, "## "); ok {
+			if _, known := Code(code); !known {
+				t.Errorf("docs/codes.md documents %s, which is not in the registry", code)
+			}
+		}
+	}
+}
+
+func TestLineIndexUTF16(t *testing.T) {
+	text := "a\n\t中文😀x\r\nend"
+	idx := NewLineIndex(text)
+	off := strings.Index(text, "x")
+	p := idx.Position(off)
+	// tab=1, 中=1, 文=1, 😀=2 UTF-16 units.
+	if p.Line != 1 || p.Character != 5 {
+		t.Fatalf("Position = %+v", p)
+	}
+	if back := idx.Offset(p); back != off {
+		t.Fatalf("Offset = %d, want %d", back, off)
+	}
+	// Past the end of a line clamps to its end (before \r\n).
+	if got := idx.Offset(Position{Line: 1, Character: 99}); text[got:got+2] != "\r\n" {
+		t.Fatalf("clamp to %d", got)
+	}
+	// Inside a surrogate pair lands before the emoji.
+	if got := idx.Offset(Position{Line: 1, Character: 4}); !strings.HasPrefix(text[got:], "😀") {
+		t.Fatalf("mid-surrogate offset %d", got)
+	}
+	if got := idx.Position(len(text) + 10); got.Line != 2 || got.Character != 3 {
+		t.Fatalf("past end: %+v", got)
+	}
+}
+
+func TestInvalidUTF8Positions(t *testing.T) {
+	text := "ab\xffcd"
+	idx := NewLineIndex(text)
+	if p := idx.Position(4); p.Character != 4 {
+		t.Fatalf("got %+v", p)
+	}
+	if off := idx.Offset(Position{Character: 4}); off != 4 {
+		t.Fatalf("got %d", off)
+	}
+}
+
+func TestDetect(t *testing.T) {
+	cases := []struct {
+		path, text string
+		want       Dialect
+	}{
+		{"x.bt", "", DialectBpftrace},
+		{"script", "#!/usr/bin/env bpftrace\nBEGIN{}", DialectBpftrace},
+		{"x.bpf.c", "", DialectC},
+		{"prog.c", "#include \"vmlinux.h\"\n", DialectC},
+		{"prog.c", "#include <bpf/bpf_helpers.h>\n", DialectC},
+		{"main.c", "int main(){}", DialectNone},
+		{"README", "hello", DialectNone},
+	}
+	for _, c := range cases {
+		if got := Detect(c.path, c.text); got != c.want {
+			t.Errorf("Detect(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+	if ParseDialect("bt") != DialectBpftrace || ParseDialect("C") != DialectC || ParseDialect("go") != DialectNone {
+		t.Error("ParseDialect")
+	}
+}
+
+func TestMatchWants(t *testing.T) {
+	text := "a\nbad_name(); // want: KG201 \"did you mean\"\nok\n"
+	off := strings.Index(text, "bad_name")
+	good := []Finding{New(KG201, Span{off, off + 8}, "unknown function bad_name; did you mean good_name")}
+	if p := MatchWants(text, good); len(p) != 0 {
+		t.Fatalf("unexpected problems %v", p)
+	}
+	if p := MatchWants(text, nil); len(p) != 1 || !strings.Contains(p[0], "not reported") {
+		t.Fatalf("missing finding not noticed: %v", p)
+	}
+	extra := append(good, New(KG501, Span{0, 1}, "missing license"))
+	if p := MatchWants(text, extra); len(p) != 1 || !strings.Contains(p[0], "unexpected") {
+		t.Fatalf("extra finding not noticed: %v", p)
+	}
+}
