@@ -33,7 +33,7 @@ fuzz: build
 # Regenerates the embedded reference kb from this machine's kernel.
 snapshot: build
 	$(BIN) kb build --out .cache/snapshot -q
-	cp .cache/snapshot/kb.gob.gz kb/snapshot/kb.gob.gz
+	gzip -9 -c .cache/snapshot/kb.gob > kb/snapshot/kb.gob.gz
 
 clean:
 	rm -rf bin .cache

@@ -7,6 +7,7 @@
 package kb
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -14,7 +15,7 @@ import (
 
 // SchemaVersion changes whenever the on-disk format or the meaning of a
 // fact changes; a cache with another schema is rebuilt.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Tri is a three-valued answer. Unknown is not No: when the kb could not
 // read a source, checks must not report an error from its silence.
@@ -230,7 +231,6 @@ type KB struct {
 	rawIdx    map[string]bool
 	typeIdx   map[string]int // "struct:name", "union:name", "typedef:name", "enum:name"
 	anyType   map[string]int // name -> first type with that name, structs first
-	symIdx    map[string]bool
 
 	namesOnce sync.Once
 	names     map[string]*nameIndex
@@ -280,12 +280,6 @@ func (k *KB) index() {
 			k.anyType[t.Name] = i
 		}
 	}
-	if k.Kallsyms != nil {
-		k.symIdx = make(map[string]bool, len(k.Kallsyms))
-		for _, s := range k.Kallsyms {
-			k.symIdx[s] = true
-		}
-	}
 	if k.Attach == nil {
 		k.Attach = map[string]Support{}
 	}
@@ -326,8 +320,8 @@ func (k *KB) KernelFunc(name string) (*Func, Tri) {
 	if f, ok := k.Func(name); ok {
 		return f, Yes
 	}
-	if k.symIdx != nil {
-		if k.symIdx[name] {
+	if k.Kallsyms != nil {
+		if _, ok := slices.BinarySearch(k.Kallsyms, name); ok {
 			return nil, Yes
 		}
 		// Compiler clones such as foo.isra.0 exist for foo.
@@ -340,7 +334,7 @@ func (k *KB) KernelFunc(name string) (*Func, Tri) {
 }
 
 // HasKallsyms reports whether kallsyms was readable when the kb was built.
-func (k *KB) HasKallsyms() bool { return k.symIdx != nil }
+func (k *KB) HasKallsyms() bool { return k.Kallsyms != nil }
 
 // Tracepoint looks up category:name. When tracefs was not readable the
 // tracepoint list is empty; TracepointKnown tells whether absence means no.

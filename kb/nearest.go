@@ -23,7 +23,10 @@ type nameIndex struct {
 	names  []string // sorted, unique
 	masks  []uint64
 	tokens map[string][]int32
+	byLen  [][]int32 // ids of names by length (capped at maxLen)
 }
+
+const maxLen = 128
 
 func newNameIndex(names []string) *nameIndex {
 	sorted := append([]string(nil), names...)
@@ -38,6 +41,11 @@ func newNameIndex(names []string) *nameIndex {
 	x := &nameIndex{names: uniq, masks: make([]uint64, len(uniq)), tokens: map[string][]int32{}}
 	for i, n := range uniq {
 		x.masks[i] = charMask(n)
+		l := min(len(n), maxLen)
+		for len(x.byLen) <= l {
+			x.byLen = append(x.byLen, nil)
+		}
+		x.byLen[l] = append(x.byLen[l], int32(i))
 		for _, t := range splitTokens(n) {
 			x.tokens[t] = append(x.tokens[t], int32(i))
 		}
@@ -85,16 +93,18 @@ func (x *nameIndex) nearest(q string, n int) []string {
 	}
 	// Edit distance, filtered by length and character mask.
 	qm := charMask(q)
-	for i, name := range x.names {
-		d := len(name) - len(q)
-		if d < -maxd || d > maxd {
-			continue
-		}
-		if bits.OnesCount64(qm^x.masks[i]) > 2*maxd {
-			continue
-		}
-		if dist := editDistance(q, name, maxd); dist <= maxd {
-			add(name, dist*10)
+	for l := max(0, len(q)-maxd); l <= len(q)+maxd && l < len(x.byLen); l++ {
+		for _, i := range x.byLen[l] {
+			// Each character class one side has and the other lacks
+			// costs at least one edit.
+			m := x.masks[i]
+			if bits.OnesCount64(qm&^m) > maxd || bits.OnesCount64(m&^qm) > maxd {
+				continue
+			}
+			name := x.names[i]
+			if dist := editDistance(q, name, maxd); dist <= maxd {
+				add(name, dist*10)
+			}
 		}
 	}
 	// Names that extend q (bpf_get_current_pid -> bpf_get_current_pid_tgid).
@@ -179,9 +189,14 @@ func editDistance(a, b string, max int) int {
 	if la-lb > max || lb-la > max {
 		return max + 1
 	}
-	prev2 := make([]int, lb+1)
-	prev := make([]int, lb+1)
-	cur := make([]int, lb+1)
+	var buf [3 * 65]int
+	var rows []int
+	if lb < 65 {
+		rows = buf[:3*(lb+1)]
+	} else {
+		rows = make([]int, 3*(lb+1))
+	}
+	prev2, prev, cur := rows[:lb+1], rows[lb+1:2*(lb+1)], rows[2*(lb+1):]
 	for j := range prev {
 		prev[j] = j
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +20,7 @@ var errNoSnapshot = errors.New("this build has no embedded kb snapshot")
 
 // File names inside a kb directory (a cache entry or a portable profile).
 const (
-	DataFile = "kb.gob.gz"
+	DataFile = "kb.gob"
 	BTFFile  = "vmlinux.btf"
 )
 
@@ -155,14 +156,32 @@ func LoadDir(dir string) (*KB, error) {
 	return k, nil
 }
 
+// diskData is the serialised form: kallsyms travel as one string, which
+// decodes far faster than 100k separate ones.
+type diskData struct {
+	D       Data
+	Syms    string
+	HasSyms bool
+}
+
+// decode reads a kb, plain (the cache) or gzip-compressed (the snapshot).
 func decode(r io.Reader) (Data, error) {
-	var d Data
-	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 1<<20))
-	if err != nil {
-		return d, fmt.Errorf("corrupt kb: %w", err)
+	var dd diskData
+	br := bufio.NewReaderSize(r, 1<<20)
+	var src io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return dd.D, fmt.Errorf("corrupt kb: %w", err)
+		}
+		src = zr
 	}
-	if err := gob.NewDecoder(zr).Decode(&d); err != nil {
-		return d, fmt.Errorf("corrupt kb: %w", err)
+	if err := gob.NewDecoder(src).Decode(&dd); err != nil {
+		return dd.D, fmt.Errorf("corrupt kb: %w", err)
+	}
+	d := dd.D
+	if dd.HasSyms {
+		d.Kallsyms = strings.Split(dd.Syms, "\n")
 	}
 	if d.Meta.Schema != SchemaVersion {
 		return d, fmt.Errorf("kb schema %d, this kgent reads schema %d", d.Meta.Schema, SchemaVersion)
@@ -177,16 +196,7 @@ func (k *KB) Save(dir string, withBTF bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, DataFile), func(w io.Writer) error {
-		zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
-		if err != nil {
-			return err
-		}
-		if err := gob.NewEncoder(zw).Encode(&k.Data); err != nil {
-			return err
-		}
-		return zw.Close()
-	}); err != nil {
+	if err := writeAtomic(filepath.Join(dir, DataFile), k.encode); err != nil {
 		return err
 	}
 	if withBTF {
@@ -207,6 +217,25 @@ func (k *KB) Save(dir string, withBTF bool) error {
 	}
 	k.dir = dir
 	return nil
+}
+
+// encode writes the kb uncompressed: loading is what users wait for.
+func (k *KB) encode(w io.Writer) error {
+	dd := diskData{D: k.Data, Syms: strings.Join(k.Kallsyms, "\n"), HasSyms: k.Kallsyms != nil}
+	dd.D.Kallsyms = nil
+	return gob.NewEncoder(w).Encode(&dd)
+}
+
+// WriteCompressed writes the kb gzip-compressed (the embedded snapshot).
+func (k *KB) WriteCompressed(w io.Writer) error {
+	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	if err := k.encode(zw); err != nil {
+		return err
+	}
+	return zw.Close()
 }
 
 func writeAtomic(path string, write func(io.Writer) error) error {
