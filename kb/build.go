@@ -150,7 +150,7 @@ func Build(opts BuildOptions) (*KB, error) {
 			d.Meta.Privileged = priv
 			if priv {
 				probeAttachKinds(&d)
-				probeHelpers(&d)
+				probeHelpers(&d, spec)
 				d.Meta.Sources["helper_availability"] = FromProbe
 				say("probed helpers for %d program types", len(d.ProgTypes))
 			} else {

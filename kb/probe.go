@@ -9,6 +9,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/rlimit"
 )
 
@@ -106,7 +107,7 @@ func loadProbe(pt progType, helper *int, license string) (string, error) {
 // probeHelpers learns, per program type, which helpers the target lets it
 // call and which helpers are GPL-only, by loading a call to each helper
 // from a non-GPL program.
-func probeHelpers(d *Data) {
+func probeHelpers(d *Data, spec *btf.Spec) {
 	type result struct {
 		allowed map[int]Tri
 		gpl     map[int]bool
@@ -121,13 +122,21 @@ func probeHelpers(d *Data) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if _, err := loadProbe(pt, nil, "Proprietary"); err != nil {
+			btfID := uint32(0)
+			if pt.attachTo != "" {
+				btfID = attachBTFID(spec, pt)
+				if btfID == 0 {
+					return
+				}
+			}
+			logBuf := make([]byte, 64<<10)
+			if _, err := rawProbe(uint32(pt.typ), uint32(pt.attach), btfID, -1, "Proprietary", logBuf); err != nil {
 				return // the type itself does not load here: unknown
 			}
 			r := result{allowed: map[int]Tri{}, gpl: map[int]bool{}, ok: true}
 			for _, h := range d.Helpers {
 				id := h.ID
-				log, err := loadProbe(pt, &id, "Proprietary")
+				log, err := rawProbe(uint32(pt.typ), uint32(pt.attach), btfID, id, "Proprietary", logBuf)
 				switch {
 				case err == nil:
 					r.allowed[id] = Yes
@@ -173,6 +182,41 @@ func probeHelpers(d *Data) {
 			d.ProgTypes = append(d.ProgTypes, pt.name)
 		}
 	}
+}
+
+// attachBTFID finds the BTF id a traced program type attaches to, as the
+// kernel names it: btf_trace_<tp> for tp_btf, bpf_lsm_<hook> for lsm.
+func attachBTFID(spec *btf.Spec, pt progType) uint32 {
+	if spec == nil {
+		return 0
+	}
+	name := pt.attachTo
+	var target btf.Type
+	switch pt.attach {
+	case ebpf.AttachTraceRawTp:
+		var td *btf.Typedef
+		if err := spec.TypeByName("btf_trace_"+name, &td); err != nil {
+			return 0
+		}
+		target = td
+	case ebpf.AttachLSMMac:
+		var fn *btf.Func
+		if err := spec.TypeByName("bpf_lsm_"+name, &fn); err != nil {
+			return 0
+		}
+		target = fn
+	default:
+		var fn *btf.Func
+		if err := spec.TypeByName(name, &fn); err != nil {
+			return 0
+		}
+		target = fn
+	}
+	id, err := spec.TypeID(target)
+	if err != nil {
+		return 0
+	}
+	return uint32(id)
 }
 
 // probeAttachKinds loads a minimal program of each attach kind. A kind
