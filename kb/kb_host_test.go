@@ -17,7 +17,16 @@ var (
 	hostOnce sync.Once
 	hostKB   *kb.KB
 	hostErr  error
+	hostDir  string
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if hostDir != "" {
+		os.RemoveAll(hostDir)
+	}
+	os.Exit(code)
+}
 
 // host loads the host kb once per test binary, into a private cache so
 // tests never depend on what a user cached.
@@ -30,6 +39,7 @@ func host(t testing.TB) *kb.KB {
 			hostErr = err
 			return
 		}
+		hostDir = dir
 		hostKB, hostErr = kb.Load(kb.Options{CacheDir: dir})
 	})
 	if hostErr != nil {
