@@ -237,7 +237,34 @@ func editDistance(a, b string, max int) int {
 // It is the one nearest-name function for small lists (builtins, members,
 // SEC prefixes); large families use the kb's indexes through KB.Nearest.
 func Nearest(candidates []string, q string, n int) []string {
-	return newNameIndex(candidates).nearest(q, n)
+	out := newNameIndex(candidates).nearest(q, n)
+	if len(out) > 0 || len(q) < 3 {
+		return out
+	}
+	// Abbreviations (fname -> filename): q is a subsequence of the name.
+	best, bestLen := "", 0
+	for _, c := range candidates {
+		if len(c) > 3*len(q) || c == q || !subsequence(q, c) {
+			continue
+		}
+		if best == "" || len(c) < bestLen {
+			best, bestLen = c, len(c)
+		}
+	}
+	if best != "" {
+		out = append(out, best)
+	}
+	return out
+}
+
+func subsequence(q, s string) bool {
+	i := 0
+	for j := 0; j < len(s) && i < len(q); j++ {
+		if s[j] == q[i] {
+			i++
+		}
+	}
+	return i == len(q) && len(q) > 0 && q[0] == s[0]
 }
 
 // Nearest returns up to n names of a family close to q, best first.

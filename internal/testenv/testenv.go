@@ -18,9 +18,9 @@ import (
 type Requirement string
 
 const (
-	BPF      Requirement = "bpf"      // root with CAP_BPF: programs load
-	BTF      Requirement = "btf"      // /sys/kernel/btf/vmlinux
-	Tracefs  Requirement = "tracefs"  // /sys/kernel/tracing/events readable
+	BPF      Requirement = "bpf"     // root with CAP_BPF: programs load
+	BTF      Requirement = "btf"     // /sys/kernel/btf/vmlinux
+	Tracefs  Requirement = "tracefs" // /sys/kernel/tracing/events readable
 	Clang    Requirement = "clang"
 	Bpftool  Requirement = "bpftool"
 	Bpftrace Requirement = "bpftrace"

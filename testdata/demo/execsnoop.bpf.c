@@ -16,8 +16,8 @@ struct {
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	u32 pid = bpf_get_current_pid() >> 32;
-	pid_t ppid = BPF_CORE_READ(p, ppid);
+	u32 pid = bpf_get_current_pid() >> 32; // want: KG201 "bpf_get_current_pid_tgid"
+	pid_t ppid = BPF_CORE_READ(p, ppid); // want: KG401 "no field ppid"
 	char comm[16];
 
 	bpf_get_current_comm(&comm, sizeof(comm));
@@ -25,7 +25,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	return 0;
 }
 
-SEC("kprobe/tcp_connectx")
+SEC("kprobe/tcp_connectx") // want: KG308 KG302 "tcp_connect"
 int BPF_KPROBE(count_connect, struct sock *sk)
 {
 	u32 pid = bpf_get_current_pid_tgid() >> 32;

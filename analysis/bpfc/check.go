@@ -1,0 +1,598 @@
+package bpfc
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/kb"
+)
+
+// Options for Check.
+type Options struct {
+	KB *kb.KB
+}
+
+// Program is a function placed in a program section.
+type Program struct {
+	Name     string
+	NameSpan analysis.Span
+	Span     analysis.Span
+	Section  Section
+	Def      kb.SecDef
+	Target   string
+	Known    bool   // the section is a known program section
+	Macro    string // BPF_KPROBE, BPF_PROG, ... or ""
+	Params   []*sitter.Node
+}
+
+// Map is a map definition in SEC(".maps").
+type Map struct {
+	Name     string
+	NameSpan analysis.Span
+	Span     analysis.Span
+	Fields   []MapField
+}
+
+// Summary describes a document's programs and maps.
+type Summary struct {
+	Programs    []Program
+	Maps        []Map
+	License     string
+	HasLicense  bool
+	LicenseSpan analysis.Span
+}
+
+var progMacros = map[string]bool{"BPF_KPROBE": true, "BPF_KRETPROBE": true, "BPF_PROG": true, "BPF_PROG2": true,
+	"BPF_KSYSCALL": true, "BPF_KPROBE_SYSCALL": true, "BPF_UPROBE": true, "BPF_URETPROBE": true, "BPF_USDT": true}
+
+func span(n *sitter.Node) analysis.Span {
+	return analysis.Span{Start: int(n.StartByte()), End: int(n.EndByte())}
+}
+
+func text(src string, n *sitter.Node) string {
+	s, e := int(n.StartByte()), int(n.EndByte())
+	if s < 0 || e > len(src) || s > e {
+		return ""
+	}
+	return src[s:e]
+}
+
+// funcName finds the declared name of a function_definition and its
+// parameter list.
+func funcName(n *sitter.Node) (*sitter.Node, *sitter.Node) {
+	d := n.ChildByFieldName("declarator")
+	for d != nil {
+		switch d.Kind() {
+		case "function_declarator":
+			return d.ChildByFieldName("declarator"), d.ChildByFieldName("parameters")
+		case "pointer_declarator", "parenthesized_declarator", "attributed_declarator":
+			d = d.ChildByFieldName("declarator")
+			if d == nil {
+				return nil, nil
+			}
+		default:
+			return nil, nil
+		}
+	}
+	return nil, nil
+}
+
+func summarize(src string, m masked, root *sitter.Node) Summary {
+	var s Summary
+	n := root.ChildCount()
+	used := make([]bool, len(m.sections))
+	prevEnd := 0
+	for i := uint(0); i < n; i++ {
+		c := root.Child(i)
+		if c.Kind() == "comment" {
+			continue
+		}
+		start, end := int(c.StartByte()), int(c.EndByte())
+		// Sections in front of (or inside) this node belong to it.
+		var sec *Section
+		for j := range m.sections {
+			sp := m.sections[j].Span
+			if used[j] || sp.Start < prevEnd || sp.Start >= end {
+				continue
+			}
+			used[j] = true
+			sec = &m.sections[j]
+		}
+		prevEnd = end
+		if sec == nil {
+			continue
+		}
+		switch c.Kind() {
+		case "function_definition":
+			nameNode, params := funcName(c)
+			if nameNode == nil {
+				continue
+			}
+			p := Program{Name: text(src, nameNode), NameSpan: span(nameNode), Span: span(c), Section: *sec}
+			if progMacros[p.Name] && params != nil {
+				p.Macro = p.Name
+				var ps []*sitter.Node
+				for k := uint(0); k < params.NamedChildCount(); k++ {
+					ps = append(ps, params.NamedChild(k))
+				}
+				if len(ps) > 0 {
+					p.Name, p.NameSpan = strings.TrimSpace(text(src, ps[0])), span(ps[0])
+					p.Params = ps[1:]
+				}
+			} else if params != nil {
+				for k := uint(0); k < params.NamedChildCount(); k++ {
+					p.Params = append(p.Params, params.NamedChild(k))
+				}
+			}
+			p.Def, p.Target, p.Known = kb.LookupSEC(sec.Name)
+			s.Programs = append(s.Programs, p)
+		case "declaration":
+			switch sec.Name {
+			case "license":
+				s.HasLicense = true
+				s.LicenseSpan = span(c)
+				if lit := findKind(c, "string_literal"); lit != nil {
+					s.License = strings.Trim(text(src, lit), `"`)
+				}
+			case ".maps", "maps":
+				mp := Map{Span: span(c)}
+				if id := declaredName(c); id != nil {
+					mp.Name, mp.NameSpan = text(src, id), span(id)
+				}
+				for _, f := range m.fields {
+					if f.Span.Start >= start && f.Span.End <= end {
+						mp.Fields = append(mp.Fields, f)
+					}
+				}
+				s.Maps = append(s.Maps, mp)
+			}
+		default:
+			if sec.Name == "license" {
+				s.HasLicense = true
+			}
+		}
+	}
+	if !s.HasLicense {
+		for _, sec := range m.sections {
+			if sec.Name == "license" {
+				s.HasLicense = true
+			}
+		}
+	}
+	return s
+}
+
+func findKind(n *sitter.Node, kind string) *sitter.Node {
+	if n.Kind() == kind {
+		return n
+	}
+	for i := uint(0); i < n.NamedChildCount(); i++ {
+		if f := findKind(n.NamedChild(i), kind); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// declaredName is the identifier a declaration declares.
+func declaredName(n *sitter.Node) *sitter.Node {
+	d := n.ChildByFieldName("declarator")
+	for d != nil {
+		switch d.Kind() {
+		case "identifier", "field_identifier":
+			return d
+		case "init_declarator", "pointer_declarator", "array_declarator", "function_declarator", "parenthesized_declarator", "attributed_declarator":
+			d = d.ChildByFieldName("declarator")
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+type checker struct {
+	src     string
+	m       masked
+	root    *sitter.Node
+	k       *kb.KB
+	sum     Summary
+	out     []analysis.Finding
+	local   map[string]bool // functions, macros and variables defined in the file
+	structs map[string]bool // struct types defined in the file
+	ksyms   map[string]bool
+}
+
+func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
+
+func check(src string, m masked, root *sitter.Node, opts Options) []analysis.Finding {
+	c := &checker{src: src, m: m, root: root, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}}
+	c.sum = summarize(src, m, root)
+	c.syntax(root)
+	c.collectLocals(root)
+	c.license()
+	c.kfuncs()
+	for i := range c.sum.Programs {
+		c.program(&c.sum.Programs[i])
+	}
+	for i := range c.sum.Maps {
+		c.mapDef(&c.sum.Maps[i])
+	}
+	c.sections()
+	c.walkFunctions(root)
+	sort.SliceStable(c.out, func(i, j int) bool { return c.out[i].Span.Start < c.out[j].Span.Start })
+	return c.out
+}
+
+// syntax reports ERROR and MISSING nodes: one finding per broken region.
+func (c *checker) syntax(n *sitter.Node) {
+	if len(c.out) >= 20 || !n.HasError() {
+		return
+	}
+	if n.IsMissing() {
+		c.add(analysis.New(analysis.KG100, analysis.Span{Start: int(n.StartByte()), End: int(n.StartByte()) + 1}, fmt.Sprintf("syntax error: missing %s", n.Kind())))
+		return
+	}
+	if n.IsError() {
+		sp := span(n)
+		t := strings.TrimSpace(text(c.src, n))
+		if i := strings.IndexByte(t, '\n'); i >= 0 {
+			t = t[:i]
+		}
+		if len(t) > 40 {
+			t = t[:40] + "…"
+		}
+		if line := strings.IndexByte(c.src[sp.Start:sp.End], '\n'); line > 0 {
+			sp.End = sp.Start + line
+		}
+		c.add(analysis.New(analysis.KG100, sp, fmt.Sprintf("syntax error near %q", t)))
+		return
+	}
+	for i := uint(0); i < n.ChildCount(); i++ {
+		c.syntax(n.Child(i))
+	}
+}
+
+func (c *checker) collectLocals(root *sitter.Node) {
+	for i := uint(0); i < root.ChildCount(); i++ {
+		n := root.Child(i)
+		switch n.Kind() {
+		case "function_definition":
+			if id, _ := funcName(n); id != nil {
+				c.local[text(c.src, id)] = true
+			}
+		case "declaration":
+			if id := declaredName(n); id != nil {
+				c.local[text(c.src, id)] = true
+			}
+		case "preproc_def", "preproc_function_def":
+			if id := n.ChildByFieldName("name"); id != nil {
+				c.local[text(c.src, id)] = true
+			}
+		}
+	}
+	var walk func(n *sitter.Node)
+	walk = func(n *sitter.Node) {
+		if n.Kind() == "struct_specifier" || n.Kind() == "union_specifier" {
+			if n.ChildByFieldName("body") != nil {
+				if name := n.ChildByFieldName("name"); name != nil {
+					c.structs[text(c.src, name)] = true
+				}
+			}
+		}
+		if n.Kind() == "preproc_def" || n.Kind() == "preproc_function_def" {
+			if id := n.ChildByFieldName("name"); id != nil {
+				c.local[text(c.src, id)] = true
+			}
+		}
+		for i := uint(0); i < n.NamedChildCount(); i++ {
+			walk(n.NamedChild(i))
+		}
+	}
+	walk(root)
+}
+
+var gplCompatible = map[string]bool{"GPL": true, "GPL v2": true, "GPL and additional rights": true,
+	"Dual BSD/GPL": true, "Dual MIT/GPL": true, "Dual MPL/GPL": true}
+
+func (c *checker) gpl() bool { return gplCompatible[c.sum.License] }
+
+func (c *checker) license() {
+	if len(c.sum.Programs) == 0 {
+		return
+	}
+	if !c.sum.HasLicense {
+		end := strings.IndexByte(c.src, '\n')
+		if end < 0 {
+			end = len(c.src)
+		}
+		c.add(analysis.New(analysis.KG501, analysis.Span{Start: 0, End: end}, `missing license: add char LICENSE[] SEC("license") = "GPL";`).
+			WithFix("Add a GPL license", analysis.Span{Start: len(c.src), End: len(c.src)}, "\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n"))
+	}
+}
+
+// kfuncs checks __ksym extern functions against the target's kfuncs.
+func (c *checker) kfuncs() {
+	for _, off := range c.m.ksyms {
+		n := c.root.NamedDescendantForByteRange(uint(off), uint(off))
+		for n != nil && n.Kind() != "declaration" && n.Kind() != "translation_unit" {
+			n = n.Parent()
+		}
+		if n == nil || n.Kind() != "declaration" {
+			continue
+		}
+		d := n.ChildByFieldName("declarator")
+		for d != nil && d.Kind() == "pointer_declarator" {
+			d = d.ChildByFieldName("declarator")
+		}
+		if d == nil || d.Kind() != "function_declarator" {
+			// A kernel variable (__ksym) or a kfunc pointer: the name is
+			// looked up in kallsyms by libbpf.
+			if id := declaredName(n); id != nil {
+				c.ksyms[text(c.src, id)] = true
+			}
+			continue
+		}
+		id := d.ChildByFieldName("declarator")
+		if id == nil {
+			continue
+		}
+		name := text(c.src, id)
+		c.ksyms[name] = true
+		if c.k == nil {
+			continue
+		}
+		kf, ok := c.k.Kfunc(name)
+		if !ok {
+			f := analysis.New(analysis.KG205, span(id), fmt.Sprintf("%s is not a kfunc of the target kernel", name))
+			if n := c.k.Nearest(kb.FamilyKfunc, name, 1); len(n) > 0 {
+				f.Message += "; did you mean " + n[0]
+				f = f.WithFix("Replace with "+n[0], span(id), n[0])
+			}
+			c.add(f)
+			continue
+		}
+		params := d.ChildByFieldName("parameters")
+		if params != nil {
+			got := 0
+			for i := uint(0); i < params.NamedChildCount(); i++ {
+				p := params.NamedChild(i)
+				if p.Kind() == "parameter_declaration" && strings.TrimSpace(text(c.src, p)) != "void" {
+					got++
+				}
+			}
+			if got != len(kf.Params) {
+				c.add(analysis.New(analysis.KG205, span(id), fmt.Sprintf("%s takes %d argument(s) on the target kernel, declared with %d", name, len(kf.Params), got)).
+					WithNote("kernel prototype: " + kf.Proto()))
+			}
+		}
+	}
+}
+
+func (c *checker) sections() {
+	for _, s := range c.m.sections {
+		if kb.IsDataSection(s.Name) {
+			continue
+		}
+		if _, _, ok := kb.LookupSEC(s.Name); ok {
+			continue
+		}
+		// Programs are reported in program(); sections not on a
+		// function are reported here.
+		onProgram := false
+		for _, p := range c.sum.Programs {
+			if p.Section.Span == s.Span {
+				onProgram = true
+			}
+		}
+		if !onProgram {
+			c.unknownSection(s)
+		}
+	}
+}
+
+func (c *checker) unknownSection(s Section) {
+	prefix, _, _ := strings.Cut(s.Name, "/")
+	f := analysis.New(analysis.KG301, s.NameSpan, fmt.Sprintf("unknown section %q: libbpf does not know the prefix %s", s.Name, prefix))
+	if n := kb.Nearest(kb.SECNames(), prefix, 1); len(n) > 0 {
+		f.Message += "; did you mean " + n[0]
+		fixed := n[0] + strings.TrimPrefix(s.Name, prefix)
+		f = f.WithFix("Replace with "+fixed, s.NameSpan, fixed)
+	}
+	c.add(f)
+}
+
+// program checks a program's section and attach target.
+func (c *checker) program(p *Program) {
+	if !p.Known {
+		c.unknownSection(p.Section)
+		return
+	}
+	if c.k == nil {
+		return
+	}
+	target := p.Target
+	tsp := analysis.Span{Start: p.Section.NameSpan.End - len(target), End: p.Section.NameSpan.End}
+	if p.Def.Attach != "" {
+		if s := c.k.AttachSupport(p.Def.Attach); s.Supported == kb.No {
+			what, instead := p.Def.Attach+" programs", "use a tracepoint (tp/) or tp_btf/"
+			switch p.Def.Attach {
+			case kb.AttachKprobe, kb.AttachKprobeMulti:
+				what = "kprobes"
+				if c.k.AttachSupport(kb.AttachFentry).Supported == kb.Yes {
+					instead = "use fentry/ or a tracepoint"
+				}
+			case kb.AttachFentry, kb.AttachFexit:
+				instead = "use tp_btf/ or a tracepoint"
+			case kb.AttachLSM:
+				instead = "the kernel refuses BPF LSM programs"
+			}
+			f := analysis.New(analysis.KG308, p.Section.NameSpan, fmt.Sprintf("%s are not available on the target kernel; %s", what, instead))
+			if s.Reason != "" {
+				f = f.WithNote("the kernel: " + s.Reason)
+			}
+			c.add(f)
+		}
+	}
+	switch {
+	case target == "" && p.Def.Target != "" && !p.Def.Optional:
+		c.add(analysis.New(analysis.KG301, p.Section.NameSpan, fmt.Sprintf("section %q needs a target: %s/%s", p.Section.Name, p.Def.Prefix, p.Def.Target)))
+	case target == "":
+	case p.Def.Attach == kb.AttachKprobe && !strings.Contains(p.Def.Prefix, "syscall"):
+		fn := target
+		if i := strings.IndexByte(fn, '+'); i >= 0 {
+			fn = fn[:i]
+			tsp.End = tsp.Start + i
+		}
+		c.kernelFunc(fn, tsp)
+		c.protoArgs(p, fn, 0)
+	case p.Def.Attach == kb.AttachFentry || p.Def.Attach == kb.AttachFexit:
+		if _, ok := c.k.Func(target); !ok {
+			c.kernelFunc(target, tsp)
+		}
+		extra := 0
+		if p.Def.Attach == kb.AttachFexit {
+			extra = 1
+		}
+		c.protoArgs(p, target, extra)
+	case p.Def.Attach == kb.AttachTracepoint:
+		cat, name, ok := strings.Cut(target, "/")
+		if !ok {
+			c.add(analysis.New(analysis.KG301, tsp, fmt.Sprintf("tracepoint section target %q must be CATEGORY/NAME", target)))
+			return
+		}
+		if !c.k.TracepointsKnown() || strings.ContainsAny(target, "*?") {
+			return
+		}
+		if _, ok := c.k.Tracepoint(cat, name); !ok {
+			f := analysis.New(analysis.KG304, tsp, fmt.Sprintf("tracepoint %s/%s does not exist", cat, name))
+			if n := c.k.Nearest(kb.FamilyTracepoint, cat+":"+name, 1); len(n) > 0 {
+				fixed := strings.Replace(n[0], ":", "/", 1)
+				f.Message += "; did you mean " + fixed
+				f = f.WithFix("Replace with "+fixed, tsp, fixed)
+			}
+			c.add(f)
+		}
+	case p.Def.Attach == kb.AttachRawTP || p.Def.Attach == kb.AttachTpBTF:
+		if c.k.RawTracepoint(target) == kb.No {
+			f := analysis.New(analysis.KG305, tsp, fmt.Sprintf("raw tracepoint %s does not exist", target))
+			if n := c.k.Nearest(kb.FamilyRawTP, target, 1); len(n) > 0 {
+				f.Message += "; did you mean " + n[0]
+				f = f.WithFix("Replace with "+n[0], tsp, n[0])
+			}
+			c.add(f)
+		}
+	case p.Def.Attach == kb.AttachLSM:
+		if _, ok := c.k.Func("bpf_lsm_" + target); !ok && len(c.k.Funcs) > 0 {
+			f := analysis.New(analysis.KG302, tsp, fmt.Sprintf("LSM hook %s does not exist", target))
+			var hooks []string
+			for _, fn := range c.k.Nearest(kb.FamilyFunc, "bpf_lsm_"+target, 3) {
+				if h, ok := strings.CutPrefix(fn, "bpf_lsm_"); ok {
+					hooks = append(hooks, h)
+				}
+			}
+			if len(hooks) > 0 {
+				f.Message += "; did you mean " + hooks[0]
+				f = f.WithFix("Replace with "+hooks[0], tsp, hooks[0])
+			}
+			c.add(f)
+		}
+	case p.Def.Attach == kb.AttachUprobe || p.Def.Attach == kb.AttachUSDT:
+		bin, _, _ := strings.Cut(target, ":")
+		if strings.HasPrefix(bin, "/") && !strings.ContainsAny(bin, "*?") && c.k.FileExists(bin) == kb.No {
+			c.add(analysis.New(analysis.KG306, analysis.Span{Start: tsp.Start, End: tsp.Start + len(bin)}, fmt.Sprintf("binary %s does not exist on this machine", bin)))
+		}
+	}
+}
+
+func (c *checker) kernelFunc(fn string, sp analysis.Span) {
+	if strings.ContainsAny(fn, "*?") {
+		return
+	}
+	if _, present := c.k.KernelFunc(fn); present == kb.No {
+		f := analysis.New(analysis.KG302, sp, fmt.Sprintf("kernel function %s does not exist", fn))
+		if n := c.k.Nearest(kb.FamilyFunc, fn, 1); len(n) > 0 {
+			f.Message += "; did you mean " + n[0]
+			f = f.WithFix("Replace with "+n[0], sp, n[0])
+		}
+		c.add(f)
+	}
+}
+
+// protoArgs compares BPF_KPROBE/BPF_PROG argument lists with the target's
+// BTF prototype.
+func (c *checker) protoArgs(p *Program, fn string, extra int) {
+	if p.Macro == "" {
+		return
+	}
+	proto, ok := c.k.Func(fn)
+	if !ok {
+		return
+	}
+	max := len(proto.Params) + extra
+	if p.Macro == "BPF_KRETPROBE" {
+		max = 1
+	}
+	if len(p.Params) > max && !proto.Variadic {
+		sp := span(p.Params[max])
+		sp.End = int(p.Params[len(p.Params)-1].EndByte())
+		c.add(analysis.New(analysis.KG404, sp, fmt.Sprintf("%s has %d argument(s) but %s declares %d", fn, max, p.Macro, len(p.Params))).
+			WithNote("kernel prototype: " + proto.Proto()))
+	}
+}
+
+var mapTypesNeedingKV = map[string]bool{"BPF_MAP_TYPE_HASH": true, "BPF_MAP_TYPE_ARRAY": true, "BPF_MAP_TYPE_PERCPU_HASH": true,
+	"BPF_MAP_TYPE_PERCPU_ARRAY": true, "BPF_MAP_TYPE_LRU_HASH": true, "BPF_MAP_TYPE_LRU_PERCPU_HASH": true, "BPF_MAP_TYPE_LPM_TRIE": true}
+
+func (c *checker) mapDef(mp *Map) {
+	var typ MapField
+	has := map[string]bool{}
+	for _, f := range mp.Fields {
+		has[f.Name] = true
+		if f.Name == "type" {
+			typ = f
+		}
+	}
+	if typ.Name == "" {
+		if mp.Name != "" {
+			c.add(analysis.New(analysis.KG502, mp.NameSpan, fmt.Sprintf("map %s has no type: add __uint(type, BPF_MAP_TYPE_HASH) or another map type", mp.Name)))
+		}
+		return
+	}
+	if c.k != nil {
+		if enum, ok := c.k.Type("enum", "bpf_map_type"); ok && strings.HasPrefix(typ.Value, "BPF_MAP_TYPE_") {
+			found := false
+			var names []string
+			for _, m := range enum.Members {
+				names = append(names, m.Name)
+				if m.Name == typ.Value {
+					found = true
+				}
+			}
+			if !found {
+				vs := strings.Index(c.src[typ.Span.Start:typ.Span.End], typ.Value)
+				sp := analysis.Span{Start: typ.Span.Start + vs, End: typ.Span.Start + vs + len(typ.Value)}
+				f := analysis.New(analysis.KG502, sp, fmt.Sprintf("unknown map type %s", typ.Value))
+				if n := kb.Nearest(names, typ.Value, 1); len(n) > 0 {
+					f.Message += "; did you mean " + n[0]
+					f = f.WithFix("Replace with "+n[0], sp, n[0])
+				}
+				c.add(f)
+				return
+			}
+		}
+	}
+	if mapTypesNeedingKV[typ.Value] {
+		for _, kv := range []string{"key", "value"} {
+			if !has[kv] && !has[kv+"_size"] {
+				c.add(analysis.New(analysis.KG502, mp.NameSpan, fmt.Sprintf("map %s of type %s needs a %s: add __type(%s, ...)", mp.Name, typ.Value, kv, kv)))
+			}
+		}
+	}
+}
+
+var _ = strconv.Itoa

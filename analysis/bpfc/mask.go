@@ -1,0 +1,130 @@
+// Package bpfc checks libbpf-style eBPF C with tree-sitter. tree-sitter
+// does not expand macros, so the shapes libbpf programs are built from
+// (SEC("..."), __uint/__type/__array map fields, __ksym and friends) are
+// recognised on the text first and blanked out with spaces, keeping every
+// byte offset, before the C grammar sees the file.
+package bpfc
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/kgent/kgent/analysis"
+)
+
+// Section is one SEC("name") annotation.
+type Section struct {
+	Name     string
+	Span     analysis.Span // the whole SEC(...)
+	NameSpan analysis.Span // the name inside the quotes
+}
+
+// MapField is a __uint/__type/__array field of a map definition.
+type MapField struct {
+	Macro string // __uint, __type, __array
+	Name  string // type, key, value, max_entries, ...
+	Value string
+	Span  analysis.Span
+}
+
+type masked struct {
+	text     []byte
+	sections []Section
+	fields   []MapField
+	ksyms    []int // offsets of __ksym markers
+}
+
+var (
+	secRe   = regexp.MustCompile(`\bSEC\s*\(\s*"([^"\n]*)"\s*\)`)
+	fieldRe = regexp.MustCompile(`\b(__uint|__type|__array|__ulong)\s*\(\s*(\w+)\s*,\s*([^;]*?)\)\s*;`)
+	attrRe  = regexp.MustCompile(`\b(__ksym|__weak|__kptr|__kptr_untrusted|__kptr_ref|__percpu_kptr|__rcu|__user|__arg_ctx|__arg_nonnull|__arg_trusted|__arg_nullable|__arg_untrusted|__arg_arena|__hidden|__noinline|__always_inline|__uptr|__contains\s*\([^)]*\)|__aligned\s*\([^)]*\)|__aligned_largest)\b`)
+)
+
+func blank(b []byte, start, end int) {
+	for i := start; i < end && i < len(b); i++ {
+		if b[i] != '\n' {
+			b[i] = ' '
+		}
+	}
+}
+
+// comments returns the byte ranges of comments in src.
+func comments(src string) []analysis.Span {
+	var out []analysis.Span
+	for i := 0; i < len(src); i++ {
+		switch {
+		case src[i] == '"' || src[i] == '\'':
+			q := src[i]
+			for i++; i < len(src) && src[i] != q && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case strings.HasPrefix(src[i:], "//"):
+			end := strings.IndexByte(src[i:], '\n')
+			if end < 0 {
+				end = len(src) - i
+			}
+			out = append(out, analysis.Span{Start: i, End: i + end})
+			i += end
+		case strings.HasPrefix(src[i:], "/*"):
+			end := strings.Index(src[i+2:], "*/")
+			if end < 0 {
+				end = len(src) - i - 2
+			}
+			out = append(out, analysis.Span{Start: i, End: i + end + 4})
+			i += end + 3
+		}
+	}
+	return out
+}
+
+func inSpans(spans []analysis.Span, off int) bool {
+	for _, s := range spans {
+		if off >= s.Start && off < s.End {
+			return true
+		}
+		if s.Start > off {
+			return false
+		}
+	}
+	return false
+}
+
+// mask blanks the macro shapes out of src and records them.
+func mask(src string) masked {
+	m := masked{text: []byte(src)}
+	cs := comments(src)
+	for _, loc := range secRe.FindAllStringSubmatchIndex(src, -1) {
+		if inSpans(cs, loc[0]) {
+			continue
+		}
+		m.sections = append(m.sections, Section{
+			Name:     src[loc[2]:loc[3]],
+			Span:     analysis.Span{Start: loc[0], End: loc[1]},
+			NameSpan: analysis.Span{Start: loc[2], End: loc[3]},
+		})
+		blank(m.text, loc[0], loc[1])
+	}
+	for _, loc := range fieldRe.FindAllStringSubmatchIndex(src, -1) {
+		if inSpans(cs, loc[0]) {
+			continue
+		}
+		m.fields = append(m.fields, MapField{
+			Macro: src[loc[2]:loc[3]], Name: src[loc[4]:loc[5]],
+			Value: strings.TrimSpace(src[loc[6]:loc[7]]),
+			Span:  analysis.Span{Start: loc[0], End: loc[1]},
+		})
+		blank(m.text, loc[0], loc[1])
+	}
+	for _, loc := range attrRe.FindAllStringIndex(src, -1) {
+		if inSpans(cs, loc[0]) {
+			continue
+		}
+		if strings.HasPrefix(src[loc[0]:], "__ksym") {
+			m.ksyms = append(m.ksyms, loc[0])
+		}
+		blank(m.text, loc[0], loc[1])
+	}
+	return m
+}

@@ -1,0 +1,359 @@
+package bpfc
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/kb"
+)
+
+// varType is what the checker knows of a variable: the struct or union it
+// points to (or is), from its declaration.
+type varType struct {
+	ref     string
+	pointer bool
+}
+
+var deprecated = map[string][2]string{
+	"bpf_probe_read":     {"bpf_probe_read_kernel", "bpf_probe_read_user"},
+	"bpf_probe_read_str": {"bpf_probe_read_kernel_str", "bpf_probe_read_user_str"},
+}
+
+var coreReadMacros = map[string]bool{"BPF_CORE_READ": true, "BPF_CORE_READ_USER": true, "BPF_PROBE_READ": true, "BPF_PROBE_READ_USER": true}
+var coreReadIntoMacros = map[string]bool{"BPF_CORE_READ_INTO": true, "BPF_CORE_READ_STR_INTO": true, "BPF_CORE_READ_USER_INTO": true,
+	"BPF_CORE_READ_USER_STR_INTO": true, "BPF_PROBE_READ_INTO": true, "BPF_PROBE_READ_STR_INTO": true}
+
+func (c *checker) walkFunctions(root *sitter.Node) {
+	for i := uint(0); i < root.ChildCount(); i++ {
+		n := root.Child(i)
+		if n.Kind() != "function_definition" {
+			continue
+		}
+		var prog *Program
+		for j := range c.sum.Programs {
+			if c.sum.Programs[j].Span.Start == int(n.StartByte()) {
+				prog = &c.sum.Programs[j]
+			}
+		}
+		vars := map[string]varType{}
+		if _, params := funcName(n); params != nil {
+			for k := uint(0); k < params.NamedChildCount(); k++ {
+				c.declare(params.NamedChild(k), vars)
+			}
+		}
+		body := n.ChildByFieldName("body")
+		if body == nil {
+			continue
+		}
+		stack := 0
+		c.walk(body, prog, vars, &stack)
+		if stack > 512 {
+			name, _ := funcName(n)
+			sp := span(n)
+			if name != nil {
+				sp = span(name)
+			}
+			if prog != nil {
+				sp = prog.NameSpan
+			}
+			c.add(analysis.New(analysis.KG505, sp, fmt.Sprintf("local variables use %d bytes of stack; BPF programs have 512", stack)).
+				WithNote("move large buffers into a per-CPU array map and look them up instead"))
+		}
+	}
+}
+
+// declare records the type of a parameter or local declaration.
+func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
+	typeNode := n.ChildByFieldName("type")
+	if typeNode == nil {
+		return 0
+	}
+	ref := ""
+	switch typeNode.Kind() {
+	case "struct_specifier", "union_specifier":
+		if name := typeNode.ChildByFieldName("name"); name != nil {
+			ref = text(c.src, name)
+		}
+	case "type_identifier":
+		ref = text(c.src, typeNode)
+		if c.k != nil {
+			if t, ok := c.k.Type("typedef", ref); ok && t.Ref != "" {
+				ref = t.Ref
+			} else {
+				ref = ""
+			}
+		} else {
+			ref = ""
+		}
+	}
+	size := 0
+	for i := uint(0); i < n.NamedChildCount(); i++ {
+		d := n.NamedChild(i)
+		if d.Equals(*typeNode) {
+			continue
+		}
+		ptr := false
+		arr := 1
+		isArr := false
+		for d != nil {
+			switch d.Kind() {
+			case "init_declarator", "attributed_declarator", "parenthesized_declarator":
+				d = d.ChildByFieldName("declarator")
+				continue
+			case "pointer_declarator":
+				ptr = true
+				d = d.ChildByFieldName("declarator")
+				continue
+			case "array_declarator":
+				isArr = true
+				if sz := d.ChildByFieldName("size"); sz != nil {
+					if v, err := strconv.ParseInt(strings.TrimRight(text(c.src, sz), "uUlL"), 0, 64); err == nil {
+						arr *= int(v)
+					}
+				}
+				d = d.ChildByFieldName("declarator")
+				continue
+			case "identifier":
+				if ref != "" && !c.structs[ref] {
+					vars[text(c.src, d)] = varType{ref: ref, pointer: ptr}
+				}
+				if !ptr && (isArr || ref != "") {
+					size += arr * c.sizeOfType(typeNode)
+				}
+			}
+			break
+		}
+	}
+	return size
+}
+
+var primSizes = map[string]int{"char": 1, "u8": 1, "__u8": 1, "s8": 1, "__s8": 1, "bool": 1, "_Bool": 1,
+	"short": 2, "u16": 2, "__u16": 2, "s16": 2, "__s16": 2, "__be16": 2,
+	"int": 4, "u32": 4, "__u32": 4, "s32": 4, "__s32": 4, "unsigned": 4, "float": 4, "__be32": 4, "pid_t": 4,
+	"long": 8, "u64": 8, "__u64": 8, "s64": 8, "__s64": 8, "double": 8, "size_t": 8, "__be64": 8}
+
+func (c *checker) sizeOfType(t *sitter.Node) int {
+	name := strings.TrimSpace(text(c.src, t))
+	name = strings.TrimPrefix(strings.TrimPrefix(name, "unsigned "), "signed ")
+	if s, ok := primSizes[name]; ok {
+		return s
+	}
+	if strings.Contains(name, "long") {
+		return 8
+	}
+	if c.k != nil {
+		kind, rest, ok := strings.Cut(name, " ")
+		if ok && (kind == "struct" || kind == "union") {
+			if ty, ok := c.k.Type(kind, rest); ok {
+				return ty.Size
+			}
+		}
+		if ty, ok := c.k.Type("typedef", name); ok && ty.Size > 0 {
+			return ty.Size
+		}
+	}
+	return 0
+}
+
+func (c *checker) walk(n *sitter.Node, prog *Program, vars map[string]varType, stack *int) {
+	switch n.Kind() {
+	case "declaration":
+		*stack += c.declare(n, vars)
+	case "call_expression":
+		c.call(n, prog, vars)
+	case "field_expression":
+		c.fieldExpr(n, vars)
+	}
+	for i := uint(0); i < n.NamedChildCount(); i++ {
+		c.walk(n.NamedChild(i), prog, vars, stack)
+	}
+}
+
+func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
+	fn := n.ChildByFieldName("function")
+	if fn == nil || fn.Kind() != "identifier" {
+		return
+	}
+	name := text(c.src, fn)
+	args := n.ChildByFieldName("arguments")
+	switch {
+	case coreReadMacros[name]:
+		c.coreRead(args, 0, vars)
+		return
+	case coreReadIntoMacros[name]:
+		c.coreRead(args, 1, vars)
+		return
+	}
+	if c.k == nil || !strings.HasPrefix(name, "bpf_") || c.local[name] || c.ksyms[name] {
+		return
+	}
+	h, isHelper := c.k.Helper(name)
+	if !isHelper {
+		if c.k.HeaderNames()[name] {
+			return
+		}
+		if _, ok := c.k.Kfunc(name); ok {
+			c.add(analysis.New(analysis.KG205, span(fn), fmt.Sprintf("%s is a kfunc: declare it with extern ... __ksym before calling it", name)))
+			return
+		}
+		f := analysis.New(analysis.KG201, span(fn), fmt.Sprintf("unknown helper %s", name))
+		if near := c.k.Nearest(kb.FamilyHelper, name, 1); len(near) > 0 {
+			f.Message += "; did you mean " + near[0]
+			f = f.WithFix("Replace with "+near[0], span(fn), near[0])
+		}
+		c.add(f)
+		return
+	}
+	if alt, ok := deprecated[name]; ok {
+		c.add(analysis.New(analysis.KG204, span(fn), fmt.Sprintf("%s is deprecated: use %s for kernel memory or %s for user memory", name, alt[0], alt[1])).
+			WithFix("Replace with "+alt[0], span(fn), alt[0]).
+			WithFix("Replace with "+alt[1], span(fn), alt[1]))
+	}
+	if prog != nil && prog.Known && prog.Def.ProgType != "" && h.Allowed != nil {
+		if h.Allowed[prog.Def.ProgType] == kb.No {
+			c.add(analysis.New(analysis.KG202, span(fn), fmt.Sprintf("%s is not available in %s programs (SEC(%q)) on the target kernel", name, prog.Def.ProgType, prog.Section.Name)))
+			return
+		}
+	}
+	if h.GPLOnly == kb.Yes && c.sum.HasLicense && !c.gpl() {
+		c.add(analysis.New(analysis.KG203, span(fn), fmt.Sprintf("%s is GPL-only but the license is %q", name, c.sum.License)).
+			WithNote("the kernel refuses GPL-only helpers in programs whose license is not GPL-compatible"))
+	}
+}
+
+// coreRead checks BPF_CORE_READ(src, a, b, ...) field chains; skip is the
+// number of leading arguments before the source (the destination of the
+// _INTO forms).
+func (c *checker) coreRead(args *sitter.Node, skip int, vars map[string]varType) {
+	if args == nil || c.k == nil {
+		return
+	}
+	var list []*sitter.Node
+	for i := uint(0); i < args.NamedChildCount(); i++ {
+		list = append(list, args.NamedChild(i))
+	}
+	if len(list) < skip+2 {
+		return
+	}
+	src := list[skip]
+	vt, ok := c.exprType(src, vars)
+	if !ok {
+		return
+	}
+	cur := vt.ref
+	for _, f := range list[skip+1:] {
+		fieldName := strings.TrimSpace(text(c.src, f))
+		// a.b inside one argument walks through embedded structs.
+		for _, part := range strings.Split(fieldName, ".") {
+			part = strings.TrimSpace(part)
+			if i := strings.IndexByte(part, '['); i >= 0 {
+				part = part[:i]
+			}
+			t, ok := c.k.Resolve(cur)
+			if !ok || part == "" {
+				return
+			}
+			m, ok := c.k.Member(t, part)
+			if !ok {
+				c.unknownField(t, part, span(f))
+				return
+			}
+			cur = m.Ref
+			if cur == "" {
+				return
+			}
+		}
+	}
+}
+
+func (c *checker) unknownField(t *kb.Type, name string, sp analysis.Span) {
+	if i := strings.Index(c.src[sp.Start:sp.End], name); i >= 0 {
+		sp = analysis.Span{Start: sp.Start + i, End: sp.Start + i + len(name)}
+	}
+	f := analysis.New(analysis.KG401, sp, fmt.Sprintf("%s %s has no field %s", t.Kind, t.Name, name))
+	if n := kb.Nearest(c.k.MemberNames(t), name, 1); len(n) > 0 {
+		f.Message += "; did you mean " + n[0]
+		f = f.WithFix("Replace with "+n[0], sp, n[0])
+	}
+	c.add(f)
+}
+
+// exprType finds the struct an expression refers to: a declared variable,
+// or a field chain from one.
+func (c *checker) exprType(n *sitter.Node, vars map[string]varType) (varType, bool) {
+	switch n.Kind() {
+	case "identifier":
+		vt, ok := vars[text(c.src, n)]
+		return vt, ok
+	case "parenthesized_expression":
+		if n.NamedChildCount() == 1 {
+			return c.exprType(n.NamedChild(0), vars)
+		}
+	case "cast_expression":
+		t := n.ChildByFieldName("type")
+		if t == nil {
+			return varType{}, false
+		}
+		s := findKind(t, "struct_specifier")
+		if s == nil {
+			return varType{}, false
+		}
+		if name := s.ChildByFieldName("name"); name != nil && !c.structs[text(c.src, name)] {
+			return varType{ref: text(c.src, name), pointer: strings.Contains(text(c.src, t), "*")}, true
+		}
+	case "field_expression":
+		base, ok := c.exprType(n.ChildByFieldName("argument"), vars)
+		if !ok {
+			return varType{}, false
+		}
+		t, ok := c.k.Resolve(base.ref)
+		if !ok {
+			return varType{}, false
+		}
+		field := n.ChildByFieldName("field")
+		if field == nil {
+			return varType{}, false
+		}
+		m, ok := c.k.Member(t, text(c.src, field))
+		if !ok || m.Ref == "" {
+			return varType{}, false
+		}
+		return varType{ref: m.Ref, pointer: m.Pointer}, true
+	}
+	return varType{}, false
+}
+
+// fieldExpr checks x->f and x.f on variables of known BTF struct types.
+func (c *checker) fieldExpr(n *sitter.Node, vars map[string]varType) {
+	if c.k == nil {
+		return
+	}
+	arg := n.ChildByFieldName("argument")
+	field := n.ChildByFieldName("field")
+	if arg == nil || field == nil {
+		return
+	}
+	vt, ok := c.exprType(arg, vars)
+	if !ok {
+		return
+	}
+	t, ok := c.k.Resolve(vt.ref)
+	if !ok || (t.Kind != "struct" && t.Kind != "union") {
+		return
+	}
+	name := text(c.src, field)
+	if _, ok := c.k.Member(t, name); !ok {
+		c.unknownField(t, name, span(field))
+		return
+	}
+	op := n.ChildByFieldName("operator")
+	if op != nil && text(c.src, op) == "." && vt.pointer && arg.Kind() == "identifier" {
+		sp := span(op)
+		c.add(analysis.New(analysis.KG405, sp, fmt.Sprintf("%s is a pointer to %s %s: use -> to reach %s", text(c.src, arg), t.Kind, t.Name, name)).
+			WithFix("Replace . with ->", sp, "->"))
+	}
+}

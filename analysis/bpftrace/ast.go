@@ -1,0 +1,273 @@
+package bpftrace
+
+import "github.com/kgent/kgent/analysis"
+
+// File is a parsed script.
+type File struct {
+	Probes     []*Probe
+	Directives []Directive
+	Structs    map[string]analysis.Span // struct types defined in the script
+	Macros     map[string]analysis.Span // macro names: #define and `macro` definitions
+	Config     analysis.Span
+}
+
+// Directive is an #include or #define line.
+type Directive struct {
+	Kind string // "include", "define", other
+	Arg  string // header name or macro name
+	Span analysis.Span
+}
+
+// Probe is one probe block with its attach points.
+type Probe struct {
+	Attach []*AttachPoint
+	Pred   Expr
+	Body   *Block
+	Span   analysis.Span
+}
+
+// AttachPoint is one attach point as written, split at ':'.
+type AttachPoint struct {
+	Raw   string
+	Span  analysis.Span
+	Type  string          // as written (alias or full name)
+	Parts []string        // the rest, split at ':' (quotes kept out)
+	Spans []analysis.Span // span of each part
+}
+
+// Node is any syntax node.
+type Node interface{ NodeSpan() analysis.Span }
+
+// Expr is an expression.
+type Expr interface {
+	Node
+	expr()
+}
+
+// Stmt is a statement.
+type Stmt interface {
+	Node
+	stmt()
+}
+
+type (
+	Ident struct {
+		Name string
+		Span analysis.Span
+	}
+	IntLit struct {
+		Text string
+		Span analysis.Span
+	}
+	StrLit struct {
+		Value string // unquoted, escapes kept
+		Span  analysis.Span
+	}
+	Var struct {
+		Name string // with $
+		Span analysis.Span
+	}
+	MapRef struct {
+		Name string // with @
+		Keys []Expr
+		Span analysis.Span
+	}
+	Call struct {
+		Name     string
+		NameSpan analysis.Span
+		Args     []Expr
+		Span     analysis.Span
+	}
+	Binary struct {
+		Op   string
+		L, R Expr
+		Span analysis.Span
+	}
+	Unary struct {
+		Op   string
+		X    Expr
+		Span analysis.Span
+	}
+	Ternary struct {
+		Cond, Then, Else Expr
+		Span             analysis.Span
+	}
+	FieldAccess struct {
+		X        Expr
+		Name     string
+		NameSpan analysis.Span
+		Arrow    bool
+		Span     analysis.Span
+	}
+	IndexExpr struct {
+		X, Index Expr
+		Span     analysis.Span
+	}
+	Cast struct {
+		Type     string // "struct sock", "uint32"
+		TypeSpan analysis.Span
+		Ptr      int
+		X        Expr
+		Span     analysis.Span
+	}
+	Tuple struct {
+		Elems []Expr
+		Span  analysis.Span
+	}
+	Assign struct {
+		Op   string // "=", "+=", ...
+		LHS  Expr
+		RHS  Expr
+		Span analysis.Span
+	}
+	BadExpr struct{ Span analysis.Span }
+)
+
+type (
+	Block struct {
+		Stmts []Stmt
+		Span  analysis.Span
+	}
+	ExprStmt struct {
+		X    Expr
+		Span analysis.Span
+	}
+	IfStmt struct {
+		Cond Expr
+		Then *Block
+		Else Stmt // *Block or *IfStmt
+		Span analysis.Span
+	}
+	LoopStmt struct {
+		Kind string // while, unroll, for
+		Head []Expr
+		Body *Block
+		Span analysis.Span
+	}
+	ReturnStmt struct {
+		X    Expr
+		Span analysis.Span
+	}
+	BlockStmt struct{ Block *Block }
+)
+
+func (x *Ident) NodeSpan() analysis.Span       { return x.Span }
+func (x *IntLit) NodeSpan() analysis.Span      { return x.Span }
+func (x *StrLit) NodeSpan() analysis.Span      { return x.Span }
+func (x *Var) NodeSpan() analysis.Span         { return x.Span }
+func (x *MapRef) NodeSpan() analysis.Span      { return x.Span }
+func (x *Call) NodeSpan() analysis.Span        { return x.Span }
+func (x *Binary) NodeSpan() analysis.Span      { return x.Span }
+func (x *Unary) NodeSpan() analysis.Span       { return x.Span }
+func (x *Ternary) NodeSpan() analysis.Span     { return x.Span }
+func (x *FieldAccess) NodeSpan() analysis.Span { return x.Span }
+func (x *IndexExpr) NodeSpan() analysis.Span   { return x.Span }
+func (x *Cast) NodeSpan() analysis.Span        { return x.Span }
+func (x *Tuple) NodeSpan() analysis.Span       { return x.Span }
+func (x *Assign) NodeSpan() analysis.Span      { return x.Span }
+func (x *BadExpr) NodeSpan() analysis.Span     { return x.Span }
+func (x *Block) NodeSpan() analysis.Span       { return x.Span }
+func (x *ExprStmt) NodeSpan() analysis.Span    { return x.Span }
+func (x *IfStmt) NodeSpan() analysis.Span      { return x.Span }
+func (x *LoopStmt) NodeSpan() analysis.Span    { return x.Span }
+func (x *ReturnStmt) NodeSpan() analysis.Span  { return x.Span }
+func (x *BlockStmt) NodeSpan() analysis.Span   { return x.Block.Span }
+
+func (*Ident) expr()       {}
+func (*IntLit) expr()      {}
+func (*StrLit) expr()      {}
+func (*Var) expr()         {}
+func (*MapRef) expr()      {}
+func (*Call) expr()        {}
+func (*Binary) expr()      {}
+func (*Unary) expr()       {}
+func (*Ternary) expr()     {}
+func (*FieldAccess) expr() {}
+func (*IndexExpr) expr()   {}
+func (*Cast) expr()        {}
+func (*Tuple) expr()       {}
+func (*Assign) expr()      {}
+func (*BadExpr) expr()     {}
+
+func (*ExprStmt) stmt()   {}
+func (*IfStmt) stmt()     {}
+func (*LoopStmt) stmt()   {}
+func (*ReturnStmt) stmt() {}
+func (*BlockStmt) stmt()  {}
+
+// Walk calls fn for n and every node below it, parents first.
+func Walk(n Node, fn func(Node)) {
+	if n == nil {
+		return
+	}
+	switch x := n.(type) {
+	case nil:
+		return
+	case *Block:
+		if x == nil {
+			return
+		}
+		fn(x)
+		for _, s := range x.Stmts {
+			Walk(s, fn)
+		}
+		return
+	}
+	fn(n)
+	switch x := n.(type) {
+	case *MapRef:
+		for _, k := range x.Keys {
+			Walk(k, fn)
+		}
+	case *Call:
+		for _, a := range x.Args {
+			Walk(a, fn)
+		}
+	case *Binary:
+		Walk(x.L, fn)
+		Walk(x.R, fn)
+	case *Unary:
+		Walk(x.X, fn)
+	case *Ternary:
+		Walk(x.Cond, fn)
+		Walk(x.Then, fn)
+		Walk(x.Else, fn)
+	case *FieldAccess:
+		Walk(x.X, fn)
+	case *IndexExpr:
+		Walk(x.X, fn)
+		Walk(x.Index, fn)
+	case *Cast:
+		Walk(x.X, fn)
+	case *Tuple:
+		for _, e := range x.Elems {
+			Walk(e, fn)
+		}
+	case *Assign:
+		Walk(x.LHS, fn)
+		Walk(x.RHS, fn)
+	case *ExprStmt:
+		Walk(x.X, fn)
+	case *IfStmt:
+		Walk(x.Cond, fn)
+		if x.Then != nil {
+			Walk(x.Then, fn)
+		}
+		if x.Else != nil {
+			Walk(x.Else, fn)
+		}
+	case *LoopStmt:
+		for _, h := range x.Head {
+			Walk(h, fn)
+		}
+		if x.Body != nil {
+			Walk(x.Body, fn)
+		}
+	case *ReturnStmt:
+		if x.X != nil {
+			Walk(x.X, fn)
+		}
+	case *BlockStmt:
+		Walk(x.Block, fn)
+	}
+}

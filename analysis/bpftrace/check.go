@@ -1,0 +1,647 @@
+package bpftrace
+
+import (
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/kb"
+)
+
+// Options for Check.
+type Options struct {
+	KB *kb.KB
+	// Version is the bpftrace version to check against; "" means the
+	// installed one (or the newest known when none is installed).
+	Version string
+}
+
+// Check parses and checks a script.
+func Check(src string, opts Options) []analysis.Finding {
+	f, findings := Parse(src)
+	c := &checker{src: src, file: f, k: opts.KB, version: opts.Version}
+	if c.version == "" {
+		c.version = InstalledVersion()
+	}
+	c.run()
+	return append(findings, c.out...)
+}
+
+var (
+	versionOnce sync.Once
+	installed   string
+)
+
+// InstalledVersion is the installed bpftrace's version ("0.17"), or "" when
+// none is installed.
+func InstalledVersion() string {
+	versionOnce.Do(func() {
+		out, err := exec.Command("bpftrace", "--version").Output()
+		if err != nil {
+			return
+		}
+		m := regexp.MustCompile(`v?(\d+\.\d+)`).FindStringSubmatch(string(out))
+		if m != nil {
+			installed = m[1]
+		}
+	})
+	return installed
+}
+
+type checker struct {
+	src     string
+	file    *File
+	k       *kb.KB
+	version string
+	out     []analysis.Finding
+	// maps: name -> aggregation (true) / value (false) first seen
+	mapKinds map[string]mapUse
+}
+
+type mapUse struct {
+	agg  bool
+	span analysis.Span
+	fn   string
+}
+
+func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
+
+func (c *checker) run() {
+	c.mapKinds = map[string]mapUse{}
+	for _, d := range c.file.Directives {
+		if d.Kind == "include" && c.k != nil {
+			if c.k.HeaderInstalled(d.Arg) == kb.No {
+				c.add(analysis.New(analysis.KG506, d.Span, fmt.Sprintf("header %s is not installed on this machine", d.Arg)).
+					WithNote("with BTF, kernel types are known without headers: remove the #include if the script only uses kernel structs"))
+			}
+		}
+	}
+	for _, p := range c.file.Probes {
+		kinds := map[string]bool{}
+		for _, ap := range p.Attach {
+			kinds[c.attach(ap)] = true
+		}
+		c.body(p, kinds)
+	}
+}
+
+func (c *checker) nearestOf(list []string, name string) string {
+	if n := kb.Nearest(list, name, 1); len(n) > 0 {
+		return n[0]
+	}
+	return ""
+}
+
+func keys[M ~map[string]V, V any](m M) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// attach checks one attach point and returns its canonical probe type.
+func (c *checker) attach(ap *AttachPoint) string {
+	typ, ok := probeTypes[ap.Type]
+	typeSpan := analysis.Span{Start: ap.Span.Start, End: ap.Span.Start + len(ap.Type)}
+	if !ok {
+		msg := fmt.Sprintf("unknown probe type %s", ap.Type)
+		f := analysis.New(analysis.KG301, typeSpan, msg)
+		if n := c.nearestOf(keys(probeTypes), ap.Type); n != "" {
+			f.Message += "; did you mean " + n
+			f = f.WithFix("Replace with "+n, typeSpan, n)
+		}
+		c.add(f)
+		return ""
+	}
+	if since := probeSince[ap.Type]; since != "" && !versionAtLeast(c.version, since) {
+		alt := map[string]string{"fentry": "kfunc", "fexit": "kretfunc"}[ap.Type]
+		c.add(analysis.New(analysis.KG301, typeSpan, fmt.Sprintf("probe type %s is new in bpftrace %s (installed: %s); use %s", ap.Type, since, c.version, alt)).
+			WithFix("Replace with "+alt, typeSpan, alt))
+		return typ
+	}
+	if c.k == nil {
+		return typ
+	}
+	part := func(i int) (string, analysis.Span) {
+		if i < len(ap.Parts) {
+			return ap.Parts[i], ap.Spans[i]
+		}
+		return "", ap.Span
+	}
+	switch typ {
+	case "kprobe", "kretprobe":
+		fn, sp := part(len(ap.Parts) - 1) // kprobe:mod:fn in newer versions
+		if i := strings.IndexByte(fn, '+'); i >= 0 {
+			fn = fn[:i]
+			sp.End = sp.Start + i
+		}
+		instead := "use a tracepoint or a raw tracepoint"
+		if c.k.AttachSupport(kb.AttachFentry).Supported == kb.Yes {
+			instead = "use kfunc (fentry) or a tracepoint"
+		}
+		c.attachSupport(kb.AttachKprobe, ap, "kprobes", instead)
+		c.kernelFunc(fn, sp)
+	case "kfunc", "kretfunc":
+		fn, sp := part(len(ap.Parts) - 1)
+		c.attachSupport(kb.AttachFentry, ap, "kfunc (fentry/fexit) probes", "use a tracepoint or a raw tracepoint")
+		c.kernelFunc(fn, sp)
+	case "tracepoint":
+		if len(ap.Parts) != 2 {
+			c.add(analysis.New(analysis.KG301, ap.Span, "tracepoint probes are written tracepoint:CATEGORY:NAME"))
+			return typ
+		}
+		c.tracepoint(ap)
+	case "rawtracepoint":
+		name, sp := part(len(ap.Parts) - 1)
+		if strings.ContainsAny(name, "*?") {
+			return typ
+		}
+		if c.k.RawTracepoint(name) == kb.No {
+			f := analysis.New(analysis.KG305, sp, fmt.Sprintf("raw tracepoint %s does not exist", name))
+			if n := c.k.Nearest(kb.FamilyRawTP, name, 1); len(n) > 0 {
+				f.Message += "; did you mean " + n[0]
+				f = f.WithFix("Replace with "+n[0], sp, n[0])
+			}
+			c.add(f)
+		}
+	case "uprobe", "uretprobe", "usdt":
+		if len(ap.Parts) < 2 {
+			c.add(analysis.New(analysis.KG301, ap.Span, fmt.Sprintf("%s probes are written %s:BINARY:SYMBOL", typ, ap.Type)))
+			return typ
+		}
+		bin, bsp := ap.Parts[0], ap.Spans[0]
+		if strings.ContainsAny(bin, "*?") || !strings.HasPrefix(bin, "/") {
+			return typ
+		}
+		if c.k.FileExists(bin) == kb.No {
+			c.add(analysis.New(analysis.KG306, bsp, fmt.Sprintf("binary %s does not exist on this machine", bin)))
+			return typ
+		}
+		if typ != "usdt" {
+			sym, ssp := part(len(ap.Parts) - 1)
+			if strings.ContainsAny(sym, "*?") || strings.HasPrefix(sym, "0x") {
+				return typ
+			}
+			if i := strings.IndexByte(sym, '+'); i >= 0 {
+				sym = sym[:i]
+			}
+			syms, err := c.k.BinarySymbols(bin)
+			if err == nil && len(syms) > 0 {
+				if _, ok := syms[sym]; !ok {
+					f := analysis.New(analysis.KG306, ssp, fmt.Sprintf("%s has no symbol %s", bin, sym))
+					if n := c.nearestOf(keys(syms), sym); n != "" {
+						f.Message += "; did you mean " + n
+						f = f.WithFix("Replace with "+n, ssp, n)
+					}
+					c.add(f)
+				}
+			}
+		}
+	case "software", "hardware":
+		ev, sp := part(0)
+		list := softwareEvents
+		if typ == "hardware" {
+			list = hardwareEvents
+		}
+		found := false
+		for _, e := range list {
+			if e == ev {
+				found = true
+			}
+		}
+		if !found && ev != "" {
+			f := analysis.New(analysis.KG301, sp, fmt.Sprintf("unknown %s event %s", typ, ev))
+			if n := c.nearestOf(list, ev); n != "" {
+				f.Message += "; did you mean " + n
+			}
+			c.add(f)
+		}
+	case "profile", "interval":
+		if len(ap.Parts) == 0 {
+			c.add(analysis.New(analysis.KG301, ap.Span, fmt.Sprintf("%s probes need a rate, e.g. %s:hz:99 or %s:s:1", typ, ap.Type, ap.Type)))
+		}
+	}
+	return typ
+}
+
+func (c *checker) attachSupport(kind string, ap *AttachPoint, what, instead string) {
+	s := c.k.AttachSupport(kind)
+	if s.Supported != kb.No {
+		return
+	}
+	f := analysis.New(analysis.KG308, analysis.Span{Start: ap.Span.Start, End: ap.Span.Start + len(ap.Type)},
+		fmt.Sprintf("%s are not available on the target kernel; %s", what, instead))
+	if s.Reason != "" {
+		f = f.WithNote("the kernel: " + s.Reason)
+	}
+	c.add(f)
+}
+
+func (c *checker) kernelFunc(fn string, sp analysis.Span) {
+	if fn == "" {
+		return
+	}
+	if strings.ContainsAny(fn, "*?") {
+		if m, known := c.k.FuncsMatching(fn, 1); known && len(m) == 0 {
+			c.add(analysis.New(analysis.KG307, sp, fmt.Sprintf("wildcard %s matches no kernel function", fn)))
+		}
+		return
+	}
+	if _, present := c.k.KernelFunc(fn); present == kb.No {
+		f := analysis.New(analysis.KG302, sp, fmt.Sprintf("kernel function %s does not exist", fn))
+		if n := c.k.Nearest(kb.FamilyFunc, fn, 1); len(n) > 0 {
+			f.Message += "; did you mean " + n[0]
+			f = f.WithFix("Replace with "+n[0], sp, n[0])
+		}
+		c.add(f)
+	}
+}
+
+func (c *checker) tracepoint(ap *AttachPoint) {
+	if !c.k.TracepointsKnown() {
+		return
+	}
+	cat, name := ap.Parts[0], ap.Parts[1]
+	sp := analysis.Span{Start: ap.Spans[0].Start, End: ap.Spans[1].End}
+	if strings.ContainsAny(cat+name, "*?") {
+		pattern := cat + ":" + name
+		for _, tp := range c.k.Tracepoints {
+			if kb.Glob(pattern, tp.Category+":"+tp.Name) {
+				return
+			}
+		}
+		c.add(analysis.New(analysis.KG307, sp, fmt.Sprintf("wildcard tracepoint:%s matches no tracepoint", pattern)))
+		return
+	}
+	if _, ok := c.k.Tracepoint(cat, name); ok {
+		return
+	}
+	f := analysis.New(analysis.KG304, sp, fmt.Sprintf("tracepoint %s:%s does not exist", cat, name))
+	if n := c.k.Nearest(kb.FamilyTracepoint, cat+":"+name, 1); len(n) > 0 {
+		f.Message += "; did you mean " + n[0]
+		f = f.WithFix("Replace with "+n[0], sp, n[0])
+	}
+	c.add(f)
+}
+
+var argN = regexp.MustCompile(`^s?arg\d+$`)
+
+// body checks the statements of a probe with the probe kinds it runs in.
+func (c *checker) body(p *Probe, kinds map[string]bool) {
+	locals := map[string]bool{}
+	visit := func(n Node) {
+		switch x := n.(type) {
+		case *Assign:
+			if v, ok := x.LHS.(*Var); ok {
+				locals[v.Name] = true
+			}
+			if m, ok := x.LHS.(*MapRef); ok {
+				c.mapAssign(m, x.RHS)
+			}
+		case *Call:
+			c.call(x, kinds)
+		case *Ident:
+			c.ident(x, kinds)
+		case *FieldAccess:
+			c.field(x, kinds)
+			c.castFields(x)
+		case *Cast:
+			c.cast(x)
+		}
+	}
+	if p.Pred != nil {
+		Walk(p.Pred, visit)
+	}
+	if p.Body != nil {
+		Walk(p.Body, visit)
+	}
+}
+
+func (c *checker) fnKnown(name string) (fnInfo, bool) {
+	info, ok := functions[name]
+	if !ok {
+		return info, false
+	}
+	if info.since != "" && !versionAtLeast(c.version, info.since) {
+		return info, false
+	}
+	return info, true
+}
+
+func (c *checker) call(x *Call, kinds map[string]bool) {
+	if _, isMacro := c.file.Macros[x.Name]; isMacro {
+		return
+	}
+	info, ok := c.fnKnown(x.Name)
+	if !ok {
+		msg := fmt.Sprintf("unknown function %s", x.Name)
+		var f analysis.Finding
+		if fi, exists := functions[x.Name]; exists && fi.since != "" {
+			f = analysis.New(analysis.KG201, x.NameSpan, fmt.Sprintf("function %s is new in bpftrace %s (checking against %s)", x.Name, fi.since, c.version))
+		} else if h, ok := hints[x.Name]; ok {
+			f = analysis.New(analysis.KG201, x.NameSpan, msg+": "+h)
+			if strings.HasPrefix(h, "hist(") {
+				f = f.WithFix("Replace with hist", x.NameSpan, "hist")
+			}
+		} else {
+			var names []string
+			for n, fi := range functions {
+				if fi.since == "" || versionAtLeast(c.version, fi.since) {
+					names = append(names, n)
+				}
+			}
+			f = analysis.New(analysis.KG201, x.NameSpan, msg)
+			if n := c.nearestOf(names, x.Name); n != "" {
+				f.Message += "; did you mean " + n
+				f = f.WithFix("Replace with "+n, x.NameSpan, n)
+			}
+		}
+		c.add(f)
+		return
+	}
+	for _, a := range x.Args {
+		if _, bad := a.(*BadExpr); bad {
+			return // a syntax error is already reported here
+		}
+	}
+	if len(x.Args) < info.min || (info.max >= 0 && len(x.Args) > info.max) {
+		want := fmt.Sprintf("%d", info.min)
+		switch {
+		case info.max < 0:
+			want = fmt.Sprintf("at least %d", info.min)
+		case info.max != info.min:
+			want = fmt.Sprintf("%d to %d", info.min, info.max)
+		}
+		c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("%s takes %s argument(s), got %d", x.Name, want, len(x.Args))))
+	}
+	if info.unsafe {
+		c.add(analysis.New(analysis.KG503, x.NameSpan, fmt.Sprintf("%s is an unsafe builtin: bpftrace refuses it without --unsafe, and kgent never enables it", x.Name)))
+	}
+	if info.format && len(x.Args) > 0 {
+		if s, ok := x.Args[0].(*StrLit); ok {
+			n, bad := countConversions(s.Value)
+			if bad != "" {
+				c.add(analysis.New(analysis.KG504, s.Span, fmt.Sprintf("%s format has an invalid conversion %s", x.Name, bad)))
+			} else if n != len(x.Args)-1 {
+				c.add(analysis.New(analysis.KG504, x.Span, fmt.Sprintf("%s format has %d conversion(s) but %d argument(s) follow", x.Name, n, len(x.Args)-1)))
+			}
+		}
+	}
+}
+
+// countConversions counts printf conversions, "" or the first invalid one.
+func countConversions(format string) (int, string) {
+	n := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		j := i + 1
+		if j < len(format) && format[j] == '%' {
+			i = j
+			continue
+		}
+		for j < len(format) && strings.IndexByte("-+ #0123456789.*", format[j]) >= 0 {
+			j++
+		}
+		for j < len(format) && strings.IndexByte("hlLqjzt", format[j]) >= 0 {
+			j++
+		}
+		if j >= len(format) {
+			return n, format[i:]
+		}
+		if strings.IndexByte("diouxXcsSpfFeEgGaArK", format[j]) < 0 {
+			return n, format[i : j+1]
+		}
+		n++
+		i = j
+	}
+	return n, ""
+}
+
+func (c *checker) ident(x *Ident, kinds map[string]bool) {
+	name := x.Name
+	if keywords[name] {
+		return
+	}
+	if _, ok := c.file.Macros[name]; ok {
+		return
+	}
+	if argN.MatchString(name) {
+		for k := range kinds {
+			switch k {
+			case "tracepoint", "kfunc", "kretfunc":
+				c.add(analysis.New(analysis.KG202, x.Span, fmt.Sprintf("%s is not available in %s probes: use args.FIELD (args->FIELD on 0.17)", name, k)))
+				return
+			case "profile", "interval", "software", "hardware", "BEGIN", "END":
+				c.add(analysis.New(analysis.KG202, x.Span, fmt.Sprintf("%s is not available in %s probes", name, k)))
+				return
+			}
+		}
+		return
+	}
+	since, ok := builtins[name]
+	if !ok || !versionAtLeast(c.version, since) {
+		if strings.ToUpper(name) == name {
+			return // enum constants and macros from included headers
+		}
+		if c.k != nil {
+			if _, ok := c.k.Type("enum", name); ok {
+				return
+			}
+		}
+		f := analysis.New(analysis.KG201, x.Span, fmt.Sprintf("unknown builtin variable %s", name))
+		if h, ok := hints[name]; ok {
+			f.Message += ": " + h
+		} else if n := c.nearestOf(keys(builtins), name); n != "" {
+			f.Message += "; did you mean " + n
+			f = f.WithFix("Replace with "+n, x.Span, n)
+		}
+		c.add(f)
+		return
+	}
+	switch name {
+	case "retval":
+		if !kinds["kretprobe"] && !kinds["uretprobe"] && !kinds["kretfunc"] {
+			c.add(analysis.New(analysis.KG202, x.Span, "retval is only available in return probes (kretprobe, uretprobe, kretfunc)"))
+		}
+	case "args":
+		for k := range kinds {
+			switch k {
+			case "kprobe", "kretprobe", "profile", "interval", "software", "hardware", "BEGIN", "END", "usdt":
+				c.add(analysis.New(analysis.KG202, x.Span, fmt.Sprintf("args is not available in %s probes: use arg0, arg1, ...", k)))
+				return
+			}
+		}
+	}
+}
+
+// field checks args->f / args.f against the tracepoint format or the
+// kfunc's BTF prototype.
+func (c *checker) field(x *FieldAccess, kinds map[string]bool) {
+	if c.k == nil {
+		return
+	}
+	id, ok := x.X.(*Ident)
+	if !ok || id.Name != "args" {
+		return
+	}
+	// The fields are checked against every attach point of the probe; a
+	// wildcard or unknown attach point makes the answer unknown.
+	for _, p := range c.file.Probes {
+		if x.Span.Start < p.Span.Start || x.Span.End > p.Span.End {
+			continue
+		}
+		var valid []string
+		for _, ap := range p.Attach {
+			fields, known := c.argsOf(ap)
+			if !known {
+				return
+			}
+			for _, f := range fields {
+				if f == x.Name {
+					return
+				}
+			}
+			valid = fields
+		}
+		f := analysis.New(analysis.KG402, x.NameSpan, fmt.Sprintf("%s has no argument %s", p.Attach[0].Raw, x.Name))
+		if n := c.nearestOf(valid, x.Name); n != "" {
+			f.Message += "; did you mean " + n
+			f = f.WithFix("Replace with "+n, x.NameSpan, n)
+		}
+		if len(valid) > 0 && len(valid) <= 12 {
+			f = f.WithNote("its arguments: " + strings.Join(valid, ", "))
+		}
+		c.add(f)
+		return
+	}
+}
+
+func (c *checker) argsOf(ap *AttachPoint) ([]string, bool) {
+	typ := probeTypes[ap.Type]
+	switch typ {
+	case "tracepoint":
+		if len(ap.Parts) != 2 || strings.ContainsAny(ap.Raw, "*?") {
+			return nil, false
+		}
+		tp, ok := c.k.Tracepoint(ap.Parts[0], ap.Parts[1])
+		if !ok {
+			return nil, false
+		}
+		var out []string
+		for _, f := range tp.Fields {
+			out = append(out, f.Name)
+		}
+		return out, true
+	case "kfunc", "kretfunc":
+		if len(ap.Parts) == 0 || strings.ContainsAny(ap.Raw, "*?") {
+			return nil, false
+		}
+		fn, ok := c.k.Func(ap.Parts[len(ap.Parts)-1])
+		if !ok {
+			return nil, false
+		}
+		var out []string
+		for _, p := range fn.Params {
+			out = append(out, p.Name)
+		}
+		if typ == "kretfunc" {
+			out = append(out, "ret")
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// cast checks (struct X *) casts and the fields read through them.
+func (c *checker) cast(x *Cast) {
+	if c.k == nil || !strings.HasPrefix(x.Type, "struct ") && !strings.HasPrefix(x.Type, "union ") {
+		return
+	}
+	kind, name, _ := strings.Cut(x.Type, " ")
+	if _, ok := c.file.Structs[name]; ok || name == "" {
+		return
+	}
+	if c.hasIncludes() {
+		return // types may come from the included headers
+	}
+	if _, ok := c.k.Type(kind, name); !ok {
+		f := analysis.New(analysis.KG403, x.TypeSpan, fmt.Sprintf("unknown type %s %s", kind, name))
+		if n := c.k.Nearest(kb.FamilyType, name, 1); len(n) > 0 {
+			f.Message += "; did you mean " + kind + " " + n[0]
+		}
+		c.add(f)
+	}
+}
+
+func (c *checker) hasIncludes() bool {
+	for _, d := range c.file.Directives {
+		if d.Kind == "include" {
+			return true
+		}
+	}
+	return false
+}
+
+// structFields checks ((struct X *)e)->f chains; called from the field
+// walk of casts.
+func (c *checker) castFields(f *FieldAccess) {
+	cast, ok := f.X.(*Cast)
+	if !ok || c.k == nil {
+		return
+	}
+	kind, name, _ := strings.Cut(cast.Type, " ")
+	if kind != "struct" && kind != "union" {
+		return
+	}
+	if _, local := c.file.Structs[name]; local || c.hasIncludes() {
+		return
+	}
+	t, ok := c.k.Type(kind, name)
+	if !ok {
+		return
+	}
+	if _, ok := c.k.Member(t, f.Name); !ok {
+		fd := analysis.New(analysis.KG401, f.NameSpan, fmt.Sprintf("%s %s has no field %s", kind, name, f.Name))
+		if n := kb.Nearest(c.k.MemberNames(t), f.Name, 1); len(n) > 0 {
+			fd.Message += "; did you mean " + n[0]
+			fd = fd.WithFix("Replace with "+n[0], f.NameSpan, n[0])
+		}
+		c.add(fd)
+	}
+}
+
+func (c *checker) mapAssign(m *MapRef, rhs Expr) {
+	call, isCall := rhs.(*Call)
+	agg := false
+	fn := ""
+	if isCall {
+		if info, ok := functions[call.Name]; ok && info.agg {
+			agg, fn = true, call.Name
+		}
+	}
+	prev, seen := c.mapKinds[m.Name]
+	if !seen {
+		c.mapKinds[m.Name] = mapUse{agg: agg, span: m.Span, fn: fn}
+		return
+	}
+	if prev.agg != agg {
+		what := "a plain value"
+		if agg {
+			what = "an aggregation (" + fn + ")"
+		}
+		f := analysis.New(analysis.KG507, m.Span, fmt.Sprintf("map %s mixes aggregations and plain values: it is assigned %s here", m.Name, what))
+		f.Related = append(f.Related, analysis.Related{Span: prev.span, Message: "first assigned here"})
+		c.add(f)
+	} else if agg && prev.fn != fn {
+		c.add(analysis.New(analysis.KG507, m.Span, fmt.Sprintf("map %s mixes aggregations %s and %s", m.Name, prev.fn, fn)))
+	}
+}
+
+var _ = strconv.Itoa

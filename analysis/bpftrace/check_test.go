@@ -1,0 +1,68 @@
+package bpftrace
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
+)
+
+var (
+	kbOnce sync.Once
+	hostKB *kb.KB
+	kbErr  error
+)
+
+func hostKBFor(t testing.TB) *kb.KB {
+	t.Helper()
+	testenv.Require(t, testenv.BTF, testenv.Tracefs)
+	kbOnce.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
+	if kbErr != nil {
+		t.Fatal(kbErr)
+	}
+	return hostKB
+}
+
+// TestFixtures runs every testdata/*.bt and compares the findings with
+// its `// want:` comments, both ways.
+func TestFixtures(t *testing.T) {
+	k := hostKBFor(t)
+	files, _ := filepath.Glob("testdata/*.bt")
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := string(data)
+			got := Check(src, Options{KB: k, Version: "0.17"})
+			for _, p := range analysis.MatchWants(src, got) {
+				t.Error(p)
+			}
+		})
+	}
+}
+
+func TestParseNeverLoses(t *testing.T) {
+	src := "BEGIN { printf(\"hi\\n\") }\nkprobe:foo { @x = count( }\nEND { exit(); }\n"
+	f, errs := Parse(src)
+	if len(f.Probes) != 3 {
+		t.Fatalf("probes %d, want 3 (recovery after the error)", len(f.Probes))
+	}
+	if len(errs) != 1 {
+		t.Fatalf("errors %v, want exactly one", errs)
+	}
+	if !strings.Contains(errs[0].Message, "expected") {
+		t.Errorf("message %q", errs[0].Message)
+	}
+}

@@ -1,0 +1,240 @@
+package bpftrace
+
+import (
+	"strings"
+
+	"github.com/kgent/kgent/analysis"
+)
+
+// binary operator precedence, C order.
+var precedence = map[string]int{
+	"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5,
+	"==": 6, "!=": 6,
+	"<": 7, "<=": 7, ">": 7, ">=": 7,
+	"<<": 8, ">>": 8,
+	"+": 9, "-": 9,
+	"*": 10, "/": 10, "%": 10,
+}
+
+// expr parses an expression; inPred stops at a top-level '/' (the end
+// of a predicate).
+func (p *parser) expr(inPred bool) Expr {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxDepth {
+		p.errorAt(p.span(), "expression is nested too deeply")
+		s := p.span()
+		p.advance()
+		return &BadExpr{Span: s}
+	}
+	cond := p.binary(1, inPred)
+	if p.is("?") {
+		p.advance()
+		then := p.expr(false)
+		p.expect(":")
+		els := p.expr(inPred)
+		return &Ternary{Cond: cond, Then: then, Else: els, Span: analysis.Span{Start: cond.NodeSpan().Start, End: els.NodeSpan().End}}
+	}
+	return cond
+}
+
+func (p *parser) binary(minPrec int, inPred bool) Expr {
+	left := p.unary(inPred)
+	for p.tok.kind == tPunct {
+		op := p.tok.text
+		prec, ok := precedence[op]
+		if !ok || prec < minPrec || (inPred && op == "/") {
+			break
+		}
+		p.advance()
+		right := p.binary(prec+1, inPred)
+		left = &Binary{Op: op, L: left, R: right, Span: analysis.Span{Start: left.NodeSpan().Start, End: right.NodeSpan().End}}
+	}
+	return left
+}
+
+func (p *parser) unary(inPred bool) Expr {
+	if p.tok.kind == tPunct {
+		switch p.tok.text {
+		case "!", "~", "-", "+", "*", "&", "++", "--":
+			op, start := p.tok.text, p.tok.pos
+			p.advance()
+			x := p.unary(inPred)
+			return &Unary{Op: op, X: x, Span: analysis.Span{Start: start, End: x.NodeSpan().End}}
+		case "(":
+			if c := p.tryCast(inPred); c != nil {
+				return c
+			}
+		}
+	}
+	return p.postfix(p.primary(), inPred)
+}
+
+var castTypes = map[string]bool{
+	"int8": true, "int16": true, "int32": true, "int64": true,
+	"uint8": true, "uint16": true, "uint32": true, "uint64": true,
+	"char": true, "short": true, "int": true, "long": true, "unsigned": true, "signed": true,
+	"u8": true, "u16": true, "u32": true, "u64": true, "s8": true, "s16": true, "s32": true, "s64": true,
+	"bool": true, "void": true, "inet": true, "string": true, "buffer": true,
+}
+
+// tryCast parses `(type)x` or `(struct X *)x` when the parenthesis holds a
+// type; otherwise it leaves the position unchanged and returns nil.
+func (p *parser) tryCast(inPred bool) Expr {
+	save, saveTok, saveLast := p.lx.pos, p.tok, p.lastEnd
+	start := p.tok.pos
+	p.advance() // (
+	var words []string
+	typeStart := p.tok.pos
+	isType := false
+	if p.tok.kind == tIdent && (p.tok.text == "struct" || p.tok.text == "union" || p.tok.text == "enum") {
+		words = append(words, p.tok.text)
+		p.advance()
+		if p.tok.kind == tIdent {
+			words = append(words, p.tok.text)
+			p.advance()
+			isType = true
+		}
+	} else {
+		for p.tok.kind == tIdent && castTypes[p.tok.text] {
+			words = append(words, p.tok.text)
+			p.advance()
+			isType = true
+		}
+	}
+	typeEnd := p.lastEnd
+	ptr := 0
+	for isType && p.is("*") {
+		ptr++
+		p.advance()
+	}
+	if isType && p.is("[") { // (uint8[4]) casts
+		p.skipBalanced("[", "]")
+	}
+	if !isType || !p.is(")") {
+		p.lx.pos, p.tok, p.lastEnd = save, saveTok, saveLast
+		return nil
+	}
+	p.advance()
+	x := p.unary(inPred)
+	return &Cast{Type: strings.Join(words, " "), TypeSpan: analysis.Span{Start: typeStart, End: typeEnd}, Ptr: ptr, X: x,
+		Span: analysis.Span{Start: start, End: x.NodeSpan().End}}
+}
+
+func (p *parser) postfix(x Expr, inPred bool) Expr {
+	for {
+		switch {
+		case p.is("."), p.is("->"):
+			arrow := p.is("->")
+			p.advance()
+			if p.tok.kind != tIdent && p.tok.kind != tInt {
+				p.errorAt(p.span(), "expected a field name after %s, found %s", map[bool]string{true: "->", false: "."}[arrow], describe(p.tok))
+				return x
+			}
+			x = &FieldAccess{X: x, Name: p.tok.text, NameSpan: p.span(), Arrow: arrow, Span: analysis.Span{Start: x.NodeSpan().Start, End: p.tok.end}}
+			p.advance()
+		case p.is("["):
+			p.advance()
+			idx := p.expr(false)
+			end := p.tok.end
+			p.expect("]")
+			x = &IndexExpr{X: x, Index: idx, Span: analysis.Span{Start: x.NodeSpan().Start, End: end}}
+		case p.is("++"), p.is("--"):
+			op := p.tok.text
+			end := p.tok.end
+			p.advance()
+			x = &Unary{Op: "post" + op, X: x, Span: analysis.Span{Start: x.NodeSpan().Start, End: end}}
+		default:
+			return x
+		}
+	}
+}
+
+func (p *parser) primary() Expr {
+	t := p.tok
+	s := p.span()
+	switch t.kind {
+	case tInt:
+		p.advance()
+		return &IntLit{Text: t.text, Span: s}
+	case tString:
+		p.advance()
+		return &StrLit{Value: strings.Trim(t.text, `"`), Span: s}
+	case tVar:
+		p.advance()
+		return &Var{Name: t.text, Span: s}
+	case tMap:
+		p.advance()
+		m := &MapRef{Name: t.text, Span: s}
+		if p.is("[") {
+			p.advance()
+			if !p.is("]") {
+				m.Keys = append(m.Keys, p.expr(false))
+				for p.is(",") {
+					p.advance()
+					m.Keys = append(m.Keys, p.expr(false))
+				}
+			}
+			m.Span.End = p.tok.end
+			p.expect("]")
+		}
+		return m
+	case tIdent:
+		p.advance()
+		if p.is("(") {
+			c := &Call{Name: t.text, NameSpan: s}
+			p.advance()
+			if !p.is(")") {
+				c.Args = append(c.Args, p.callArg())
+				for p.is(",") {
+					p.advance()
+					c.Args = append(c.Args, p.callArg())
+				}
+			}
+			c.Span = analysis.Span{Start: s.Start, End: p.tok.end}
+			p.expect(")")
+			return c
+		}
+		return &Ident{Name: t.text, Span: s}
+	case tPunct:
+		if t.text == "(" {
+			p.advance()
+			first := p.assignExpr()
+			if p.is(",") {
+				tu := &Tuple{Elems: []Expr{first}}
+				for p.is(",") {
+					p.advance()
+					tu.Elems = append(tu.Elems, p.expr(false))
+				}
+				tu.Span = analysis.Span{Start: s.Start, End: p.tok.end}
+				p.expect(")")
+				return tu
+			}
+			p.expect(")")
+			return first
+		}
+	}
+	p.errorAt(s, "expected an expression, found %s", describe(t))
+	if t.kind != tEOF && !(t.kind == tPunct && (t.text == "}" || t.text == ";" || t.text == ")")) {
+		p.advance()
+	}
+	return &BadExpr{Span: s}
+}
+
+// callArg parses a call argument; sizeof/offsetof take types.
+func (p *parser) callArg() Expr {
+	if p.tok.kind == tIdent && (p.tok.text == "struct" || p.tok.text == "union") {
+		start := p.tok.pos
+		p.advance()
+		name := ""
+		if p.tok.kind == tIdent {
+			name = p.tok.text
+			p.advance()
+		}
+		for p.is("*") {
+			p.advance()
+		}
+		return &Cast{Type: "struct " + name, TypeSpan: analysis.Span{Start: start, End: p.lastEnd}, X: &BadExpr{Span: analysis.Span{Start: p.lastEnd, End: p.lastEnd}}, Span: analysis.Span{Start: start, End: p.lastEnd}}
+	}
+	return p.assignExpr()
+}

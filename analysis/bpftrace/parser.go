@@ -1,0 +1,461 @@
+package bpftrace
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kgent/kgent/analysis"
+)
+
+// maxSteps bounds the parser's work on any input (no loops, no blowups).
+const maxDepth = 200
+
+type parser struct {
+	lx    lexer
+	tok   token
+	file  *File
+	errs  []analysis.Finding
+	depth int
+	steps int
+	// lastErr avoids a cascade of findings at one place.
+	lastErrPos int
+	lastEnd    int
+}
+
+// Parse parses src. It never fails: syntax errors come back as KG100
+// findings and the tree holds everything that could be read.
+func Parse(src string) (*File, []analysis.Finding) {
+	p := &parser{lx: lexer{src: src}, file: &File{Structs: map[string]analysis.Span{}, Macros: map[string]analysis.Span{}}, lastErrPos: -1}
+	p.advance()
+	p.parseFile()
+	for _, e := range p.lx.errs {
+		p.errs = append(p.errs, analysis.New(analysis.KG100, analysis.Span{Start: e.pos, End: e.end}, e.msg))
+	}
+	return p.file, p.errs
+}
+
+func (p *parser) advance() {
+	p.steps++
+	p.lastEnd = p.tok.end
+	p.tok = p.lx.next()
+}
+
+func (p *parser) is(text string) bool { return p.tok.kind == tPunct && p.tok.text == text }
+
+func (p *parser) errorAt(s analysis.Span, format string, args ...any) {
+	if s.Start == p.lastErrPos {
+		return
+	}
+	p.lastErrPos = s.Start
+	if s.End <= s.Start {
+		s.End = s.Start + 1
+		if s.End > len(p.lx.src) {
+			s.Start = max(0, len(p.lx.src)-1)
+			s.End = len(p.lx.src)
+		}
+	}
+	p.errs = append(p.errs, analysis.New(analysis.KG100, s, fmt.Sprintf(format, args...)))
+}
+
+func (p *parser) span() analysis.Span { return analysis.Span{Start: p.tok.pos, End: p.tok.end} }
+
+func describe(t token) string {
+	switch t.kind {
+	case tEOF:
+		return "end of file"
+	case tString:
+		return "string " + t.text
+	}
+	return fmt.Sprintf("%q", t.text)
+}
+
+func (p *parser) expect(text string) bool {
+	if p.is(text) {
+		p.advance()
+		return true
+	}
+	p.errorAt(p.span(), "expected %q, found %s", text, describe(p.tok))
+	return false
+}
+
+func (p *parser) parseFile() {
+	// Shebang.
+	if strings.HasPrefix(p.lx.src, "#!") {
+		end := strings.IndexByte(p.lx.src, '\n')
+		if end < 0 {
+			end = len(p.lx.src)
+		}
+		p.lx.pos = end
+		p.advance()
+	}
+	for p.tok.kind != tEOF {
+		start := p.tok.pos
+		switch {
+		case p.tok.kind == tDirective:
+			p.directive()
+			p.advance()
+		case p.tok.kind == tIdent && p.tok.text == "struct" || p.tok.kind == tIdent && p.tok.text == "union":
+			p.structDef()
+		case p.tok.kind == tIdent && p.tok.text == "config":
+			p.config()
+		case p.tok.kind == tIdent && p.tok.text == "macro":
+			p.macroDef()
+		case p.is(";"):
+			p.advance()
+		default:
+			p.probe()
+		}
+		if p.tok.pos == start && p.tok.kind != tEOF {
+			p.advance() // always make progress
+		}
+	}
+}
+
+func (p *parser) directive() {
+	text := strings.TrimSpace(p.tok.text)
+	d := Directive{Span: analysis.Span{Start: p.tok.pos, End: p.tok.end}}
+	rest := strings.TrimSpace(strings.TrimPrefix(text, "#"))
+	word, arg, _ := strings.Cut(rest, " ")
+	d.Kind = word
+	arg = strings.TrimSpace(arg)
+	switch word {
+	case "include":
+		d.Arg = strings.Trim(arg, "<>\" \t")
+	case "define":
+		name := arg
+		if i := strings.IndexAny(name, " \t("); i >= 0 {
+			name = name[:i]
+		}
+		d.Arg = name
+		p.file.Macros[name] = d.Span
+	}
+	p.file.Directives = append(p.file.Directives, d)
+}
+
+// skipBalanced skips from an opening brace to its matching close.
+func (p *parser) skipBalanced(open, close string) {
+	depth := 0
+	for p.tok.kind != tEOF {
+		if p.is(open) {
+			depth++
+		} else if p.is(close) {
+			depth--
+			if depth == 0 {
+				p.advance()
+				return
+			}
+		}
+		p.advance()
+	}
+}
+
+func (p *parser) structDef() {
+	start := p.tok.pos
+	p.advance()
+	if p.tok.kind == tIdent {
+		p.file.Structs[p.tok.text] = analysis.Span{Start: start, End: p.tok.end}
+		p.advance()
+	}
+	if p.is("{") {
+		p.skipBalanced("{", "}")
+		if p.is(";") {
+			p.advance()
+		}
+		return
+	}
+	p.errorAt(p.span(), "expected a struct definition, found %s", describe(p.tok))
+}
+
+func (p *parser) config() {
+	start := p.tok.pos
+	p.advance()
+	if !p.expect("=") {
+		return
+	}
+	if !p.is("{") {
+		p.errorAt(p.span(), "expected '{' after config =")
+		return
+	}
+	p.skipBalanced("{", "}")
+	p.file.Config = analysis.Span{Start: start, End: p.tok.pos}
+}
+
+func (p *parser) macroDef() {
+	p.advance()
+	if p.tok.kind == tIdent {
+		p.file.Macros[p.tok.text] = p.span()
+		p.advance()
+	}
+	if p.is("(") {
+		p.skipBalanced("(", ")")
+	}
+	if p.is("{") {
+		p.skipBalanced("{", "}")
+		return
+	}
+	p.errorAt(p.span(), "expected a macro body")
+}
+
+// probe parses attach points, an optional predicate and a block.
+func (p *parser) probe() {
+	pr := &Probe{}
+	start := p.tok.pos
+	// Re-lex the attach points from the raw text.
+	p.lx.pos = p.tok.pos
+	for {
+		t := p.lx.rawAttach()
+		if t.text == "" {
+			p.advance()
+			p.errorAt(p.span(), "expected a probe (e.g. tracepoint:syscalls:sys_enter_openat), found %s", describe(p.tok))
+			p.recoverToNextProbe()
+			return
+		}
+		pr.Attach = append(pr.Attach, splitAttach(t))
+		p.lx.skipSpace()
+		if p.lx.pos < len(p.lx.src) && p.lx.src[p.lx.pos] == ',' {
+			p.lx.pos++
+			continue
+		}
+		break
+	}
+	p.advance()
+	if p.is("/") {
+		p.advance()
+		pr.Pred = p.expr(true)
+		if !p.is("/") {
+			p.errorAt(p.span(), "expected '/' to close the predicate, found %s", describe(p.tok))
+		} else {
+			p.advance()
+		}
+	}
+	if !p.is("{") {
+		last := pr.Attach[len(pr.Attach)-1]
+		if p.tok.kind == tEOF {
+			p.errorAt(last.Span, "probe %s has no block: expected '{'", last.Raw)
+		} else {
+			p.errorAt(p.span(), "expected '{' to start the probe's block, found %s", describe(p.tok))
+		}
+		p.recoverToNextProbe()
+		pr.Span = analysis.Span{Start: start, End: p.tok.pos}
+		p.file.Probes = append(p.file.Probes, pr)
+		return
+	}
+	pr.Body = p.block()
+	pr.Span = analysis.Span{Start: start, End: pr.Body.Span.End}
+	p.file.Probes = append(p.file.Probes, pr)
+}
+
+// recoverToNextProbe skips to a '}' at depth 0 or a token that starts a
+// line and looks like a probe.
+func (p *parser) recoverToNextProbe() {
+	depth := 0
+	for p.tok.kind != tEOF {
+		switch {
+		case p.is("{"):
+			depth++
+		case p.is("}"):
+			depth--
+			if depth <= 0 {
+				p.advance()
+				return
+			}
+		}
+		p.advance()
+	}
+}
+
+func splitAttach(t token) *AttachPoint {
+	ap := &AttachPoint{Raw: t.text, Span: analysis.Span{Start: t.pos, End: t.end}}
+	var parts []string
+	var spans []analysis.Span
+	cur := strings.Builder{}
+	curStart := t.pos
+	inQuote := false
+	for i := 0; i < len(t.text); i++ {
+		c := t.text[i]
+		if c == '"' {
+			inQuote = !inQuote
+			continue
+		}
+		if c == ':' && !inQuote {
+			parts = append(parts, cur.String())
+			spans = append(spans, analysis.Span{Start: curStart, End: t.pos + i})
+			cur.Reset()
+			curStart = t.pos + i + 1
+			continue
+		}
+		cur.WriteByte(c)
+	}
+	parts = append(parts, cur.String())
+	spans = append(spans, analysis.Span{Start: curStart, End: t.end})
+	ap.Type = parts[0]
+	ap.Parts = parts[1:]
+	ap.Spans = spans[1:]
+	return ap
+}
+
+func (p *parser) block() *Block {
+	b := &Block{Span: analysis.Span{Start: p.tok.pos}}
+	p.advance() // {
+	p.depth++
+	defer func() { p.depth-- }()
+	for !p.is("}") && p.tok.kind != tEOF {
+		start := p.tok.pos
+		if p.is(";") {
+			p.advance()
+			continue
+		}
+		if s := p.stmt(); s != nil {
+			b.Stmts = append(b.Stmts, s)
+		}
+		if p.is(";") {
+			p.advance()
+		} else if !p.is("}") && p.tok.pos != start && !p.lastWasBlock(b) {
+			p.errorAt(p.span(), "expected ';' or '}' after the statement, found %s", describe(p.tok))
+			p.syncStmt()
+		}
+		if p.tok.pos == start {
+			p.errorAt(p.span(), "unexpected %s", describe(p.tok))
+			p.syncStmt()
+			if p.tok.pos == start {
+				p.advance()
+			}
+		}
+	}
+	if p.tok.kind == tEOF {
+		p.errorAt(analysis.Span{Start: b.Span.Start, End: b.Span.Start + 1}, "block is not closed: missing '}'")
+		b.Span.End = p.tok.pos
+		return b
+	}
+	b.Span.End = p.tok.end
+	p.advance()
+	return b
+}
+
+func (p *parser) lastWasBlock(b *Block) bool {
+	if len(b.Stmts) == 0 {
+		return false
+	}
+	switch b.Stmts[len(b.Stmts)-1].(type) {
+	case *IfStmt, *LoopStmt, *BlockStmt:
+		return true
+	}
+	return false
+}
+
+// syncStmt skips to the next ';' or the '}' closing the current block.
+func (p *parser) syncStmt() {
+	depth := 0
+	for p.tok.kind != tEOF {
+		switch {
+		case p.is(";") && depth == 0:
+			p.advance()
+			return
+		case p.is("{"):
+			depth++
+		case p.is("}"):
+			if depth == 0 {
+				return
+			}
+			depth--
+		}
+		p.advance()
+	}
+}
+
+func (p *parser) stmt() Stmt {
+	if p.depth > maxDepth {
+		p.errorAt(p.span(), "nesting is too deep")
+		p.syncStmt()
+		return nil
+	}
+	start := p.tok.pos
+	if p.tok.kind == tIdent {
+		switch p.tok.text {
+		case "if":
+			return p.ifStmt()
+		case "while", "unroll", "for":
+			kind := p.tok.text
+			p.advance()
+			ls := &LoopStmt{Kind: kind}
+			if p.expect("(") {
+				ls.Head = append(ls.Head, p.expr(false))
+				for p.is(":") || p.is("..") || p.is(",") {
+					p.advance()
+					ls.Head = append(ls.Head, p.expr(false))
+				}
+				p.expect(")")
+			}
+			if p.is("{") {
+				ls.Body = p.block()
+			} else {
+				p.errorAt(p.span(), "expected '{' after %s (...)", kind)
+			}
+			ls.Span = analysis.Span{Start: start, End: p.prevEnd()}
+			return ls
+		case "return":
+			p.advance()
+			rs := &ReturnStmt{}
+			if !p.is(";") && !p.is("}") {
+				rs.X = p.expr(false)
+			}
+			rs.Span = analysis.Span{Start: start, End: p.prevEnd()}
+			return rs
+		case "break", "continue":
+			p.advance()
+			return &ExprStmt{X: &Ident{Name: "break", Span: analysis.Span{Start: start, End: p.prevEnd()}}, Span: analysis.Span{Start: start, End: p.prevEnd()}}
+		}
+	}
+	if p.is("{") {
+		return &BlockStmt{Block: p.block()}
+	}
+	x := p.assignExpr()
+	return &ExprStmt{X: x, Span: analysis.Span{Start: start, End: p.prevEnd()}}
+}
+
+func (p *parser) prevEnd() int {
+	// The end of the previous token: the lexer is past the current one.
+	return p.lastEnd
+}
+
+func (p *parser) ifStmt() Stmt {
+	start := p.tok.pos
+	p.advance()
+	is := &IfStmt{}
+	if p.expect("(") {
+		is.Cond = p.expr(false)
+		p.expect(")")
+	} else {
+		is.Cond = &BadExpr{Span: p.span()}
+	}
+	if p.is("{") {
+		is.Then = p.block()
+	} else {
+		p.errorAt(p.span(), "expected '{' after if (...)")
+	}
+	if p.tok.kind == tIdent && p.tok.text == "else" {
+		p.advance()
+		if p.tok.kind == tIdent && p.tok.text == "if" {
+			is.Else = p.ifStmt()
+		} else if p.is("{") {
+			is.Else = &BlockStmt{Block: p.block()}
+		} else {
+			p.errorAt(p.span(), "expected '{' or 'if' after else")
+		}
+	}
+	is.Span = analysis.Span{Start: start, End: p.prevEnd()}
+	return is
+}
+
+var assignOps = map[string]bool{"=": true, "+=": true, "-=": true, "*=": true, "/=": true, "%=": true, "&=": true, "|=": true, "^=": true, "<<=": true, ">>=": true}
+
+func (p *parser) assignExpr() Expr {
+	lhs := p.expr(false)
+	if p.tok.kind == tPunct && assignOps[p.tok.text] {
+		op := p.tok.text
+		p.advance()
+		rhs := p.expr(false)
+		return &Assign{Op: op, LHS: lhs, RHS: rhs, Span: analysis.Span{Start: lhs.NodeSpan().Start, End: rhs.NodeSpan().End}}
+	}
+	return lhs
+}
