@@ -241,8 +241,17 @@ func Nearest(candidates []string, q string, n int) []string {
 	if len(out) > 0 || len(q) < 3 {
 		return out
 	}
-	// Abbreviations (fname -> filename): q is a subsequence of the name.
+	// Abbreviations (fname -> filename): q is a subsequence of the name;
+	// or the name is a shortening of q (priority -> prio).
 	best, bestLen := "", 0
+	for _, c := range candidates {
+		if len(c) >= 3 && strings.HasPrefix(q, c) && len(c) > bestLen {
+			best, bestLen = c, len(c)
+		}
+	}
+	if best != "" {
+		return append(out, best)
+	}
 	for _, c := range candidates {
 		if len(c) > 3*len(q) || c == q || !subsequence(q, c) {
 			continue

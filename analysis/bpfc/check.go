@@ -209,6 +209,13 @@ type checker struct {
 
 func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
 
+// clamp keeps a span inside a text of n bytes.
+func clamp(s analysis.Span, n int) analysis.Span {
+	s.Start = min(max(s.Start, 0), n)
+	s.End = min(max(s.End, s.Start), n)
+	return s
+}
+
 func check(src string, m masked, root *sitter.Node, opts Options) []analysis.Finding {
 	c := &checker{src: src, m: m, root: root, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}}
 	c.sum = summarize(src, m, root)
@@ -224,6 +231,9 @@ func check(src string, m masked, root *sitter.Node, opts Options) []analysis.Fin
 	}
 	c.sections()
 	c.walkFunctions(root)
+	for i := range c.out {
+		c.out[i].Span = clamp(c.out[i].Span, len(src))
+	}
 	sort.SliceStable(c.out, func(i, j int) bool { return c.out[i].Span.Start < c.out[j].Span.Start })
 	return c.out
 }

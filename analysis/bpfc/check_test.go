@@ -1,0 +1,138 @@
+package bpfc
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
+)
+
+var (
+	kbOnce sync.Once
+	hostKB *kb.KB
+	kbErr  error
+)
+
+func hostKBFor(t testing.TB) *kb.KB {
+	t.Helper()
+	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.Headers)
+	kbOnce.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
+	if kbErr != nil {
+		t.Fatal(kbErr)
+	}
+	return hostKB
+}
+
+// TestFixtures compares each testdata/*.bpf.c with its want comments.
+func TestFixtures(t *testing.T) {
+	k := hostKBFor(t)
+	files, _ := filepath.Glob("testdata/*.bpf.c")
+	if len(files) < 5 {
+		t.Fatalf("only %d fixtures", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := string(data)
+			for _, p := range analysis.MatchWants(src, Check(src, Options{KB: k})) {
+				t.Error(p)
+			}
+		})
+	}
+}
+
+func TestMaskKeepsOffsets(t *testing.T) {
+	src := "SEC(\"xdp\") int f(void *c) { return 0; }\nstruct { __uint(type, BPF_MAP_TYPE_HASH); } m SEC(\".maps\");\n// SEC(\"kprobe/in_comment\")\n"
+	m := mask(src)
+	if len(m.text) != len(src) {
+		t.Fatal("mask changed the length")
+	}
+	if len(m.sections) != 2 || m.sections[0].Name != "xdp" || m.sections[1].Name != ".maps" {
+		t.Fatalf("sections %+v", m.sections)
+	}
+	if len(m.fields) != 1 || m.fields[0].Value != "BPF_MAP_TYPE_HASH" {
+		t.Fatalf("fields %+v", m.fields)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	src, _ := os.ReadFile("testdata/maps.bpf.c")
+	d := NewDoc(src)
+	defer d.Close()
+	s := d.Summary()
+	if len(s.Programs) != 1 || s.Programs[0].Name != "on_switch" || s.Programs[0].Def.ProgType != "tracepoint" {
+		t.Fatalf("programs %+v", s.Programs)
+	}
+	if len(s.Maps) != 4 || s.Maps[2].Name != "events" || s.License != "GPL" {
+		t.Fatalf("maps %+v license %q", s.Maps, s.License)
+	}
+}
+
+// TestIncrementalEqualsFull edits a document line by line and checks that
+// the incremental result equals a fresh parse every time.
+func TestIncrementalEqualsFull(t *testing.T) {
+	k := hostKBFor(t)
+	data, _ := os.ReadFile("testdata/fields.bpf.c")
+	src := string(data)
+	d := NewDoc(data)
+	defer d.Close()
+	edits := []struct{ old, new string }{
+		{"p->prio;", "p->prio + 1;"},
+		{"real_parent, tgid", "real_parent, tgidd"},
+		{"SEC(\"tp/syscalls/sys_enter_openat\")", "SEC(\"tp/syscalls/sys_enter_close\")"},
+		{"int dot", "int dot2"},
+	}
+	for _, e := range edits {
+		i := strings.Index(d.Text(), e.old)
+		if i < 0 {
+			t.Fatalf("%q not found", e.old)
+		}
+		d.Edit(i, i+len(e.old), e.new)
+		src = src[:i] + e.new + src[i+len(e.old):]
+		if d.Text() != src {
+			t.Fatal("text diverged")
+		}
+		inc := d.Check(Options{KB: k})
+		full := Check(src, Options{KB: k})
+		if len(inc) != len(full) {
+			t.Fatalf("after %q: incremental %d findings, full %d", e.new, len(inc), len(full))
+		}
+		for j := range inc {
+			if inc[j].Code != full[j].Code || inc[j].Span != full[j].Span {
+				t.Fatalf("after %q: %v vs %v", e.new, inc[j], full[j])
+			}
+		}
+	}
+}
+
+func TestNoKB(t *testing.T) {
+	fs := Check("SEC(\"tp/a/b\") int f(void *c) { return 0; }\n", Options{})
+	if len(fs) != 1 || fs[0].Code != analysis.KG501 {
+		t.Fatalf("%+v", fs)
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.bpf.c")
+	for _, p := range files {
+		data, _ := os.ReadFile(p)
+		f.Add(string(data))
+	}
+	f.Add("SEC(\"")
+	f.Add("struct { __uint(type, ); } m SEC(\".maps\");")
+	f.Fuzz(func(t *testing.T, src string) {
+		for _, fd := range Check(src, Options{}) {
+			if fd.Span.Start < 0 || fd.Span.End > len(src) || fd.Span.Start > fd.Span.End {
+				t.Fatalf("bad span %+v for %d bytes", fd.Span, len(src))
+			}
+		}
+	})
+}
