@@ -108,3 +108,11 @@ func (x *LineIndex) Offset(p Position) int {
 	}
 	return i
 }
+
+// Byte returns the byte at off, or 0 outside the text.
+func (x *LineIndex) Byte(off int) byte {
+	if off < 0 || off >= len(x.text) {
+		return 0
+	}
+	return x.text[off]
+}
