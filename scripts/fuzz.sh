@@ -7,6 +7,6 @@ grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
   dir=$(dirname "$f")
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
     echo "fuzz: $dir $fn for $t"
-    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$dir" 2>&1 | tail -3
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$dir" 2>&1 | tail -40
   done
 done

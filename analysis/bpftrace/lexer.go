@@ -159,6 +159,9 @@ func (l *lexer) next() token {
 			}
 			l.pos++
 		}
+		if l.pos > len(l.src) {
+			l.pos = len(l.src)
+		}
 		if l.pos < len(l.src) && l.src[l.pos] == '\'' {
 			l.pos++
 		}

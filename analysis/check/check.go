@@ -106,3 +106,79 @@ func KernelNote(k *kb.KB) string {
 // ValidUTF8 reports whether text is valid UTF-8; invalid bytes are still
 // checked (they count as one column each), callers may warn.
 func ValidUTF8(text string) bool { return utf8.ValidString(text) }
+
+// Document is an open document whose findings are computed by the same
+// call as File, reusing the incremental C parse between edits.
+type Document struct {
+	Path    string
+	Dialect analysis.Dialect
+	text    string
+	cdoc    *bpfc.Doc
+}
+
+// NewDocument opens a document; the dialect is detected when d is none.
+func NewDocument(path, text string, d analysis.Dialect) *Document {
+	if d == analysis.DialectNone {
+		d = analysis.Detect(path, text)
+	}
+	doc := &Document{Path: path, Dialect: d, text: text}
+	if d == analysis.DialectC && Checkable(text) == nil {
+		doc.cdoc = bpfc.NewDoc([]byte(text))
+	}
+	return doc
+}
+
+// Text is the current text.
+func (d *Document) Text() string { return d.text }
+
+// Edit replaces text[start:oldEnd] with newText.
+func (d *Document) Edit(start, oldEnd int, newText string) {
+	if start < 0 || oldEnd < start || oldEnd > len(d.text) {
+		d.SetText(d.text)
+		return
+	}
+	d.text = d.text[:start] + newText + d.text[oldEnd:]
+	if d.cdoc != nil {
+		d.cdoc.Edit(start, oldEnd, newText)
+	}
+}
+
+// SetText replaces the whole text.
+func (d *Document) SetText(text string) {
+	d.text = text
+	if d.cdoc != nil {
+		d.cdoc.Close()
+		d.cdoc = nil
+	}
+	if d.Dialect == analysis.DialectC && Checkable(text) == nil {
+		d.cdoc = bpfc.NewDoc([]byte(text))
+	}
+}
+
+// Findings checks the current text, exactly as File does.
+func (d *Document) Findings(opts Options) ([]analysis.Finding, error) {
+	if err := Checkable(d.text); err != nil {
+		return nil, err
+	}
+	if d.Dialect == analysis.DialectC && d.cdoc != nil {
+		return Annotate(d.cdoc.Check(bpfc.Options{KB: opts.KB}), opts.KB), nil
+	}
+	opts.Dialect = d.Dialect
+	return File(d.Path, d.text, opts)
+}
+
+// CSummary is the program/map summary of a C document.
+func (d *Document) CSummary() (bpfc.Summary, bool) {
+	if d.cdoc == nil {
+		return bpfc.Summary{}, false
+	}
+	return d.cdoc.Summary(), true
+}
+
+// Close frees the parse tree.
+func (d *Document) Close() {
+	if d.cdoc != nil {
+		d.cdoc.Close()
+		d.cdoc = nil
+	}
+}

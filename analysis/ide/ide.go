@@ -1,0 +1,351 @@
+// Package ide computes editor features (hover, completion, symbols) from
+// text, byte offsets and the kb, as plain values; lsp/ converts them.
+package ide
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/bpftrace"
+	"github.com/kgent/kgent/kb"
+)
+
+// Hover is hover content in Markdown over a span.
+type Hover struct {
+	Markdown string
+	Span     analysis.Span
+}
+
+func isWord(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// WordAt returns the identifier around off.
+func WordAt(text string, off int) (string, analysis.Span) {
+	if off > len(text) {
+		off = len(text)
+	}
+	s, e := off, off
+	for s > 0 && isWord(text[s-1]) {
+		s--
+	}
+	for e < len(text) && isWord(text[e]) {
+		e++
+	}
+	return text[s:e], analysis.Span{Start: s, End: e}
+}
+
+// HoverAt describes the name under the cursor.
+func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
+	word, sp := WordAt(text, off)
+	if word == "" || k == nil {
+		return Hover{}, false
+	}
+	var b strings.Builder
+	// Tracepoints: cat:name (bpftrace) or cat/name (SEC).
+	if tp := tracepointAround(text, sp, k); tp != nil {
+		fmt.Fprintf(&b, "**tracepoint %s:%s**\n\n```c\n", tp.Category, tp.Name)
+		for _, f := range tp.Fields {
+			fmt.Fprintf(&b, "%s %s; // offset %d, size %d\n", f.Type, f.Name, f.Offset, f.Size)
+		}
+		b.WriteString("```\n")
+		return Hover{Markdown: b.String(), Span: sp}, true
+	}
+	if d == analysis.DialectBpftrace {
+		if doc := bpftrace.Describe(word); doc != "" {
+			return Hover{Markdown: doc, Span: sp}, true
+		}
+	}
+	if h, ok := k.Helper(word); ok {
+		fmt.Fprintf(&b, "**helper %s** (id %d)\n\n", h.Name, h.ID)
+		if h.Func != nil {
+			fmt.Fprintf(&b, "```c\n%s\n```\n\n", h.Func.Proto())
+		}
+		if h.GPLOnly == kb.Yes {
+			b.WriteString("GPL-only.\n\n")
+		}
+		if h.Allowed != nil {
+			var types []string
+			for _, pt := range k.ProgTypes {
+				if h.Allowed[pt] == kb.Yes {
+					types = append(types, pt)
+				}
+			}
+			fmt.Fprintf(&b, "Program types on this kernel: %s\n\n", strings.Join(types, ", "))
+		}
+		if doc := kb.HelperDoc(h.Name); doc != "" {
+			b.WriteString(doc)
+		}
+		return Hover{Markdown: b.String(), Span: sp}, true
+	}
+	if kf, ok := k.Kfunc(word); ok {
+		fmt.Fprintf(&b, "**kfunc %s**\n\n```c\n%s\n```\n", kf.Name, kf.Proto())
+		return Hover{Markdown: b.String(), Span: sp}, true
+	}
+	if fn, present := k.KernelFunc(word); present == kb.Yes {
+		fmt.Fprintf(&b, "**kernel function %s**\n\n", word)
+		if fn != nil {
+			fmt.Fprintf(&b, "```c\n%s\n```\n\n", fn.Proto())
+		}
+		fmt.Fprintf(&b, "kprobe: %s, fentry: %s on this kernel\n", k.AttachSupport(kb.AttachKprobe).Supported, k.AttachSupport(kb.AttachFentry).Supported)
+		return Hover{Markdown: b.String(), Span: sp}, true
+	}
+	// A field after -> or . of a known struct is described by its struct;
+	// a struct name by its members.
+	for _, kind := range []string{"struct", "union"} {
+		if strings.HasSuffix(strings.TrimSpace(text[:sp.Start]), kind) {
+			if t, ok := k.Type(kind, word); ok {
+				fmt.Fprintf(&b, "**%s %s** (%d bytes)\n\n```c\n", kind, t.Name, t.Size)
+				for i, m := range t.Members {
+					if i == 40 {
+						fmt.Fprintf(&b, "/* %d more */\n", len(t.Members)-40)
+						break
+					}
+					fmt.Fprintf(&b, "%s %s; // offset %d\n", m.Type, m.Name, m.Offset/8)
+				}
+				b.WriteString("```\n")
+				return Hover{Markdown: b.String(), Span: sp}, true
+			}
+		}
+	}
+	if t, ok := k.Type("typedef", word); ok {
+		fmt.Fprintf(&b, "**typedef %s** = `%s`\n", t.Name, t.Target)
+		return Hover{Markdown: b.String(), Span: sp}, true
+	}
+	return Hover{}, false
+}
+
+var tpRe = regexp.MustCompile(`(?:tracepoint:|t:|tp/|tracepoint/)([A-Za-z0-9_]+)[:/]([A-Za-z0-9_]+)`)
+
+func tracepointAround(text string, sp analysis.Span, k *kb.KB) *kb.Tracepoint {
+	ls := strings.LastIndexByte(text[:sp.Start], '\n') + 1
+	le := strings.IndexByte(text[sp.Start:], '\n')
+	if le < 0 {
+		le = len(text)
+	} else {
+		le += sp.Start
+	}
+	for _, m := range tpRe.FindAllStringSubmatchIndex(text[ls:le], -1) {
+		if ls+m[0] <= sp.Start && sp.End <= ls+m[1] {
+			if tp, ok := k.Tracepoint(text[ls+m[2]:ls+m[3]], text[ls+m[4]:ls+m[5]]); ok {
+				return tp
+			}
+		}
+	}
+	return nil
+}
+
+// Item is a completion item.
+type Item struct {
+	Label  string
+	Kind   string // function, variable, field, module, event, keyword
+	Detail string
+	Doc    string
+	// Sort orders items; lower first.
+	Sort int
+}
+
+const maxItems = 200
+
+var (
+	secPrefixRe  = regexp.MustCompile(`SEC\("([A-Za-z0-9_./:+-]*)$`)
+	btAttachRe   = regexp.MustCompile(`(?m)^\s*([A-Za-z]+):([A-Za-z0-9_:*./+-]*)$`)
+	argsFieldRe  = regexp.MustCompile(`\bargs(->|\.)([A-Za-z0-9_]*)$`)
+	arrowFieldRe = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)->([A-Za-z0-9_]*)$`)
+)
+
+// Complete lists completions at off.
+func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
+	if off > len(text) {
+		off = len(text)
+	}
+	lineStart := strings.LastIndexByte(text[:off], '\n') + 1
+	line := text[lineStart:off]
+	var items []Item
+	switch d {
+	case analysis.DialectC:
+		if m := secPrefixRe.FindStringSubmatch(line); m != nil {
+			return secItems(m[1], k)
+		}
+		if m := arrowFieldRe.FindStringSubmatch(line); m != nil && k != nil {
+			return fieldItems(text, lineStart, m[1], m[2], k)
+		}
+		word, _ := WordAt(text, off)
+		items = helperItems(word, k)
+	case analysis.DialectBpftrace:
+		if m := btAttachRe.FindStringSubmatch(line); m != nil && k != nil {
+			return attachItems(m[1], m[2], k)
+		}
+		if m := argsFieldRe.FindStringSubmatch(line); m != nil && k != nil {
+			return argsItems(text, off, m[2], k)
+		}
+		word, _ := WordAt(text, off)
+		for _, n := range bpftrace.Names() {
+			if strings.HasPrefix(n.Name, word) {
+				items = append(items, Item{Label: n.Name, Kind: n.Kind, Detail: n.Detail})
+			}
+		}
+	}
+	return finish(items)
+}
+
+func finish(items []Item) []Item {
+	sort.SliceStable(items, func(i, j int) bool {
+		if items[i].Sort != items[j].Sort {
+			return items[i].Sort < items[j].Sort
+		}
+		return items[i].Label < items[j].Label
+	})
+	if len(items) > maxItems {
+		items = items[:maxItems]
+	}
+	return items
+}
+
+func secItems(prefix string, k *kb.KB) []Item {
+	var items []Item
+	if k != nil {
+		if def, target, ok := kb.LookupSEC(prefix); ok && strings.Contains(prefix, "/") {
+			switch def.Attach {
+			case kb.AttachKprobe, kb.AttachFentry, kb.AttachFexit:
+				return finish(funcItems(target, k))
+			case kb.AttachTracepoint:
+				return finish(tracepointItems(target, "/", k))
+			case kb.AttachRawTP, kb.AttachTpBTF:
+				for _, n := range k.RawTracepoints {
+					if strings.HasPrefix(n, target) {
+						items = append(items, Item{Label: n, Kind: "event"})
+					}
+				}
+				return finish(items)
+			}
+		}
+	}
+	for _, n := range kb.SECNames() {
+		if strings.HasPrefix(n, prefix) {
+			def, _, _ := kb.LookupSEC(n)
+			detail := def.ProgType + " program"
+			if def.Target != "" {
+				detail += ", target " + n + "/" + def.Target
+			}
+			items = append(items, Item{Label: n, Kind: "module", Detail: detail})
+		}
+	}
+	return finish(items)
+}
+
+func funcItems(prefix string, k *kb.KB) []Item {
+	var items []Item
+	for _, f := range k.Funcs {
+		if strings.HasPrefix(f.Name, prefix) {
+			items = append(items, Item{Label: f.Name, Kind: "function", Detail: f.Proto()})
+			if len(items) >= maxItems {
+				break
+			}
+		}
+	}
+	return items
+}
+
+func tracepointItems(target, sep string, k *kb.KB) []Item {
+	var items []Item
+	cat, name, hasName := strings.Cut(target, sep)
+	seen := map[string]bool{}
+	for _, tp := range k.Tracepoints {
+		if !hasName {
+			if strings.HasPrefix(tp.Category, cat) && !seen[tp.Category] {
+				seen[tp.Category] = true
+				items = append(items, Item{Label: tp.Category, Kind: "module", Detail: "tracepoint category"})
+			}
+			continue
+		}
+		if tp.Category == cat && strings.HasPrefix(tp.Name, name) {
+			var fields []string
+			for _, f := range tp.Fields {
+				fields = append(fields, f.Type+" "+f.Name)
+			}
+			items = append(items, Item{Label: tp.Name, Kind: "event", Detail: "tracepoint", Doc: strings.Join(fields, "\n")})
+		}
+	}
+	return items
+}
+
+func helperItems(word string, k *kb.KB) []Item {
+	if k == nil || len(word) < 2 {
+		return nil
+	}
+	var items []Item
+	for _, h := range k.Helpers {
+		if !strings.HasPrefix(h.Name, word) {
+			continue
+		}
+		it := Item{Label: h.Name, Kind: "function"}
+		if h.Func != nil {
+			it.Detail = h.Func.Proto()
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+func fieldItems(text string, lineStart int, variable, prefix string, k *kb.KB) []Item {
+	// Find the variable's declared struct type above the cursor.
+	re := regexp.MustCompile(`struct\s+([A-Za-z_][A-Za-z0-9_]*)\s*\*\s*` + regexp.QuoteMeta(variable) + `\b`)
+	ms := re.FindAllStringSubmatch(text[:lineStart], -1)
+	if len(ms) == 0 {
+		return nil
+	}
+	t, ok := k.Type("struct", ms[len(ms)-1][1])
+	if !ok {
+		return nil
+	}
+	var items []Item
+	for _, m := range t.Members {
+		if m.Name != "" && strings.HasPrefix(m.Name, prefix) {
+			items = append(items, Item{Label: m.Name, Kind: "field", Detail: m.Type})
+		}
+	}
+	return finish(items)
+}
+
+func attachItems(probe, rest string, k *kb.KB) []Item {
+	switch probe {
+	case "kprobe", "k", "kretprobe", "kr", "kfunc", "f", "kretfunc", "fr", "fentry", "fexit":
+		return finish(funcItems(rest, k))
+	case "tracepoint", "t":
+		return finish(tracepointItems(rest, ":", k))
+	case "rawtracepoint", "rt":
+		var items []Item
+		for _, n := range k.RawTracepoints {
+			if strings.HasPrefix(n, rest) {
+				items = append(items, Item{Label: n, Kind: "event"})
+			}
+		}
+		return finish(items)
+	}
+	return nil
+}
+
+var probeHeadRe = regexp.MustCompile(`(?m)^\s*(?:tracepoint|t):([A-Za-z0-9_]+):([A-Za-z0-9_]+)`)
+
+func argsItems(text string, off int, prefix string, k *kb.KB) []Item {
+	ms := probeHeadRe.FindAllStringSubmatch(text[:off], -1)
+	if len(ms) == 0 {
+		return nil
+	}
+	m := ms[len(ms)-1]
+	tp, ok := k.Tracepoint(m[1], m[2])
+	if !ok {
+		return nil
+	}
+	var items []Item
+	for _, f := range tp.Fields {
+		if strings.HasPrefix(f.Name, prefix) {
+			items = append(items, Item{Label: f.Name, Kind: "field", Detail: f.Type})
+		}
+	}
+	return finish(items)
+}
