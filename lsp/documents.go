@@ -2,8 +2,8 @@ package lsp
 
 import (
 	"context"
+	"errors"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -185,7 +185,7 @@ func (s *server) analyze(d *document, gen uint64) {
 	fs, err := d.doc.Findings(check.Options{KB: k})
 	if err != nil {
 		fs = []analysis.Finding{{Code: analysis.KG100, Severity: analysis.Warning, Source: analysis.SourceKgent, Message: "kgent does not check this document: " + err.Error()}}
-		if strings.Contains(err.Error(), "not an eBPF") {
+		if errors.Is(err, check.ErrUnknownDialect) {
 			fs = nil
 		}
 	}

@@ -80,7 +80,7 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 		opts.LoadKB = kb.Load
 	}
 	s := &server{opts: opts, log: opts.Logger, docs: map[protocol.DocumentURI]*document{}, kbReady: make(chan struct{})}
-	s.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(rwc))
+	s.conn = jsonrpc2.NewConn(newTolerantStream(rwc, opts.Logger))
 	s.conn.Go(ctx, protocol.CancelHandler(jsonrpc2.AsyncHandler(s.handle)))
 	select {
 	case <-s.conn.Done():
@@ -93,6 +93,22 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 // handle dispatches one message. Panics are recovered and answered as
 // errors; the server keeps serving.
 func (s *server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) (err error) {
+	// AsyncHandler starts the next message only once this one replied, so
+	// every message, notifications included, replies exactly once.
+	replied := false
+	inner := reply
+	reply = func(ctx context.Context, result any, err error) error {
+		if replied {
+			return nil
+		}
+		replied = true
+		return inner(ctx, result, err)
+	}
+	defer func() {
+		if !replied {
+			_ = reply(ctx, nil, nil)
+		}
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Printf("panic in %s: %v\n%s", req.Method(), r, debug.Stack())

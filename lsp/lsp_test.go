@@ -1,0 +1,440 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
+)
+
+var (
+	kbOnce sync.Once
+	hostKB *kb.KB
+	kbErr  error
+)
+
+func loadKB(t testing.TB) func(kb.Options) (*kb.KB, error) {
+	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.Headers)
+	kbOnce.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
+	if kbErr != nil {
+		t.Fatal(kbErr)
+	}
+	return func(kb.Options) (*kb.KB, error) { return hostKB, nil }
+}
+
+// client is a small LSP client over pipes for driving the real server.
+type client struct {
+	t     testing.TB
+	conn  jsonrpc2.Conn
+	mu    sync.Mutex
+	diags map[protocol.DocumentURI][]chan protocol.PublishDiagnosticsParams
+	notes chan notification
+	raw   io.Writer
+	done  chan struct{}
+}
+
+type notification struct {
+	method string
+	params json.RawMessage
+}
+
+type pipeRWC struct {
+	io.Reader
+	io.Writer
+	closers []io.Closer
+}
+
+func (p pipeRWC) Close() error {
+	for _, c := range p.closers {
+		c.Close()
+	}
+	return nil
+}
+
+func newClient(t testing.TB, debounce time.Duration) *client {
+	t.Helper()
+	load := loadKB(t)
+	cr, sw := io.Pipe()
+	sr, cw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &client{t: t, diags: map[protocol.DocumentURI][]chan protocol.PublishDiagnosticsParams{}, notes: make(chan notification, 1000), raw: cw, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		Serve(ctx, pipeRWC{Reader: sr, Writer: sw, closers: []io.Closer{sr, sw}}, Options{Debounce: debounce, LoadKB: load})
+	}()
+	c.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(pipeRWC{Reader: cr, Writer: cw, closers: []io.Closer{cr, cw}}))
+	c.conn.Go(ctx, func(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		if req.Method() == "textDocument/publishDiagnostics" {
+			var p protocol.PublishDiagnosticsParams
+			json.Unmarshal(req.Params(), &p)
+			c.mu.Lock()
+			for _, ch := range c.diags[p.URI] {
+				select {
+				case ch <- p:
+				default:
+				}
+			}
+			c.mu.Unlock()
+		}
+		select {
+		case c.notes <- notification{req.Method(), req.Params()}:
+		default:
+		}
+		if _, isCall := req.(*jsonrpc2.Call); isCall {
+			return reply(ctx, nil, nil)
+		}
+		return nil
+	})
+	t.Cleanup(func() {
+		c.conn.Close()
+		cancel()
+		select {
+		case <-c.done:
+		case <-time.After(5 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	return c
+}
+
+func (c *client) call(method string, params, result any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := c.conn.Call(ctx, method, params, result)
+	return err
+}
+
+func (c *client) notify(method string, params any) {
+	if err := c.conn.Notify(context.Background(), method, params); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// watch returns a channel that receives the diagnostics published for uri.
+func (c *client) watch(uri protocol.DocumentURI) chan protocol.PublishDiagnosticsParams {
+	ch := make(chan protocol.PublishDiagnosticsParams, 100)
+	c.mu.Lock()
+	c.diags[uri] = append(c.diags[uri], ch)
+	c.mu.Unlock()
+	return ch
+}
+
+func (c *client) wait(ch chan protocol.PublishDiagnosticsParams, pred func(protocol.PublishDiagnosticsParams) bool) protocol.PublishDiagnosticsParams {
+	c.t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case p := <-ch:
+			if pred == nil || pred(p) {
+				return p
+			}
+		case <-timeout:
+			c.t.Fatal("timed out waiting for diagnostics")
+		}
+	}
+}
+
+func (c *client) initialize() {
+	c.t.Helper()
+	var res map[string]any
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file:///tmp", "capabilities": map[string]any{},
+		"initializationOptions": map[string]any{"kgent": map[string]any{"verifyOnSave": false}}}, &res); err != nil {
+		c.t.Fatal(err)
+	}
+	caps := res["capabilities"].(map[string]any)
+	if caps["hoverProvider"] != true || caps["positionEncoding"] != "utf-16" {
+		c.t.Fatalf("capabilities %v", caps)
+	}
+	c.notify("initialized", map[string]any{})
+}
+
+func (c *client) open(uri protocol.DocumentURI, lang, text string) {
+	c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": lang, "version": 1, "text": text}})
+}
+
+func codes(ds []protocol.Diagnostic) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, fmt.Sprint(d.Code))
+	}
+	return out
+}
+
+const btSource = "// 中文注释 😀 with\ttabs\ntracepoint:syscalls:sys_enter_openat { @x[comm] = count(); }\n// next line\n/* 中文😀\t*/ tracepoint:syscalls:sys_enter_opnat { @y = log2(1); }\n"
+
+func TestSessionBpftrace(t *testing.T) {
+	c := newClient(t, 10*time.Millisecond)
+	c.initialize()
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/demo.bt")
+	ch := c.watch(uri)
+	c.open(uri, "bpftrace", btSource)
+	p := c.wait(ch, nil)
+	got := codes(p.Diagnostics)
+	if len(got) != 2 || got[0] != "KG304" || got[1] != "KG201" {
+		t.Fatalf("diagnostics %v", got)
+	}
+	// UTF-16 range of syscalls:sys_enter_opnat on line 3: "/* 中文😀\t*/ " is
+	// 3+1+1+2+1+2+1 = 11 units, "tracepoint:" 11 more.
+	r := p.Diagnostics[0].Range
+	if r.Start.Line != 3 || r.Start.Character != 22 || r.End.Character != 46 {
+		t.Fatalf("range %+v", r)
+	}
+	if p.Diagnostics[0].CodeDescription == nil || !strings.Contains(string(p.Diagnostics[0].CodeDescription.Href), "kg304") {
+		t.Fatalf("code description %+v", p.Diagnostics[0].CodeDescription)
+	}
+
+	// Hover on a bpftrace function and on a tracepoint.
+	var h protocol.Hover
+	if err := c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 1, "character": 50}}, &h); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.Contents.Value, "count") {
+		t.Fatalf("hover %q", h.Contents.Value)
+	}
+	if err := c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 1, "character": 25}}, &h); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.Contents.Value, "filename") {
+		t.Fatalf("tracepoint hover %q", h.Contents.Value)
+	}
+
+	// Quick fix for the tracepoint, applied as the editor would.
+	var actions []protocol.CodeAction
+	if err := c.call("textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": uri}, "range": r, "context": map[string]any{"diagnostics": []any{}}}, &actions); err != nil {
+		t.Fatal(err)
+	}
+	if len(actions) == 0 || actions[0].Edit == nil {
+		t.Fatalf("no quick fix: %+v", actions)
+	}
+	edit := actions[0].Edit.Changes[uri][0]
+	if edit.NewText != "syscalls:sys_enter_openat" {
+		t.Fatalf("edit %+v", edit)
+	}
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 2},
+		"contentChanges": []any{map[string]any{"range": edit.Range, "text": edit.NewText}}})
+	p = c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 })
+	if got := codes(p.Diagnostics); len(got) != 1 || got[0] != "KG201" {
+		t.Fatalf("after the fix: %v", got)
+	}
+
+	// Completion of tracepoint names and of args fields.
+	var list protocol.CompletionList
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 3},
+		"contentChanges": []any{map[string]any{"text": "tracepoint:syscalls:sys_enter_op"}}})
+	if err := c.call("textDocument/completion", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 0, "character": 32}}, &list); err != nil {
+		t.Fatal(err)
+	}
+	if !hasLabel(list.Items, "sys_enter_openat") {
+		t.Fatalf("completion %v", labels(list.Items))
+	}
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 4},
+		"contentChanges": []any{map[string]any{"text": "tracepoint:syscalls:sys_enter_openat { printf(\"%s\", str(args->fi"}}})
+	if err := c.call("textDocument/completion", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 0, "character": 63}}, &list); err != nil {
+		t.Fatal(err)
+	}
+	if !hasLabel(list.Items, "filename") {
+		t.Fatalf("args completion %v", labels(list.Items))
+	}
+}
+
+func hasLabel(items []protocol.CompletionItem, l string) bool {
+	for _, it := range items {
+		if it.Label == l {
+			return true
+		}
+	}
+	return false
+}
+
+func labels(items []protocol.CompletionItem) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Label)
+	}
+	return out
+}
+
+const cSource = `#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, u32);
+	__type(value, u64);
+} counts SEC(".maps");
+
+SEC("tp/sched/sched_switch")
+int on_switch(void *ctx)
+{
+	/* 中文 😀 */ u64 id = bpf_get_current_pid();
+	return id;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`
+
+func TestSessionC(t *testing.T) {
+	c := newClient(t, 10*time.Millisecond)
+	c.initialize()
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/prog.bpf.c")
+	ch := c.watch(uri)
+	c.open(uri, "c", cSource)
+	p := c.wait(ch, nil)
+	if got := codes(p.Diagnostics); len(got) != 1 || got[0] != "KG201" {
+		t.Fatalf("diagnostics %v", got)
+	}
+	r := p.Diagnostics[0].Range
+	// "\t/* 中文 😀 */ u64 id = " is 1+3+2+1+2+3+4+3+2 = 22 UTF-16 units.
+	if r.Start.Line != 13 || r.Start.Character != 22 {
+		t.Fatalf("range %+v", r)
+	}
+	var h protocol.Hover
+	if err := c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 8, "character": 3}}, &h); err == nil && h.Contents.Value != "" {
+		// "counts" is not a kernel name: no hover expected there.
+		t.Fatalf("unexpected hover %q", h.Contents.Value)
+	}
+	var actions []protocol.CodeAction
+	if err := c.call("textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": uri}, "range": r, "context": map[string]any{"diagnostics": []any{}}}, &actions); err != nil || len(actions) == 0 {
+		t.Fatalf("code actions %v %+v", err, actions)
+	}
+	edit := actions[0].Edit.Changes[uri][0]
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 2},
+		"contentChanges": []any{map[string]any{"range": edit.Range, "text": edit.NewText}}})
+	p = c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 })
+	if len(p.Diagnostics) != 0 {
+		t.Fatalf("after the fix: %v", codes(p.Diagnostics))
+	}
+	// Hover on the fixed helper shows its prototype and header docs.
+	if err := c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 13, "character": 25}}, &h); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.Contents.Value, "bpf_get_current_pid_tgid") || !strings.Contains(h.Contents.Value, "u64") {
+		t.Fatalf("hover %q", h.Contents.Value)
+	}
+	var syms []protocol.DocumentSymbol
+	if err := c.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": uri}}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	if len(syms) != 2 || syms[0].Name != "on_switch" || syms[1].Name != "counts" {
+		t.Fatalf("symbols %+v", syms)
+	}
+	var locs []protocol.Location
+	if err := c.call("textDocument/definition", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 8, "character": 3}}, &locs); err != nil || len(locs) != 1 || locs[0].Range.Start.Line != 8 {
+		t.Fatalf("definition %v %+v", err, locs)
+	}
+	// Completion after SEC("tp/sched/ offers tracepoints of the category.
+	var list protocol.CompletionList
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 3},
+		"contentChanges": []any{map[string]any{"text": "SEC(\"tp/sched/sched_sw"}}})
+	if err := c.call("textDocument/completion", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 0, "character": 22}}, &list); err != nil || !hasLabel(list.Items, "sched_switch") {
+		t.Fatalf("SEC completion %v %v", err, labels(list.Items))
+	}
+}
+
+// TestChangeStorm sends thousands of edits without waiting: the server
+// coalesces them and publishes the final state.
+func TestChangeStorm(t *testing.T) {
+	c := newClient(t, 50*time.Millisecond)
+	c.initialize()
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/storm.bt")
+	ch := c.watch(uri)
+	c.open(uri, "bpftrace", "BEGIN { }\n")
+	c.wait(ch, nil)
+	const n = 3000
+	for i := 2; i <= n; i++ {
+		c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": i},
+			"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]any{"line": 0, "character": 7}, "end": map[string]any{"line": 0, "character": 7}}, "text": "x"}}})
+	}
+	// The last version: BEGIN { xxx... } has an unknown builtin.
+	p := c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == n })
+	if got := codes(p.Diagnostics); len(got) == 0 {
+		t.Fatalf("final diagnostics %v", got)
+	}
+	count := 0
+	for len(ch) > 0 {
+		<-ch
+		count++
+	}
+	if count > 10 {
+		t.Fatalf("%d extra publishes: edits were not coalesced", count)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	c := newClient(t, 0)
+	// Requests before initialize are refused with the LSP error code.
+	err := c.call("textDocument/hover", map[string]any{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not initialized") {
+		t.Fatalf("before initialize: %v", err)
+	}
+	c.initialize()
+	// Unknown method.
+	if err := c.call("kgent/nope", map[string]any{}, nil); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Fatalf("unknown method: %v", err)
+	}
+	// Invalid params.
+	if err := c.call("textDocument/hover", []int{1, 2}, nil); err == nil {
+		t.Fatal("invalid params accepted")
+	}
+	// Hover on an unknown document answers null.
+	var h *protocol.Hover
+	if err := c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": "file:///nope.bt"}, "position": map[string]any{"line": 0, "character": 0}}, &h); err != nil || h != nil {
+		t.Fatalf("unknown uri: %v %v", err, h)
+	}
+	// Binary content and invalid UTF-8 and a 10 MB document.
+	bin := protocol.DocumentURI("file:///tmp/kgent-test/bin.bt")
+	ch := c.watch(bin)
+	c.open(bin, "bpftrace", "\x00\x01\x02\xff")
+	p := c.wait(ch, nil)
+	if len(p.Diagnostics) != 1 || !strings.Contains(p.Diagnostics[0].Message, "binary") {
+		t.Fatalf("binary: %+v", p.Diagnostics)
+	}
+	bad := protocol.DocumentURI("file:///tmp/kgent-test/bad.bt")
+	ch = c.watch(bad)
+	c.open(bad, "bpftrace", "BEGIN { printf(\"\xff\xfe\"); }\n")
+	c.wait(ch, nil)
+	big := protocol.DocumentURI("file:///tmp/kgent-test/big.bt")
+	ch = c.watch(big)
+	c.open(big, "bpftrace", strings.Repeat("// padding line for a large document\n", 10<<20/37)+"BEGIN { @x = log2(1); }\n")
+	p = c.wait(ch, nil)
+	if got := codes(p.Diagnostics); len(got) != 1 || got[0] != "KG201" {
+		t.Fatalf("big document: %v", got)
+	}
+	// Garbage on the wire: the server ignores it and keeps serving.
+	io.WriteString(c.raw, "Content-Length: 12\r\n\r\n{not json!!}")
+	io.WriteString(c.raw, "garbage line\r\nContent-Length: 2\r\n\r\n[]")
+	var res any
+	if err := c.call("shutdown", nil, &res); err != nil {
+		t.Fatalf("server stopped serving after garbage: %v", err)
+	}
+}
+
+func TestCancellation(t *testing.T) {
+	c := newClient(t, 0)
+	c.initialize()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.conn.Call(ctx, "textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": "file:///x.bt"}, "position": map[string]any{"line": 0, "character": 0}}, nil)
+	if err == nil {
+		t.Fatal("a cancelled call returned no error")
+	}
+	// The server still answers afterwards.
+	if err := c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": "file:///x.bt"}, "position": map[string]any{"line": 0, "character": 0}}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = analysis.KG100
