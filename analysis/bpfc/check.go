@@ -299,6 +299,9 @@ func (c *checker) collectLocals(root *sitter.Node) {
 				c.local[text(c.src, id)] = true
 			}
 		}
+		if n.Kind() == "compound_statement" {
+			return // types and macros are defined at file scope
+		}
 		for i := uint(0); i < n.NamedChildCount(); i++ {
 			walk(n.NamedChild(i))
 		}

@@ -136,3 +136,46 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// bigSource repeats a valid program file (maps, tracepoint, XDP and
+// tp_btf programs with BPF_CORE_READ chains) to about 1,000 lines;
+// vmlinux.h is included, not parsed: types come from BTF.
+func bigSource(b *testing.B) string {
+	data, err := os.ReadFile("../verify/testdata/valid.bpf.c")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sb strings.Builder
+	for i := 0; strings.Count(sb.String(), "\n") < 1000; i++ {
+		sb.WriteString(string(data))
+	}
+	return sb.String()
+}
+
+func BenchmarkCheck1000(b *testing.B) {
+	k := hostKBFor(b)
+	k.Warm()
+	src := bigSource(b)
+	b.ResetTimer()
+	for b.Loop() {
+		Check(src, Options{KB: k})
+	}
+}
+
+func BenchmarkIncremental(b *testing.B) {
+	k := hostKBFor(b)
+	k.Warm()
+	src := bigSource(b)
+	d := NewDoc([]byte(src))
+	defer d.Close()
+	at := strings.Index(src, "pid_t ppid = BPF_CORE_READ(p, real_parent, tgid);")
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			d.Edit(at, at, " ")
+		} else {
+			d.Edit(at, at+1, "")
+		}
+		d.Check(Options{KB: k})
+	}
+}
