@@ -481,10 +481,14 @@ func (k *KB) HelperAllowed(helper, progType string) Tri {
 	return h.Allowed[progType]
 }
 
-// KallsymsMatching returns kernel text symbols (or BTF functions when
+// FuncsMatching returns kernel text symbols (or BTF functions when
 // kallsyms is unreadable) matching a glob pattern with '*' and '?'.
 // The bool is false when the answer is not authoritative.
 func (k *KB) FuncsMatching(pattern string, limit int) ([]string, bool) {
+	// Compiler clones (foo.constprop.0) are recorded by their base name.
+	if i := strings.IndexByte(pattern, '.'); i > 0 {
+		pattern = pattern[:i]
+	}
 	src := k.Kallsyms
 	if src == nil {
 		src = make([]string, 0, len(k.Funcs))

@@ -9,6 +9,7 @@ type File struct {
 	Structs    map[string]analysis.Span // struct types defined in the script
 	Macros     map[string]analysis.Span // macro names: #define and `macro` definitions
 	Config     analysis.Span
+	MapDecls   []string // maps declared with let @m = hash(N)
 }
 
 // Directive is an #include or #define line.

@@ -455,6 +455,10 @@ func (c *checker) ident(x *Ident, kinds map[string]bool) {
 				return
 			}
 		}
+		if ok {
+			c.add(analysis.New(analysis.KG201, x.Span, fmt.Sprintf("builtin %s is new in bpftrace %s (checking against %s)", name, since, c.version)))
+			return
+		}
 		f := analysis.New(analysis.KG201, x.Span, fmt.Sprintf("unknown builtin variable %s", name))
 		if h, ok := hints[name]; ok {
 			f.Message += ": " + h

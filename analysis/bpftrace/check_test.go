@@ -45,7 +45,11 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			src := string(data)
-			got := Check(src, Options{KB: k, Version: "0.17"})
+			version := "0.17"
+			if i := strings.Index(src, "// version: "); i >= 0 {
+				version = strings.Fields(src[i+len("// version: "):])[0]
+			}
+			got := Check(src, Options{KB: k, Version: version})
 			for _, p := range analysis.MatchWants(src, got) {
 				t.Error(p)
 			}

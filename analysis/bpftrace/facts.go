@@ -35,6 +35,29 @@ var functions = map[string]fnInfo{
 	"debugf": {min: 1, max: -1, format: true, since: "0.19"}, "has_key": {min: 2, max: 2, since: "0.21"},
 	"nsecs": {min: 0, max: 1, since: "0.21"}, "percpu_kaddr": {min: 1, max: 2, since: "0.21"},
 	"tseries": {min: 3, max: 4, agg: true, since: "0.23"}, "pid": {min: 0, max: 1, since: "0.23"}, "tid": {min: 0, max: 1, since: "0.23"},
+	// The standard library of the newest release line (0.26 and its
+	// development head), by name and arity.
+	"assert": {min: 1, max: 2, since: "0.26"}, "assert_str": {min: 1, max: 2, since: "0.26"},
+	"container_of": {min: 3, max: 3, since: "0.26"}, "dw_ustack": {min: 0, max: 2, since: "0.26"},
+	"fail": {min: 1, max: -1, format: true, since: "0.26"}, "find": {min: 2, max: 2, since: "0.26"},
+	"getopt": {min: 1, max: 3, since: "0.26"}, "has_cpid": {min: 0, max: 0, since: "0.26"},
+	"is_array": {min: 1, max: 1, since: "0.26"}, "is_err": {min: 1, max: 1, since: "0.26"},
+	"is_integer": {min: 1, max: 1, since: "0.26"}, "is_literal": {min: 1, max: 1, since: "0.26"},
+	"is_ptr": {min: 1, max: 1, since: "0.26"}, "is_str": {min: 1, max: 1, since: "0.26"},
+	"is_unsigned_integer": {min: 1, max: 1, since: "0.26"}, "kfunc_allowed": {min: 1, max: 1, since: "0.26"},
+	"kfunc_exist": {min: 1, max: 1, since: "0.26"}, "leader_comm": {min: 0, max: 0, since: "0.26"},
+	"leader_tid": {min: 0, max: 0, since: "0.26"}, "memcmp": {min: 3, max: 3, since: "0.26"},
+	"pcomm": {min: 0, max: 0, since: "0.26"}, "ppid": {min: 0, max: 0, since: "0.26"},
+	"probetype": {min: 0, max: 0, since: "0.26"}, "signal_name": {min: 1, max: 1, since: "0.26"},
+	"signal_thread": {min: 1, max: 1, unsafe: true, since: "0.26"}, "socket_cookie": {min: 1, max: 1, since: "0.26"},
+	"static_assert": {min: 1, max: 2, since: "0.26"}, "str_concat": {min: 2, max: -1, since: "0.26"},
+	"strcap": {min: 1, max: 1, since: "0.26"}, "strerror": {min: 1, max: 1, since: "0.26"},
+	"strlen": {min: 1, max: 1, since: "0.26"}, "strstr": {min: 2, max: 2, since: "0.26"},
+	"syscall_name": {min: 1, max: 1, since: "0.26"}, "typeof": {min: 1, max: 1, since: "0.26"},
+	"write_user": {min: 2, max: 3, unsafe: true, since: "0.26"},
+	"hash": {min: 1, max: 1, since: "0.26"}, "lruhash": {min: 1, max: 1, since: "0.26"},
+	"percpuhash": {min: 1, max: 1, since: "0.26"}, "percpulruhash": {min: 1, max: 1, since: "0.26"},
+	"percpuarray": {min: 1, max: 1, since: "0.26"},
 }
 
 // hints name the right idea for names borrowed from other tools.
@@ -45,11 +68,11 @@ var hints = map[string]string{
 	"lquantize": "lhist(x, min, max, step) is the linear histogram (lquantize is DTrace)",
 	"histogram": "hist(x) is the power-of-2 histogram",
 	"sprintf":   "bpftrace has no sprintf: printf prints, and str()/buf() make strings",
-	"strlen":    "bpftrace 0.17 has no strlen",
+	"strlen":    "strlen is new in bpftrace 0.26",
 	"trace":     "printf(fmt, ...) prints",
 	"println":   "printf(\"...\\n\", ...) prints a line",
 	"execname":  "the builtin comm holds the command name",
-	"ppid":      "the parent pid is curtask->real_parent->tgid",
+	"ppid":      "the parent pid is curtask->real_parent->tgid (ppid is new in bpftrace 0.26)",
 	"now":       "nsecs is the current time in nanoseconds",
 	"timestamp": "nsecs is the current time in nanoseconds",
 }
@@ -59,6 +82,8 @@ var builtins = map[string]string{
 	"comm": "", "kstack": "", "ustack": "", "retval": "", "func": "", "probe": "", "curtask": "",
 	"rand": "", "cgroup": "", "cpid": "", "args": "", "username": "", "jiffies": "", "ctx": "",
 	"usermode": "0.19", "ncpus": "0.20", "__builtin_probe": "", "true": "0.20", "false": "0.20",
+	"ppid": "0.26", "pcomm": "0.26", "leader_comm": "0.26", "leader_tid": "0.26", "probetype": "0.26",
+	"has_cpid": "0.26", "default_str_length": "0.26",
 }
 
 // probeTypes maps every spelling to the canonical probe type.

@@ -100,6 +100,20 @@ func (p *parser) parseFile() {
 			p.config()
 		case p.tok.kind == tIdent && p.tok.text == "macro":
 			p.macroDef()
+		case p.tok.kind == tIdent && (p.tok.text == "let" || p.tok.text == "import"):
+			// let @map = lruhash(N); and import "x"; (newer bpftrace)
+			p.advance()
+			if p.tok.kind != tEOF {
+				x := p.assignExpr()
+				if a, ok := x.(*Assign); ok {
+					if m, ok := a.LHS.(*MapRef); ok {
+						p.file.MapDecls = append(p.file.MapDecls, m.Name)
+					}
+				}
+			}
+			if p.is(";") {
+				p.advance()
+			}
 		case p.is(";"):
 			p.advance()
 		default:
@@ -378,12 +392,16 @@ func (p *parser) stmt() Stmt {
 			kind := p.tok.text
 			p.advance()
 			ls := &LoopStmt{Kind: kind}
-			if p.expect("(") {
+			paren := p.is("(")
+			if paren {
+				p.advance()
+			}
+			ls.Head = append(ls.Head, p.expr(false))
+			for p.is(":") || p.is("..") || p.is(",") {
+				p.advance()
 				ls.Head = append(ls.Head, p.expr(false))
-				for p.is(":") || p.is("..") || p.is(",") {
-					p.advance()
-					ls.Head = append(ls.Head, p.expr(false))
-				}
+			}
+			if paren {
 				p.expect(")")
 			}
 			if p.is("{") {
@@ -401,6 +419,19 @@ func (p *parser) stmt() Stmt {
 			}
 			rs.Span = analysis.Span{Start: start, End: p.prevEnd()}
 			return rs
+		case "let":
+			p.advance()
+			v := p.expr(false)
+			if p.is(":") { // let $x: type
+				p.advance()
+				p.skipType()
+			}
+			if p.is("=") {
+				p.advance()
+				rhs := p.expr(false)
+				return &ExprStmt{X: &Assign{Op: "=", LHS: v, RHS: rhs, Span: analysis.Span{Start: v.NodeSpan().Start, End: rhs.NodeSpan().End}}, Span: analysis.Span{Start: start, End: p.prevEnd()}}
+			}
+			return &ExprStmt{X: v, Span: analysis.Span{Start: start, End: p.prevEnd()}}
 		case "break", "continue":
 			p.advance()
 			return &ExprStmt{X: &Ident{Name: "break", Span: analysis.Span{Start: start, End: p.prevEnd()}}, Span: analysis.Span{Start: start, End: p.prevEnd()}}
@@ -413,6 +444,16 @@ func (p *parser) stmt() Stmt {
 	return &ExprStmt{X: x, Span: analysis.Span{Start: start, End: p.prevEnd()}}
 }
 
+// skipType skips a type annotation: words, '*' and [N].
+func (p *parser) skipType() {
+	for p.tok.kind == tIdent || p.is("*") {
+		p.advance()
+	}
+	if p.is("[") {
+		p.skipBalanced("[", "]")
+	}
+}
+
 func (p *parser) prevEnd() int {
 	// The end of the previous token: the lexer is past the current one.
 	return p.lastEnd
@@ -422,12 +463,9 @@ func (p *parser) ifStmt() Stmt {
 	start := p.tok.pos
 	p.advance()
 	is := &IfStmt{}
-	if p.expect("(") {
-		is.Cond = p.expr(false)
-		p.expect(")")
-	} else {
-		is.Cond = &BadExpr{Span: p.span()}
-	}
+	// Parentheses are part of the condition expression; newer bpftrace
+	// allows `if x {` without them.
+	is.Cond = p.expr(false)
 	if p.is("{") {
 		is.Then = p.block()
 	} else {
