@@ -55,7 +55,7 @@ var functions = map[string]fnInfo{
 	"strlen": {min: 1, max: 1, since: "0.26"}, "strstr": {min: 2, max: 2, since: "0.26"},
 	"syscall_name": {min: 1, max: 1, since: "0.26"}, "typeof": {min: 1, max: 1, since: "0.26"},
 	"write_user": {min: 2, max: 3, unsafe: true, since: "0.26"},
-	"hash": {min: 1, max: 1, since: "0.26"}, "lruhash": {min: 1, max: 1, since: "0.26"},
+	"hash":       {min: 1, max: 1, since: "0.26"}, "lruhash": {min: 1, max: 1, since: "0.26"},
 	"percpuhash": {min: 1, max: 1, since: "0.26"}, "percpulruhash": {min: 1, max: 1, since: "0.26"},
 	"percpuarray": {min: 1, max: 1, since: "0.26"},
 }
