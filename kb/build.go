@@ -348,16 +348,19 @@ func parseFormat(data []byte) Tracepoint {
 	return tp
 }
 
-// splitField splits "const char * filename" or "char comm[16]" into type
-// and name; array bounds stay with the type.
+// splitField splits "const char * filename", "char comm[16]" or
+// "__data_loc char[] name" into type and name; array bounds after the name
+// stay with the type.
 func splitField(decl string) (typ, name string) {
 	decl = strings.TrimSpace(decl)
 	arr := ""
-	if i := strings.IndexByte(decl, '['); i >= 0 {
-		arr = decl[i:]
-		decl = strings.TrimSpace(decl[:i])
+	if strings.HasSuffix(decl, "]") {
+		if i := strings.LastIndexByte(decl, '['); i >= 0 {
+			arr = decl[i:]
+			decl = strings.TrimSpace(decl[:i])
+		}
 	}
-	i := strings.LastIndexAny(decl, " *")
+	i := strings.LastIndexAny(decl, " *]")
 	if i < 0 {
 		return decl + arr, decl
 	}

@@ -15,7 +15,7 @@ import (
 
 // SchemaVersion changes whenever the on-disk format or the meaning of a
 // fact changes; a cache with another schema is rebuilt.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // Tri is a three-valued answer. Unknown is not No: when the kb could not
 // read a source, checks must not report an error from its silence.

@@ -52,3 +52,18 @@ func TestNearestSmallList(t *testing.T) {
 		t.Errorf("far names suggested: %v", got)
 	}
 }
+
+func TestSplitField(t *testing.T) {
+	cases := []struct{ in, typ, name string }{
+		{"const char * filename", "const char *", "filename"},
+		{"char comm[16]", "char[16]", "comm"},
+		{"__data_loc char[] name", "__data_loc char[]", "name"},
+		{"int pid", "int", "pid"},
+	}
+	for _, c := range cases {
+		typ, name := splitField(c.in)
+		if typ != c.typ || name != c.name {
+			t.Errorf("splitField(%q) = %q, %q", c.in, typ, name)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package examples
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kgent/kgent/internal/testenv"
+)
+
+// TestExamplesRun attaches each bpftrace example that has a trigger and
+// whose probes can attach here (not kprobes), runs the trigger, and
+// requires at least one line of output beyond bpftrace's banner. Runs are
+// bounded in time and killed with their process group.
+func TestExamplesRun(t *testing.T) {
+	testenv.Require(t, testenv.BPF, testenv.Bpftrace, testenv.Tracefs)
+	exs, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, e := range exs {
+		if e.Dialect != "bpftrace" || e.Trigger == "" || strings.Contains(e.Source, "kprobe:") {
+			continue
+		}
+		ran++
+		t.Run(e.Slug, func(t *testing.T) {
+			dir := t.TempDir()
+			prog := filepath.Join(dir, "prog.bt")
+			// End the run by itself after a few seconds so END and map
+			// printing happen even without a signal.
+			src := e.Source + "\ninterval:s:4 { exit(); }\n"
+			if err := os.WriteFile(prog, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "bpftrace", prog)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+			cmd.WaitDelay = 2 * time.Second
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := make(chan string, 1000)
+			go func() {
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			var out []string
+			attached := false
+			for l := range lines {
+				out = append(out, l)
+				if strings.HasPrefix(l, "Attaching") && !attached {
+					attached = true
+					// The banner comes before every probe is live: give
+					// them a moment, then trigger a few times.
+					go func() {
+						for i := 0; i < 3; i++ {
+							time.Sleep(700 * time.Millisecond)
+							trig := exec.CommandContext(ctx, "sh", "-c", e.Trigger)
+							_ = trig.Run()
+						}
+					}()
+				}
+			}
+			_ = cmd.Wait()
+			if !attached {
+				t.Fatalf("bpftrace did not attach:\n%s", strings.Join(out, "\n"))
+			}
+			events := 0
+			for _, l := range out {
+				if l != "" && !strings.HasPrefix(l, "Attaching") {
+					events++
+				}
+			}
+			if events == 0 {
+				t.Fatalf("no output after the trigger %q:\n%s", e.Trigger, strings.Join(out, "\n"))
+			}
+		})
+	}
+	if ran < 10 {
+		t.Fatalf("only %d examples ran", ran)
+	}
+}
