@@ -39,3 +39,44 @@ func (k *KB) HeaderNames() map[string]bool {
 	})
 	return headerNames
 }
+
+type fileNames struct {
+	mod   int64
+	names map[string]bool
+}
+
+var (
+	fileNamesMu    sync.Mutex
+	fileNamesCache = map[string]fileNames{}
+)
+
+// FileNames returns the macros and functions a header file defines
+// (a program's own "maps.bpf.h"), cached by path and modification time.
+func (k *KB) FileNames(path string) (map[string]bool, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	fileNamesMu.Lock()
+	if c, ok := fileNamesCache[path]; ok && c.mod == st.ModTime().UnixNano() {
+		fileNamesMu.Unlock()
+		return c.names, nil
+	}
+	fileNamesMu.Unlock()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, m := range headerNameRe.FindAllSubmatch(data, -1) {
+		for _, g := range m[1:] {
+			if len(g) > 0 {
+				names[string(g)] = true
+			}
+		}
+	}
+	fileNamesMu.Lock()
+	fileNamesCache[path] = fileNames{mod: st.ModTime().UnixNano(), names: names}
+	fileNamesMu.Unlock()
+	return names, nil
+}

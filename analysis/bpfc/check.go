@@ -15,6 +15,9 @@ import (
 // Options for Check.
 type Options struct {
 	KB *kb.KB
+	// Path is the document's path; headers it includes with quotes are
+	// read (through the kb) relative to its directory.
+	Path string
 }
 
 // Program is a function placed in a program section.
@@ -196,15 +199,17 @@ func declaredName(n *sitter.Node) *sitter.Node {
 }
 
 type checker struct {
-	src     string
-	m       masked
-	root    *sitter.Node
-	k       *kb.KB
-	sum     Summary
-	out     []analysis.Finding
-	local   map[string]bool // functions, macros and variables defined in the file
-	structs map[string]bool // struct types defined in the file
-	ksyms   map[string]bool
+	path     string
+	includes []string // quoted includes other than vmlinux.h
+	src      string
+	m        masked
+	root     *sitter.Node
+	k        *kb.KB
+	sum      Summary
+	out      []analysis.Finding
+	local    map[string]bool // functions, macros and variables defined in the file
+	structs  map[string]bool // struct types defined in the file
+	ksyms    map[string]bool
 }
 
 func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
@@ -217,7 +222,7 @@ func clamp(s analysis.Span, n int) analysis.Span {
 }
 
 func check(src string, m masked, root *sitter.Node, opts Options) []analysis.Finding {
-	c := &checker{src: src, m: m, root: root, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}}
+	c := &checker{path: opts.Path, src: src, m: m, root: root, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}}
 	c.sum = summarize(src, m, root)
 	c.syntax(root)
 	c.collectLocals(root)
@@ -282,6 +287,12 @@ func (c *checker) collectLocals(root *sitter.Node) {
 		case "preproc_def", "preproc_function_def":
 			if id := n.ChildByFieldName("name"); id != nil {
 				c.local[text(c.src, id)] = true
+			}
+		case "preproc_include":
+			if p := n.ChildByFieldName("path"); p != nil && p.Kind() == "string_literal" {
+				if inc := strings.Trim(text(c.src, p), `"`); inc != "vmlinux.h" {
+					c.includes = append(c.includes, inc)
+				}
 			}
 		}
 	}

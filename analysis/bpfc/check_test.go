@@ -42,7 +42,7 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			src := string(data)
-			for _, p := range analysis.MatchWants(src, Check(src, Options{KB: k})) {
+			for _, p := range analysis.MatchWants(src, Check(src, Options{KB: k, Path: f})) {
 				t.Error(p)
 			}
 		})

@@ -37,7 +37,7 @@ type masked struct {
 var (
 	secRe   = regexp.MustCompile(`\bSEC\s*\(\s*"([^"\n]*)"\s*\)`)
 	fieldRe = regexp.MustCompile(`\b(__uint|__type|__array|__ulong)\s*\(\s*(\w+)\s*,\s*([^;]*?)\)\s*;`)
-	attrRe  = regexp.MustCompile(`\b(__ksym|__weak|__kptr|__kptr_untrusted|__kptr_ref|__percpu_kptr|__rcu|__user|__arg_ctx|__arg_nonnull|__arg_trusted|__arg_nullable|__arg_untrusted|__arg_arena|__hidden|__noinline|__always_inline|__uptr|__contains\s*\([^)]*\)|__aligned\s*\([^)]*\)|__aligned_largest)\b`)
+	attrRe  = regexp.MustCompile(`\b(__ksym|__kconfig|__weak|__kptr|__kptr_untrusted|__kptr_ref|__percpu_kptr|__rcu|__user|__arg_ctx|__arg_nonnull|__arg_trusted|__arg_nullable|__arg_untrusted|__arg_arena|__hidden|__noinline|__always_inline|__uptr|__contains\s*\([^)]*\)|__aligned\s*\([^)]*\)|__aligned_largest)\b`)
 )
 
 func blank(b []byte, start, end int) {
@@ -126,5 +126,45 @@ func mask(src string) masked {
 		}
 		blank(m.text, loc[0], loc[1])
 	}
+	blankTypeArgs(src, m.text, cs)
 	return m
+}
+
+var typeArgRe = regexp.MustCompile(`\b(struct|union|enum)\s+[A-Za-z_]\w*[\s*]*`)
+
+// blankTypeArgs blanks the keyword (and stars) of types passed as macro
+// arguments, container_of(p, struct sock, sk) or
+// bpf_core_type_exists(struct x), which the C grammar cannot read as
+// expressions; the type name stays as an identifier.
+func blankTypeArgs(src string, text []byte, cs []analysis.Span) {
+	for _, loc := range typeArgRe.FindAllStringSubmatchIndex(src, -1) {
+		if inSpans(cs, loc[0]) {
+			continue
+		}
+		before := strings.TrimRight(src[:loc[0]], " \t\n")
+		after := strings.TrimLeft(src[loc[1]:], " \t\n")
+		if after == "" || (after[0] != ',' && after[0] != ')') || before == "" {
+			continue
+		}
+		switch before[len(before)-1] {
+		case ',':
+		case '(':
+			head := strings.TrimRight(before[:len(before)-1], " \t")
+			if head == "" || !isIdentByte(head[len(head)-1]) {
+				continue // a cast, not a call
+			}
+		default:
+			continue
+		}
+		blank(text, loc[2], loc[3])
+		for i := loc[3]; i < loc[1]; i++ {
+			if text[i] == '*' {
+				text[i] = ' '
+			}
+		}
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

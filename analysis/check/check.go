@@ -50,7 +50,7 @@ func File(path, text string, opts Options) ([]analysis.Finding, error) {
 	case analysis.DialectBpftrace:
 		fs = bpftrace.Check(text, bpftrace.Options{KB: opts.KB, Version: opts.BpftraceVersion})
 	case analysis.DialectC:
-		fs = bpfc.Check(text, bpfc.Options{KB: opts.KB})
+		fs = bpfc.Check(text, bpfc.Options{KB: opts.KB, Path: path})
 	default:
 		return nil, ErrUnknownDialect
 	}
@@ -161,7 +161,7 @@ func (d *Document) Findings(opts Options) ([]analysis.Finding, error) {
 		return nil, err
 	}
 	if d.Dialect == analysis.DialectC && d.cdoc != nil {
-		return Annotate(d.cdoc.Check(bpfc.Options{KB: opts.KB}), opts.KB), nil
+		return Annotate(d.cdoc.Check(bpfc.Options{KB: opts.KB, Path: d.Path}), opts.KB), nil
 	}
 	opts.Dialect = d.Dialect
 	return File(d.Path, d.text, opts)
