@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -12,7 +13,10 @@ import (
 )
 
 func init() {
-	handlers["initialized"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error { return nil }
+	handlers["initialized"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		go s.pullConfiguration()
+		return nil
+	}
 	handlers["shutdown"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
 		s.mu.Lock()
 		s.shutdown = true
@@ -29,6 +33,10 @@ func init() {
 		if err := decode(req, &p); err != nil {
 			return nil
 		}
+		if len(p.Settings) == 0 || string(p.Settings) == "null" {
+			go s.pullConfiguration() // the client wants to be asked
+			return nil
+		}
 		s.applySettings(p.Settings)
 		return nil
 	}
@@ -36,6 +44,32 @@ func init() {
 
 type initializeParams struct {
 	InitializationOptions json.RawMessage `json:"initializationOptions"`
+	Capabilities          struct {
+		Workspace struct {
+			Configuration bool `json:"configuration"`
+		} `json:"workspace"`
+	} `json:"capabilities"`
+}
+
+// pullConfiguration asks a client that supports workspace/configuration
+// for the kgent section.
+func (s *server) pullConfiguration() {
+	s.mu.Lock()
+	can := s.canPullConfig
+	s.mu.Unlock()
+	if !can {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var res []json.RawMessage
+	if _, err := s.conn.Call(ctx, "workspace/configuration", map[string]any{"items": []map[string]any{{"section": "kgent"}}}, &res); err != nil {
+		s.log.Printf("workspace/configuration: %v", err)
+		return
+	}
+	if len(res) == 1 {
+		s.applySettings(res[0])
+	}
 }
 
 // applySettings takes {"kgent": {...}} or the inner object.
@@ -71,6 +105,7 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidRequest, Message: "initialize was already called"})
 	}
 	s.initialized = true
+	s.canPullConfig = p.Capabilities.Workspace.Configuration
 	opts := s.opts.KB
 	// Precedence: flag (opts) > environment (read by kb) > settings.
 	if opts.Dir == "" && opts.BTFFile == "" {

@@ -43,6 +43,8 @@ type client struct {
 	notes chan notification
 	raw   io.Writer
 	done  chan struct{}
+	// config answers workspace/configuration.
+	config any
 }
 
 type notification struct {
@@ -93,6 +95,12 @@ func newClient(t testing.TB, debounce time.Duration) *client {
 		default:
 		}
 		if _, isCall := req.(*jsonrpc2.Call); isCall {
+			if req.Method() == "workspace/configuration" {
+				c.mu.Lock()
+				cfg := c.config
+				c.mu.Unlock()
+				return reply(ctx, []any{cfg}, nil)
+			}
 			return reply(ctx, nil, nil)
 		}
 		return nil
@@ -438,3 +446,42 @@ func TestCancellation(t *testing.T) {
 }
 
 var _ = analysis.KG100
+
+// TestVerifyOnSave: the settings come from workspace/configuration (pulled
+// by the server), and a save runs the real compiler and verifier with
+// progress notifications; the verifier's finding lands on its line.
+func TestVerifyOnSave(t *testing.T) {
+	testenv.Require(t, testenv.BPF, testenv.Clang, testenv.Bpftool)
+	c := newClient(t, 10*time.Millisecond)
+	c.config = map[string]any{"verifyOnSave": true}
+	var res map[string]any
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{"workspace": map[string]any{"configuration": true}}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	c.notify("initialized", map[string]any{})
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/null.bpf.c")
+	ch := c.watch(uri)
+	src := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n\nstruct {\n\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(max_entries, 8);\n\t__type(key, u32);\n\t__type(value, u64);\n} m SEC(\".maps\");\n\nSEC(\"tp/sched/sched_switch\")\nint f(void *ctx)\n{\n\tu32 k = 0;\n\tu64 *v = bpf_map_lookup_elem(&m, &k);\n\t*v += 1;\n\treturn 0;\n}\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n"
+	c.open(uri, "c", src)
+	if p := c.wait(ch, nil); len(p.Diagnostics) != 0 {
+		t.Fatalf("static findings on a program only the verifier rejects: %v", codes(p.Diagnostics))
+	}
+	c.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	p := c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return len(p.Diagnostics) > 0 })
+	d := p.Diagnostics[0]
+	if d.Code != "KG602" || d.Source != "verifier" || d.Range.Start.Line != 15 || !strings.Contains(d.Message, "NULL") {
+		t.Fatalf("verification diagnostic %+v", d)
+	}
+	begin, end, pulled := false, false, false
+	for len(c.notes) > 0 {
+		n := <-c.notes
+		pulled = pulled || n.method == "workspace/configuration"
+		if n.method == "$/progress" {
+			begin = begin || strings.Contains(string(n.params), `"begin"`)
+			end = end || strings.Contains(string(n.params), `"end"`)
+		}
+	}
+	if !begin || !end || !pulled {
+		t.Fatalf("progress begin %v end %v; configuration pulled %v", begin, end, pulled)
+	}
+}

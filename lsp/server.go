@@ -55,7 +55,9 @@ type server struct {
 	initialized bool
 	shutdown    bool
 	settings    Settings
-	docs        map[protocol.DocumentURI]*document
+	// canPullConfig: the client answers workspace/configuration.
+	canPullConfig bool
+	docs          map[protocol.DocumentURI]*document
 
 	kbReady chan struct{}
 	kb      *kb.KB

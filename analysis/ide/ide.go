@@ -100,8 +100,8 @@ func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
 			if t, ok := k.Type(kind, word); ok {
 				fmt.Fprintf(&b, "**%s %s** (%d bytes)\n\n```c\n", kind, t.Name, t.Size)
 				for i, m := range t.Members {
-					if i == 40 {
-						fmt.Fprintf(&b, "/* %d more */\n", len(t.Members)-40)
+					if i == 120 {
+						fmt.Fprintf(&b, "/* %d more */\n", len(t.Members)-120)
 						break
 					}
 					fmt.Fprintf(&b, "%s %s; // offset %d\n", m.Type, m.Name, m.Offset/8)
@@ -174,7 +174,7 @@ func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
 			return fieldItems(text, lineStart, m[1], m[2], k)
 		}
 		word, _ := WordAt(text, off)
-		items = helperItems(word, k)
+		items = helperItems(word, programType(text[:off]), k)
 	case analysis.DialectBpftrace:
 		if m := btAttachRe.FindStringSubmatch(line); m != nil && k != nil {
 			return attachItems(m[1], m[2], k)
@@ -196,6 +196,9 @@ func finish(items []Item) []Item {
 	sort.SliceStable(items, func(i, j int) bool {
 		if items[i].Sort != items[j].Sort {
 			return items[i].Sort < items[j].Sort
+		}
+		if len(items[i].Label) != len(items[j].Label) {
+			return len(items[i].Label) < len(items[j].Label)
 		}
 		return items[i].Label < items[j].Label
 	})
@@ -273,7 +276,24 @@ func tracepointItems(target, sep string, k *kb.KB) []Item {
 	return items
 }
 
-func helperItems(word string, k *kb.KB) []Item {
+var lastSecRe = regexp.MustCompile(`SEC\("([^"]+)"\)`)
+
+// programType is the program type of the last SEC() before the cursor.
+func programType(before string) string {
+	ms := lastSecRe.FindAllStringSubmatch(before, -1)
+	if len(ms) == 0 {
+		return ""
+	}
+	def, _, ok := kb.LookupSEC(ms[len(ms)-1][1])
+	if !ok {
+		return ""
+	}
+	return def.ProgType
+}
+
+// helperItems lists helpers starting with word, those the program type
+// may call on the target first.
+func helperItems(word, progType string, k *kb.KB) []Item {
 	if k == nil || len(word) < 2 {
 		return nil
 	}
@@ -285,6 +305,10 @@ func helperItems(word string, k *kb.KB) []Item {
 		it := Item{Label: h.Name, Kind: "function"}
 		if h.Func != nil {
 			it.Detail = h.Func.Proto()
+		}
+		if progType != "" && h.Allowed != nil && h.Allowed[progType] == kb.No {
+			it.Sort = 1
+			it.Detail = "not available in " + progType + " programs: " + it.Detail
 		}
 		items = append(items, it)
 	}
