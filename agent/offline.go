@@ -70,9 +70,9 @@ func Offline(k *kb.KB, req Request) (*Result, error) {
 	}
 	best := found[0].Example
 	r := &Result{Provider: "offline", Example: best.Slug, Program: best.Source,
-		Lang: analysis.ParseDialect(best.Dialect),
+		Lang:        analysis.ParseDialect(best.Dialect),
 		Explanation: best.Description,
-		Notes: []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", best.Slug)}}
+		Notes:       []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", best.Slug)}}
 	if r.Lang == analysis.DialectBpftrace {
 		r.Program, r.Notes = adaptBpftrace(r.Program, req.Text, r.Notes)
 	}
