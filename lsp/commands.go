@@ -46,7 +46,7 @@ func (s *server) executeCommand(ctx context.Context, reply jsonrpc2.Replier, cmd
 		}()
 		return reply(ctx, nil, nil)
 	case "kgent.generate":
-		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InternalError, Message: "kgent.generate: program generation is not available in this build yet"})
+		return s.generate(ctx, reply, args)
 	}
 	return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "unknown command " + cmd})
 }

@@ -88,7 +88,11 @@ func init() {
 		if err := decode(req, &p); err != nil {
 			return reply(ctx, nil, err)
 		}
-		return reply(ctx, s.codeActions(p.TextDocument.URI, p.Range), nil)
+		actions := s.codeActions(p.TextDocument.URI, p.Range)
+		if ga := s.generateAction(p.TextDocument.URI, p.Range.Start.Line); ga != nil {
+			actions = append(actions, *ga)
+		}
+		return reply(ctx, actions, nil)
 	}
 	handlers["textDocument/documentSymbol"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
 		var p docParams

@@ -134,7 +134,7 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 			"textDocumentSync":       map[string]any{"openClose": true, "change": 2, "save": map[string]any{"includeText": false}},
 			"hoverProvider":          true,
 			"completionProvider":     map[string]any{"triggerCharacters": trigger},
-			"codeActionProvider":     map[string]any{"codeActionKinds": []string{"quickfix"}},
+			"codeActionProvider":     map[string]any{"codeActionKinds": []string{"quickfix", "refactor.rewrite"}},
 			"documentSymbolProvider": true,
 			"definitionProvider":     true,
 			"foldingRangeProvider":   true,

@@ -485,3 +485,65 @@ func TestVerifyOnSave(t *testing.T) {
 		t.Fatalf("progress begin %v end %v; configuration pulled %v", begin, end, pulled)
 	}
 }
+
+// TestGenerateFromComment: the code action appears on an intent comment,
+// the command reports progress and inserts the program after the comment
+// through workspace/applyEdit.
+func TestGenerateFromComment(t *testing.T) {
+	c := newClient(t, 10*time.Millisecond)
+	c.initialize()
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/gen.bt")
+	ch := c.watch(uri)
+	text := "// count context switches per task\n"
+	c.open(uri, "bpftrace", text)
+	c.wait(ch, nil)
+	var actions []protocol.CodeAction
+	if err := c.call("textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": uri},
+		"range": map[string]any{"start": map[string]any{"line": 0, "character": 3}, "end": map[string]any{"line": 0, "character": 3}}, "context": map[string]any{"diagnostics": []any{}}}, &actions); err != nil {
+		t.Fatal(err)
+	}
+	var gen *protocol.CodeAction
+	for i := range actions {
+		if actions[i].Title == "Generate eBPF program from comment" {
+			gen = &actions[i]
+		}
+	}
+	if gen == nil || gen.Command == nil {
+		t.Fatalf("no generate action: %+v", actions)
+	}
+	if err := c.call("workspace/executeCommand", map[string]any{"command": gen.Command.Command, "arguments": gen.Command.Arguments}, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(30 * time.Second)
+	var edit string
+	var progress []string
+	for edit == "" {
+		select {
+		case n := <-c.notes:
+			switch n.method {
+			case "workspace/applyEdit":
+				edit = string(n.params)
+			case "$/progress":
+				progress = append(progress, string(n.params))
+			}
+		case <-deadline:
+			t.Fatal("no applyEdit")
+		}
+	}
+	var p protocol.ApplyWorkspaceEditParams
+	json.Unmarshal([]byte(edit), &p)
+	te := p.Edit.DocumentChanges[0].Edits[0]
+	if te.Range.Start.Line != 1 || !strings.Contains(te.NewText, "sched_switch") {
+		t.Fatalf("edit %+v", te)
+	}
+	if len(progress) == 0 || !strings.Contains(strings.Join(progress, " "), "begin") {
+		t.Fatalf("progress %v", progress)
+	}
+	// No action on a line that is not an intent comment.
+	actions = nil
+	c.call("textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": uri},
+		"range": map[string]any{"start": map[string]any{"line": 1, "character": 0}, "end": map[string]any{"line": 1, "character": 0}}, "context": map[string]any{"diagnostics": []any{}}}, &actions)
+	if len(actions) != 0 {
+		t.Fatalf("actions on an empty line: %+v", actions)
+	}
+}

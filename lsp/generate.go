@@ -1,0 +1,156 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/kgent/kgent/agent"
+	"github.com/kgent/kgent/analysis"
+)
+
+// intentComment finds the comment block around line: consecutive lines
+// starting with // (or # in bpftrace, not #include/#define). It returns
+// the request text and the line after the block, or ok=false.
+func intentComment(text string, line int) (request string, after int, ok bool) {
+	lines := strings.Split(text, "\n")
+	if line < 0 || line >= len(lines) {
+		return "", 0, false
+	}
+	isComment := func(l string) (string, bool) {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "//"):
+			return strings.TrimSpace(strings.TrimPrefix(t, "//")), true
+		case strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "#!") && !strings.HasPrefix(t, "#include") && !strings.HasPrefix(t, "#define"):
+			return strings.TrimSpace(strings.TrimPrefix(t, "#")), true
+		}
+		return "", false
+	}
+	if _, ok := isComment(lines[line]); !ok {
+		return "", 0, false
+	}
+	start, end := line, line
+	for start > 0 {
+		if _, ok := isComment(lines[start-1]); !ok {
+			break
+		}
+		start--
+	}
+	for end+1 < len(lines) {
+		if _, ok := isComment(lines[end+1]); !ok {
+			break
+		}
+		end++
+	}
+	var words []string
+	for i := start; i <= end; i++ {
+		w, _ := isComment(lines[i])
+		words = append(words, w)
+	}
+	request = strings.TrimSpace(strings.Join(words, " "))
+	// An intent has a few words; a license header or a one-word note is
+	// not one.
+	if len(strings.Fields(request)) < 3 && len([]rune(request)) < 6 {
+		return "", 0, false
+	}
+	return request, end + 1, true
+}
+
+// generateAction is the code action offered on an intent comment.
+func (s *server) generateAction(uri protocol.DocumentURI, line uint32) *protocol.CodeAction {
+	d := s.doc(uri)
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	text := d.doc.Text()
+	d.mu.Unlock()
+	if _, _, ok := intentComment(text, int(line)); !ok {
+		return nil
+	}
+	return &protocol.CodeAction{
+		Title: "Generate eBPF program from comment",
+		Kind:  protocol.RefactorRewrite,
+		Command: &protocol.Command{Title: "Generate eBPF program from comment", Command: "kgent.generate",
+			Arguments: []any{map[string]any{"uri": uri, "line": line}}},
+	}
+}
+
+// generate runs the agent for the comment at line and inserts the program
+// after the comment with workspace/applyEdit; nothing is written to disk.
+func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []json.RawMessage) error {
+	var a struct {
+		URI  protocol.DocumentURI `json:"uri"`
+		Line int                  `json:"line"`
+	}
+	if len(args) == 0 || json.Unmarshal(args[0], &a) != nil {
+		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: `kgent.generate takes {"uri": ..., "line": N}`})
+	}
+	d := s.doc(a.URI)
+	if d == nil {
+		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "document is not open: " + string(a.URI)})
+	}
+	d.mu.Lock()
+	text, dialect, version := d.doc.Text(), d.doc.Dialect, d.version
+	d.mu.Unlock()
+	request, after, ok := intentComment(text, a.Line)
+	if !ok {
+		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "no comment stating an intent at this line"})
+	}
+	// Reply now; the work runs in its own goroutine with progress.
+	_ = reply(ctx, nil, nil)
+	go func() {
+		token := protocol.NewProgressToken("kgent-generate-" + string(a.URI))
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = s.conn.Call(cctx, "window/workDoneProgress/create", protocol.WorkDoneProgressCreateParams{Token: *token}, nil)
+		cancel()
+		s.notify("$/progress", map[string]any{"token": token, "value": map[string]any{"kind": "begin", "title": "kgent: generating", "message": "offline provider: retrieving the closest verified example"}})
+		k := s.waitKB(context.Background())
+		r, err := agent.Offline(k, agent.Request{Text: request, Lang: dialect})
+		if err != nil {
+			s.notify("$/progress", map[string]any{"token": token, "value": map[string]any{"kind": "end", "message": err.Error()}})
+			s.notify("window/showMessage", protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: "kgent: " + err.Error()})
+			return
+		}
+		s.notify("$/progress", map[string]any{"token": token, "value": map[string]any{"kind": "report", "message": "checked: " + checkedMessage(r)}})
+		insert := "\n" + r.Program
+		if !strings.HasSuffix(insert, "\n") {
+			insert += "\n"
+		}
+		pos := protocol.Position{Line: uint32(after), Character: 0}
+		if lines := strings.Count(text, "\n"); after > lines {
+			// The comment is the last line without a newline.
+			idx := analysis.NewLineIndex(text)
+			p := idx.Position(len(text))
+			pos = protocol.Position{Line: uint32(p.Line), Character: uint32(p.Character)}
+			insert = "\n" + insert
+		}
+		edit := protocol.ApplyWorkspaceEditParams{Label: "kgent: generate from comment", Edit: protocol.WorkspaceEdit{
+			DocumentChanges: []protocol.TextDocumentEdit{{
+				TextDocument: protocol.OptionalVersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: a.URI}, Version: &version},
+				Edits:        []protocol.TextEdit{{Range: protocol.Range{Start: pos, End: pos}, NewText: insert}},
+			}}}}
+		actx, acancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer acancel()
+		var res protocol.ApplyWorkspaceEditResponse
+		if _, err := s.conn.Call(actx, "workspace/applyEdit", edit, &res); err != nil {
+			s.log.Printf("applyEdit: %v", err)
+		}
+		msg := "inserted a program from the verified example " + r.Example + " (offline provider: retrieval, not generation; configure an LLM endpoint to generate)"
+		s.notify("$/progress", map[string]any{"token": token, "value": map[string]any{"kind": "end", "message": msg}})
+		s.notify("window/showMessage", protocol.ShowMessageParams{Type: protocol.MessageTypeInfo, Message: "kgent: " + msg})
+	}()
+	return nil
+}
+
+func checkedMessage(r *agent.Result) string {
+	if r.Clean {
+		return "no errors from the static checks"
+	}
+	return "the static checks report errors"
+}
