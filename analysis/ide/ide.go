@@ -54,6 +54,9 @@ func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
 		b.WriteString("```\n")
 		return Hover{Markdown: b.String(), Span: sp}, true
 	}
+	if h, ok := fieldHover(text, sp, word, k); ok {
+		return h, true
+	}
 	if d == analysis.DialectBpftrace {
 		if doc := bpftrace.Describe(word); doc != "" {
 			return Hover{Markdown: doc, Span: sp}, true
@@ -116,6 +119,36 @@ func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
 		return Hover{Markdown: b.String(), Span: sp}, true
 	}
 	return Hover{}, false
+}
+
+var fieldBaseRe = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*(->|\.)\s*$`)
+
+// fieldHover describes a struct member reached with -> or . from a
+// variable declared `struct X *var` earlier in the file.
+func fieldHover(text string, sp analysis.Span, field string, k *kb.KB) (Hover, bool) {
+	m := fieldBaseRe.FindStringSubmatch(text[:sp.Start])
+	if m == nil {
+		return Hover{}, false
+	}
+	decl := regexp.MustCompile(`(struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)\s*\*?\s*` + regexp.QuoteMeta(m[1]) + `\b`)
+	ds := decl.FindAllStringSubmatch(text[:sp.Start], -1)
+	if len(ds) == 0 {
+		return Hover{}, false
+	}
+	last := ds[len(ds)-1]
+	t, ok := k.Type(last[1], last[2])
+	if !ok {
+		return Hover{}, false
+	}
+	mem, ok := k.Member(t, field)
+	if !ok {
+		return Hover{}, false
+	}
+	md := fmt.Sprintf("**%s %s.%s**\n\n```c\n%s %s;\n```\n\noffset %d bytes", t.Kind, t.Name, field, mem.Type, field, mem.Offset/8)
+	if mem.Bits > 0 {
+		md += fmt.Sprintf(" (bit %d, %d bits wide)", mem.Offset%8, mem.Bits)
+	}
+	return Hover{Markdown: md, Span: sp}, true
 }
 
 var tpRe = regexp.MustCompile(`(?:tracepoint:|t:|tp/|tracepoint/)([A-Za-z0-9_]+)[:/]([A-Za-z0-9_]+)`)

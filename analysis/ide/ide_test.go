@@ -72,3 +72,12 @@ func TestHoverKernelFunction(t *testing.T) {
 		t.Fatalf("struct hover %+v", h)
 	}
 }
+
+func TestHoverField(t *testing.T) {
+	k := host(t)
+	src := "int f(struct task_struct *task) { return task->tgid; }"
+	h, ok := HoverAt(src, strings.Index(src, "tgid")+1, analysis.DialectC, k)
+	if !ok || !strings.Contains(h.Markdown, "pid_t tgid;") || !strings.Contains(h.Markdown, "offset") {
+		t.Fatalf("%+v", h)
+	}
+}
