@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/bpftrace"
@@ -36,8 +37,13 @@ type Result struct {
 	Explanation string
 	Notes       []string
 	Findings    []analysis.Finding
-	// Clean: no error findings from the static checks.
+	// Clean: no error findings from the checks.
 	Clean bool
+	// Attempts of a model-backed run, each with its findings.
+	Attempts         []Attempt
+	PromptTokens     int
+	CompletionTokens int
+	Duration         time.Duration
 }
 
 // ErrNoMatch means no example is close enough to the request.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -490,6 +492,8 @@ func TestVerifyOnSave(t *testing.T) {
 // the command reports progress and inserts the program after the comment
 // through workspace/applyEdit.
 func TestGenerateFromComment(t *testing.T) {
+	t.Setenv("KGENT_LLM_BASE_URL", "")
+	t.Setenv("OPENAI_API_KEY", "")
 	c := newClient(t, 10*time.Millisecond)
 	c.initialize()
 	uri := protocol.DocumentURI("file:///tmp/kgent-test/gen.bt")
@@ -545,5 +549,65 @@ func TestGenerateFromComment(t *testing.T) {
 		"range": map[string]any{"start": map[string]any{"line": 1, "character": 0}, "end": map[string]any{"line": 1, "character": 0}}, "context": map[string]any{"diagnostics": []any{}}}, &actions)
 	if len(actions) != 0 {
 		t.Fatalf("actions on an empty line: %+v", actions)
+	}
+}
+
+// TestGenerateWithEndpoint drives the code action end to end with an
+// OpenAI-compatible endpoint (an in-process fake with scripted replies,
+// through the real go-openai client): progress names the provider and the
+// checked program is inserted after the comment.
+func TestGenerateWithEndpoint(t *testing.T) {
+	program := "tracepoint:sched:sched_switch\n{\n  @switches[args->prev_comm] = count();\n}\n"
+	replies := []string{"```bpftrace\n" + program + "```", "It counts context switches per task name."}
+	var mu sync.Mutex
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		content := "no more"
+		if len(replies) > 0 {
+			content, replies = replies[0], replies[1:]
+		}
+		mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "m",
+			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": "stop"}},
+			"usage":   map[string]any{"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+	}))
+	defer fake.Close()
+	t.Setenv("OPENAI_API_KEY", "sk-test")
+	c := newClient(t, 10*time.Millisecond)
+	var res map[string]any
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{},
+		"initializationOptions": map[string]any{"kgent": map[string]any{"verifyOnSave": false, "llm": map[string]any{"provider": "openai", "baseURL": fake.URL + "/v1", "model": "m"}}}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	c.notify("initialized", map[string]any{})
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/gen2.bt")
+	ch := c.watch(uri)
+	c.open(uri, "bpftrace", "// count context switches per task\n")
+	c.wait(ch, nil)
+	if err := c.call("workspace/executeCommand", map[string]any{"command": "kgent.generate", "arguments": []any{map[string]any{"uri": uri, "line": 0}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(60 * time.Second)
+	var edit string
+	var progress []string
+	for edit == "" {
+		select {
+		case n := <-c.notes:
+			switch n.method {
+			case "workspace/applyEdit":
+				edit = string(n.params)
+			case "$/progress":
+				progress = append(progress, string(n.params))
+			}
+		case <-deadline:
+			t.Fatalf("no applyEdit; progress %v", progress)
+		}
+	}
+	if !strings.Contains(edit, "@switches[args") || !strings.Contains(edit, "prev_comm") {
+		t.Fatalf("edit %s", edit)
+	}
+	all := strings.Join(progress, " ")
+	if !strings.Contains(all, "asking openai") || !strings.Contains(all, "attempt 1") {
+		t.Fatalf("progress %v", progress)
 	}
 }

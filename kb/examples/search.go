@@ -18,17 +18,17 @@ var synonyms = map[string][]string{
 	"open": {"openat"}, "opens": {"openat", "open"}, "opened": {"openat", "open"}, "file": {"files", "vfs"},
 	"connect": {"connection", "connections", "syn"}, "connection": {"connect"}, "connections": {"connect"},
 	"latency": {"time", "duration", "histogram"}, "slow": {"latency"}, "delay": {"latency"}, "duration": {"latency"},
-	"process": {"processes", "task", "pid", "comm"}, "program": {"exec", "processes"}, "started": {"exec"}, "start": {"exec"},
+	"process": {"processes", "task", "pid", "comm"}, "started": {"exec"}, "start": {"exec"},
 	"packet": {"packets", "skb", "networking"}, "packets": {"skb", "networking"}, "dropped": {"drops", "drop"},
 	"kill": {"signal", "signals"}, "signal": {"kill", "signals"}, "memory": {"memory", "allocation", "page"},
-	"disk": {"block", "io"}, "io": {"block", "disk"}, "syscall": {"syscalls"}, "call": {"syscalls"},
+	"disk": {"block", "io"}, "io": {"block", "disk"}, "syscall": {"syscalls"}, "call": {"syscalls"}, "calls": {"syscalls"}, "system": {"syscalls"},
 	"retransmit": {"retransmits", "retransmissions"}, "tcp": {"tcp", "networking"}, "cpu": {"cpu", "scheduling", "profile"},
 	"malloc": {"malloc", "libc", "allocation"}, "typed": {"readline", "bash"}, "shell": {"bash", "readline"},
 	"container": {"cgroup", "containers"}, "interrupt": {"irq", "interrupts"}, "lock": {"locks", "contention"},
 	"delete": {"unlink", "deletions"}, "rename": {"renames"}, "heap": {"brk", "malloc"},
 	// A few common Chinese words.
 	"打开": {"open", "openat"}, "文件": {"file", "files"}, "进程": {"process", "processes"}, "延迟": {"latency"},
-	"连接": {"connect", "tcp"}, "网络": {"networking"}, "磁盘": {"block", "disk"}, "信号": {"signal", "signals"},
+	"连接": {"connect", "connection", "connections"}, "网络": {"networking"}, "磁盘": {"block", "disk"}, "信号": {"signal", "signals"},
 	"内存": {"memory"}, "系统调用": {"syscalls"}, "统计": {"count"}, "直方图": {"histogram", "hist"},
 }
 
