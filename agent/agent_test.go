@@ -202,7 +202,11 @@ func TestEndpointErrors(t *testing.T) {
 	}
 	// Timeout.
 	f = newFake(t, step{content: good, delay: 2 * time.Second}, step{content: good, delay: 2 * time.Second})
-	if _, err, _ = run(f.provider(t, func(c *Config) { c.Timeout = 300 * time.Millisecond; c.Retries = 1; c.MaxBackoff = 10 * time.Millisecond })); err == nil || !strings.Contains(err.Error(), "in time") {
+	if _, err, _ = run(f.provider(t, func(c *Config) {
+		c.Timeout = 300 * time.Millisecond
+		c.Retries = 1
+		c.MaxBackoff = 10 * time.Millisecond
+	})); err == nil || !strings.Contains(err.Error(), "in time") {
 		t.Fatalf("timeout: %v", err)
 	}
 	// Malformed: no code block, then C instead of bpftrace, then a program.
