@@ -174,12 +174,40 @@ func prompt(request string, lang analysis.Dialect, opts Options) string {
 		if lang == analysis.DialectC {
 			dialect = "c"
 		}
-		for _, s := range examples.Search(all, request, dialect, 3) {
+		found := examples.Search(all, request, dialect, 3)
+		for _, s := range found {
 			ex := fmt.Sprintf("Example (%s): %s\n```%s\n%s```\n\n", s.Example.Slug, s.Example.Description, fence(lang), s.Example.Source)
 			if b.Len()+len(ex) > opts.PromptBudget {
 				break
 			}
 			b.WriteString(ex)
+		}
+		// The kernel's own specs for the attach points the examples use:
+		// tracepoint fields as this kernel defines them.
+		if opts.KB != nil {
+			seen := map[string]bool{}
+			for _, s := range found {
+				for _, probe := range s.Example.Probes {
+					parts := strings.Split(strings.NewReplacer("tracepoint:", "", "tp/", "").Replace(probe), ":")
+					if len(parts) != 2 || seen[probe] {
+						continue
+					}
+					seen[probe] = true
+					tp, ok := opts.KB.Tracepoint(parts[0], parts[1])
+					if !ok {
+						continue
+					}
+					var fields []string
+					for _, f := range tp.Fields {
+						fields = append(fields, f.Type+" "+f.Name)
+					}
+					spec := fmt.Sprintf("Tracepoint %s:%s fields: %s\n", tp.Category, tp.Name, strings.Join(fields, "; "))
+					if b.Len()+len(spec) > opts.PromptBudget {
+						break
+					}
+					b.WriteString(spec)
+				}
+			}
 		}
 	}
 	return b.String()

@@ -128,6 +128,8 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 		}
 		gctx, gcancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer gcancel()
+		s.trackCancel(token, gcancel)
+		defer s.untrackCancel(token)
 		r, err := agent.Generate(gctx, agent.Request{Text: request, Lang: dialect}, opts)
 		if err != nil {
 			s.notify("$/progress", map[string]any{"token": token, "value": map[string]any{"kind": "end", "message": err.Error()}})
@@ -166,6 +168,40 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 		s.notify("window/showMessage", protocol.ShowMessageParams{Type: protocol.MessageTypeInfo, Message: "kgent: " + msg})
 	}()
 	return nil
+}
+
+// trackCancel lets window/workDoneProgress/cancel stop a generation.
+func (s *server) trackCancel(token *protocol.ProgressToken, cancel context.CancelFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancels == nil {
+		s.cancels = map[string]context.CancelFunc{}
+	}
+	s.cancels[token.String()] = cancel
+}
+
+func (s *server) untrackCancel(token *protocol.ProgressToken) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cancels, token.String())
+}
+
+func init() {
+	handlers["window/workDoneProgress/cancel"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		var p struct {
+			Token protocol.ProgressToken `json:"token"`
+		}
+		if decode(req, &p) != nil {
+			return nil
+		}
+		s.mu.Lock()
+		cancel := s.cancels[p.Token.String()]
+		s.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		return nil
+	}
 }
 
 // agentOptions chooses the provider: settings (llm.*) over the

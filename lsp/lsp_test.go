@@ -611,3 +611,64 @@ func TestGenerateWithEndpoint(t *testing.T) {
 		t.Fatalf("progress %v", progress)
 	}
 }
+
+// TestGenerateCancel: window/workDoneProgress/cancel stops a generation
+// that waits on a slow endpoint; nothing is inserted.
+func TestGenerateCancel(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	}))
+	defer fake.Close()
+	t.Setenv("OPENAI_API_KEY", "sk-test")
+	c := newClient(t, 10*time.Millisecond)
+	var res map[string]any
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{},
+		"initializationOptions": map[string]any{"kgent": map[string]any{"llm": map[string]any{"provider": "openai", "baseURL": fake.URL + "/v1", "model": "m"}}}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	c.notify("initialized", map[string]any{})
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/gen3.bt")
+	ch := c.watch(uri)
+	c.open(uri, "bpftrace", "// count context switches per task\n")
+	c.wait(ch, nil)
+	if err := c.call("workspace/executeCommand", map[string]any{"command": "kgent.generate", "arguments": []any{map[string]any{"uri": uri, "line": 0}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var token json.RawMessage
+	deadline := time.After(30 * time.Second)
+	for token == nil {
+		select {
+		case n := <-c.notes:
+			if n.method == "$/progress" && strings.Contains(string(n.params), "begin") {
+				var p struct {
+					Token json.RawMessage `json:"token"`
+				}
+				json.Unmarshal(n.params, &p)
+				token = p.Token
+			}
+		case <-deadline:
+			t.Fatal("no progress")
+		}
+	}
+	t0 := time.Now()
+	c.notify("window/workDoneProgress/cancel", map[string]any{"token": token})
+	for {
+		select {
+		case n := <-c.notes:
+			if n.method == "workspace/applyEdit" {
+				t.Fatal("inserted after cancel")
+			}
+			if n.method == "$/progress" && strings.Contains(string(n.params), `"end"`) {
+				if time.Since(t0) > 10*time.Second {
+					t.Fatal("cancel took too long")
+				}
+				return
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("generation did not stop")
+		}
+	}
+}

@@ -64,6 +64,8 @@ type server struct {
 	kbErr   error
 
 	verifier *verify.Verifier
+	// cancels stops running generations by progress token.
+	cancels map[string]context.CancelFunc
 }
 
 // Serve runs the server on rwc until the client exits or the stream
