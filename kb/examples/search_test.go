@@ -8,7 +8,7 @@ func TestSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ q, want string }{
-		{"which files do processes open", "bt-open-files"},
+		{"print each file path as processes open it", "bt-open-files"},
 		{"show me outgoing tcp connections with the destination address", "bt-tcp-connects"},
 		{"how long do disk requests take", "bt-block-io-latency"},
 		{"print the commands people type in their bash shell", "bt-bash-readline"},
