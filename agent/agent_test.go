@@ -91,18 +91,8 @@ func (f *fakeLLM) provider(t *testing.T, mod func(*Config)) *OpenAI {
 	return p
 }
 
-var (
-	kbOnce sync.Once
-	hostKB *kb.KB
-)
-
 func hostKBFor(t *testing.T) *kb.KB {
-	testenv.Require(t, testenv.BTF, testenv.Tracefs)
-	kbOnce.Do(func() { hostKB, _ = kb.Load(kb.Options{}) })
-	if hostKB == nil {
-		t.Fatal("no kb")
-	}
-	return hostKB
+	return testenv.HostKB(t, testenv.Tracefs)
 }
 
 func block(code string) string { return "Here it is:\n```bpftrace\n" + code + "```\n" }

@@ -21,19 +21,9 @@ import (
 	"github.com/kgent/kgent/kb"
 )
 
-var (
-	kbOnce sync.Once
-	hostKB *kb.KB
-	kbErr  error
-)
-
 func loadKB(t testing.TB) func(kb.Options) (*kb.KB, error) {
-	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.Headers)
-	kbOnce.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
-	if kbErr != nil {
-		t.Fatal(kbErr)
-	}
-	return func(kb.Options) (*kb.KB, error) { return hostKB, nil }
+	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	return func(kb.Options) (*kb.KB, error) { return k, nil }
 }
 
 // client is a small LSP client over pipes for driving the real server.

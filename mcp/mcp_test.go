@@ -7,28 +7,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kgent/kgent/internal/testenv"
-	"github.com/kgent/kgent/kb"
-)
-
-var (
-	once   sync.Once
-	hostKB *kb.KB
-	kbErr  error
 )
 
 func session(t *testing.T) *mcp.ClientSession {
 	t.Helper()
-	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.Headers)
-	once.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
-	if kbErr != nil {
-		t.Fatal(kbErr)
-	}
+	hostKB := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
 	ctx := context.Background()
 	st, ct := mcp.NewInMemoryTransports()
 	srv := NewServer(Options{KB: hostKB, Version: "test"})

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
@@ -12,20 +11,9 @@ import (
 	"github.com/kgent/kgent/kb"
 )
 
-var (
-	kbOnce sync.Once
-	hostKB *kb.KB
-	kbErr  error
-)
-
 func hostKBFor(t testing.TB) *kb.KB {
 	t.Helper()
-	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.Headers)
-	kbOnce.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
-	if kbErr != nil {
-		t.Fatal(kbErr)
-	}
-	return hostKB
+	return testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
 }
 
 // TestFixtures compares each testdata/*.bpf.c with its want comments.

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
@@ -13,20 +12,9 @@ import (
 	"github.com/kgent/kgent/kb"
 )
 
-var (
-	kbOnce sync.Once
-	hostKB *kb.KB
-	kbErr  error
-)
-
 func hostKBFor(t testing.TB) *kb.KB {
 	t.Helper()
-	testenv.Require(t, testenv.BTF, testenv.Tracefs)
-	kbOnce.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
-	if kbErr != nil {
-		t.Fatal(kbErr)
-	}
-	return hostKB
+	return testenv.HostKB(t, testenv.Tracefs)
 }
 
 // TestFixtures runs every testdata/*.bt and compares the findings with

@@ -2,7 +2,6 @@ package ide
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
@@ -10,18 +9,8 @@ import (
 	"github.com/kgent/kgent/kb"
 )
 
-var (
-	once   sync.Once
-	hostKB *kb.KB
-)
-
 func host(t *testing.T) *kb.KB {
-	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.BPF)
-	once.Do(func() { hostKB, _ = kb.Load(kb.Options{}) })
-	if hostKB == nil {
-		t.Fatal("no kb")
-	}
-	return hostKB
+	return testenv.HostKB(t, testenv.Tracefs, testenv.BPF)
 }
 
 func TestHelperCompletionPrefersAllowed(t *testing.T) {

@@ -6,28 +6,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/internal/testenv"
-	"github.com/kgent/kgent/kb"
-)
-
-var (
-	kbOnce sync.Once
-	hostKB *kb.KB
-	kbErr  error
 )
 
 func newVerifier(t testing.TB) *Verifier {
 	t.Helper()
-	testenv.Require(t, testenv.BTF, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
-	kbOnce.Do(func() { hostKB, kbErr = kb.Load(kb.Options{}) })
-	if kbErr != nil {
-		t.Fatal(kbErr)
-	}
-	return New(Options{KB: hostKB, CacheDir: filepath.Join(os.TempDir(), "kgent-verify-test")})
+	k := testenv.HostKB(t, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
+	return New(Options{KB: k, CacheDir: filepath.Join(os.TempDir(), "kgent-verify-test")})
 }
 
 // TestFixtures verifies each fixture for real and compares the findings

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/kgent/kgent/kb"
 )
 
 // Requirement is something a test needs from the machine.
@@ -84,4 +86,22 @@ func Require(t testing.TB, rs ...Requirement) {
 		t.Fatalf("KGENT_REQUIRE_BPF=1 but %s", msg)
 	}
 	t.Skip(msg)
+}
+
+var (
+	hostOnce sync.Once
+	hostKB   *kb.KB
+	hostErr  error
+)
+
+// HostKB loads the host kernel's kb once per test binary (from the cache
+// KGENT_KB_DIR names, built when missing), after requiring BTF and rs.
+func HostKB(t testing.TB, rs ...Requirement) *kb.KB {
+	t.Helper()
+	Require(t, append([]Requirement{BTF}, rs...)...)
+	hostOnce.Do(func() { hostKB, hostErr = kb.Load(kb.Options{}) })
+	if hostErr != nil {
+		t.Fatalf("loading the host kb: %v", hostErr)
+	}
+	return hostKB
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/check"
 	"github.com/kgent/kgent/internal/testenv"
-	"github.com/kgent/kgent/kb"
 )
 
 func TestLoad(t *testing.T) {
@@ -49,11 +48,7 @@ func TestValidation(t *testing.T) {
 
 // TestCleanUnderKgent: every example gives no error finding.
 func TestCleanUnderKgent(t *testing.T) {
-	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.Headers)
-	k, err := kb.Load(kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
 	exs, err := Load()
 	if err != nil {
 		t.Fatal(err)

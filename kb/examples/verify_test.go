@@ -9,17 +9,12 @@ import (
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/internal/testenv"
-	"github.com/kgent/kgent/kb"
 )
 
 // TestCExamplesLoad compiles every C example with clang and loads every
 // program through the kernel verifier (never attached).
 func TestCExamplesLoad(t *testing.T) {
-	testenv.Require(t, testenv.BTF, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
-	k, err := kb.Load(kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testenv.HostKB(t, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
 	v := verify.New(verify.Options{KB: k, CacheDir: filepath.Join(os.TempDir(), "kgent-examples-verify")})
 	exs, err := Load()
 	if err != nil {
