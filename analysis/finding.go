@@ -106,3 +106,14 @@ func Worst(fs []Finding) Severity {
 
 // HasErrors reports whether any finding is an error.
 func HasErrors(fs []Finding) bool { return Worst(fs) == Error }
+
+// Missing is the finding for a name that does not exist: "<what> does not
+// exist; did you mean <nearest>", with the rename as its fix.
+func Missing(code string, span Span, what, name string, nearest []string) Finding {
+	f := New(code, span, what+" "+name+" does not exist")
+	if len(nearest) > 0 {
+		f.Message += "; did you mean " + nearest[0]
+		f = f.WithFix("Replace with "+nearest[0], span, nearest[0])
+	}
+	return f
+}

@@ -503,12 +503,7 @@ func (c *checker) program(p *Program) {
 		}
 	case p.Def.Attach == kb.AttachRawTP || p.Def.Attach == kb.AttachTpBTF:
 		if c.k.RawTracepoint(target) == kb.No {
-			f := analysis.New(analysis.KG305, tsp, fmt.Sprintf("raw tracepoint %s does not exist", target))
-			if n := c.k.Nearest(kb.FamilyRawTP, target, 1); len(n) > 0 {
-				f.Message += "; did you mean " + n[0]
-				f = f.WithFix("Replace with "+n[0], tsp, n[0])
-			}
-			c.add(f)
+			c.add(analysis.Missing(analysis.KG305, tsp, "raw tracepoint", target, c.k.Nearest(kb.FamilyRawTP, target, 1)))
 		}
 	case p.Def.Attach == kb.AttachLSM:
 		if _, ok := c.k.Func("bpf_lsm_" + target); !ok && len(c.k.Funcs) > 0 {
@@ -538,12 +533,7 @@ func (c *checker) kernelFunc(fn string, sp analysis.Span) {
 		return
 	}
 	if _, present := c.k.KernelFunc(fn); present == kb.No {
-		f := analysis.New(analysis.KG302, sp, fmt.Sprintf("kernel function %s does not exist", fn))
-		if n := c.k.Nearest(kb.FamilyFunc, fn, 1); len(n) > 0 {
-			f.Message += "; did you mean " + n[0]
-			f = f.WithFix("Replace with "+n[0], sp, n[0])
-		}
-		c.add(f)
+		c.add(analysis.Missing(analysis.KG302, sp, "kernel function", fn, c.k.Nearest(kb.FamilyFunc, fn, 1)))
 	}
 }
 

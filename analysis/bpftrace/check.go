@@ -162,12 +162,7 @@ func (c *checker) attach(ap *AttachPoint) string {
 			return typ
 		}
 		if c.k.RawTracepoint(name) == kb.No {
-			f := analysis.New(analysis.KG305, sp, fmt.Sprintf("raw tracepoint %s does not exist", name))
-			if n := c.k.Nearest(kb.FamilyRawTP, name, 1); len(n) > 0 {
-				f.Message += "; did you mean " + n[0]
-				f = f.WithFix("Replace with "+n[0], sp, n[0])
-			}
-			c.add(f)
+			c.add(analysis.Missing(analysis.KG305, sp, "raw tracepoint", name, c.k.Nearest(kb.FamilyRawTP, name, 1)))
 		}
 	case "uprobe", "uretprobe", "usdt":
 		if len(ap.Parts) < 2 {
@@ -253,12 +248,7 @@ func (c *checker) kernelFunc(fn string, sp analysis.Span) {
 		return
 	}
 	if _, present := c.k.KernelFunc(fn); present == kb.No {
-		f := analysis.New(analysis.KG302, sp, fmt.Sprintf("kernel function %s does not exist", fn))
-		if n := c.k.Nearest(kb.FamilyFunc, fn, 1); len(n) > 0 {
-			f.Message += "; did you mean " + n[0]
-			f = f.WithFix("Replace with "+n[0], sp, n[0])
-		}
-		c.add(f)
+		c.add(analysis.Missing(analysis.KG302, sp, "kernel function", fn, c.k.Nearest(kb.FamilyFunc, fn, 1)))
 	}
 }
 
@@ -281,12 +271,7 @@ func (c *checker) tracepoint(ap *AttachPoint) {
 	if _, ok := c.k.Tracepoint(cat, name); ok {
 		return
 	}
-	f := analysis.New(analysis.KG304, sp, fmt.Sprintf("tracepoint %s:%s does not exist", cat, name))
-	if n := c.k.Nearest(kb.FamilyTracepoint, cat+":"+name, 1); len(n) > 0 {
-		f.Message += "; did you mean " + n[0]
-		f = f.WithFix("Replace with "+n[0], sp, n[0])
-	}
-	c.add(f)
+	c.add(analysis.Missing(analysis.KG304, sp, "tracepoint", cat+":"+name, c.k.Nearest(kb.FamilyTracepoint, cat+":"+name, 1)))
 }
 
 var argN = regexp.MustCompile(`^s?arg\d+$`)
