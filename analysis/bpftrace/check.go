@@ -106,19 +106,19 @@ func keys[M ~map[string]V, V any](m M) []string {
 
 // attach checks one attach point and returns its canonical probe type.
 func (c *checker) attach(ap *AttachPoint) string {
-	typ, ok := probeTypes[ap.Type]
+	typ, ok := kb.BpftraceProbeTypes[ap.Type]
 	typeSpan := analysis.Span{Start: ap.Span.Start, End: ap.Span.Start + len(ap.Type)}
 	if !ok {
 		msg := fmt.Sprintf("unknown probe type %s", ap.Type)
 		f := analysis.New(analysis.KG301, typeSpan, msg)
-		if n := c.nearestOf(keys(probeTypes), ap.Type); n != "" {
+		if n := c.nearestOf(keys(kb.BpftraceProbeTypes), ap.Type); n != "" {
 			f.Message += "; did you mean " + n
 			f = f.WithFix("Replace with "+n, typeSpan, n)
 		}
 		c.add(f)
 		return ""
 	}
-	if since := probeSince[ap.Type]; since != "" && !versionAtLeast(c.version, since) {
+	if since := kb.BpftraceProbeSince[ap.Type]; since != "" && !kb.VersionAtLeast(c.version, since) {
 		alt := map[string]string{"fentry": "kfunc", "fexit": "kretfunc"}[ap.Type]
 		c.add(analysis.New(analysis.KG301, typeSpan, fmt.Sprintf("probe type %s is new in bpftrace %s (installed: %s); use %s", ap.Type, since, c.version, alt)).
 			WithFix("Replace with "+alt, typeSpan, alt))
@@ -199,9 +199,9 @@ func (c *checker) attach(ap *AttachPoint) string {
 		}
 	case "software", "hardware":
 		ev, sp := part(0)
-		list := softwareEvents
+		list := kb.BpftraceSoftwareEvents
 		if typ == "hardware" {
-			list = hardwareEvents
+			list = kb.BpftraceHardwareEvents
 		}
 		found := false
 		for _, e := range list {
@@ -307,12 +307,12 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 	}
 }
 
-func (c *checker) fnKnown(name string) (fnInfo, bool) {
-	info, ok := functions[name]
+func (c *checker) fnKnown(name string) (kb.BTFunc, bool) {
+	info, ok := kb.BpftraceFunctions[name]
 	if !ok {
 		return info, false
 	}
-	if info.since != "" && !versionAtLeast(c.version, info.since) {
+	if info.Since != "" && !kb.VersionAtLeast(c.version, info.Since) {
 		return info, false
 	}
 	return info, true
@@ -326,17 +326,17 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 	if !ok {
 		msg := fmt.Sprintf("unknown function %s", x.Name)
 		var f analysis.Finding
-		if fi, exists := functions[x.Name]; exists && fi.since != "" {
-			f = analysis.New(analysis.KG201, x.NameSpan, fmt.Sprintf("function %s is new in bpftrace %s (checking against %s)", x.Name, fi.since, c.version))
-		} else if h, ok := hints[x.Name]; ok {
+		if fi, exists := kb.BpftraceFunctions[x.Name]; exists && fi.Since != "" {
+			f = analysis.New(analysis.KG201, x.NameSpan, fmt.Sprintf("function %s is new in bpftrace %s (checking against %s)", x.Name, fi.Since, c.version))
+		} else if h, ok := kb.BpftraceHints[x.Name]; ok {
 			f = analysis.New(analysis.KG201, x.NameSpan, msg+": "+h)
 			if strings.HasPrefix(h, "hist(") {
 				f = f.WithFix("Replace with hist", x.NameSpan, "hist")
 			}
 		} else {
 			var names []string
-			for n, fi := range functions {
-				if fi.since == "" || versionAtLeast(c.version, fi.since) {
+			for n, fi := range kb.BpftraceFunctions {
+				if fi.Since == "" || kb.VersionAtLeast(c.version, fi.Since) {
 					names = append(names, n)
 				}
 			}
@@ -354,20 +354,20 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 			return // a syntax error is already reported here
 		}
 	}
-	if len(x.Args) < info.min || (info.max >= 0 && len(x.Args) > info.max) {
-		want := fmt.Sprintf("%d", info.min)
+	if len(x.Args) < info.Min || (info.Max >= 0 && len(x.Args) > info.Max) {
+		want := fmt.Sprintf("%d", info.Min)
 		switch {
-		case info.max < 0:
-			want = fmt.Sprintf("at least %d", info.min)
-		case info.max != info.min:
-			want = fmt.Sprintf("%d to %d", info.min, info.max)
+		case info.Max < 0:
+			want = fmt.Sprintf("at least %d", info.Min)
+		case info.Max != info.Min:
+			want = fmt.Sprintf("%d to %d", info.Min, info.Max)
 		}
 		c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("%s takes %s argument(s), got %d", x.Name, want, len(x.Args))))
 	}
-	if info.unsafe {
+	if info.Unsafe {
 		c.add(analysis.New(analysis.KG503, x.NameSpan, fmt.Sprintf("%s is an unsafe builtin: bpftrace refuses it without --unsafe, and kgent never enables it", x.Name)))
 	}
-	if info.format && len(x.Args) > 0 {
+	if info.Format && len(x.Args) > 0 {
 		if s, ok := x.Args[0].(*StrLit); ok {
 			n, bad := countConversions(s.Value)
 			if bad != "" {
@@ -411,7 +411,7 @@ func countConversions(format string) (int, string) {
 
 func (c *checker) ident(x *Ident, kinds map[string]bool) {
 	name := x.Name
-	if keywords[name] {
+	if kb.BpftraceKeywords[name] {
 		return
 	}
 	if _, ok := c.file.Macros[name]; ok {
@@ -430,8 +430,8 @@ func (c *checker) ident(x *Ident, kinds map[string]bool) {
 		}
 		return
 	}
-	since, ok := builtins[name]
-	if !ok || !versionAtLeast(c.version, since) {
+	since, ok := kb.BpftraceBuiltins[name]
+	if !ok || !kb.VersionAtLeast(c.version, since) {
 		if strings.ToUpper(name) == name {
 			return // enum constants and macros from included headers
 		}
@@ -445,9 +445,9 @@ func (c *checker) ident(x *Ident, kinds map[string]bool) {
 			return
 		}
 		f := analysis.New(analysis.KG201, x.Span, fmt.Sprintf("unknown builtin variable %s", name))
-		if h, ok := hints[name]; ok {
+		if h, ok := kb.BpftraceHints[name]; ok {
 			f.Message += ": " + h
-		} else if n := c.nearestOf(keys(builtins), name); n != "" {
+		} else if n := c.nearestOf(keys(kb.BpftraceBuiltins), name); n != "" {
 			f.Message += "; did you mean " + n
 			f = f.WithFix("Replace with "+n, x.Span, n)
 		}
@@ -513,7 +513,7 @@ func (c *checker) field(x *FieldAccess, kinds map[string]bool) {
 }
 
 func (c *checker) argsOf(ap *AttachPoint) ([]string, bool) {
-	typ := probeTypes[ap.Type]
+	typ := kb.BpftraceProbeTypes[ap.Type]
 	switch typ {
 	case "tracepoint":
 		if len(ap.Parts) != 2 || strings.ContainsAny(ap.Raw, "*?") {
@@ -611,7 +611,7 @@ func (c *checker) mapAssign(m *MapRef, rhs Expr) {
 	agg := false
 	fn := ""
 	if isCall {
-		if info, ok := functions[call.Name]; ok && info.agg {
+		if info, ok := kb.BpftraceFunctions[call.Name]; ok && info.Agg {
 			agg, fn = true, call.Name
 		}
 	}

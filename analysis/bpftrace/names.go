@@ -2,6 +2,7 @@ package bpftrace
 
 import (
 	"fmt"
+	"github.com/kgent/kgent/kb"
 	"sort"
 )
 
@@ -12,26 +13,26 @@ type NameInfo struct {
 	Detail string
 }
 
-func arity(f fnInfo) string {
+func arity(f kb.BTFunc) string {
 	switch {
-	case f.max < 0:
-		return fmt.Sprintf("%d or more arguments", f.min)
-	case f.min == f.max:
-		return fmt.Sprintf("%d argument(s)", f.min)
+	case f.Max < 0:
+		return fmt.Sprintf("%d or more arguments", f.Min)
+	case f.Min == f.Max:
+		return fmt.Sprintf("%d argument(s)", f.Min)
 	}
-	return fmt.Sprintf("%d to %d arguments", f.min, f.max)
+	return fmt.Sprintf("%d to %d arguments", f.Min, f.Max)
 }
 
-func fnDetail(name string, f fnInfo) string {
+func fnDetail(name string, f kb.BTFunc) string {
 	d := arity(f)
-	if f.agg {
+	if f.Agg {
 		d = "aggregation, " + d
 	}
-	if f.unsafe {
+	if f.Unsafe {
 		d += ", unsafe (needs --unsafe)"
 	}
-	if f.since != "" {
-		d += ", bpftrace " + f.since + "+"
+	if f.Since != "" {
+		d += ", bpftrace " + f.Since + "+"
 	}
 	return d
 }
@@ -39,10 +40,10 @@ func fnDetail(name string, f fnInfo) string {
 // Names lists builtins and functions.
 func Names() []NameInfo {
 	var out []NameInfo
-	for n, f := range functions {
+	for n, f := range kb.BpftraceFunctions {
 		out = append(out, NameInfo{Name: n, Kind: "function", Detail: fnDetail(n, f)})
 	}
-	for n, since := range builtins {
+	for n, since := range kb.BpftraceBuiltins {
 		d := "builtin variable"
 		if since != "" {
 			d += ", bpftrace " + since + "+"
@@ -55,17 +56,17 @@ func Names() []NameInfo {
 
 // Describe is hover text for a builtin or function ("" when unknown).
 func Describe(name string) string {
-	if f, ok := functions[name]; ok {
+	if f, ok := kb.BpftraceFunctions[name]; ok {
 		return fmt.Sprintf("**bpftrace function %s**: %s", name, fnDetail(name, f))
 	}
-	if since, ok := builtins[name]; ok {
+	if since, ok := kb.BpftraceBuiltins[name]; ok {
 		s := fmt.Sprintf("**bpftrace builtin %s**", name)
 		if since != "" {
 			s += " (bpftrace " + since + "+)"
 		}
 		return s
 	}
-	if h, ok := hints[name]; ok {
+	if h, ok := kb.BpftraceHints[name]; ok {
 		return fmt.Sprintf("**%s** is not bpftrace: %s", name, h)
 	}
 	return ""
