@@ -80,6 +80,8 @@ func Offline(k *kb.KB, req Request) (*Result, error) {
 		Explanation: best.Description,
 		Notes:       []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", best.Slug)}}
 	if r.Lang == analysis.DialectBpftrace {
+		r.Program, r.Notes = adaptAttach(k, r.Program, req.Text, r.Notes)
+		r.Program, r.Notes = adaptPrinted(k, r.Program, req.Text, r.Notes)
 		r.Program, r.Notes = adaptBpftrace(r.Program, req.Text, r.Notes)
 	}
 	for _, alt := range found[1:] {
@@ -92,6 +94,91 @@ func Offline(k *kb.KB, req Request) (*Result, error) {
 	r.Findings = fs
 	r.Clean = !analysis.HasErrors(fs)
 	return r, nil
+}
+
+var syscallWordRe = regexp.MustCompile(`(?i)\b(openat|open|read|write|close|connect|accept4|accept|unlinkat|unlink|renameat2|rename|mkdir|mmap|munmap|brk|clone|execve|kill|sendto|recvfrom|ioctl|fsync|sync|nanosleep|getdents64|statx|chdir)\b`)
+var sysTPRe = regexp.MustCompile(`tracepoint:syscalls:sys_(enter|exit)_([a-z0-9_]+)`)
+
+// clean reports whether a bpftrace program has no error findings.
+func clean(k *kb.KB, src string) bool {
+	fs, err := check.File("adapted.bt", src, check.Options{KB: k, Dialect: analysis.DialectBpftrace})
+	return err == nil && !analysis.HasErrors(fs)
+}
+
+// adaptAttach moves an example's syscall tracepoints to the syscall the
+// request names (read instead of write), when that tracepoint exists on
+// the target and the program still passes the checks.
+func adaptAttach(k *kb.KB, src, request string, notes []string) (string, []string) {
+	m := syscallWordRe.FindStringSubmatch(request)
+	if m == nil || k == nil {
+		return src, notes
+	}
+	want := strings.ToLower(m[1])
+	cur := sysTPRe.FindStringSubmatch(src)
+	if cur == nil || cur[2] == want {
+		return src, notes
+	}
+	if _, ok := k.Tracepoint("syscalls", "sys_enter_"+want); !ok {
+		return src, notes
+	}
+	adapted := strings.ReplaceAll(src, "sys_enter_"+cur[2], "sys_enter_"+want)
+	adapted = strings.ReplaceAll(adapted, "sys_exit_"+cur[2], "sys_exit_"+want)
+	if k != nil && !clean(k, adapted) {
+		return src, append(notes, fmt.Sprintf("not adapted to %s: the example's fields do not exist there", want))
+	}
+	return adapted, append(notes, fmt.Sprintf("adapted: the %s tracepoints instead of %s", want, cur[2]))
+}
+
+var printedWords = []struct{ word, builtin, conv string }{
+	{"pid", "pid", "%d"}, {"tid", "tid", "%d"}, {"uid", "uid", "%d"}, {"comm", "comm", "%s"},
+	{"command", "comm", "%s"}, {"process name", "comm", "%s"}, {"cpu", "cpu", "%d"}, {"cgroup", "cgroup", "%d"},
+}
+
+var printfRe = regexp.MustCompile(`printf\("((?:[^"\\]|\\.)*)"`)
+
+// adaptPrinted adds the fields the request asks to see (pid, comm, uid,
+// ...) to the first printf that lacks them.
+func adaptPrinted(k *kb.KB, src, request string, notes []string) (string, []string) {
+	rq := strings.ToLower(request)
+	loc := printfRe.FindStringSubmatchIndex(src)
+	if loc == nil {
+		return src, notes
+	}
+	// The printf statement ends at the first ");" after it.
+	end := strings.Index(src[loc[1]:], ");")
+	if end < 0 {
+		return src, notes
+	}
+	end += loc[1]
+	stmt := src[loc[0]:end]
+	format := src[loc[2]:loc[3]]
+	var added []string
+	seen := map[string]bool{}
+	newFormat := format
+	nl := strings.HasSuffix(newFormat, `\n`)
+	newFormat = strings.TrimSuffix(newFormat, `\n`)
+	for _, w := range printedWords {
+		if !strings.Contains(rq, w.word) || seen[w.builtin] || regexp.MustCompile(`\b`+w.builtin+`\b`).MatchString(stmt) {
+			continue
+		}
+		seen[w.builtin] = true
+		added = append(added, w.builtin)
+		newFormat += " " + w.builtin + "=" + w.conv
+	}
+	if nl {
+		newFormat += `\n`
+	}
+	if len(added) > 0 {
+		stmt = src[loc[0]:loc[2]] + newFormat + src[loc[3]:end] + ", " + strings.Join(added, ", ")
+	}
+	if len(added) == 0 {
+		return src, notes
+	}
+	adapted := src[:loc[0]] + stmt + src[end:]
+	if k != nil && !clean(k, adapted) {
+		return src, notes
+	}
+	return adapted, append(notes, "adapted: also prints "+strings.Join(added, ", "))
 }
 
 // adaptBpftrace adds the pid or command filter the request names to every

@@ -32,3 +32,28 @@ func TestOffline(t *testing.T) {
 		t.Fatalf("nonsense request: %v", err)
 	}
 }
+
+func TestOfflineAdapts(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	// Attach point: the write-sizes example moved to read, whose
+	// tracepoint has the same field.
+	writes := "tracepoint:syscalls:sys_enter_write\n{\n  @bytes[comm] = hist(args->count);\n}\n"
+	got, notes := adaptAttach(k, writes, "histogram of bytes requested by read calls", nil)
+	if !strings.Contains(got, "sys_enter_read") || len(notes) != 1 {
+		t.Fatalf("%s %v", got, notes)
+	}
+	// Not adapted when the fields do not exist on the named syscall.
+	opens := "tracepoint:syscalls:sys_enter_openat\n{\n  printf(\"%s\\n\", str(args->filename));\n}\n"
+	got, notes = adaptAttach(k, opens, "show every unlink call", nil)
+	if got != opens || len(notes) != 1 || !strings.Contains(notes[0], "not adapted") {
+		t.Fatalf("%s %v", got, notes)
+	}
+	// Printed fields the request names are added.
+	r, err := Offline(k, Request{Text: "print every file opened with its uid", Lang: analysis.DialectBpftrace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Program, "uid=%d") || !strings.Contains(r.Program, ", uid)") || !r.Clean {
+		t.Fatalf("printed fields not adapted: %s %v", r.Program, r.Notes)
+	}
+}
