@@ -367,6 +367,9 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 	if info.Unsafe {
 		c.add(analysis.New(analysis.KG503, x.NameSpan, fmt.Sprintf("%s is an unsafe builtin: bpftrace refuses it without --unsafe, and kgent never enables it", x.Name)))
 	}
+	if x.Name == "str" && len(x.Args) > 0 {
+		c.strOfArray(x)
+	}
 	if info.Format && len(x.Args) > 0 {
 		if s, ok := x.Args[0].(*StrLit); ok {
 			n, bad := countConversions(s.Value)
@@ -376,6 +379,38 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 				c.add(analysis.New(analysis.KG504, x.Span, fmt.Sprintf("%s format has %d conversion(s) but %d argument(s) follow", x.Name, n, len(x.Args)-1)))
 			}
 		}
+	}
+}
+
+// strOfArray flags str() of a fixed-size char array tracepoint field,
+// which bpftrace refuses: the field is already a string.
+func (c *checker) strOfArray(x *Call) {
+	fa, ok := x.Args[0].(*FieldAccess)
+	if !ok || c.k == nil {
+		return
+	}
+	if id, ok := fa.X.(*Ident); !ok || id.Name != "args" {
+		return
+	}
+	for _, p := range c.file.Probes {
+		if x.Span.Start < p.Span.Start || x.Span.End > p.Span.End || len(p.Attach) != 1 {
+			continue
+		}
+		ap := p.Attach[0]
+		if kb.BpftraceProbeTypes[ap.Type] != "tracepoint" || len(ap.Parts) != 2 {
+			return
+		}
+		tp, ok := c.k.Tracepoint(ap.Parts[0], ap.Parts[1])
+		if !ok {
+			return
+		}
+		for _, f := range tp.Fields {
+			if f.Name == fa.Name && strings.HasPrefix(f.Type, "char[") && !strings.HasPrefix(f.Type, "char[]") {
+				c.add(analysis.New(analysis.KG406, x.Span, fmt.Sprintf("args->%s is a %s array, already a string: use it without str()", f.Name, f.Type)).
+					WithFix("Remove str()", x.Span, c.src[fa.Span.Start:fa.Span.End]))
+			}
+		}
+		return
 	}
 }
 
