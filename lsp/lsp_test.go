@@ -146,6 +146,27 @@ func (c *client) wait(ch chan protocol.PublishDiagnosticsParams, pred func(proto
 	}
 }
 
+// waitEdit waits for the server's workspace/applyEdit and returns it with
+// the $/progress notifications seen before it.
+func (c *client) waitEdit() (string, []string) {
+	c.t.Helper()
+	deadline := time.After(60 * time.Second)
+	var progress []string
+	for {
+		select {
+		case n := <-c.notes:
+			switch n.method {
+			case "workspace/applyEdit":
+				return string(n.params), progress
+			case "$/progress":
+				progress = append(progress, string(n.params))
+			}
+		case <-deadline:
+			c.t.Fatalf("no applyEdit; progress %v", progress)
+		}
+	}
+}
+
 func (c *client) initialize() {
 	c.t.Helper()
 	var res map[string]any
@@ -508,22 +529,7 @@ func TestGenerateFromComment(t *testing.T) {
 	if err := c.call("workspace/executeCommand", map[string]any{"command": gen.Command.Command, "arguments": gen.Command.Arguments}, nil); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.After(30 * time.Second)
-	var edit string
-	var progress []string
-	for edit == "" {
-		select {
-		case n := <-c.notes:
-			switch n.method {
-			case "workspace/applyEdit":
-				edit = string(n.params)
-			case "$/progress":
-				progress = append(progress, string(n.params))
-			}
-		case <-deadline:
-			t.Fatal("no applyEdit")
-		}
-	}
+	edit, progress := c.waitEdit()
 	var p protocol.ApplyWorkspaceEditParams
 	json.Unmarshal([]byte(edit), &p)
 	te := p.Edit.DocumentChanges[0].Edits[0]
@@ -577,22 +583,7 @@ func TestGenerateWithEndpoint(t *testing.T) {
 	if err := c.call("workspace/executeCommand", map[string]any{"command": "kgent.generate", "arguments": []any{map[string]any{"uri": uri, "line": 0}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.After(60 * time.Second)
-	var edit string
-	var progress []string
-	for edit == "" {
-		select {
-		case n := <-c.notes:
-			switch n.method {
-			case "workspace/applyEdit":
-				edit = string(n.params)
-			case "$/progress":
-				progress = append(progress, string(n.params))
-			}
-		case <-deadline:
-			t.Fatalf("no applyEdit; progress %v", progress)
-		}
-	}
+	edit, progress := c.waitEdit()
 	if !strings.Contains(edit, "@switches[args") || !strings.Contains(edit, "prev_comm") {
 		t.Fatalf("edit %s", edit)
 	}

@@ -19,22 +19,9 @@ func hostKBFor(t testing.TB) *kb.KB {
 // TestFixtures compares each testdata/*.bpf.c with its want comments.
 func TestFixtures(t *testing.T) {
 	k := hostKBFor(t)
-	files, _ := filepath.Glob("testdata/*.bpf.c")
-	if len(files) < 5 {
-		t.Fatalf("only %d fixtures", len(files))
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src := string(data)
-			for _, p := range analysis.MatchWants(src, Check(src, Options{KB: k, Path: f})) {
-				t.Error(p)
-			}
-		})
-	}
+	testenv.Fixtures(t, "testdata/*.bpf.c", 5, func(t *testing.T, path, src string) []analysis.Finding {
+		return Check(src, Options{KB: k, Path: path})
+	})
 }
 
 func TestMaskKeepsOffsets(t *testing.T) {

@@ -1,9 +1,6 @@
 package bpftrace
 
 import (
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -21,28 +18,13 @@ func hostKBFor(t testing.TB) *kb.KB {
 // its `// want:` comments, both ways.
 func TestFixtures(t *testing.T) {
 	k := hostKBFor(t)
-	files, _ := filepath.Glob("testdata/*.bt")
-	if len(files) == 0 {
-		t.Fatal("no fixtures")
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src := string(data)
-			version := "0.17"
-			if i := strings.Index(src, "// version: "); i >= 0 {
-				version = strings.Fields(src[i+len("// version: "):])[0]
-			}
-			got := Check(src, Options{KB: k, Version: version})
-			for _, p := range analysis.MatchWants(src, got) {
-				t.Error(p)
-			}
-		})
-	}
+	testenv.Fixtures(t, "testdata/*.bt", 5, func(t *testing.T, path, src string) []analysis.Finding {
+		version := "0.17"
+		if i := strings.Index(src, "// version: "); i >= 0 {
+			version = strings.Fields(src[i+len("// version: "):])[0]
+		}
+		return Check(src, Options{KB: k, Version: version})
+	})
 }
 
 func TestParseNeverLoses(t *testing.T) {

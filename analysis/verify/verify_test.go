@@ -24,27 +24,15 @@ func newVerifier(t testing.TB) *Verifier {
 func TestFixtures(t *testing.T) {
 	v := newVerifier(t)
 	testenv.Require(t, testenv.Bpftrace)
-	files, _ := filepath.Glob("testdata/*")
-	if len(files) < 10 {
-		t.Fatalf("only %d fixtures", len(files))
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src := string(data)
-			r := v.Verify(context.Background(), f, src, analysis.Detect(f, src))
-			problems := analysis.MatchWants(src, r.Findings)
-			for _, p := range problems {
-				t.Error(p)
-			}
-			if len(problems) > 0 {
+	testenv.Fixtures(t, "testdata/*", 10, func(t *testing.T, path, src string) []analysis.Finding {
+		r := v.Verify(context.Background(), path, src, analysis.Detect(path, src))
+		t.Cleanup(func() {
+			if t.Failed() {
 				t.Logf("log:\n%s", r.Log)
 			}
 		})
-	}
+		return r.Findings
+	})
 }
 
 func TestCacheAndCancel(t *testing.T) {

@@ -7,12 +7,14 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cilium/ebpf/rlimit"
 
+	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -104,4 +106,30 @@ func HostKB(t testing.TB, rs ...Requirement) *kb.KB {
 		t.Fatalf("loading the host kb: %v", hostErr)
 	}
 	return hostKB
+}
+
+// Fixtures runs check on every file matching pattern (at least min of
+// them) and compares its findings with the file's `// want:` comments,
+// both ways: a missing and an unexpected finding both fail.
+func Fixtures(t *testing.T, pattern string, min int, check func(t *testing.T, path, src string) []analysis.Finding) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < min {
+		t.Fatalf("%s: only %d fixtures, want at least %d", pattern, len(files), min)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := string(data)
+			for _, p := range analysis.MatchWants(src, check(t, f, src)) {
+				t.Error(p)
+			}
+		})
+	}
 }
