@@ -3,24 +3,33 @@ package mcp
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/report"
 	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
 )
 
-func session(t *testing.T) *mcp.ClientSession {
+// session connects the SDK's client to the real server over an in-memory
+// transport.
+func session(t *testing.T, opts Options) *mcp.ClientSession {
 	t.Helper()
-	hostKB := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	if opts.KB == nil {
+		opts.KB = testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	}
+	if opts.Version == "" {
+		opts.Version = "test"
+	}
 	ctx := context.Background()
 	st, ct := mcp.NewInMemoryTransports()
-	srv := NewServer(Options{KB: hostKB, Version: "test"})
-	ss, err := srv.Connect(ctx, st, nil)
+	ss, err := NewServer(opts).Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +41,18 @@ func session(t *testing.T) *mcp.ClientSession {
 	return cs
 }
 
+// call calls a tool; a protocol error fails the test, a tool error is
+// returned in the result; out receives the structured content.
 func call(t *testing.T, cs *mcp.ClientSession, name string, args any, out any) *mcp.CallToolResult {
 	t.Helper()
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
 	if err != nil {
 		t.Fatalf("%s: protocol error %v", name, err)
 	}
-	if out != nil && !res.IsError {
+	if out != nil {
+		if res.IsError {
+			t.Fatalf("%s %v: tool error %s", name, args, text(res))
+		}
 		data, _ := json.Marshal(res.StructuredContent)
 		if err := json.Unmarshal(data, out); err != nil {
 			t.Fatal(err)
@@ -47,128 +61,343 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args any, out any) *
 	return res
 }
 
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
 func TestListTools(t *testing.T) {
-	cs := session(t)
+	cs := session(t, Options{})
 	res, err := cs.ListTools(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]bool{}
+	required := map[string][]string{
+		"check_program":    {"source", "language"},
+		"lookup_kernel":    {"kind", "query"},
+		"search_examples":  {"query"},
+		"generate_program": {"request"},
+	}
+	seen := map[string]bool{}
 	for _, tl := range res.Tools {
-		names[tl.Name] = true
-		if tl.Description == "" || tl.InputSchema == nil || tl.OutputSchema == nil {
-			t.Errorf("%s lacks a description or schema", tl.Name)
+		seen[tl.Name] = true
+		if len(tl.Description) < 100 || tl.InputSchema == nil || tl.OutputSchema == nil {
+			t.Errorf("%s lacks a description or a schema", tl.Name)
+		}
+		data, _ := json.Marshal(tl.InputSchema)
+		var schema struct {
+			Required []string `json:"required"`
+		}
+		json.Unmarshal(data, &schema)
+		if want := required[tl.Name]; !reflect.DeepEqual(schema.Required, want) {
+			t.Errorf("%s requires %v, want %v", tl.Name, schema.Required, want)
 		}
 	}
-	for _, n := range []string{"check_program", "lookup_kernel", "search_examples", "generate_program"} {
-		if !names[n] {
+	for n := range required {
+		if !seen[n] {
 			t.Errorf("tool %s missing", n)
 		}
 	}
+	if len(res.Tools) != len(required) {
+		t.Errorf("%d tools", len(res.Tools))
+	}
 }
 
+const inventedHelper = `#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+SEC("tp/sched/sched_switch")
+int f(void *ctx) { return bpf_get_current_pid() > 0; }
+char LICENSE[] SEC("license") = "GPL";
+`
+
 func TestCheckProgram(t *testing.T) {
-	cs := session(t)
+	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	cs := session(t, Options{KB: k})
 	var out CheckOutput
-	src := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\nSEC(\"tp/sched/sched_switch\")\nint f(void *ctx) { return bpf_get_current_pid() > 0; }\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n"
-	call(t, cs, "check_program", map[string]any{"source": src, "language": "c"}, &out)
-	if out.Errors != 1 || out.Diagnostics[0].Code != "KG201" || !strings.Contains(out.Diagnostics[0].Message, "bpf_get_current_pid_tgid") {
+	call(t, cs, "check_program", map[string]any{"source": inventedHelper, "language": "c"}, &out)
+	if out.Errors != 1 || len(out.Diagnostics) == 0 {
 		t.Fatalf("%+v", out)
 	}
-	if out.Diagnostics[0].Range.Start.Line != 3 || len(out.Diagnostics[0].Fixes) == 0 {
-		t.Fatalf("range/fixes %+v", out.Diagnostics[0])
+	d := out.Diagnostics[0]
+	if d.Code != "KG201" || d.Severity != "error" || !strings.Contains(d.Message, "did you mean bpf_get_current_pid_tgid") {
+		t.Fatalf("%+v", d)
 	}
-	// bpftrace, with verification by the real bpftrace.
-	testenv.Require(t, testenv.Bpftrace, testenv.BPF)
-	call(t, cs, "check_program", map[string]any{"source": "BEGIN { printf(\"%d\\n\", pid); exit(); }", "language": "bpftrace", "verify": true}, &out)
-	if out.Errors != 0 {
-		t.Fatalf("valid script: %+v", out)
+	if d.Range.Start.Line != 3 || d.Range.Start.Character != 26 || len(d.Fixes) == 0 || d.Fixes[0].Edits[0].NewText != "bpf_get_current_pid_tgid" {
+		t.Fatalf("range/fixes %+v", d)
 	}
+	if out.Verification.Requested || out.Verification.Ran || out.KB.Kernel != k.Meta.Kernel {
+		t.Fatalf("%+v %+v", out.Verification, out.KB)
+	}
+	// Exactly what kgent check --format json says of the same text.
+	fs, err := check.File("program.bpf.c", inventedHelper, check.Options{KB: k, Dialect: analysis.DialectC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := report.Diagnostics("program.bpf.c", inventedHelper, fs); !reflect.DeepEqual(out.Diagnostics, want) {
+		t.Fatalf("MCP and check differ:\n%+v\n%+v", out.Diagnostics, want)
+	}
+
+	// bpftrace: a misspelled tracepoint and an invented builtin.
+	src := "tracepoint:syscalls:sys_enter_opnat\n{\n  printf(\"%d %s\\n\", pid, execname);\n}\n"
+	call(t, cs, "check_program", map[string]any{"source": src, "language": "bt"}, &out)
+	codes := map[string]string{}
+	for _, d := range out.Diagnostics {
+		codes[d.Code] = d.Message
+	}
+	if !strings.Contains(codes["KG304"], "sys_enter_openat") || codes["KG201"] == "" || out.Errors != 2 {
+		t.Fatalf("%+v", out.Diagnostics)
+	}
+	// A clean program is clean.
+	call(t, cs, "check_program", map[string]any{"source": "tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }\n", "language": "bpftrace"}, &out)
+	if out.Errors != 0 || out.Warnings != 0 {
+		t.Fatalf("%+v", out)
+	}
+}
+
+const validC = `#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+SEC("tp/syscalls/sys_enter_openat")
+int count_opens(void *ctx)
+{
+	bpf_printk("pid %d", (u32)(bpf_get_current_pid_tgid() >> 32));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`
+
+const uncheckedLookup = `#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, u32);
+	__type(value, u64);
+} counts SEC(".maps");
+
+SEC("tp/syscalls/sys_enter_openat")
+int count_opens(void *ctx)
+{
+	u32 key = 0;
+	u64 *val = bpf_map_lookup_elem(&counts, &key);
+	*val += 1;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`
+
+func TestCheckVerify(t *testing.T) {
+	testenv.Require(t, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Bpftrace)
+	cs := session(t, Options{})
+	// Independent calls in parallel must not cancel each other's
+	// verification (the verifier keeps one job per file name).
+	progs := []struct {
+		src, lang string
+		errors    int
+		code      string
+		line      int
+	}{
+		{validC, "c", 0, "", 0},
+		{uncheckedLookup, "c", 1, "KG602", 15},
+		{"BEGIN { printf(\"%d\\n\", pid); exit(); }\n", "bpftrace", 0, "", 0},
+	}
+	var wg sync.WaitGroup
+	for _, p := range progs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out CheckOutput
+			call(t, cs, "check_program", map[string]any{"source": p.src, "language": p.lang, "verify": true}, &out)
+			if !out.Verification.Requested || !out.Verification.Ran || out.Verification.What == "" || out.Errors != p.errors {
+				t.Errorf("%s: %+v", p.lang, out)
+				return
+			}
+			if p.code != "" {
+				d := out.Diagnostics[0]
+				if d.Code != p.code || d.Source != "verifier" || d.Range.Start.Line != p.line || out.Verification.Log == "" {
+					t.Errorf("verifier finding %+v (log %d bytes)", d, len(out.Verification.Log))
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestLookupKernel(t *testing.T) {
-	cs := session(t)
+	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	cs := session(t, Options{KB: k})
 	var out LookupOutput
-	call(t, cs, "lookup_kernel", map[string]any{"kind": "function", "query": "tcp_v4_connect"}, &out)
-	if len(out.Facts) != 1 || !strings.Contains(strings.Join(out.Facts[0].Details, "\n"), "int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)") {
+	lookup := func(kind, q string) LookupOutput {
+		t.Helper()
+		out = LookupOutput{}
+		call(t, cs, "lookup_kernel", map[string]any{"kind": kind, "query": q}, &out)
+		return out
+	}
+
+	lookup("function", "tcp_v4_connect")
+	if len(out.Matches) != 1 || out.Matches[0].Prototype != "int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)" {
 		t.Fatalf("%+v", out)
 	}
-	call(t, cs, "lookup_kernel", map[string]any{"kind": "helper", "query": "bpf_probe_read_kernal"}, &out)
-	if len(out.Facts) != 0 || len(out.Nearest) == 0 || out.Nearest[0] != "bpf_probe_read_kernel" {
+	m := out.Matches[0]
+	if len(m.Attach) != 2 || m.Attach[0].Kind != "kprobe" || m.Attach[0].Supported != k.AttachSupport(kb.AttachKprobe).Supported.String() ||
+		m.Attach[1].Kind != "fentry" || m.Attach[1].Supported != k.AttachSupport(kb.AttachFentry).Supported.String() || m.Traceable == "" {
+		t.Fatalf("attach %+v", m)
+	}
+	// The kernel's own answer, whatever it is: a kernel without kprobes
+	// and fentry says the function cannot be traced.
+	if k.AttachSupport(kb.AttachKprobe).Supported == kb.No && k.AttachSupport(kb.AttachFentry).Supported == kb.No && m.Traceable != "no" {
+		t.Fatalf("traceable %q", m.Traceable)
+	}
+	lookup("function", "tcp_v4_connectx")
+	if len(out.Matches) != 0 || len(out.Nearest) == 0 || out.Nearest[0] != "tcp_v4_connect" {
 		t.Fatalf("%+v", out)
 	}
-	call(t, cs, "lookup_kernel", map[string]any{"kind": "tracepoint", "query": "syscalls:sys_enter_openat"}, &out)
-	if len(out.Facts) != 1 || !strings.Contains(strings.Join(out.Facts[0].Details, "\n"), "filename") {
+	lookup("function", "tcp_v4_conn*")
+	if len(out.Matches) == 0 || !hasMatch(out, "tcp_v4_connect") {
+		t.Fatalf("wildcard %+v", out)
+	}
+
+	lookup("helper", "bpf_get_current_pid")
+	if len(out.Matches) != 0 || len(out.Nearest) == 0 || out.Nearest[0] != "bpf_get_current_pid_tgid" {
 		t.Fatalf("%+v", out)
 	}
-	call(t, cs, "lookup_kernel", map[string]any{"kind": "sec", "query": "tp_btf/sched_switch"}, &out)
-	if len(out.Facts) != 1 || !strings.Contains(out.Facts[0].Details[0], "tracing") {
+	lookup("helper", "bpf_get_stackid")
+	h, _ := k.Helper("bpf_get_stackid")
+	var allowed []string
+	for _, pt := range k.ProgTypes {
+		if h.Allowed[pt] == kb.Yes {
+			allowed = append(allowed, pt)
+		}
+	}
+	if len(out.Matches) != 1 || !strings.Contains(out.Matches[0].Prototype, "bpf_get_stackid(") || !reflect.DeepEqual(out.Matches[0].ProgramTypes, allowed) {
+		t.Fatalf("%+v, want program types %v", out, allowed)
+	}
+	lookup("helper", "bpf_ringbuf_*")
+	if !hasMatch(out, "bpf_ringbuf_output") || !hasMatch(out, "bpf_ringbuf_reserve") {
+		t.Fatalf("%+v", out)
+	}
+
+	lookup("tracepoint", "syscalls:sys_enter_openat")
+	if len(out.Matches) != 1 || !hasField(out.Matches[0].Fields, "filename") {
+		t.Fatalf("%+v", out)
+	}
+	lookup("tracepoint", "sys_enter_openat")
+	if !hasMatch(out, "syscalls:sys_enter_openat") {
+		t.Fatalf("bare name %+v", out)
+	}
+	lookup("tracepoint", "syscalls/sys_enter_opnat")
+	if len(out.Matches) != 0 || len(out.Nearest) == 0 || out.Nearest[0] != "syscalls:sys_enter_openat" {
+		t.Fatalf("%+v", out)
+	}
+
+	lookup("struct", "struct task_struct")
+	if len(out.Matches) == 0 || out.Matches[0].Kind != "struct" || !hasField(out.Matches[0].Fields, "pid") || !hasField(out.Matches[0].Fields, "comm") {
+		t.Fatalf("%+v", out.Matches)
+	}
+	lookup("kfunc", "bpf_task_acquire")
+	if len(out.Matches) != 1 || !strings.Contains(out.Matches[0].Prototype, "bpf_task_acquire(struct task_struct *") {
+		t.Fatalf("%+v", out)
+	}
+	lookup("sec", "tp_btf/sched_switch")
+	if len(out.Matches) != 1 || out.Matches[0].Name != "tp_btf" || !strings.Contains(strings.Join(out.Matches[0].Details, "\n"), "tracing") {
+		t.Fatalf("%+v", out)
+	}
+	lookup("sec", "kprobee/do_unlinkat")
+	if len(out.Matches) != 0 || len(out.Nearest) == 0 {
+		t.Fatalf("%+v", out)
+	}
+	lookup("bpftrace", "nsecs") // a builtin, and a function since 0.21
+	if len(out.Matches) != 2 || out.Matches[0].Details[0] != "builtin variable" || !strings.Contains(strings.Join(out.Matches[1].Details, " "), "0.21") {
+		t.Fatalf("%+v", out)
+	}
+	lookup("bpftrace", "quantize")
+	if len(out.Matches) != 0 || len(out.Hints) != 1 || !strings.Contains(out.Hints[0], "hist") {
+		t.Fatalf("%+v", out)
+	}
+	lookup("any", "tcp_v4_connect")
+	if !hasMatch(out, "tcp_v4_connect") {
 		t.Fatalf("%+v", out)
 	}
 }
 
-func TestSearchAndGenerate(t *testing.T) {
-	cs := session(t)
+func hasMatch(out LookupOutput, name string) bool {
+	for _, m := range out.Matches {
+		if m.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasField(fs []Field, name string) bool {
+	for _, f := range fs {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSearchExamples(t *testing.T) {
+	cs := session(t, Options{})
 	var s SearchOutput
 	call(t, cs, "search_examples", map[string]any{"query": "which files are opened", "language": "bpftrace"}, &s)
-	if len(s.Examples) == 0 || !strings.Contains(s.Examples[0].Source, "openat") {
+	if len(s.Examples) != 3 || s.Total == 0 || !strings.Contains(s.Examples[0].Source, "openat") || s.Examples[0].Language != "bpftrace" {
 		t.Fatalf("%+v", s)
 	}
-	var g GenerateOutput
-	call(t, cs, "generate_program", map[string]any{"request": "count context switches per task", "language": "bt"}, &g)
-	if g.Provider != "offline" || !strings.Contains(g.Program, "sched_switch") || !strings.Contains(strings.Join(g.Notes, " "), "not a generated program") {
-		t.Fatalf("%+v", g)
+	call(t, cs, "search_examples", map[string]any{"query": "drop packets with xdp", "language": "c", "limit": 1}, &s)
+	if len(s.Examples) != 1 || s.Examples[0].Language != "c" || !strings.Contains(s.Examples[0].Source, "SEC(\"xdp") {
+		t.Fatalf("%+v", s)
 	}
 }
 
 func TestBadRequests(t *testing.T) {
-	cs := session(t)
+	cs := session(t, Options{})
 	for _, c := range []struct {
 		tool string
 		args map[string]any
+		want string
 	}{
-		{"check_program", map[string]any{"source": "", "language": "c"}},
-		{"check_program", map[string]any{"source": "BEGIN{}", "language": "python"}},
-		{"lookup_kernel", map[string]any{"kind": "planet", "query": "x"}},
-		{"lookup_kernel", map[string]any{"kind": "helper", "query": ""}},
-		{"search_examples", map[string]any{"query": " "}},
-		{"generate_program", map[string]any{"request": ""}},
+		{"check_program", map[string]any{"source": "", "language": "c"}, "source is empty"},
+		{"check_program", map[string]any{"source": "BEGIN{}", "language": "python"}, "unknown language"},
+		{"check_program", map[string]any{"source": "BEGIN{}", "language": ""}, "language is required"},
+		{"check_program", map[string]any{"source": "BEGIN{}\x00\x01", "language": "bt"}, "binary"},
+		{"check_program", map[string]any{"source": strings.Repeat("a", maxSource+1), "language": "c"}, "bytes"},
+		{"lookup_kernel", map[string]any{"kind": "planet", "query": "x"}, "unknown kind"},
+		{"lookup_kernel", map[string]any{"kind": "helper", "query": ""}, "query is empty"},
+		{"search_examples", map[string]any{"query": " "}, "query is empty"},
+		{"search_examples", map[string]any{"query": "x", "language": "rust"}, "unknown language"},
+		{"search_examples", map[string]any{"query": "x", "limit": -1}, "limit"},
+		{"generate_program", map[string]any{"request": ""}, "request is empty"},
+		{"generate_program", map[string]any{"request": "count opens", "language": "go"}, "unknown language"},
 	} {
 		res := call(t, cs, c.tool, c.args, nil)
-		if !res.IsError {
-			t.Errorf("%s %v: not a tool error", c.tool, c.args)
+		if !res.IsError || !strings.Contains(text(res), c.want) {
+			t.Errorf("%s %.60v: want a tool error with %q, got %v %q", c.tool, c.args, c.want, res.IsError, text(res))
 		}
 	}
-	// A missing required argument fails validation, still without a crash.
-	if res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "check_program", Arguments: map[string]any{}}); err == nil && !res.IsError {
-		t.Error("missing arguments accepted")
+	// Wrong types and missing arguments fail schema validation, without
+	// taking the server down.
+	for _, args := range []map[string]any{{}, {"source": 3, "language": "c"}} {
+		if res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "check_program", Arguments: args}); err == nil && !res.IsError {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "no_such_tool", Arguments: map[string]any{}}); err == nil {
+		t.Error("unknown tool accepted")
 	}
 	// The server keeps serving.
 	var out LookupOutput
 	call(t, cs, "lookup_kernel", map[string]any{"kind": "kfunc", "query": "bpf_task_acquire"}, &out)
-	if len(out.Facts) != 1 {
-		t.Fatalf("%+v", out)
-	}
-}
-
-// TestBinaryOverStdio runs the built kgent mcp as a subprocess.
-func TestBinaryOverStdio(t *testing.T) {
-	testenv.Require(t, testenv.BTF)
-	bin := filepath.Join(t.TempDir(), "kgent")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/kgent")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "mcp")
-	cmd.Env = append(os.Environ(), "KGENT_KB_DIR="+t.TempDir())
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	var out LookupOutput
-	call(t, cs, "lookup_kernel", map[string]any{"kind": "function", "query": "tcp_v4_connect"}, &out)
-	if len(out.Facts) != 1 {
+	if len(out.Matches) != 1 {
 		t.Fatalf("%+v", out)
 	}
 }

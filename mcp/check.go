@@ -1,0 +1,149 @@
+package mcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/report"
+	"github.com/kgent/kgent/analysis/verify"
+)
+
+const checkDescription = "Check an eBPF program against the kernel this server targets. language is \"c\" (libbpf-style eBPF C, the *.bpf.c side) " +
+	"or \"bpftrace\". Finds invented or misspelled helpers, kfuncs, kernel functions, tracepoints, struct fields and bpftrace builtins, " +
+	"helpers the program type may not call, attach kinds the kernel lacks (e.g. kprobes), bad SEC() names, printf format/argument " +
+	"mismatches, missing licenses and more. Returns exactly the diagnostics of `kgent check --format json`: a stable code (KGnnn), " +
+	"severity, 0-based line and UTF-16 character range, a message naming the nearest real name (\"...; did you mean X\"), notes, and " +
+	"fixes as text edits you can apply. With verify=true it also compiles C with clang and loads it through the kernel verifier " +
+	"(never attached), or runs bpftrace's own semantic pass, and maps the complaint to a line; this takes up to a few seconds. " +
+	"Call it on every program you write or change before showing it to the user, and fix every error it reports."
+
+// CheckInput is the input of check_program.
+type CheckInput struct {
+	Source   string `json:"source" jsonschema:"the complete program text"`
+	Language string `json:"language" jsonschema:"c (libbpf eBPF C) or bpftrace"`
+	Verify   bool   `json:"verify,omitempty" jsonschema:"also compile and load through the kernel verifier (C) or run bpftrace's semantic pass; nothing is attached"`
+	Path     string `json:"path,omitempty" jsonschema:"optional path of the file on disk: its directory is searched for local headers during verification"`
+}
+
+// Verification says whether verification ran.
+type Verification struct {
+	Requested bool `json:"requested"`
+	// Ran is false when it was not requested or not available (a KG604
+	// diagnostic then says why).
+	Ran        bool   `json:"ran"`
+	What       string `json:"what,omitempty"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
+	// Log is the end of the compiler, verifier or bpftrace output when
+	// verification reported errors.
+	Log string `json:"log,omitempty"`
+}
+
+// CheckOutput is the output of check_program.
+type CheckOutput struct {
+	Diagnostics  []report.JSONDiagnostic `json:"diagnostics" jsonschema:"the diagnostics of kgent check --format json"`
+	Errors       int                     `json:"errors"`
+	Warnings     int                     `json:"warnings"`
+	Verification Verification            `json:"verification"`
+	KB           report.KBInfo           `json:"kb" jsonschema:"the kernel the program was checked against"`
+}
+
+func dialectOf(lang string) (analysis.Dialect, error) {
+	d := analysis.ParseDialect(lang)
+	if d == analysis.DialectNone {
+		if strings.TrimSpace(lang) == "" {
+			return d, errors.New("language is required: c or bpftrace")
+		}
+		return d, fmt.Errorf("unknown language %q: use c (libbpf eBPF C) or bpftrace", lang)
+	}
+	return d, nil
+}
+
+// fileName is the name findings and verification use for a program that
+// has no path.
+func fileName(d analysis.Dialect) string {
+	if d == analysis.DialectC {
+		return "program.bpf.c"
+	}
+	return "program.bt"
+}
+
+func (t *tools) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInput) (CheckOutput, error) {
+	var out CheckOutput
+	d, err := dialectOf(in.Language)
+	if err != nil {
+		return out, err
+	}
+	if strings.TrimSpace(in.Source) == "" {
+		return out, errors.New("source is empty: pass the complete program text")
+	}
+	if len(in.Source) > maxSource {
+		return out, fmt.Errorf("source is %d bytes, more than the %d this tool checks", len(in.Source), maxSource)
+	}
+	if !utf8.ValidString(in.Source) {
+		return out, errors.New("source is not valid UTF-8")
+	}
+	name := fileName(d)
+	if in.Path != "" {
+		name = in.Path
+	}
+	fs, err := check.File(name, in.Source, check.Options{KB: t.k, Dialect: d, BpftraceVersion: t.opts.BpftraceVersion})
+	if err != nil {
+		return out, err
+	}
+	out.Verification.Requested = in.Verify
+	if in.Verify {
+		r, ran, err := t.verifyOnce(ctx, filepath.Dir(name), in.Source, d)
+		if err != nil {
+			return out, err
+		}
+		out.Verification.Ran = ran
+		if d == analysis.DialectC {
+			out.Verification.What = "compiled with clang -O2 -g -target bpf and loaded through the kernel verifier (not attached)"
+		} else {
+			out.Verification.What = "bpftrace's semantic analysis and code generation (bpftrace --emit-elf; not attached)"
+		}
+		if !out.Verification.Ran {
+			out.Verification.What = ""
+		}
+		out.Verification.DurationMS = r.Duration.Round(time.Millisecond).Milliseconds()
+		if analysis.HasErrors(r.Findings) {
+			out.Verification.Log = tail(r.Log, 4<<10)
+		}
+		fs = verify.Merge(fs, r.Findings)
+	}
+	out.Diagnostics = report.Diagnostics(name, in.Source, fs)
+	for _, f := range fs {
+		switch f.Severity {
+		case analysis.Error:
+			out.Errors++
+		case analysis.Warning:
+			out.Warnings++
+		}
+	}
+	out.KB = report.KBInfo{Kernel: t.k.Meta.Kernel, Source: t.k.Meta.Source, Reference: t.k.Meta.Reference}
+	return out, nil
+}
+
+// tail keeps the last n bytes of s, at a line start when it can.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 && i < len(s)-1 {
+		s = s[i+1:]
+	}
+	for !utf8.ValidString(s) && len(s) > 0 {
+		s = s[1:]
+	}
+	return "...\n" + s
+}

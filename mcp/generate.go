@@ -1,0 +1,186 @@
+package mcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/kgent/kgent/agent"
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/report"
+	"github.com/kgent/kgent/analysis/verify"
+)
+
+func (t *tools) generateDescription() string {
+	const tail = " language is \"bpftrace\" or \"c\" (libbpf eBPF C); empty lets kgent choose. The answer carries the program, its " +
+		"diagnostics (the check_program shape), clean (no errors), notes and an explanation. Nothing is run or attached; show the " +
+		"program to the user, and check it again with check_program after any change."
+	switch {
+	case t.opts.ProviderErr != nil:
+		return "Produce an eBPF program for a request in words. An LLM endpoint is configured for this server but cannot be used " +
+			"(the tool answers with the reason); fix the server's KGENT_LLM_* environment." + tail
+	case t.opts.Provider != nil:
+		return "Produce an eBPF program for a request in words with kgent's agent and the LLM endpoint configured for this server " +
+			"(provider " + t.opts.Provider.Name() + "): it retrieves similar verified examples and the target kernel's facts, asks the " +
+			"model, checks every candidate (static checks, then the compiler and kernel verifier, or bpftrace's semantic pass), " +
+			"applies kgent's deterministic repairs, feeds the remaining errors back, and retries. It can take a minute." + tail
+	}
+	return "Produce an eBPF program for a request in words. This server has no LLM endpoint configured, so it answers with kgent's " +
+		"offline provider: the closest verified example from kgent's corpus, with the attach point, printed fields and pid or " +
+		"command filters the request names adapted, checked again. The answer says so (provider \"offline\", offline: true): it is " +
+		"retrieval, not generation, so adapt it to the request yourself and check it with check_program." + tail
+}
+
+// GenerateInput is the input of generate_program.
+type GenerateInput struct {
+	Request  string `json:"request" jsonschema:"what the program should do, in words"`
+	Language string `json:"language,omitempty" jsonschema:"bpftrace or c; empty lets kgent choose"`
+}
+
+// AttemptOut is one candidate of a model-backed run.
+type AttemptOut struct {
+	Errors     int      `json:"errors"`
+	Codes      []string `json:"codes,omitempty" jsonschema:"the codes of the errors the checks found"`
+	Repaired   []string `json:"repaired,omitempty" jsonschema:"deterministic repairs kgent applied"`
+	Error      string   `json:"error,omitempty" jsonschema:"why the reply had no usable program"`
+	DurationMS int64    `json:"duration_ms"`
+}
+
+// GenerateOutput is the output of generate_program.
+type GenerateOutput struct {
+	Program  string `json:"program"`
+	Language string `json:"language"`
+	Provider string `json:"provider" jsonschema:"offline, or the LLM provider (openai)"`
+	// Offline is true when no model wrote the program: it is a verified
+	// example retrieved (and adapted) for the request.
+	Offline     bool                    `json:"offline"`
+	Clean       bool                    `json:"clean" jsonschema:"no error from the checks that ran"`
+	Verified    bool                    `json:"verified" jsonschema:"the compiler and verifier, or bpftrace, accepted the program"`
+	Example     string                  `json:"example,omitempty" jsonschema:"the corpus example it comes from (offline)"`
+	Explanation string                  `json:"explanation"`
+	Notes       []string                `json:"notes"`
+	Diagnostics []report.JSONDiagnostic `json:"diagnostics"`
+	Attempts    []AttemptOut            `json:"attempts,omitempty"`
+	Tokens      int                     `json:"tokens,omitempty"`
+	DurationMS  int64                   `json:"duration_ms"`
+}
+
+func (t *tools) generate(ctx context.Context, req *mcp.CallToolRequest, in GenerateInput) (GenerateOutput, error) {
+	out := GenerateOutput{Notes: []string{}, Diagnostics: []report.JSONDiagnostic{}}
+	text := strings.TrimSpace(in.Request)
+	if text == "" {
+		return out, errors.New("request is empty: say what the program should do")
+	}
+	if len(text) > maxRequest {
+		return out, fmt.Errorf("request is longer than %d bytes", maxRequest)
+	}
+	var d analysis.Dialect
+	if strings.TrimSpace(in.Language) != "" {
+		var err error
+		if d, err = dialectOf(in.Language); err != nil {
+			return out, err
+		}
+	}
+	if t.opts.ProviderErr != nil {
+		return out, fmt.Errorf("the configured LLM endpoint cannot be used: %v (unset KGENT_LLM_BASE_URL and OPENAI_API_KEY for the offline provider)", t.opts.ProviderErr)
+	}
+	release, err := acquire(ctx, t.gen)
+	if err != nil {
+		return out, err
+	}
+	defer release()
+	start := time.Now()
+	opts := agent.Options{KB: t.k, Provider: t.opts.Provider, Verifier: t.v, Progress: progress(ctx, req)}
+	r, err := agent.Generate(ctx, agent.Request{Text: text, Lang: d}, opts)
+	if err != nil {
+		return out, err
+	}
+	offline := t.opts.Provider == nil
+	verified := false
+	if offline && !analysis.HasErrors(r.Findings) {
+		// The offline provider checks statically; the program is an
+		// adapted example, so verify it for real before calling it clean.
+		vr, ran, err := t.verifyOnce(ctx, ".", r.Program, r.Lang)
+		if err != nil {
+			return out, err
+		}
+		r.Findings = verify.Merge(r.Findings, vr.Findings)
+		verified = ran && !analysis.HasErrors(vr.Findings)
+	}
+	if !offline && t.v != nil && !analysis.HasErrors(r.Findings) {
+		// The agent verifies a candidate whenever its static checks pass.
+		verified = true
+		for _, f := range r.Findings {
+			if f.Code == analysis.KG604 {
+				verified = false
+			}
+		}
+	}
+	out = GenerateOutput{Program: r.Program, Language: string(r.Lang), Provider: r.Provider, Offline: offline,
+		Clean: !analysis.HasErrors(r.Findings), Verified: verified, Example: r.Example, Explanation: r.Explanation,
+		Notes: append([]string{}, r.Notes...), Diagnostics: report.Diagnostics(fileName(r.Lang), r.Program, r.Findings),
+		Tokens: r.PromptTokens + r.CompletionTokens, DurationMS: time.Since(start).Milliseconds()}
+	for _, a := range r.Attempts {
+		ao := AttemptOut{Repaired: a.Repaired, Error: a.Err, DurationMS: a.Duration.Milliseconds()}
+		for _, f := range a.Findings {
+			if f.Severity == analysis.Error {
+				ao.Errors++
+				ao.Codes = append(ao.Codes, f.Code)
+			}
+		}
+		out.Attempts = append(out.Attempts, ao)
+	}
+	return out, nil
+}
+
+var verifySeq atomic.Int64
+
+// verifyOnce verifies text as a file of dir (searched for local headers)
+// under a name of its own: the verifier runs one job per name and a newer
+// one cancels the older, which is right for an editor's document but not
+// for independent calls. ran is false when verification is not available
+// here (KG604 says why).
+func (t *tools) verifyOnce(ctx context.Context, dir, text string, d analysis.Dialect) (verify.Result, bool, error) {
+	release, err := acquire(ctx, t.heavy)
+	if err != nil {
+		return verify.Result{}, false, err
+	}
+	defer release()
+	ext := ".bt"
+	if d == analysis.DialectC {
+		ext = ".bpf.c"
+	}
+	r := t.v.Verify(ctx, filepath.Join(dir, fmt.Sprintf(".kgent-mcp-%d%s", verifySeq.Add(1), ext)), text, d)
+	if err := ctx.Err(); err != nil {
+		return r, false, err
+	}
+	for _, f := range r.Findings {
+		if f.Code == analysis.KG604 {
+			return r, false, nil
+		}
+	}
+	return r, true, nil
+}
+
+// progress forwards the agent's steps as MCP progress notifications when
+// the client asked for them (a progress token in the call).
+func progress(ctx context.Context, req *mcp.CallToolRequest) func(string) {
+	if req == nil || req.Session == nil || req.Params == nil {
+		return nil
+	}
+	tok := req.Params.GetProgressToken()
+	if tok == nil {
+		return nil
+	}
+	n := 0
+	return func(msg string) {
+		n++
+		_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Message: msg, Progress: float64(n)})
+	}
+}
