@@ -64,15 +64,8 @@ func intentComment(text string, line int) (request string, after int, ok bool) {
 }
 
 // generateAction is the code action offered on an intent comment.
-func (s *server) generateAction(uri protocol.DocumentURI, line uint32) *protocol.CodeAction {
-	d := s.doc(uri)
-	if d == nil {
-		return nil
-	}
-	d.mu.Lock()
-	text := d.doc.Text()
-	d.mu.Unlock()
-	if _, _, ok := intentComment(text, int(line)); !ok {
+func generateAction(uri protocol.DocumentURI, text string, line int) *protocol.CodeAction {
+	if _, _, ok := intentComment(text, line); !ok {
 		return nil
 	}
 	return &protocol.CodeAction{
@@ -97,21 +90,18 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 	if d == nil {
 		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "document is not open: " + string(a.URI)})
 	}
-	d.mu.Lock()
-	text, dialect, version := d.doc.Text(), d.doc.Dialect, d.version
-	d.mu.Unlock()
+	text, _, version := d.snapshot()
+	dialect := d.dialect
 	request, after, ok := intentComment(text, a.Line)
 	if !ok {
 		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "no comment stating an intent at this line"})
 	}
 	// Reply now; the work runs in its own goroutine with progress.
 	_ = reply(ctx, nil, nil)
-	go func() {
-		token := protocol.NewProgressToken("kgent-generate-" + string(a.URI))
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, _ = s.conn.Call(cctx, "window/workDoneProgress/create", protocol.WorkDoneProgressCreateParams{Token: *token}, nil)
-		cancel()
-		k := s.waitKB(context.Background())
+	s.goSafe("generation", func() {
+		token := s.newProgress("generate")
+		s.kbWait(s.connCtx, 0)
+		k := s.currentKB()
 		opts, perr := s.agentOptions(k)
 		start := "offline provider: retrieving the closest verified example"
 		if opts.Provider != nil {
@@ -126,7 +116,7 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 		opts.Progress = func(msg string) {
 			s.notify("$/progress", map[string]any{"token": token, "value": map[string]any{"kind": "report", "message": msg}})
 		}
-		gctx, gcancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		gctx, gcancel := context.WithTimeout(s.connCtx, 10*time.Minute)
 		defer gcancel()
 		s.trackCancel(token, gcancel)
 		defer s.untrackCancel(token)
@@ -154,7 +144,7 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 				TextDocument: protocol.OptionalVersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: a.URI}, Version: &version},
 				Edits:        []protocol.TextEdit{{Range: protocol.Range{Start: pos, End: pos}, NewText: insert}},
 			}}}}
-		actx, acancel := context.WithTimeout(context.Background(), 30*time.Second)
+		actx, acancel := context.WithTimeout(s.connCtx, 30*time.Second)
 		defer acancel()
 		var res protocol.ApplyWorkspaceEditResponse
 		if _, err := s.conn.Call(actx, "workspace/applyEdit", edit, &res); err != nil {
@@ -166,7 +156,7 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 		}
 		s.notify("$/progress", map[string]any{"token": token, "value": map[string]any{"kind": "end", "message": msg}})
 		s.notify("window/showMessage", protocol.ShowMessageParams{Type: protocol.MessageTypeInfo, Message: "kgent: " + msg})
-	}()
+	})
 	return nil
 }
 

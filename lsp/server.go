@@ -1,11 +1,23 @@
 // Package lsp is the language server: JSON-RPC wiring, the document store,
-// position conversion and publishing. It is the only package that speaks
-// protocol; analysis results are converted here.
+// position conversion, debouncing and publishing. It is the only package
+// that imports go.lsp.dev; analysis results (byte spans) are converted to
+// protocol types (UTF-16 positions) here and nowhere else.
+//
+// # Request flow
+//
+// Messages pass through cancelHandler (a $/cancelRequest cancels the
+// request's context), jsonrpc2.AsyncHandler (a message starts once the
+// previous one has replied) and server.handle (lifecycle gate, panic
+// recovery, dispatch from the handlers table, one file per method).
+// Handlers only record and convert: text-sync handlers apply the edit and
+// wake the document's analysis worker; verification and generation run in
+// goroutines with $/progress.
 package lsp
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -17,64 +29,67 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
-	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/kb"
 )
 
 // Options configure a server.
 type Options struct {
-	KB       kb.Options
-	Debounce time.Duration // default 100 ms
-	Logger   *log.Logger
+	// KB holds the kb flags (--kb, --btf); they win over editor settings.
+	KB kb.Options
+	// Debounce is the quiet time after an edit before analysis: 0 means
+	// the default of 100 ms, a negative value none (benchmarks).
+	Debounce time.Duration
+	// Logger receives the server's log; never stdout. Default: discard.
+	Logger *log.Logger
 	// LoadKB replaces kb.Load (tests).
 	LoadKB func(kb.Options) (*kb.KB, error)
+	// KBWait bounds how long a hover or completion waits for the kb to
+	// load before answering without it; default 3 s.
+	KBWait time.Duration
+	// beforeHandle runs before every handler (tests inject panics).
+	beforeHandle func(method string)
 }
 
-// Settings are the `kgent` settings a client sends.
-type Settings struct {
-	KBDir        string   `json:"kbDir"`
-	TargetBTF    string   `json:"targetBTF"`
-	VerifyOnSave *bool    `json:"verifyOnSave"`
-	ClangPath    string   `json:"clangPath"`
-	BpftracePath string   `json:"bpftracePath"`
-	IncludePaths []string `json:"includePaths"`
-	LLM          struct {
-		Provider string `json:"provider"`
-		BaseURL  string `json:"baseURL"`
-		Model    string `json:"model"`
-	} `json:"llm"`
-}
+// ErrExitWithoutShutdown is returned by Serve when the client sent exit
+// without shutdown first (LSP asks for exit status 1 then).
+var ErrExitWithoutShutdown = errors.New("exit without shutdown")
 
 type server struct {
 	opts Options
 	conn jsonrpc2.Conn
 	log  *log.Logger
 
-	mu          sync.Mutex
-	initialized bool
-	shutdown    bool
-	settings    Settings
-	// canPullConfig: the client answers workspace/configuration.
-	canPullConfig bool
+	// mu guards the fields below it. Never hold it while calling the
+	// client or running analysis.
+	mu            sync.Mutex
+	initialized   bool
+	shutdown      bool
+	exited        bool
+	settings      Settings
+	canPullConfig bool // the client answers workspace/configuration
 	docs          map[protocol.DocumentURI]*document
-
-	kbReady chan struct{}
-	kb      *kb.KB
-	kbErr   error
-
-	verifier *verify.Verifier
+	kb            *kb.KB
+	kbErr         error
+	kbReady       chan struct{} // closed once the first kb load finished
+	kbLoadedFrom  kb.Options    // what the current kb was loaded with
+	verifier      *verify.Verifier
+	verifyState   string
 	// cancels stops running generations by progress token.
 	cancels map[string]context.CancelFunc
+
+	// connCtx is cancelled when the connection ends; background work
+	// (analysis, verification, generation) runs under it.
+	connCtx context.Context
 }
 
-// Serve runs the server on rwc until the client exits or the stream
-// closes.
+// Serve runs the server on rwc until the client sends exit, the stream
+// closes or ctx is cancelled.
 func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
-	if opts.Debounce == 0 {
+	switch {
+	case opts.Debounce == 0:
 		opts.Debounce = 100 * time.Millisecond
-	}
-	if opts.Debounce < 0 {
+	case opts.Debounce < 0:
 		opts.Debounce = 0
 	}
 	if opts.Logger == nil {
@@ -83,153 +98,175 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	if opts.LoadKB == nil {
 		opts.LoadKB = kb.Load
 	}
-	s := &server{opts: opts, log: opts.Logger, docs: map[protocol.DocumentURI]*document{}, kbReady: make(chan struct{})}
+	if opts.KBWait == 0 {
+		opts.KBWait = 3 * time.Second
+	}
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := &server{opts: opts, log: opts.Logger, docs: map[protocol.DocumentURI]*document{},
+		kbReady: make(chan struct{}), connCtx: connCtx, verifyState: "idle"}
 	s.conn = jsonrpc2.NewConn(newTolerantStream(rwc, opts.Logger))
-	s.conn.Go(ctx, protocol.CancelHandler(jsonrpc2.AsyncHandler(s.handle)))
+	s.conn.Go(connCtx, cancelHandler(jsonrpc2.AsyncHandler(s.handle)))
 	select {
 	case <-s.conn.Done():
 	case <-ctx.Done():
 		s.conn.Close()
 	}
+	cancel()
+	s.mu.Lock()
+	for _, d := range s.docs {
+		d.close()
+	}
+	s.docs = map[protocol.DocumentURI]*document{}
+	exited, shut := s.exited, s.shutdown
+	s.mu.Unlock()
+	if exited && !shut {
+		return ErrExitWithoutShutdown
+	}
 	return nil
 }
 
-// handle dispatches one message. Panics are recovered and answered as
-// errors; the server keeps serving.
+// handlerFunc handles one method. It must reply exactly once (notifications
+// too: AsyncHandler starts the next message on reply; handle replies for
+// a handler that returns without replying).
+type handlerFunc func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error
+
+// handlers holds the implemented methods; each file registers its own.
+var handlers = map[string]handlerFunc{}
+
+// handle is the server's one entry point: lifecycle gate, cancellation,
+// panic recovery and dispatch.
 func (s *server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) (err error) {
-	// AsyncHandler starts the next message only once this one replied, so
-	// every message, notifications included, replies exactly once.
-	replied := false
+	var once sync.Once
 	inner := reply
+	replied := false
 	reply = func(ctx context.Context, result any, err error) error {
-		if replied {
-			return nil
-		}
-		replied = true
-		return inner(ctx, result, err)
+		var rerr error
+		once.Do(func() {
+			replied = true
+			rerr = inner(ctx, result, err)
+		})
+		return rerr
 	}
 	defer func() {
 		if !replied {
 			_ = reply(ctx, nil, nil)
 		}
 	}()
+	method := req.Method()
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Printf("panic in %s: %v\n%s", req.Method(), r, debug.Stack())
-			err = reply(ctx, nil, fmt.Errorf("kgent: internal error in %s: %v", req.Method(), r))
+			s.log.Printf("internal error (a bug) in %s: %v\n%s", method, r, debug.Stack())
+			err = reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InternalError, Message: fmt.Sprintf("kgent: internal error in %s (a bug, logged): %v", method, r)})
 		}
 	}()
-	method := req.Method()
+	_, isCall := req.(*jsonrpc2.Call)
+	if isCall && ctx.Err() != nil {
+		return reply(ctx, nil, errCancelled)
+	}
+	if s.opts.beforeHandle != nil {
+		s.opts.beforeHandle(method)
+	}
 	s.mu.Lock()
 	initialized, shut := s.initialized, s.shutdown
 	s.mu.Unlock()
-	_, isCall := req.(*jsonrpc2.Call)
 	switch {
 	case method == "initialize":
 		return s.initialize(ctx, reply, req)
 	case method == "exit":
-		s.conn.Close()
-		return nil
+		s.mu.Lock()
+		s.exited = true
+		s.mu.Unlock()
+		_ = reply(ctx, nil, nil)
+		return s.conn.Close()
 	case !initialized:
 		if !isCall {
-			return nil
+			return nil // notifications before initialize are dropped
 		}
-		return reply(ctx, nil, &jsonrpc2.Error{Code: -32002, Message: "server not initialized"})
-	case shut && method != "exit":
+		return reply(ctx, nil, &jsonrpc2.Error{Code: codeServerNotInitialized, Message: "server not initialized: send initialize first"})
+	case shut:
 		if !isCall {
 			return nil
 		}
-		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidRequest, Message: "server is shutting down"})
+		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidRequest, Message: "server is shutting down: only exit is accepted"})
 	}
-	h, ok := handlers[method]
-	if !ok {
-		if !isCall || strings.HasPrefix(method, "$/") {
-			if isCall {
-				return reply(ctx, nil, nil)
-			}
-			return nil
-		}
-		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.MethodNotFound, Message: "method not supported: " + method})
+	if h, ok := handlers[method]; ok {
+		return h(s, ctx, reply, req)
 	}
-	return h(s, ctx, reply, req)
+	if h, ok := unimplemented[method]; ok {
+		return h(s, ctx, reply, req)
+	}
+	if !isCall {
+		return nil // unknown notifications ($/setTrace, ...) are ignored
+	}
+	if strings.HasPrefix(method, "$/") {
+		return reply(ctx, nil, nil)
+	}
+	return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.MethodNotFound, Message: "method not supported: " + method})
 }
 
-type handlerFunc func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error
+// JSON-RPC codes of LSP that jsonrpc2 does not define.
+const (
+	codeServerNotInitialized jsonrpc2.Code = -32002
+	codeRequestCancelled     jsonrpc2.Code = -32800
+	codeContentModified      jsonrpc2.Code = -32801
+)
 
-var handlers = map[string]handlerFunc{}
+var errCancelled = &jsonrpc2.Error{Code: codeRequestCancelled, Message: "request cancelled"}
 
+// decode unmarshals a request's params; the error is an InvalidParams
+// JSON-RPC error naming the method.
 func decode(req jsonrpc2.Request, v any) error {
-	if err := json.Unmarshal(req.Params(), v); err != nil {
+	params := req.Params()
+	if len(params) == 0 {
+		params = []byte("{}")
+	}
+	if err := json.Unmarshal(params, v); err != nil {
 		return &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "invalid params for " + req.Method() + ": " + err.Error()}
 	}
 	return nil
 }
 
-func (s *server) waitKB(ctx context.Context) *kb.KB {
-	select {
-	case <-s.kbReady:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.kb
-	case <-ctx.Done():
-		return nil
-	}
-}
-
+// notify sends a notification to the client, logging failures.
 func (s *server) notify(method string, params any) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(s.connCtx, 5*time.Second)
 	defer cancel()
-	if err := s.conn.Notify(ctx, method, params); err != nil {
+	if err := s.conn.Notify(ctx, method, params); err != nil && s.connCtx.Err() == nil {
 		s.log.Printf("notify %s: %v", method, err)
 	}
 }
 
+// goSafe runs f in a goroutine; a panic is logged as a bug instead of
+// ending the server.
+func (s *server) goSafe(what string, f func()) {
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Printf("internal error (a bug) in %s: %v\n%s", what, r, debug.Stack())
+			}
+		}()
+		f()
+	}()
+}
+
+// doc returns the open document for uri, or nil.
 func (s *server) doc(uri protocol.DocumentURI) *document {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.docs[uri]
 }
 
-// publish converts findings to diagnostics and sends them.
-func (s *server) publish(d *document, version int32, fs []analysis.Finding, text string) {
-	idx := analysis.NewLineIndex(text)
-	diags := make([]protocol.Diagnostic, 0, len(fs))
-	for _, f := range fs {
-		diags = append(diags, toDiagnostic(d.uri, idx, f))
+// openDocs lists the open documents.
+func (s *server) openDocs() []*document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*document, 0, len(s.docs))
+	for _, d := range s.docs {
+		out = append(out, d)
 	}
-	s.notify("textDocument/publishDiagnostics", protocol.PublishDiagnosticsParams{URI: d.uri, Version: uint32(version), Diagnostics: diags})
+	return out
 }
 
-func toRange(idx *analysis.LineIndex, sp analysis.Span) protocol.Range {
-	a, b := idx.Position(sp.Start), idx.Position(sp.End)
-	return protocol.Range{Start: protocol.Position{Line: uint32(a.Line), Character: uint32(a.Character)},
-		End: protocol.Position{Line: uint32(b.Line), Character: uint32(b.Character)}}
-}
-
-func toDiagnostic(uri protocol.DocumentURI, idx *analysis.LineIndex, f analysis.Finding) protocol.Diagnostic {
-	d := protocol.Diagnostic{Range: toRange(idx, f.Span), Code: f.Code, Source: f.Source, Message: f.Message}
-	switch f.Severity {
-	case analysis.Error:
-		d.Severity = protocol.DiagnosticSeverityError
-	case analysis.Warning:
-		d.Severity = protocol.DiagnosticSeverityWarning
-	case analysis.Information:
-		d.Severity = protocol.DiagnosticSeverityInformation
-	default:
-		d.Severity = protocol.DiagnosticSeverityHint
-	}
-	if f.Code != "" {
-		d.CodeDescription = &protocol.CodeDescription{Href: protocol.URI(analysis.DocURL(f.Code))}
-	}
-	for _, r := range f.Related {
-		d.RelatedInformation = append(d.RelatedInformation, protocol.DiagnosticRelatedInformation{
-			Location: protocol.Location{URI: uri, Range: toRange(idx, r.Span)}, Message: r.Message})
-	}
-	for _, n := range f.Notes {
-		if len(n) > 300 {
-			n = n[:300] + "…"
-		}
-		d.Message += "\n" + n
-	}
-	return d
-}
+// Version is the server version reported in initialize; set by the
+// command.
+var Version = "devel"

@@ -179,9 +179,47 @@ type Item struct {
 	Doc    string
 	// Sort orders items; lower first.
 	Sort int
+	// Ref names the kb entry whose documentation Resolve adds later
+	// ("helper:NAME", "kfunc:NAME", "func:NAME"); empty when Doc is
+	// already complete.
+	Ref string
 }
 
-const maxItems = 200
+// Resolve returns the documentation of a completion item's Ref: a
+// prototype and, for helpers, the description from the installed headers.
+// Reading docs per item is too slow for whole lists, so editors ask for
+// them one item at a time.
+func Resolve(ref string, k *kb.KB) string {
+	kind, name, ok := strings.Cut(ref, ":")
+	if !ok || k == nil {
+		return ""
+	}
+	switch kind {
+	case "helper":
+		h, ok := k.Helper(name)
+		if !ok {
+			return ""
+		}
+		var b strings.Builder
+		if h.Func != nil {
+			b.WriteString(h.Func.Proto() + "\n\n")
+		}
+		b.WriteString(kb.HelperDoc(name))
+		return strings.TrimSpace(b.String())
+	case "kfunc":
+		if kf, ok := k.Kfunc(name); ok {
+			return "kfunc " + kf.Proto()
+		}
+	case "func":
+		if fn, present := k.KernelFunc(name); present == kb.Yes && fn != nil {
+			return fn.Proto()
+		}
+	}
+	return ""
+}
+
+// MaxItems caps a completion list.
+const MaxItems = 200
 
 var (
 	secPrefixRe  = regexp.MustCompile(`SEC\("([A-Za-z0-9_./:+-]*)$`)
@@ -218,7 +256,7 @@ func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
 		word, _ := WordAt(text, off)
 		for _, n := range bpftrace.Names() {
 			if strings.HasPrefix(n.Name, word) {
-				items = append(items, Item{Label: n.Name, Kind: n.Kind, Detail: n.Detail})
+				items = append(items, Item{Label: n.Name, Kind: n.Kind, Detail: n.Detail, Doc: bpftrace.Describe(n.Name)})
 			}
 		}
 	}
@@ -235,8 +273,8 @@ func finish(items []Item) []Item {
 		}
 		return items[i].Label < items[j].Label
 	})
-	if len(items) > maxItems {
-		items = items[:maxItems]
+	if len(items) > MaxItems {
+		items = items[:MaxItems]
 	}
 	return items
 }
@@ -277,8 +315,8 @@ func funcItems(prefix string, k *kb.KB) []Item {
 	var items []Item
 	for _, f := range k.Funcs {
 		if strings.HasPrefix(f.Name, prefix) {
-			items = append(items, Item{Label: f.Name, Kind: "function", Detail: f.Proto()})
-			if len(items) >= maxItems {
+			items = append(items, Item{Label: f.Name, Kind: "function", Detail: f.Proto(), Ref: "func:" + f.Name})
+			if len(items) >= MaxItems {
 				break
 			}
 		}
@@ -335,7 +373,7 @@ func helperItems(word, progType string, k *kb.KB) []Item {
 		if !strings.HasPrefix(h.Name, word) {
 			continue
 		}
-		it := Item{Label: h.Name, Kind: "function"}
+		it := Item{Label: h.Name, Kind: "function", Ref: "helper:" + h.Name}
 		if h.Func != nil {
 			it.Detail = h.Func.Proto()
 		}
@@ -344,6 +382,12 @@ func helperItems(word, progType string, k *kb.KB) []Item {
 			it.Detail = "not available in " + progType + " programs: " + it.Detail
 		}
 		items = append(items, it)
+	}
+	// kfuncs come after the helpers: they need a __ksym declaration.
+	for _, kf := range k.Kfuncs {
+		if strings.HasPrefix(kf.Name, word) {
+			items = append(items, Item{Label: kf.Name, Kind: "function", Detail: "kfunc " + kf.Proto(), Sort: 2, Ref: "kfunc:" + kf.Name})
+		}
 	}
 	return items
 }

@@ -1,0 +1,165 @@
+package lsp
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/verify"
+)
+
+// worker is the one analysis goroutine of a document: woken by changes,
+// it waits until the document has been quiet for the debounce, analyses
+// the newest text and publishes. Changes that arrive meanwhile coalesce
+// into one wake-up, so a storm of edits costs a few analyses, not one
+// each, and nothing queues.
+func (s *server) worker(d *document) {
+	for {
+		select {
+		case <-d.wake:
+		case <-d.done:
+			return
+		case <-s.connCtx.Done():
+			return
+		}
+		if delay := s.opts.Debounce; delay > 0 {
+			t := time.NewTimer(delay)
+		quiet:
+			for {
+				select {
+				case <-d.wake:
+					t.Reset(delay)
+				case <-t.C:
+					break quiet
+				case <-d.done:
+					t.Stop()
+					return
+				}
+			}
+		}
+		s.kbWait(s.connCtx, 0) // the first analysis waits for the kb
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Printf("internal error (a bug) analysing %s: %v", d.uri, r)
+				}
+			}()
+			if r := s.analyze(d); r != nil {
+				s.publish(d, r)
+			}
+		}()
+	}
+}
+
+// analyze checks the document's current text (through the same call as
+// kgent check) and remembers the result.
+func (s *server) analyze(d *document) *result {
+	k := s.currentKB()
+	d.anMu.Lock()
+	defer d.anMu.Unlock()
+	cd, gen, version, text, idx, ok := d.syncedDocLocked()
+	if !ok {
+		return nil
+	}
+	r := &result{gen: gen, version: version, text: text, idx: idx}
+	fs, err := cd.Findings(check.Options{KB: k})
+	switch {
+	case errors.Is(err, check.ErrUnknownDialect):
+		r.notCheck = err
+	case err != nil:
+		r.notCheck = err
+		fs = []analysis.Finding{{Code: analysis.KG100, Severity: analysis.Warning, Source: analysis.SourceKgent,
+			Message: "kgent does not check this document: " + err.Error()}}
+	}
+	r.static = fs
+	if sum, isC := cd.CSummary(); isC {
+		r.summary = &sum
+	}
+	d.mu.Lock()
+	if d.last == nil || d.last.gen <= gen {
+		d.last = r
+	}
+	d.mu.Unlock()
+	return r
+}
+
+// current returns an analysis of the document's current text: the last
+// one when it is current, else a fresh one (and publishes it).
+func (s *server) current(d *document) *result {
+	d.mu.Lock()
+	r, gen := d.last, d.gen
+	d.mu.Unlock()
+	if r != nil && r.gen == gen {
+		return r
+	}
+	if r = s.analyze(d); r != nil {
+		s.publish(d, r)
+	}
+	return r
+}
+
+// findings merges the static findings of r with the verification
+// findings still valid for r's text.
+func (d *document) findingsFor(r *result) []analysis.Finding {
+	d.mu.Lock()
+	var verified []analysis.Finding
+	if d.gen == r.gen {
+		verified = d.verified
+	}
+	d.mu.Unlock()
+	if len(verified) == 0 {
+		return r.static
+	}
+	return verify.Merge(r.static, verified)
+}
+
+// publish sends r's diagnostics if r is still about the current text and
+// newer than what was last sent: results of a superseded text are
+// dropped, a newer analysis will publish.
+func (s *server) publish(d *document, r *result) {
+	d.pubMu.Lock()
+	defer d.pubMu.Unlock()
+	d.mu.Lock()
+	stale := d.gen != r.gen || d.closed
+	d.mu.Unlock()
+	if stale || d.publishedOnce && r.gen < d.publishedGen {
+		return
+	}
+	fs := d.findingsFor(r)
+	diags := make([]protocol.Diagnostic, 0, len(fs))
+	for _, f := range fs {
+		diags = append(diags, toDiagnostic(d.uri, r.idx, f))
+	}
+	d.publishedGen, d.publishedOnce = r.gen, true
+	s.notify("textDocument/publishDiagnostics", protocol.PublishDiagnosticsParams{URI: d.uri, Version: uint32(max(r.version, 0)), Diagnostics: diags})
+}
+
+// reanalyzeAll re-checks every open document (after the kb changed).
+func (s *server) reanalyzeAll() {
+	for _, d := range s.openDocs() {
+		d.mu.Lock()
+		d.gen++ // results computed with the old kb are not current
+		d.mu.Unlock()
+		d.kick()
+	}
+}
+
+// kbWait waits up to limit (0: without limit) for the first kb load and
+// returns the kb, nil if it is not ready or failed.
+func (s *server) kbWait(ctx context.Context, limit time.Duration) {
+	var timeout <-chan time.Time
+	if limit > 0 {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-s.kbReady:
+	case <-ctx.Done():
+	case <-timeout:
+	}
+}

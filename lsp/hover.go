@@ -1,0 +1,41 @@
+package lsp
+
+import (
+	"context"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/kgent/kgent/analysis/ide"
+)
+
+type positionParams struct {
+	TextDocument struct {
+		URI protocol.DocumentURI `json:"uri"`
+	} `json:"textDocument"`
+	Position protocol.Position `json:"position"`
+}
+
+// hover describes the kernel name under the cursor (helper, kfunc,
+// kernel function, tracepoint, struct or field, bpftrace builtin); null
+// elsewhere and for documents that are not open.
+func init() {
+	handlers["textDocument/hover"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		var p positionParams
+		if err := decode(req, &p); err != nil {
+			return reply(ctx, nil, err)
+		}
+		d := s.doc(p.TextDocument.URI)
+		if d == nil {
+			return reply(ctx, nil, nil)
+		}
+		text, idx, _ := d.snapshot()
+		s.kbWait(ctx, s.opts.KBWait)
+		h, ok := ide.HoverAt(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB())
+		if !ok {
+			return reply(ctx, nil, nil)
+		}
+		r := toRange(idx, h.Span)
+		return reply(ctx, protocol.Hover{Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: h.Markdown}, Range: &r}, nil)
+	}
+}
