@@ -54,7 +54,7 @@ func TestBinaryOverStdio(t *testing.T) {
 		t.Fatalf("%+v", init)
 	}
 	tools, err := cs.ListTools(ctx, nil)
-	if err != nil || len(tools.Tools) != 4 {
+	if err != nil || len(tools.Tools) != 5 {
 		t.Fatalf("%v %+v", err, tools)
 	}
 

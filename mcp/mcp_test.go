@@ -82,6 +82,7 @@ func TestListTools(t *testing.T) {
 		"lookup_kernel":    {"kind", "query"},
 		"search_examples":  {"query"},
 		"generate_program": {"request"},
+		"kernel_info":      nil,
 	}
 	seen := map[string]bool{}
 	for _, tl := range res.Tools {
@@ -344,6 +345,25 @@ func hasField(fs []Field, name string) bool {
 		}
 	}
 	return false
+}
+
+func TestKernelInfo(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	cs := session(t, Options{KB: k, BpftraceVersion: "0.17"})
+	var out InfoOutput
+	call(t, cs, "kernel_info", map[string]any{}, &out)
+	if out.KB.Kernel != k.Meta.Kernel || out.KB.Counts["helpers"] != len(k.Helpers) || out.Provider != "offline" || out.BpftraceVersion != "0.17" {
+		t.Fatalf("%+v", out)
+	}
+	found := false
+	for _, a := range out.KB.Attach {
+		if a.Kind == kb.AttachKprobe {
+			found = a.Supported == k.AttachSupport(kb.AttachKprobe).Supported.String()
+		}
+	}
+	if !found {
+		t.Fatalf("kprobe support missing: %+v", out.KB.Attach)
+	}
 }
 
 func TestSearchExamples(t *testing.T) {

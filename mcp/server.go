@@ -100,6 +100,8 @@ func NewServer(opts Options) *mcp.Server {
 		guard(t, "lookup_kernel", quickLimit, t.lookup))
 	mcp.AddTool(s, &mcp.Tool{Name: "search_examples", Title: "Search verified eBPF examples", Description: searchDescription, Annotations: local},
 		guard(t, "search_examples", quickLimit, t.search))
+	mcp.AddTool(s, &mcp.Tool{Name: "kernel_info", Title: "Describe the target kernel", Description: infoDescription, Annotations: local},
+		guard(t, "kernel_info", quickLimit, t.info))
 	mcp.AddTool(s, &mcp.Tool{Name: "generate_program", Title: "Generate an eBPF program", Description: t.generateDescription(), Annotations: genAnn},
 		guard(t, "generate_program", opts.GenerateLimit, t.generate))
 	return s

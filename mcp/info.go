@@ -1,0 +1,38 @@
+package mcp
+
+import (
+	"context"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/kgent/kgent/kb"
+)
+
+const infoDescription = "Describe the target kernel this server checks against: its release, where the facts come from " +
+	"(host BTF, another machine's BTF file, or the embedded reference kernel), how many helpers, kfuncs, functions, " +
+	"tracepoints and types it knows, and which attach kinds the kernel supports (kprobe, fentry, tracepoint, uprobe, ...), " +
+	"with the reason when one is missing. Call it once before writing a program to pick attach points that work here."
+
+// InfoInput is the (empty) input of kernel_info.
+type InfoInput struct{}
+
+// InfoOutput is the output of kernel_info.
+type InfoOutput struct {
+	KB kb.Info `json:"kb"`
+	// Provider is generate_program's provider: offline or the LLM's.
+	Provider string `json:"provider"`
+	// BpftraceVersion is the bpftrace version checked against ("" for the
+	// installed one).
+	BpftraceVersion string `json:"bpftrace_version,omitempty"`
+}
+
+func (t *tools) info(context.Context, *mcp.CallToolRequest, InfoInput) (InfoOutput, error) {
+	out := InfoOutput{KB: t.k.Info(), Provider: "offline", BpftraceVersion: t.opts.BpftraceVersion}
+	if out.KB.Attach == nil {
+		out.KB.Attach = []kb.AttachInfo{}
+	}
+	if t.opts.Provider != nil {
+		out.Provider = t.opts.Provider.Name()
+	}
+	return out, nil
+}
