@@ -142,7 +142,7 @@ func tail(s string, n int) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 && i < len(s)-1 {
 		s = s[i+1:]
 	}
-	for !utf8.ValidString(s) && len(s) > 0 {
+	for len(s) > 0 && !utf8.RuneStart(s[0]) {
 		s = s[1:]
 	}
 	return "...\n" + s

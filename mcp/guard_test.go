@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -40,5 +41,21 @@ func TestGuard(t *testing.T) {
 	ok := guard(tl, "ok", time.Second, func(context.Context, *mcp.CallToolRequest, in) (int, error) { return 7, nil })
 	if _, v, err := ok(context.Background(), nil, in{}); err != nil || v != 7 {
 		t.Fatalf("%v %v", v, err)
+	}
+}
+
+func TestTail(t *testing.T) {
+	if got := tail("short", 10); got != "short" {
+		t.Fatal(got)
+	}
+	log := strings.Repeat("line é\n", 100) + "last line"
+	got := tail(log, 30)
+	if !strings.HasPrefix(got, "...\n") || !strings.HasSuffix(got, "last line") || len(got) > 34 || !utf8.ValidString(got) {
+		t.Fatalf("%q", got)
+	}
+	// Cut inside a rune, with no line break to align on.
+	got = tail(strings.Repeat("é", 50), 7)
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, "ééé") {
+		t.Fatalf("%q", got)
 	}
 }

@@ -421,3 +421,43 @@ func TestBadRequests(t *testing.T) {
 		t.Fatalf("%+v", out)
 	}
 }
+
+// Odd queries of every kind answer (matches, nearest names or a tool
+// error) without reaching a bug.
+func TestLookupOddQueries(t *testing.T) {
+	cs := session(t, Options{})
+	queries := []string{"*", "?", "***", ":", "::::", "/", "tracepoint:", "tracepoint:*:*", "struct ", "struct *", "raw_tp:",
+		"a", "é", "syscalls:", ":sys_enter_openat", "kprobe/", "SEC(\"xdp\")", strings.Repeat("x", maxQuery), "bpf_\x01", "()", "nsecs()"}
+	for _, kind := range append(lookupKinds, "any") {
+		for _, q := range queries {
+			res := call(t, cs, "lookup_kernel", map[string]any{"kind": kind, "query": q}, nil)
+			if strings.Contains(text(res), "inside kgent") {
+				t.Errorf("%s %q: %s", kind, q, text(res))
+			}
+			var out LookupOutput
+			if !res.IsError {
+				data, _ := json.Marshal(res.StructuredContent)
+				json.Unmarshal(data, &out)
+				if len(out.Matches) > maxResults || len(out.Nearest) > 2*maxNearest {
+					t.Errorf("%s %q: %d matches, %d nearest", kind, q, len(out.Matches), len(out.Nearest))
+				}
+			}
+		}
+	}
+	// Wildcards over tracepoints and types are capped and flagged.
+	var out LookupOutput
+	call(t, cs, "lookup_kernel", map[string]any{"kind": "tracepoint", "query": "syscalls:sys_enter_*"}, &out)
+	if len(out.Matches) != maxResults || !out.Truncated {
+		t.Fatalf("%d matches, truncated %v", len(out.Matches), out.Truncated)
+	}
+	out = LookupOutput{}
+	call(t, cs, "lookup_kernel", map[string]any{"kind": "tracepoint", "query": "sched:sched_switc?"}, &out)
+	if len(out.Matches) != 1 || out.Matches[0].Name != "sched:sched_switch" || out.Truncated {
+		t.Fatalf("%+v", out)
+	}
+	out = LookupOutput{}
+	call(t, cs, "lookup_kernel", map[string]any{"kind": "struct", "query": "bpf_map_typ?"}, &out)
+	if len(out.Matches) != 1 || out.Matches[0].Kind != "enum" || !hasField(out.Matches[0].Fields, "BPF_MAP_TYPE_RINGBUF") {
+		t.Fatalf("%+v", out)
+	}
+}
