@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -99,5 +100,38 @@ func TestBinaryOverStdio(t *testing.T) {
 	call(t, cs, "lookup_kernel", map[string]any{"kind": "helper", "query": "bpf_ktime_get_ns"}, &l)
 	if len(l.Matches) != 1 {
 		t.Fatalf("%+v", l)
+	}
+
+	// Raw stdio: garbage lines are dropped (and said so on stderr), the
+	// session goes on, and the end of stdin ends the process with 0.
+	raw := exec.CommandContext(ctx, bin, "mcp")
+	raw.Env = env
+	var rawErr bytes.Buffer
+	raw.Stderr = &rawErr
+	in, _ := raw.StdinPipe()
+	outPipe, _ := raw.StdoutPipe()
+	if err := raw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(outPipe)
+	sc.Buffer(nil, 64<<20)
+	rs := &rawSession{t: t, w: in, r: sc}
+	rs.send(initLine)
+	rs.answer(1)
+	rs.send(`{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}`)
+	for _, g := range garbage {
+		rs.send(g)
+	}
+	rs.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"lookup_kernel","arguments":{"kind":"helper","query":"bpf_get_current_pid"}}}`)
+	res := rs.answer(2)["result"].(map[string]any)
+	if !strings.Contains(res["content"].([]any)[0].(map[string]any)["text"].(string), `"nearest":["bpf_get_current_pid_tgid"`) {
+		t.Fatalf("%v", res)
+	}
+	in.Close()
+	if err := raw.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, rawErr.String())
+	}
+	if !strings.Contains(rawErr.String(), "not a JSON-RPC message") {
+		t.Fatalf("stderr: %s", rawErr.String())
 	}
 }

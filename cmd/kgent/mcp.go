@@ -10,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 
-	mcpsdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/kgent/kgent/agent"
 	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/kb"
@@ -73,8 +71,7 @@ func runMCP(args []string, stdout, stderr io.Writer) error {
 	opts.KB = k
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	s := mcp.NewServer(opts)
-	if err := s.Run(ctx, &mcpsdk.StdioTransport{}); err != nil && ctx.Err() == nil {
+	if err := mcp.Run(ctx, opts, os.Stdin, os.Stdout); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("mcp: %w", err)
 	}
 	return nil
