@@ -95,7 +95,12 @@ func (t *tools) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInput
 	if in.Path != "" {
 		name = in.Path
 	}
+	release, err := acquire(ctx, t.checks)
+	if err != nil {
+		return out, err
+	}
 	fs, err := check.File(name, in.Source, check.Options{KB: t.k, Dialect: d, BpftraceVersion: t.opts.BpftraceVersion})
+	release()
 	if err != nil {
 		return out, err
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -71,7 +72,9 @@ type tools struct {
 	// would cancel each other's verification).
 	heavy chan struct{}
 	gen   chan struct{}
-	log   *slog.Logger
+	// checks bounds concurrent static checks (CPU and memory).
+	checks chan struct{}
+	log    *slog.Logger
 }
 
 // NewServer builds the MCP server with kgent's tools. opts.KB is required.
@@ -84,7 +87,8 @@ func NewServer(opts Options) *mcp.Server {
 	}
 	vo := opts.Verify
 	vo.KB = opts.KB
-	t := &tools{opts: opts, k: opts.KB, v: verify.New(vo), heavy: make(chan struct{}, 2), gen: make(chan struct{}, 1), log: opts.Logger}
+	t := &tools{opts: opts, k: opts.KB, v: verify.New(vo), heavy: make(chan struct{}, 2), gen: make(chan struct{}, 1),
+		checks: make(chan struct{}, max(2, 2*runtime.NumCPU())), log: opts.Logger}
 	s := mcp.NewServer(&mcp.Implementation{Name: "kgent", Title: "kgent: eBPF checks against the real kernel", Version: opts.Version},
 		&mcp.ServerOptions{Instructions: instructions(opts.KB), Logger: opts.Logger})
 	f := false
@@ -180,7 +184,7 @@ func acquire(ctx context.Context, sem chan struct{}) (release func(), err error)
 	case sem <- struct{}{}:
 		return func() { <-sem }, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("the server is busy with other verification or generation: %w", ctx.Err())
+		return nil, fmt.Errorf("the server is busy with other calls: %w", ctx.Err())
 	}
 }
 
