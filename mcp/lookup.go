@@ -83,7 +83,11 @@ var lookupKinds = []string{"helper", "kfunc", "function", "tracepoint", "struct"
 
 func (t *tools) lookup(_ context.Context, _ *mcp.CallToolRequest, in LookupInput) (LookupOutput, error) {
 	kind := strings.ToLower(strings.TrimSpace(in.Kind))
-	q := strings.TrimSpace(in.Query)
+	// Names as they appear in code: bpf_ktime_get_ns(), struct sock *.
+	q := strings.TrimSuffix(strings.TrimSpace(in.Query), "()")
+	for strings.HasSuffix(q, " *") {
+		q = strings.TrimSpace(strings.TrimSuffix(q, " *"))
+	}
 	out := LookupOutput{Kind: kind, Query: q, Matches: []Match{}, Kernel: t.k.Meta.Kernel}
 	if q == "" {
 		return out, errors.New("query is empty: pass a name such as tcp_v4_connect")

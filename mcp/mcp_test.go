@@ -303,6 +303,14 @@ func TestLookupKernel(t *testing.T) {
 	if len(out.Matches) == 0 || out.Matches[0].Kind != "struct" || !hasField(out.Matches[0].Fields, "pid") || !hasField(out.Matches[0].Fields, "comm") {
 		t.Fatalf("%+v", out.Matches)
 	}
+	lookup("struct", "struct sock *")
+	if len(out.Matches) != 1 || out.Matches[0].Name != "sock" || !hasField(out.Matches[0].Fields, "__sk_common") {
+		t.Fatalf("%+v", out.Matches)
+	}
+	lookup("helper", "bpf_ktime_get_ns()")
+	if len(out.Matches) != 1 || out.Matches[0].Prototype == "" {
+		t.Fatalf("%+v", out)
+	}
 	lookup("kfunc", "bpf_task_acquire")
 	if len(out.Matches) != 1 || !strings.Contains(out.Matches[0].Prototype, "bpf_task_acquire(struct task_struct *") {
 		t.Fatalf("%+v", out)
