@@ -121,9 +121,10 @@ func instructions(k *kb.KB) string {
 		"check_program on it and fix what it reports; use lookup_kernel instead of guessing a name, a prototype or a field."
 }
 
-// guard wraps a tool: a time limit, input size checks live in the tools;
-// here a panic becomes a tool error, a call that runs out of time answers
-// with that, and secrets are scrubbed from every error.
+// guard wraps a tool handler (which checks its own input): the call runs
+// under a time limit and answers when it is reached even if the work has
+// not noticed yet; a panic becomes a tool error; secrets are scrubbed from
+// every error.
 func guard[In, Out any](t *tools, name string, limit time.Duration, h func(context.Context, *mcp.CallToolRequest, In) (Out, error)) mcp.ToolHandlerFor[In, Out] {
 	return func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
 		var zero Out
