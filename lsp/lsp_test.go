@@ -485,6 +485,22 @@ func TestVerifyOnSave(t *testing.T) {
 	if d.Code != "KG602" || d.Source != "verifier" || d.Range.Start.Line != 15 || !strings.Contains(d.Message, "NULL") {
 		t.Fatalf("verification diagnostic %+v", d)
 	}
+	// An edit above the rejected line keeps the verifier's finding, moved
+	// with its line, until the next save.
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 2},
+		"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]any{"line": 0, "character": 0}, "end": map[string]any{"line": 0, "character": 0}}, "text": "// 中文 😀\n"}}})
+	p = c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 })
+	if len(p.Diagnostics) != 1 || p.Diagnostics[0].Code != "KG602" || p.Diagnostics[0].Range.Start.Line != 16 {
+		t.Fatalf("after an edit above: %+v", p.Diagnostics)
+	}
+	// An edit on the rejected line itself drops it: it is about text that
+	// no longer exists.
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 3},
+		"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]any{"line": 16, "character": 0}, "end": map[string]any{"line": 16, "character": 8}}, "text": "\tif (v) *v += 1;"}}})
+	p = c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 3 })
+	if len(p.Diagnostics) != 0 {
+		t.Fatalf("after editing the rejected line: %+v", p.Diagnostics)
+	}
 	begin, end, pulled := false, false, false
 	for len(c.notes) > 0 {
 		n := <-c.notes

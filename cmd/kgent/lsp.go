@@ -2,18 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/kgent/kgent/lsp"
+	"github.com/kgent/kgent/lsp/editor"
 )
 
 func init() {
 	register("lsp", "run the language server on stdio", runLSP)
+	register("bench", "measure the language server like an editor (kgent bench lsp)", runBench)
 }
 
 // stdio joins stdin and stdout into the server's stream.
@@ -21,13 +27,14 @@ type stdio struct{}
 
 func (stdio) Read(p []byte) (int, error)  { return os.Stdin.Read(p) }
 func (stdio) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
-func (stdio) Close() error                { return nil }
+func (stdio) Close() error                { return os.Stdin.Close() }
 
 func runLSP(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("lsp", "lsp [--log FILE] [--kb DIR] [--btf FILE]", stderr)
+	fs := newFlags("lsp", "lsp [--log FILE] [--kb DIR] [--btf FILE] [--debounce DURATION]", stderr)
 	var kf kbFlags
 	addKBFlags(fs, &kf)
 	logFile := fs.String("log", "", "write logs to FILE (default: stderr); never stdout")
+	debounce := fs.Duration("debounce", 100*time.Millisecond, "quiet time after an edit before analysis (0: none, for benchmarks)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,10 +51,105 @@ func runLSP(args []string, stdout, stderr io.Writer) error {
 	lsp.Version = versionString()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	opts := lsp.Options{KB: kf.options(logw), Logger: logger}
+	opts := lsp.Options{KB: kf.options(logw), Logger: logger, Debounce: *debounce}
+	if *debounce <= 0 {
+		opts.Debounce = -1
+	}
 	logger.Printf("starting (version %s)", versionString())
-	if err := lsp.Serve(ctx, stdio{}, opts); err != nil {
+	err := lsp.Serve(ctx, stdio{}, opts)
+	if errors.Is(err, lsp.ErrExitWithoutShutdown) {
+		return &exitError{code: 1, msg: "kgent lsp: exit without shutdown"}
+	}
+	if err != nil {
 		return fmt.Errorf("lsp: %w", err)
 	}
 	return nil
+}
+
+// runBench drives `kgent lsp` (and clangd, for comparison) over stdio
+// with the benchmark files: a 500-line .bpf.c including vmlinux.h and a
+// 300-line .bt.
+func runBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "lsp" {
+		return usageErr("usage: kgent bench lsp [--edits N] [--clangd PATH] [--server PATH]")
+	}
+	fs := newFlags("bench lsp", "bench lsp [--edits N] [--clangd PATH] [--server PATH]", stderr)
+	edits := fs.Int("edits", 200, "one-line edits per session")
+	clangd := fs.String("clangd", "clangd", "clangd to compare with (\"\" to skip)")
+	server := fs.String("server", "", "kgent binary to measure (default: this one)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *server == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		*server = self
+	}
+	dir, err := os.MkdirTemp("", "kgent-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfile, btfile := filepath.Join(dir, "bench.bpf.c"), filepath.Join(dir, "bench.bt")
+	ctext, bttext := editor.GenC(500), editor.GenBT(300)
+	if err := os.WriteFile(cfile, []byte(ctext), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(btfile, []byte(bttext), 0o644); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	kgent := []string{*server, "lsp", "--debounce", "0"}
+	opts := map[string]any{"kgent": map[string]any{"verifyOnSave": false}}
+	sessions := []editor.Session{
+		{Name: "kgent C", Command: kgent, InitializationOptions: opts, Path: cfile, LanguageID: "c", Text: ctext, EditLine: 20, Edit: "\t// edit\n", Edits: *edits},
+		{Name: "kgent bt", Command: kgent, InitializationOptions: opts, Path: btfile, LanguageID: "bpftrace", Text: bttext, EditLine: 4, Edit: "\t// edit\n", Edits: *edits},
+	}
+	var results []editor.Result
+	for _, s := range sessions {
+		r, err := editor.Run(ctx, s)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
+		}
+		results = append(results, r)
+		fmt.Fprintln(stdout, r)
+	}
+	if *clangd == "" {
+		return nil
+	}
+	if _, err := exec.LookPath(*clangd); err != nil {
+		fmt.Fprintf(stdout, "clangd: not found (%v); no comparison\n", err)
+		return nil
+	}
+	hdr, err := exec.CommandContext(ctx, "bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c").Output()
+	if err != nil {
+		fmt.Fprintf(stdout, "clangd: cannot generate vmlinux.h with bpftool (%v); no comparison\n", err)
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, "vmlinux.h"), hdr, 0o644); err != nil {
+		return err
+	}
+	flags := "-target\nbpf\n-D__TARGET_ARCH_x86\n-I" + dir + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "compile_flags.txt"), []byte(flags), 0o644); err != nil {
+		return err
+	}
+	cd, err := editor.Run(ctx, editor.Session{Name: "clangd C", Command: []string{*clangd, "--log=error"}, Path: cfile, LanguageID: "c",
+		Text: ctext, EditLine: 20, Edit: "\t// edit\n", Edits: max(*edits/10, 10), Timeout: 120 * time.Second})
+	if err != nil {
+		return fmt.Errorf("clangd: %w", err)
+	}
+	fmt.Fprintln(stdout, cd)
+	k := results[0]
+	fmt.Fprintf(stdout, "clangd / kgent on the same .bpf.c: first diagnostics %.0fx, didChange p50 %.0fx, p99 %.0fx, RSS %.1fx\n",
+		ratio(cd.FirstDiagnostics, k.FirstDiagnostics), ratio(cd.P50, k.P50), ratio(cd.P99, k.P99), cd.RSS/max(k.RSS, 1))
+	return nil
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }
