@@ -82,7 +82,7 @@ func TestSessionFixtures(t *testing.T) {
 			var actions []protocol.CodeAction
 			end := analysis.NewLineIndex(text).Position(len(text))
 			if err := c.call("textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": uri},
-				"range": map[string]any{"start": map[string]any{"line": 0, "character": 0}, "end": map[string]any{"line": end.Line, "character": end.Character}},
+				"range":   map[string]any{"start": map[string]any{"line": 0, "character": 0}, "end": map[string]any{"line": end.Line, "character": end.Character}},
 				"context": map[string]any{"diagnostics": p.Diagnostics}}, &actions); err != nil {
 				t.Fatal(err)
 			}
