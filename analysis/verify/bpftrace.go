@@ -2,6 +2,8 @@ package verify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,9 +13,65 @@ import (
 	"github.com/kgent/kgent/analysis"
 )
 
-// bpftrace prints errors as FILE:LINE:COL[-COL]: ERROR: message.
-var btErrRe = regexp.MustCompile(`^(?:[^:\n]*):(\d+):(\d+)(?:-(\d+))?: ERROR: (.*)$`)
-var btPlainErrRe = regexp.MustCompile(`^ERROR: (.*)$`)
+var (
+	// bpftrace reports FILE:LINE:COL[-COL]: ERROR: message (WARNING too).
+	btDiagRe    = regexp.MustCompile(`^(.*?):(\d+):(\d+)(?:-(\d+))?: (ERROR|WARNING): (.*)$`)
+	btPlainRe   = regexp.MustCompile(`^(ERROR|WARNING): (.*)$`)
+	btVersionRe = regexp.MustCompile(`v?(\d+)\.(\d+)(?:\.(\d+))?`)
+)
+
+// Version is an installed bpftrace's version.
+type Version struct{ Major, Minor, Patch int }
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+
+// Less reports whether v is older than w.
+func (v Version) Less(w Version) bool {
+	if v.Major != w.Major {
+		return v.Major < w.Major
+	}
+	if v.Minor != w.Minor {
+		return v.Minor < w.Minor
+	}
+	return v.Patch < w.Patch
+}
+
+// ParseBpftraceVersion reads `bpftrace --version` output ("bpftrace
+// v0.17.0").
+func ParseBpftraceVersion(out string) (Version, bool) {
+	m := btVersionRe.FindStringSubmatch(out)
+	if m == nil {
+		return Version{}, false
+	}
+	var v Version
+	v.Major, _ = strconv.Atoi(m[1])
+	v.Minor, _ = strconv.Atoi(m[2])
+	if m[3] != "" {
+		v.Patch, _ = strconv.Atoi(m[3])
+	}
+	return v, true
+}
+
+// bpftraceVersion asks the bpftrace at path for its version, once.
+func (v *Verifier) bpftraceVersion(ctx context.Context, path string) (Version, error) {
+	if ver, ok := v.btVersions.Load(path); ok {
+		return ver.(Version), nil
+	}
+	stdout, stderr, err := v.run(ctx, os.TempDir(), path, "--version")
+	if err != nil {
+		return Version{}, fmt.Errorf("%s --version: %v", path, err)
+	}
+	ver, ok := ParseBpftraceVersion(stdout + stderr)
+	if !ok {
+		return Version{}, fmt.Errorf("%s --version printed no version: %q", path, firstLine(stdout+stderr))
+	}
+	v.btVersions.Store(path, ver)
+	return ver, nil
+}
+
+// emitELFSince is the first bpftrace with --emit-elf, which runs parsing,
+// semantic analysis and code generation without loading or attaching.
+var emitELFSince = Version{0, 12, 0}
 
 func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result {
 	var r Result
@@ -23,58 +81,116 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 		return r
 	}
 	if os.Geteuid() != 0 {
-		r.Findings = []analysis.Finding{unavailable("bpftrace's semantic pass needs root (it reads kernel BTF and tracefs as root); run as root")}
+		// bpftrace itself refuses ("only supports running as the root
+		// user") before looking at the script.
+		r.Findings = []analysis.Finding{unavailable("bpftrace only runs as root; run kgent as root to check scripts with the installed bpftrace, static checks still ran")}
+		return r
+	}
+	ver, err := v.bpftraceVersion(ctx, bt)
+	if err != nil {
+		r.Findings = []analysis.Finding{unavailable("the installed bpftrace does not run: " + err.Error())}
+		return r
+	}
+	if ver.Less(emitELFSince) {
+		r.Findings = []analysis.Finding{unavailable(fmt.Sprintf("bpftrace %s is older than 0.12 and has no --emit-elf to check a script without attaching; install a newer bpftrace", ver))}
 		return r
 	}
 	tmp, err := os.MkdirTemp("", "kgent-bt-")
 	if err != nil {
-		r.Findings = []analysis.Finding{unavailable(err.Error())}
+		r.Findings = []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}
 		return r
 	}
 	defer os.RemoveAll(tmp)
 	name := "script.bt"
-	if path != "" && path != "-" {
-		name = filepath.Base(path)
+	if b := filepath.Base(path); path != "" && path != "-" && !strings.ContainsAny(b, " \t\n:") {
+		name = b
 	}
 	src := filepath.Join(tmp, name)
-	if err := os.WriteFile(src, []byte(text), 0o644); err != nil {
-		r.Findings = []analysis.Finding{unavailable(err.Error())}
+	if err := os.WriteFile(src, []byte(text), 0o600); err != nil {
+		r.Findings = []analysis.Finding{unavailable("cannot write the script to a temporary directory: " + err.Error())}
 		return r
 	}
-	out, runErr := v.run(ctx, tmp, bt, "--emit-elf", filepath.Join(tmp, "out.o"), src)
-	r.Log = out
-	idx := analysis.NewLineIndex(text)
-	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, "RLIMIT_MEMLOCK") {
-			continue // printed on every run, even successful ones
-		}
-		if m := btErrRe.FindStringSubmatch(line); m != nil {
-			ln, _ := strconv.Atoi(m[1])
-			c1, _ := strconv.Atoi(m[2])
-			c2 := c1 + 1
-			if m[3] != "" {
-				c2, _ = strconv.Atoi(m[3])
-			}
-			start := idx.LineStart(ln-1) + c1 - 1
-			end := idx.LineStart(ln-1) + c2 - 1
-			if end <= start {
-				end = start + 1
-			}
-			f := analysis.New(analysis.KG603, analysis.Span{Start: start, End: min(end, idx.LineEnd(ln-1))}, m[4])
-			f.Source = analysis.SourceBpftrace
-			r.Findings = append(r.Findings, f)
-			continue
-		}
-		if m := btPlainErrRe.FindStringSubmatch(strings.TrimSpace(line)); m != nil && runErr != nil {
-			f := analysis.New(analysis.KG603, analysis.Span{}, m[1])
-			f.Source = analysis.SourceBpftrace
-			r.Findings = append(r.Findings, f)
-		}
+	// --emit-elf: parse, semantic analysis, code generation; nothing is
+	// loaded or attached (--dry-run, where it exists, attaches).
+	stdout, stderr, runErr := v.run(ctx, tmp, bt, "--emit-elf", filepath.Join(tmp, "out.o"), src)
+	out := stdout + stderr
+	r.Log = fmt.Sprintf("bpftrace %s --emit-elf\n%s", ver, out)
+	if ctx.Err() != nil {
+		return r
 	}
+	var te errTimeout
+	if errors.As(runErr, &te) {
+		r.Findings = []analysis.Finding{unavailable(te.Error())}
+		return r
+	}
+	r.Findings = bpftraceFindings(out, src, text, runErr != nil)
 	if runErr != nil && !analysis.HasErrors(r.Findings) {
-		f := analysis.New(analysis.KG603, analysis.Span{}, "bpftrace failed: "+firstLine(strings.TrimSpace(out+" "+runErr.Error())))
+		if strings.Contains(out, "only supports running as the root user") {
+			r.Findings = []analysis.Finding{unavailable("bpftrace only runs as root; run kgent as root to check scripts with the installed bpftrace")}
+			return r
+		}
+		f := analysis.New(analysis.KG603, analysis.Span{}, "bpftrace failed: "+firstLine(strings.TrimSpace(cleanBpftraceOutput(out)+" "+runErr.Error())))
 		f.Source = analysis.SourceBpftrace
 		r.Findings = append(r.Findings, f)
 	}
 	return r
+}
+
+// cleanBpftraceOutput drops the RLIMIT_MEMLOCK complaint bpftrace 0.17
+// prints on every run, even a successful one.
+func cleanBpftraceOutput(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.Contains(l, "RLIMIT_MEMLOCK") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// bpftraceFindings turns bpftrace's diagnostics into findings on the
+// script's lines. Errors without a location only count when bpftrace
+// failed (it prints some as warnings of a successful run).
+func bpftraceFindings(out, src, text string, failed bool) []analysis.Finding {
+	idx := analysis.NewLineIndex(text)
+	var fs []analysis.Finding
+	for _, line := range strings.Split(cleanBpftraceOutput(out), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if m := btDiagRe.FindStringSubmatch(line); m != nil {
+			file, kind, msg := m[1], m[5], m[6]
+			ln, _ := strconv.Atoi(m[2])
+			c1, _ := strconv.Atoi(m[3])
+			c2 := c1 + 1
+			if m[4] != "" {
+				c2, _ = strconv.Atoi(m[4])
+			}
+			var sp analysis.Span
+			if file == src || filepath.Base(file) == filepath.Base(src) {
+				ls, le := idx.LineStart(ln-1), idx.LineEnd(ln-1)
+				start := min(ls+max(c1-1, 0), le)
+				end := min(ls+max(c2-1, 0), le)
+				if end <= start {
+					end = min(start+1, le)
+				}
+				sp = analysis.Span{Start: start, End: end}
+			} else {
+				msg = fmt.Sprintf("in %s:%d:%d: %s", file, ln, c1, msg)
+			}
+			fs = append(fs, bpftraceFinding(sp, kind, msg))
+			continue
+		}
+		if m := btPlainRe.FindStringSubmatch(strings.TrimSpace(line)); m != nil && (failed || m[1] == "WARNING") {
+			fs = append(fs, bpftraceFinding(analysis.Span{}, m[1], m[2]))
+		}
+	}
+	return fs
+}
+
+func bpftraceFinding(sp analysis.Span, kind, msg string) analysis.Finding {
+	f := analysis.New(analysis.KG603, sp, toolMessage(msg))
+	f.Source = analysis.SourceBpftrace
+	if kind == "WARNING" {
+		f.Severity = analysis.Warning
+	}
+	return f
 }

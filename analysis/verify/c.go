@@ -2,62 +2,100 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
-	"github.com/cilium/ebpf/rlimit"
-	"golang.org/x/sys/unix"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
 )
 
-const srcName = "prog.bpf.c"
+// defaultSrcName names the buffer in the temporary directory when the
+// document has no usable name.
+const defaultSrcName = "prog.bpf.c"
 
-var clangDiagRe = regexp.MustCompile(`^(.+?):(\d+):(\d+): (error|warning|fatal error): (.*)$`)
-
+// targetArch is the -D__TARGET_ARCH_ suffix libbpf's bpf_tracing.h
+// expects for the machine kgent runs on.
 func targetArch() string {
 	switch runtime.GOARCH {
-	case "amd64":
+	case "amd64", "386":
 		return "x86"
 	case "arm64":
 		return "arm64"
+	case "arm":
+		return "arm"
 	case "s390x":
 		return "s390"
-	case "ppc64le":
+	case "ppc64le", "ppc64":
 		return "powerpc"
 	case "riscv64":
 		return "riscv"
+	case "mips64", "mips64le", "mips", "mipsle":
+		return "mips"
+	case "loong64":
+		return "loongarch"
 	}
 	return runtime.GOARCH
 }
 
+// targetBTF is the BTF file vmlinux.h is made from and its sha256.
+func (v *Verifier) targetBTF() (path, sum string, err error) {
+	path = v.opts.BTFPath
+	if k := v.opts.KB; k != nil {
+		if p := k.BTFPath(); p != "" {
+			path = p
+			if k.Meta.Source != "host" {
+				sum = k.Meta.BTFSHA256
+			}
+		}
+	}
+	if path == "" {
+		path = kb.HostBTF
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", "", fmt.Errorf("there is no kernel BTF to generate vmlinux.h from (%s is missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y, or pass another machine's BTF with --btf)", path)
+	}
+	if sum != "" {
+		return path, sum, nil
+	}
+	// The host BTF changes with the running kernel: hash it (once per
+	// size and modification time) rather than trust an older kb.
+	id := fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
+	if s, ok := v.btfSums.Load(id); ok {
+		return path, s.(string), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", fmt.Errorf("cannot read the kernel BTF %s: %v", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", "", fmt.Errorf("cannot read the kernel BTF %s: %v", path, err)
+	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	v.btfSums.Store(id, sum)
+	return path, sum, nil
+}
+
 // vmlinuxDir returns a directory holding vmlinux.h for the target BTF,
-// generating it once per BTF hash.
+// generating it once per BTF sha256. The header is written to a temporary
+// file and renamed into place, so a concurrent kgent never sees half of it.
 func (v *Verifier) vmlinuxDir(ctx context.Context) (string, error) {
-	btfPath := kb.HostBTF
-	sum := "host"
-	if v.opts.KB != nil {
-		if p := v.opts.KB.BTFPath(); p != "" {
-			btfPath = p
-		}
-		if s := v.opts.KB.Meta.BTFSHA256; len(s) >= 16 {
-			sum = s[:16]
-		}
+	btfPath, sum, err := v.targetBTF()
+	if err != nil {
+		return "", err
 	}
-	if _, err := os.Stat(btfPath); err != nil {
-		return "", fmt.Errorf("no BTF to generate vmlinux.h from (%s)", btfPath)
-	}
-	dir := filepath.Join(v.opts.CacheDir, "vmlinux-"+sum)
+	dir := filepath.Join(v.opts.CacheDir, "vmlinux", sum)
 	hdr := filepath.Join(dir, "vmlinux.h")
 	v.vmMu.Lock()
 	defer v.vmMu.Unlock()
@@ -66,20 +104,49 @@ func (v *Verifier) vmlinuxDir(ctx context.Context) (string, error) {
 	}
 	bpftool, err := lookTool(v.opts.BpftoolPath, "bpftool")
 	if err != nil {
-		return "", errors.New("bpftool is not installed (apt-get install bpftool); it generates vmlinux.h")
+		return "", errors.New("bpftool is not installed (apt-get install bpftool); it generates vmlinux.h from the kernel's BTF")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return "", fmt.Errorf("cannot create the vmlinux.h cache: %v", err)
 	}
-	out, err := v.run(ctx, dir, bpftool, "btf", "dump", "file", btfPath, "format", "c")
+	out, stderr, err := v.run(ctx, dir, bpftool, "btf", "dump", "file", btfPath, "format", "c")
 	if err != nil {
-		return "", fmt.Errorf("bpftool could not generate vmlinux.h: %v", err)
+		return "", fmt.Errorf("bpftool cannot generate vmlinux.h from %s: %v %s", btfPath, err, firstLine(strings.TrimSpace(stderr)))
 	}
-	tmp := hdr + ".tmp"
-	if err := os.WriteFile(tmp, []byte(out), 0o644); err != nil {
-		return "", err
+	if !strings.Contains(out, "#ifndef __VMLINUX_H__") {
+		return "", fmt.Errorf("bpftool's output for %s is not a vmlinux.h", btfPath)
 	}
-	return dir, os.Rename(tmp, hdr)
+	tmp, err := os.CreateTemp(dir, "vmlinux.h.*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("cannot write vmlinux.h: %v", err)
+	}
+	_, werr := tmp.WriteString(out)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), hdr)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("cannot write vmlinux.h: %v", werr)
+	}
+	return dir, nil
+}
+
+// srcNameFor is the name the buffer is compiled under: the document's
+// own name when it is a plain C file name, so clang's messages read as
+// the user's.
+func srcNameFor(path string) string {
+	base := filepath.Base(path)
+	if path == "" || path == "-" || !strings.HasSuffix(base, ".c") || strings.ContainsAny(base, " \t\n\"'\\") {
+		return defaultSrcName
+	}
+	return base
 }
 
 func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
@@ -96,30 +163,42 @@ func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
 	}
 	tmp, err := os.MkdirTemp("", "kgent-verify-")
 	if err != nil {
-		r.Findings = []analysis.Finding{unavailable(err.Error())}
+		r.Findings = []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}
 		return r
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.WriteFile(filepath.Join(tmp, srcName), []byte(text), 0o644); err != nil {
-		r.Findings = []analysis.Finding{unavailable(err.Error())}
+	src := srcNameFor(path)
+	if err := os.WriteFile(filepath.Join(tmp, src), []byte(text), 0o600); err != nil {
+		r.Findings = []analysis.Finding{unavailable("cannot write the program to a temporary directory: " + err.Error())}
 		return r
 	}
-	args := []string{"-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_" + targetArch(), "-Wall", "-Wno-unused-variable", "-Wno-unused-function",
-		"-I" + vmDir}
+	args := []string{"-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_" + targetArch(),
+		"-Wall", "-Wno-unused-variable", "-Wno-unused-function", "-fno-color-diagnostics", "-I" + vmDir}
 	if path != "" && path != "-" {
 		if abs, err := filepath.Abs(filepath.Dir(path)); err == nil {
 			args = append(args, "-I"+abs)
 		}
 	}
 	for _, p := range v.opts.IncludePaths {
-		args = append(args, "-I"+p)
+		if p != "" {
+			args = append(args, "-I"+p)
+		}
 	}
-	args = append(args, "-c", srcName, "-o", "prog.o")
-	out, err := v.run(ctx, tmp, clang, args...)
+	args = append(args, "-c", src, "-o", "prog.o")
+	stdout, stderr, err := v.run(ctx, tmp, clang, args...)
+	out := stdout + stderr
 	r.Log = out
 	idx := analysis.NewLineIndex(text)
-	r.Findings = append(r.Findings, clangFindings(out, idx)...)
+	r.Findings = append(r.Findings, clangFindings(out, src, text, idx)...)
 	if err != nil {
+		if ctx.Err() != nil {
+			return r
+		}
+		var te errTimeout
+		if errors.As(err, &te) {
+			r.Findings = append(r.Findings, unavailable(te.Error()))
+			return r
+		}
 		if !analysis.HasErrors(r.Findings) {
 			f := analysis.New(analysis.KG601, analysis.Span{}, "clang failed: "+firstLine(strings.TrimSpace(out+" "+err.Error())))
 			f.Source = analysis.SourceClang
@@ -127,7 +206,14 @@ func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
 		}
 		return r
 	}
-	r.Findings = append(r.Findings, v.load(filepath.Join(tmp, "prog.o"), text, idx, &r)...)
+	fs, log := v.load(ctx, filepath.Join(tmp, "prog.o"), src, text, idx)
+	r.Findings = append(r.Findings, fs...)
+	if log != "" {
+		if r.Log != "" {
+			r.Log += "\n"
+		}
+		r.Log += log
+	}
 	return r
 }
 
@@ -138,228 +224,119 @@ func firstLine(s string) string {
 	return s
 }
 
-// clangFindings turns clang's diagnostics about the program itself into
-// findings; diagnostics inside headers are kept only as notes of the
-// finding on the #include chain's first line in the program.
-func clangFindings(out string, idx *analysis.LineIndex) []analysis.Finding {
+var (
+	clangDiagRe     = regexp.MustCompile(`^(.+?):(\d+):(\d+): (error|warning|fatal error|note): (.*)$`)
+	clangIncludedRe = regexp.MustCompile(`^(?:In file included from|\s+from) (.+?):(\d+):$`)
+	clangStackRe    = regexp.MustCompile(`stack limit of 512 bytes`)
+)
+
+// clangFindings turns clang's diagnostics into findings on the program's
+// lines. A diagnostic inside a header lands on the program's #include
+// line that brought the header in. clang reports an oversized stack on
+// the function's name and again on instructions: those become one finding
+// with the instructions as related places.
+func clangFindings(out, src, text string, idx *analysis.LineIndex) []analysis.Finding {
 	var fs []analysis.Finding
-	var headerNotes []string
+	includeLine := 0 // 1-based line of the program's #include of the current header
+	last := -1       // index in fs of the finding notes attach to
+	stackFn := -1    // index in fs of the current function's stack finding
 	for _, line := range strings.Split(out, "\n") {
+		if m := clangIncludedRe.FindStringSubmatch(line); m != nil {
+			if m[1] == src {
+				includeLine, _ = strconv.Atoi(m[2])
+			}
+			continue
+		}
 		m := clangDiagRe.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
-		file, ln, col, kind, msg := m[1], m[2], m[3], m[4], m[5]
-		if filepath.Base(file) != srcName {
-			if kind != "warning" {
-				headerNotes = append(headerNotes, fmt.Sprintf("%s:%s:%s: %s", file, ln, col, msg))
+		file, kind, msg := m[1], m[4], m[5]
+		ln, _ := strconv.Atoi(m[2])
+		col, _ := strconv.Atoi(m[3])
+		if kind == "note" {
+			if last >= 0 {
+				fs[last].Notes = append(fs[last].Notes, fmt.Sprintf("%s:%d:%d: %s", file, ln, col, msg))
 			}
 			continue
 		}
-		l, _ := strconv.Atoi(ln)
-		c, _ := strconv.Atoi(col)
-		start := idx.LineStart(l-1) + c - 1
-		end := start + identLen(idx, start, l-1)
-		f := analysis.New(analysis.KG601, analysis.Span{Start: start, End: end}, msg)
+		var sp analysis.Span
+		if file == src {
+			includeLine = 0
+			// clang's columns count bytes from 1.
+			start := min(idx.LineStart(ln-1)+max(col-1, 0), idx.LineEnd(ln-1))
+			sp = analysis.Span{Start: start, End: start + tokenLen(text, start, idx.LineEnd(ln-1))}
+		} else {
+			if kind == "warning" {
+				last = -1
+				continue // warnings in headers are not the program's
+			}
+			msg = fmt.Sprintf("in included file %s:%d:%d: %s", file, ln, col, msg)
+			if includeLine > 0 {
+				start, end := lineSpan(text, idx, includeLine-1)
+				sp = analysis.Span{Start: start, End: end}
+			}
+		}
+		if file == src && clangStackRe.MatchString(msg) {
+			if stackFn >= 0 && !startsFunction(text, idx, sp.Start, ln-1) {
+				fs[stackFn].Related = append(fs[stackFn].Related, analysis.Related{Span: sp, Message: "stack use past 512 bytes reached here"})
+				last = stackFn
+				continue
+			}
+			stackFn = len(fs)
+		}
+		f := analysis.New(analysis.KG601, sp, toolMessage(msg))
 		f.Source = analysis.SourceClang
 		if kind == "warning" {
 			f.Severity = analysis.Warning
 		}
 		fs = append(fs, f)
-	}
-	if len(headerNotes) > 0 {
-		f := analysis.New(analysis.KG601, analysis.Span{}, "compile error in an included header: "+headerNotes[0])
-		f.Source = analysis.SourceClang
-		f.Notes = headerNotes
-		fs = append(fs, f)
+		last = len(fs) - 1
 	}
 	return fs
 }
 
-// identLen is the length of the identifier at off (at least 1 byte).
-func identLen(idx *analysis.LineIndex, off, line int) int {
+// startsFunction reports whether off, on line, names a function being
+// defined: an identifier followed by '(' on a line that starts at column
+// 0 (a definition, not a call inside a body).
+func startsFunction(text string, idx *analysis.LineIndex, off, line int) bool {
+	ls := idx.LineStart(line)
+	if ls >= len(text) || text[ls] == ' ' || text[ls] == '\t' {
+		return false
+	}
 	end := idx.LineEnd(line)
+	i := off + tokenLen(text, off, end)
+	for i < end && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	return i < end && text[i] == '('
+}
+
+// tokenLen is the length of the identifier or number at off, at least one
+// byte when off is inside the line.
+func tokenLen(text string, off, lineEnd int) int {
 	n := 0
-	for off+n < end {
-		c := textAt(idx, off+n)
+	for off+n < lineEnd {
+		c := text[off+n]
 		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
 			break
 		}
 		n++
 	}
-	if n == 0 && off < end {
+	if n == 0 && off < lineEnd {
 		n = 1
 	}
 	return n
 }
 
-func textAt(idx *analysis.LineIndex, off int) byte { return idx.Byte(off) }
-
-var privOnce struct {
-	done bool
-	err  error
-}
-
-// load loads every program of the object through the verifier.
-func (v *Verifier) load(obj, text string, idx *analysis.LineIndex, r *Result) []analysis.Finding {
-	_ = rlimit.RemoveMemlock()
-	spec, err := ebpf.LoadCollectionSpec(obj)
-	if err != nil {
-		f := analysis.New(analysis.KG602, analysis.Span{}, "the object cannot be read for loading: "+err.Error())
-		f.Source = analysis.SourceVerifier
-		return []analysis.Finding{f}
+// lineSpan is line's span without its leading blanks.
+func lineSpan(text string, idx *analysis.LineIndex, line int) (int, int) {
+	start, end := idx.LineStart(line), idx.LineEnd(line)
+	for start < end && (text[start] == ' ' || text[start] == '\t') {
+		start++
 	}
-	var kernelTypes *btf.Spec
-	if v.opts.KB != nil && v.opts.KB.Meta.Source == "btf-file" {
-		// Another machine's kernel: this kernel's verifier is not that one.
-		return []analysis.Finding{unavailable("the kb describes another kernel (" + v.opts.KB.Meta.Kernel + "); the verifier of this machine cannot check it, so only compilation ran")}
+	for end > start && (text[end-1] == ' ' || text[end-1] == '\t' || text[end-1] == '\r') {
+		end--
 	}
-	names := make([]string, 0, len(spec.Programs))
-	for n := range spec.Programs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var fs []analysis.Finding
-	var logs []string
-	for _, name := range names {
-		ps := spec.Programs[name]
-		one := spec.Copy()
-		one.Programs = map[string]*ebpf.ProgramSpec{name: one.Programs[name]}
-		coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{
-			Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch | ebpf.LogLevelStats, KernelTypes: kernelTypes},
-		})
-		if err == nil {
-			coll.Close()
-			continue
-		}
-		secLine := sectionSpan(text, idx, ps.SectionName)
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) && meaningfulLog(ve.Log) {
-			logs = append(logs, fmt.Sprintf("program %s:\n%s", name, strings.Join(ve.Log, "\n")))
-			fs = append(fs, verifierFinding(ps, ve, text, idx, secLine))
-			continue
-		}
-		if errors.Is(err, unix.EPERM) {
-			if os.Geteuid() != 0 {
-				return []analysis.Finding{unavailable("loading through the verifier needs root or CAP_BPF; run as root, or rely on the static checks and compilation")}
-			}
-			f := analysis.New(analysis.KG604, secLine, fmt.Sprintf("this kernel refuses to load %s programs (EPERM even as root): %s compiled but cannot be verified here", ps.Type, name))
-			f.Severity = analysis.Information
-			fs = append(fs, f)
-			continue
-		}
-		f := analysis.New(analysis.KG602, secLine, fmt.Sprintf("program %s does not load: %v", name, err))
-		f.Source = analysis.SourceVerifier
-		fs = append(fs, f)
-	}
-	r.Log += strings.Join(logs, "\n\n")
-	return fs
-}
-
-// meaningfulLog reports whether the verifier said more than nothing.
-func meaningfulLog(log []string) bool {
-	for _, l := range log {
-		if strings.TrimSpace(l) != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// sectionSpan finds SEC("name") in text, for findings about a whole program.
-func sectionSpan(text string, idx *analysis.LineIndex, section string) analysis.Span {
-	q := `"` + section + `"`
-	if i := strings.Index(text, q); i >= 0 {
-		return analysis.Span{Start: i + 1, End: i + len(q) - 1}
-	}
-	return analysis.Span{}
-}
-
-var insnRe = regexp.MustCompile(`^(\d+): \(`)
-
-// verifierFinding places a rejection on the source line of the failing
-// instruction, with the verifier's key sentence as advice.
-func verifierFinding(ps *ebpf.ProgramSpec, ve *ebpf.VerifierError, text string, idx *analysis.LineIndex, fallback analysis.Span) analysis.Finding {
-	failing := -1
-	for _, l := range ve.Log {
-		if m := insnRe.FindStringSubmatch(l); m != nil {
-			failing, _ = strconv.Atoi(m[1])
-		}
-	}
-	sp := fallback
-	if failing >= 0 {
-		var last *btf.Line
-		iter := ps.Instructions.Iterate()
-		for iter.Next() {
-			if src, ok := iter.Ins.Source().(*btf.Line); ok {
-				last = src
-			}
-			if int(iter.Offset) >= failing {
-				break
-			}
-		}
-		if last != nil && last.LineNumber() > 0 {
-			line := int(last.LineNumber()) - 1
-			start, end := idx.LineStart(line), idx.LineEnd(line)
-			for start < end && (text[start] == ' ' || text[start] == '\t') {
-				start++
-			}
-			sp = analysis.Span{Start: start, End: end}
-		}
-	}
-	key := keySentence(ve.Log)
-	f := analysis.New(analysis.KG602, sp, advice(key))
-	f.Source = analysis.SourceVerifier
-	f.Notes = append(f.Notes, "verifier log:\n"+strings.Join(tail(ve.Log, 40), "\n"))
-	return f
-}
-
-func tail(l []string, n int) []string {
-	if len(l) > n {
-		return l[len(l)-n:]
-	}
-	return l
-}
-
-// keySentence is the verifier's complaint: the last log line that is not
-// an instruction dump, register state or statistics.
-func keySentence(log []string) string {
-	for i := len(log) - 1; i >= 0; i-- {
-		l := strings.TrimSpace(log[i])
-		if l == "" || insnRe.MatchString(l) || strings.HasPrefix(l, "processed ") || strings.HasPrefix(l, ";") ||
-			strings.HasPrefix(l, "verification time") || strings.HasPrefix(l, "stack depth") || strings.HasPrefix(l, "R") && strings.Contains(l, "=") && !strings.Contains(l, " ") ||
-			strings.HasPrefix(l, "from ") || strings.HasPrefix(l, "cur state:") || strings.HasPrefix(l, "old state:") || strings.HasPrefix(l, "mark_precise") || strings.HasPrefix(l, "last_idx") || strings.HasPrefix(l, "regs=") || strings.HasPrefix(l, "parent ") {
-			continue
-		}
-		if strings.HasPrefix(l, "-- BEGIN PROG LOAD LOG --") || strings.HasPrefix(l, "-- END PROG LOAD LOG --") {
-			continue
-		}
-		return l
-	}
-	return "the verifier rejected the program"
-}
-
-var advices = []struct {
-	re     *regexp.Regexp
-	advice string
-}{
-	{regexp.MustCompile(`invalid mem access '(map_value_or_null|.*_or_null)'`), "the result of the map lookup (or other nullable pointer) must be checked for NULL before use"},
-	{regexp.MustCompile(`invalid access to packet|invalid packet access|outside of the packet|out of bounds`), "packet access out of bounds: compare data + offset with data_end before reading"},
-	{regexp.MustCompile(`back-edge|infinite loop|loop is not bounded|too complex|BPF program is too large`), "the verifier cannot prove this loop ends: use a constant bound, bpf_loop() or bpf_for()"},
-	{regexp.MustCompile(`invalid (indirect )?read from stack|!read_ok`), "reads uninitialised memory: initialise the variable (or zero the buffer) before use"},
-	{regexp.MustCompile(`cannot use helper|unknown func|helper call is not allowed`), "this helper is not allowed in this program type"},
-	{regexp.MustCompile(`combined stack size|stack limit|invalid write to stack R10 off=-5[1-9][0-9]|invalid stack off`), "the program uses more than 512 bytes of stack"},
-	{regexp.MustCompile(`invalid bpf_context access|invalid ctx access|dereference of modified ctx`), "invalid access to the program context: this field cannot be accessed here, or not with this size"},
-	{regexp.MustCompile(`GPL-restricted|GPL-incompatible|gpl_only`), "a GPL-only helper needs a GPL-compatible license: char LICENSE[] SEC(\"license\") = \"GPL\""},
-	{regexp.MustCompile(`R0 !read_ok|R0 is not a known value`), "the program must set a return value before exit"},
-	{regexp.MustCompile(`invalid mem access 'scalar'`), "dereferences a number as a pointer: read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ()"},
-}
-
-func advice(key string) string {
-	for _, a := range advices {
-		if a.re.MatchString(key) {
-			return a.advice + " (verifier: " + key + ")"
-		}
-	}
-	return "the verifier rejected the program: " + key
+	return start, end
 }

@@ -2,8 +2,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-SEC("fentry/tcp_v4_connect") // want: KG604 "refuses to load"
-int BPF_PROG(on_connect, struct sock *sk)
+SEC("fentry/tcp_v4_connect")
+int BPF_PROG(on_connect, struct sock *sk) // want: KG604 "refuses to load fentry programs"
 {
 	return 0;
 }

@@ -1,0 +1,67 @@
+// Package verify runs what static checks cannot replace: clang, the
+// kernel verifier and the installed bpftrace, and puts their complaints on
+// the source lines that caused them. It is the only analysis package that
+// does IO; it knows nothing of editors or protocols.
+//
+// Nothing is ever attached: programs are loaded through the verifier and
+// closed; bpftrace runs with --emit-elf (parse, semantic analysis and code
+// generation only).
+//
+// # eBPF C
+//
+// The buffer's text is written to a private temporary directory and
+// compiled there with clang -O2 -g -target bpf -D__TARGET_ARCH_<arch>,
+// with vmlinux.h (generated once per BTF sha256 into the cache directory
+// with bpftool, written atomically), libbpf's headers (/usr/include), the
+// original file's directory and the configured include paths. clang's
+// diagnostics on the program become KG601 findings. Every program of the
+// object is then loaded on its own through cilium/ebpf with a verifier log
+// (maps created, never attached), so every rejection is found. A rejection
+// becomes a KG602 finding on the line of the failing instruction: the last
+// "N: (..)" instruction index of the log is the instruction's offset in
+// the program spec, whose BTF line info gives the line. The verifier's key
+// sentence becomes advice; the finding keeps the tail of the log as a note
+// and Result.Log has all of it.
+//
+// A program the kernel refuses with EPERM although the process is
+// privileged (fentry, fexit and lsm on some kernels) is not a rejection:
+// an information finding names the refused kind. Privilege is probed once
+// by loading a trivial tracepoint program.
+//
+// # bpftrace
+//
+// The installed bpftrace runs with --emit-elf into the temporary
+// directory; its "FILE:L:C-C: ERROR: msg" lines become KG603 findings. The
+// always-printed RLIMIT_MEMLOCK complaint is ignored; success is judged by
+// exit status. --dry-run (bpftrace 0.22 and later) is not used even where
+// it exists: it attaches the probes before exiting, and verification never
+// attaches.
+//
+// The emitted ELF is not loaded through the verifier, because it cannot be
+// done faithfully: bpftrace 0.17's ELF carries no map definitions and no
+// program types (sections s_<probe>_<n>); its map references are ld_imm64
+// instructions with src_reg BPF_PSEUDO_MAP_FD and bpftrace's internal map
+// ids as immediates (0, 1, ...). The map types, key and value sizes behind
+// those ids (a 16-byte key for @x[comm], a per-CPU map for hist(), the
+// perf event array for printf, the format-string maps) are decided by
+// bpftrace's semantic analysis and appear nowhere in the output, so loading
+// would mean re-deriving bpftrace's resource layout, and a wrong key or
+// value size makes the verifier reject correct code. bpftrace's own
+// semantic pass and code generation are what is checked.
+//
+// # Degrading
+//
+// No clang, bpftool or bpftrace, no BTF, no privilege (no CAP_BPF and
+// CAP_PERFMON, or EPERM on a trivial load), a kb of another machine's
+// kernel: one KG604 information finding says what is missing and how to
+// get it, and compilation still reports what it can. Verify never returns
+// an error.
+//
+// # Jobs
+//
+// [Verifier.Verify] runs one job per path at a time: a newer request for
+// the same path cancels the older one. Results are cached by content hash,
+// directory, options and target kernel. Every external process runs under
+// a time limit in its own process group, killed whole on timeout or
+// cancellation.
+package verify

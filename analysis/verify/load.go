@@ -1,0 +1,232 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/kgent/kgent/analysis"
+)
+
+var (
+	privOnce sync.Once
+	privWhy  string
+)
+
+// privilege reports why this process cannot load programs through the
+// verifier, or "" when it can. It loads a trivial tracepoint program
+// once: capabilities, not the user id, decide (root in a container may
+// lack CAP_BPF; a user with CAP_BPF and CAP_PERFMON is enough).
+func privilege() string {
+	privOnce.Do(func() {
+		_ = rlimit.RemoveMemlock()
+		p, err := ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
+			Type:         ebpf.TracePoint,
+			License:      "GPL",
+			Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+		}, ebpf.ProgramOptions{LogDisabled: true})
+		switch {
+		case err == nil:
+			p.Close()
+		case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+			privWhy = "loading through the kernel verifier needs root (CAP_BPF with CAP_PERFMON, or CAP_SYS_ADMIN); run kgent as root to verify, static checks and compilation still ran"
+		case errors.Is(err, unix.ENOSYS):
+			privWhy = "this kernel has no BPF system call (CONFIG_BPF_SYSCALL is off)"
+		default:
+			privWhy = fmt.Sprintf("the kernel refuses even a trivial BPF program (%v)", err)
+		}
+	})
+	return privWhy
+}
+
+// load loads every program of the object through the verifier, each on
+// its own (with the maps it needs), so that every rejection is found.
+// Nothing is attached; every program and map is closed again.
+func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysis.LineIndex) ([]analysis.Finding, string) {
+	if k := v.opts.KB; k != nil && k.Meta.Source == "btf-file" {
+		// Another machine's kernel: this machine's verifier is not its.
+		return []analysis.Finding{unavailable("the kb describes another kernel (" + k.Meta.Kernel + "); this machine's verifier cannot check programs for it, so only compilation ran")}, ""
+	}
+	if why := privilege(); why != "" {
+		return []analysis.Finding{unavailable(why)}, ""
+	}
+	spec, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		f := analysis.New(analysis.KG602, analysis.Span{}, "the compiled object cannot be read for loading: "+err.Error())
+		f.Source = analysis.SourceVerifier
+		return []analysis.Finding{f}, ""
+	}
+	names := make([]string, 0, len(spec.Programs))
+	for n := range spec.Programs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var fs []analysis.Finding
+	var logs []string
+	for _, name := range names {
+		if ctx.Err() != nil {
+			break
+		}
+		ps := spec.Programs[name]
+		one := spec.Copy()
+		one.Programs = map[string]*ebpf.ProgramSpec{name: one.Programs[name]}
+		coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{})
+		if err == nil {
+			coll.Close()
+			continue
+		}
+		at := programSpan(src, text, idx, ps)
+		var ve *ebpf.VerifierError
+		switch {
+		case errors.As(err, &ve) && meaningfulLog(ve.Log):
+			logs = append(logs, fmt.Sprintf("program %s (%s):\n%s", name, ps.SectionName, strings.Join(ve.Log, "\n")))
+			fs = append(fs, verifierFinding(ps, ve.Log, src, text, idx, at))
+		case errors.Is(err, unix.EPERM):
+			// privilege() loaded a program, so EPERM here is the kernel
+			// refusing this kind of program, not a missing capability.
+			kind := attachKind(ps)
+			f := analysis.New(analysis.KG604, at, fmt.Sprintf("this kernel refuses to load %s programs (EPERM with full privilege): %s compiled but cannot be verified here", kind, name))
+			f.Severity = analysis.Information
+			f.Notes = append(f.Notes, err.Error())
+			fs = append(fs, f)
+		case errors.Is(err, btf.ErrNotFound):
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: its attach target or a type it needs is not in the kernel's BTF (%v)", name, err))
+			f.Source = analysis.SourceVerifier
+			fs = append(fs, f)
+		default:
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: %v", name, err))
+			f.Source = analysis.SourceVerifier
+			fs = append(fs, f)
+		}
+	}
+	return fs, strings.Join(logs, "\n\n")
+}
+
+// attachKind names a program's kind as its section does: "fentry",
+// "lsm", "tp_btf".
+func attachKind(ps *ebpf.ProgramSpec) string {
+	kind, _, _ := strings.Cut(ps.SectionName, "/")
+	if kind == "" {
+		return ps.Type.String()
+	}
+	return kind
+}
+
+// meaningfulLog reports whether the verifier said more than nothing.
+func meaningfulLog(log []string) bool {
+	for _, l := range log {
+		if strings.TrimSpace(l) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// programSpan is where findings about a whole program go: the program
+// function's name on the line its first instruction comes from, else the
+// name anywhere after its SEC(), else the section name.
+func programSpan(src, text string, idx *analysis.LineIndex, ps *ebpf.ProgramSpec) analysis.Span {
+	secAt := -1
+	if i := strings.Index(text, `"`+ps.SectionName+`"`); i >= 0 {
+		secAt = i
+	}
+	if len(ps.Instructions) > 0 {
+		if l, ok := ps.Instructions[0].Source().(*btf.Line); ok && l.LineNumber() > 0 && int(l.LineNumber()) <= idx.Lines() && inFile(l, src) {
+			line := int(l.LineNumber()) - 1
+			if i := identIndex(text[idx.LineStart(line):idx.LineEnd(line)], ps.Name); i >= 0 {
+				s := idx.LineStart(line) + i
+				return analysis.Span{Start: s, End: s + len(ps.Name)}
+			}
+		}
+	}
+	if secAt >= 0 {
+		if i := identIndex(text[secAt:], ps.Name); i >= 0 {
+			return analysis.Span{Start: secAt + i, End: secAt + i + len(ps.Name)}
+		}
+		return analysis.Span{Start: secAt + 1, End: secAt + 1 + len(ps.SectionName)}
+	}
+	return analysis.Span{}
+}
+
+// identIndex finds name in s as a whole identifier.
+func identIndex(s, name string) int {
+	if name == "" {
+		return -1
+	}
+	for off := 0; ; {
+		i := strings.Index(s[off:], name)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		end := i + len(name)
+		if (i == 0 || !isIdent(s[i-1])) && (end == len(s) || !isIdent(s[end])) {
+			return i
+		}
+		off = i + 1
+	}
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// verifierFinding places a rejection on the source line of the failing
+// instruction (the last instruction the log shows; its index is the
+// instruction's offset in the spec, whose BTF line info names the line),
+// with the verifier's key sentence as advice and the log's tail as a note.
+func verifierFinding(ps *ebpf.ProgramSpec, log []string, src, text string, idx *analysis.LineIndex, fallback analysis.Span) analysis.Finding {
+	sp := fallback
+	if line := insnLine(ps, failingInsn(log), src); line > 0 && line <= idx.Lines() {
+		start, end := lineSpan(text, idx, line-1)
+		sp = analysis.Span{Start: start, End: end}
+	}
+	f := analysis.New(analysis.KG602, sp, advice(keySentence(log)))
+	f.Source = analysis.SourceVerifier
+	const n = 20
+	t := log
+	if len(t) > n {
+		t = t[len(t)-n:]
+	}
+	f.Notes = append(f.Notes, fmt.Sprintf("program %s (%s); the verifier's log ends with:\n%s", ps.Name, ps.SectionName, strings.Join(t, "\n")))
+	return f
+}
+
+// insnLine is the 1-based line in the program file src of the
+// instruction at offset insn (in 8-byte units, as the verifier counts), or
+// 0 when unknown. Line info is only attached where the line changes, so
+// the line is the last one of src seen at or before the instruction
+// (instructions inlined from a header keep the program's line that
+// called them).
+func insnLine(ps *ebpf.ProgramSpec, insn int, src string) int {
+	if insn < 0 {
+		return 0
+	}
+	line := 0
+	iter := ps.Instructions.Iterate()
+	for iter.Next() {
+		if int(iter.Offset) > insn {
+			break
+		}
+		if l, ok := iter.Ins.Source().(*btf.Line); ok && l.LineNumber() > 0 && inFile(l, src) {
+			line = int(l.LineNumber())
+		}
+	}
+	return line
+}
+
+// inFile reports whether line info l is about the program file src rather
+// than a header.
+func inFile(l *btf.Line, src string) bool {
+	return filepath.Base(l.FileName()) == src
+}

@@ -1,0 +1,61 @@
+package verify
+
+import (
+	"regexp"
+	"sort"
+
+	"github.com/kgent/kgent/analysis"
+)
+
+// stackCause matches the compiler's and the verifier's ways of saying the
+// 512-byte stack is exceeded.
+var stackCause = regexp.MustCompile(`stack limit of 512|combined stack size|stack size of \d+|more than 512 bytes of stack`)
+
+// Merge combines static findings with verification findings so that one
+// problem gives one finding; the static finding wins, as it carries the
+// fix. A verification finding is dropped when
+//   - it is about the stack limit and a static KG505 starts where it or
+//     one of its related places starts (clang reports the limit on the
+//     function's name, as KG505 does, and on the instructions as related
+//     places), or
+//   - a static error starts where it starts (bpftrace's "Unknown function:
+//     log2" under kgent's KG201).
+//
+// The result is sorted by position; neither input is modified.
+func Merge(static, verified []analysis.Finding) []analysis.Finding {
+	out := make([]analysis.Finding, 0, len(static)+len(verified))
+	out = append(out, static...)
+	stackAt := map[int]bool{}
+	errAt := map[int]bool{}
+	for _, f := range static {
+		if f.Code == analysis.KG505 {
+			stackAt[f.Span.Start] = true
+		}
+		if f.Severity == analysis.Error {
+			errAt[f.Span.Start] = true
+		}
+	}
+	for _, f := range verified {
+		if stackCause.MatchString(f.Message) && sameStackProblem(f, stackAt) {
+			continue
+		}
+		if f.Span != (analysis.Span{}) && errAt[f.Span.Start] {
+			continue
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Span.Start < out[j].Span.Start })
+	return out
+}
+
+func sameStackProblem(f analysis.Finding, stackAt map[int]bool) bool {
+	if stackAt[f.Span.Start] {
+		return true
+	}
+	for _, r := range f.Related {
+		if r.Path == "" && stackAt[r.Span.Start] {
+			return true
+		}
+	}
+	return false
+}
