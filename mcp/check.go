@@ -37,8 +37,10 @@ type CheckInput struct {
 // Verification says whether verification ran.
 type Verification struct {
 	Requested bool `json:"requested"`
-	// Ran is false when it was not requested or not available (a KG604
-	// diagnostic then says why).
+	// Ran is true when verification ran in full; false when it was not
+	// requested, or could not run or ran only in part (a KG604 diagnostic
+	// then says why and what ran, e.g. only compilation for a kb of
+	// another machine's kernel).
 	Ran        bool   `json:"ran"`
 	What       string `json:"what,omitempty"`
 	DurationMS int64  `json:"duration_ms,omitempty"`

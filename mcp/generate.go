@@ -160,6 +160,9 @@ func (t *tools) verifyOnce(ctx context.Context, dir, text string, d analysis.Dia
 	if err := ctx.Err(); err != nil {
 		return r, false, err
 	}
+	if r.Cancelled {
+		return r, false, errors.New("verification was cancelled")
+	}
 	for _, f := range r.Findings {
 		if f.Code == analysis.KG604 {
 			return r, false, nil
