@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -172,8 +173,14 @@ func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
 		r.Findings = []analysis.Finding{unavailable("cannot write the program to a temporary directory: " + err.Error())}
 		return r
 	}
-	args := []string{"-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_" + targetArch(),
-		"-Wall", "-Wno-unused-variable", "-Wno-unused-function", "-fno-color-diagnostics", "-I" + vmDir}
+	flags := clangFlags()
+	args := append([]string(nil), flags...)
+	if startsWithVmlinux(text) {
+		if pch := v.vmlinuxPCH(ctx, clang, vmDir, flags); pch != "" {
+			args = append(args, "-include-pch", pch)
+		}
+	}
+	args = append(args, "-I"+vmDir)
 	if path != "" && path != "-" {
 		if abs, err := filepath.Abs(filepath.Dir(path)); err == nil {
 			args = append(args, "-I"+abs)
@@ -186,6 +193,12 @@ func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
 	}
 	args = append(args, "-c", src, "-o", "prog.o")
 	stdout, stderr, err := v.run(ctx, tmp, clang, args...)
+	if err != nil && ctx.Err() == nil && strings.Contains(stderr, ".pch") {
+		// clang refused the precompiled header (clang upgraded under
+		// us): compile without it.
+		args = slices.DeleteFunc(args, func(a string) bool { return a == "-include-pch" || strings.HasSuffix(a, ".pch") })
+		stdout, stderr, err = v.run(ctx, tmp, clang, args...)
+	}
 	out := stdout + stderr
 	r.Log = out
 	idx := analysis.NewLineIndex(text)
@@ -339,4 +352,96 @@ func lineSpan(text string, idx *analysis.LineIndex, line int) (int, int) {
 		end--
 	}
 	return start, end
+}
+
+// clangFlags are the flags every compile uses, and the precompiled
+// vmlinux.h is made with.
+func clangFlags() []string {
+	return []string{"-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_" + targetArch(),
+		"-Wall", "-Wno-unused-variable", "-Wno-unused-function", "-fno-color-diagnostics"}
+}
+
+// startsWithVmlinux reports whether vmlinux.h is the program's first
+// preprocessor directive, so that a precompiled vmlinux.h stands for it
+// exactly: nothing defined before it (BPF_NO_PRESERVE_ACCESS_INDEX, say)
+// can change what it declares.
+func startsWithVmlinux(text string) bool {
+	inComment := false
+	for _, line := range strings.Split(text, "\n") {
+		l := strings.TrimSpace(line)
+		for {
+			if inComment {
+				i := strings.Index(l, "*/")
+				if i < 0 {
+					l = ""
+					break
+				}
+				l, inComment = strings.TrimSpace(l[i+2:]), false
+				continue
+			}
+			if strings.HasPrefix(l, "/*") {
+				inComment = true
+				l = l[2:]
+				continue
+			}
+			break
+		}
+		if l == "" || strings.HasPrefix(l, "//") {
+			continue
+		}
+		if !strings.HasPrefix(l, "#") {
+			return false
+		}
+		d := strings.Join(strings.Fields(strings.TrimPrefix(l, "#")), " ")
+		return strings.HasPrefix(d, `include "vmlinux.h"`) || strings.HasPrefix(d, "include <vmlinux.h>")
+	}
+	return false
+}
+
+// vmlinuxPCH returns vmlinux.h precompiled by this clang with flags, made
+// once next to vmlinux.h (atomically, like it), or "" when clang cannot
+// make one: compiling then parses vmlinux.h each time, about half of a
+// compile. The name carries a hash of clang's identity and the flags, so
+// an upgraded clang makes a new one.
+func (v *Verifier) vmlinuxPCH(ctx context.Context, clang, vmDir string, flags []string) string {
+	st, err := os.Stat(clang)
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s", clang, st.Size(), st.ModTime().UnixNano(), strings.Join(flags, "\x00"))
+	pch := filepath.Join(vmDir, "vmlinux.h."+hex.EncodeToString(h.Sum(nil))[:16]+".pch")
+	if _, err := os.Stat(pch); err == nil {
+		return pch
+	}
+	v.pchMu.Lock()
+	defer v.pchMu.Unlock()
+	if _, err := os.Stat(pch); err == nil {
+		return pch
+	}
+	if v.pchFailed[pch] {
+		return ""
+	}
+	tmp, err := os.CreateTemp(vmDir, "vmlinux.h.*.pch.tmp")
+	if err != nil {
+		return ""
+	}
+	tmp.Close()
+	args := append(append([]string(nil), flags...), "-x", "c-header", filepath.Join(vmDir, "vmlinux.h"), "-o", tmp.Name())
+	if _, _, err := v.run(ctx, vmDir, clang, args...); err != nil {
+		os.Remove(tmp.Name())
+		if ctx.Err() == nil {
+			v.pchFailed[pch] = true
+		}
+		return ""
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return ""
+	}
+	if err := os.Rename(tmp.Name(), pch); err != nil {
+		os.Remove(tmp.Name())
+		return ""
+	}
+	return pch
 }

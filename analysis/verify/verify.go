@@ -75,6 +75,10 @@ type Verifier struct {
 
 	// vmMu serialises vmlinux.h generation.
 	vmMu sync.Mutex
+	// pchMu serialises precompiling vmlinux.h and guards pchFailed, the
+	// headers clang could not precompile (not retried).
+	pchMu     sync.Mutex
+	pchFailed map[string]bool
 	// btfSums caches the sha256 of BTF files by path, size and mtime.
 	btfSums sync.Map
 	// btVersions caches bpftrace versions by path.
@@ -91,7 +95,7 @@ func New(opts Options) *Verifier {
 	if opts.CacheDir == "" {
 		opts.CacheDir = kb.CacheDir()
 	}
-	return &Verifier{opts: opts, running: map[string]*job{}, cache: map[string]Result{}}
+	return &Verifier{opts: opts, running: map[string]*job{}, cache: map[string]Result{}, pchFailed: map[string]bool{}}
 }
 
 const cacheSize = 64

@@ -368,3 +368,50 @@ func BenchmarkVerifyCached(b *testing.B) {
 		}
 	}
 }
+
+// TestPrecompiledHeader checks that the precompiled vmlinux.h changes
+// nothing: the object is byte for byte the one a plain compile makes (BTF
+// line info included), and it is only used when vmlinux.h comes first.
+func TestPrecompiledHeader(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Bpftool, testenv.Clang, testenv.Headers)
+	v := New(Options{CacheDir: filepath.Join(os.TempDir(), "kgent-verify-test")})
+	ctx := context.Background()
+	vmDir, err := v.vmlinuxDir(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clang, _ := lookTool("", "clang")
+	pch := v.vmlinuxPCH(ctx, clang, vmDir, clangFlags())
+	if pch == "" {
+		t.Fatal("clang made no precompiled vmlinux.h")
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"opensnoop.bpf.c", "null_check.bpf.c"} {
+		src, _ := filepath.Abs(filepath.Join("testdata", name))
+		var objs [2][]byte
+		for i, extra := range [][]string{nil, {"-include-pch", pch}} {
+			obj := filepath.Join(dir, fmt.Sprintf("%s.%d.o", name, i))
+			args := append(append(append(clangFlags(), extra...), "-I"+vmDir, "-I"+filepath.Dir(src)), "-c", src, "-o", obj)
+			if _, stderr, err := v.run(ctx, dir, clang, args...); err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, stderr)
+			}
+			objs[i], _ = os.ReadFile(obj)
+		}
+		if len(objs[0]) == 0 || string(objs[0]) != string(objs[1]) {
+			t.Errorf("%s: the precompiled header changes the object (%d vs %d bytes)", name, len(objs[0]), len(objs[1]))
+		}
+	}
+	for text, want := range map[string]bool{
+		"#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n":         true,
+		"// SPDX\n/* a\n * b */\n#  include <vmlinux.h>\n":               true,
+		"#define BPF_NO_PRESERVE_ACCESS_INDEX\n#include \"vmlinux.h\"\n": false,
+		"#include <linux/bpf.h>\n#include \"vmlinux.h\"\n":               false,
+		"int x;\n#include \"vmlinux.h\"\n":                               false,
+		"/* #define X */ #include \"vmlinux.h\"\n":                       true,
+		"": false,
+	} {
+		if got := startsWithVmlinux(text); got != want {
+			t.Errorf("startsWithVmlinux(%q) = %v", text, got)
+		}
+	}
+}
