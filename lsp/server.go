@@ -105,6 +105,7 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	defer cancel()
 	s := &server{opts: opts, log: opts.Logger, docs: map[protocol.DocumentURI]*document{},
 		kbReady: make(chan struct{}), connCtx: connCtx, verifyState: "idle"}
+	s.goSafe("warm-up", warmUp)
 	s.conn = jsonrpc2.NewConn(newTolerantStream(rwc, opts.Logger))
 	s.conn.Go(connCtx, cancelHandler(jsonrpc2.AsyncHandler(s.handle)))
 	select {
