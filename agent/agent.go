@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"sort"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -13,50 +12,117 @@ import (
 	"github.com/kgent/kgent/analysis/check"
 	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/kb"
-	"github.com/kgent/kgent/kb/examples"
 )
+
+// Request is what the user asked for.
+type Request struct {
+	Text string
+	// Lang is the requested form; none lets the provider choose (the
+	// offline provider takes the closest example's, a model writes
+	// bpftrace).
+	Lang analysis.Dialect
+}
 
 // Options of a generation run.
 type Options struct {
 	KB       *kb.KB
 	Provider Provider // nil: the offline provider
-	Attempts int      // default 3
-	// Verifier compiles and loads (C) or runs bpftrace's semantic pass;
-	// nil skips verification.
+	Attempts int      // model attempts; default 3
+	// Verifier compiles and loads (C) or runs bpftrace's own pass on
+	// every candidate the static checks accept; nil: static checks only.
 	Verifier *verify.Verifier
-	// Progress receives one line per step.
+	// Retriever finds examples and specs for the prompt; nil: the
+	// built-in one (NewRetriever(KB)).
+	Retriever Retriever
+	// Progress receives one line per step (attempt started, check
+	// results, repairs). It is called from Generate's goroutine.
 	Progress func(string)
-	// PromptBudget caps the prompt in characters (about 4 per token);
-	// default 12000.
+	// PromptBudget caps the first prompt in tokens (about 4 bytes each);
+	// default 3000.
 	PromptBudget int
 }
 
 // Attempt is one candidate and what the checks said of it.
 type Attempt struct {
-	Program  string
+	// Program after deterministic repairs; empty when the reply had none.
+	Program string
+	// Reply is the program as the model wrote it, before repairs.
+	Reply    string
 	Findings []analysis.Finding
-	// Repaired lists the deterministic fixes applied to it.
+	// Repaired lists the deterministic fixes applied ("KG304: Replace
+	// with syscalls/sys_enter_openat").
 	Repaired []string
-	Duration time.Duration
-	Err      string
+	// Err says why the reply had no usable program.
+	Err              string
+	PromptTokens     int
+	CompletionTokens int
+	// ModelTime is spent waiting for the model, CheckTime in checks,
+	// repairs, compile and verifier; Duration is the whole attempt.
+	ModelTime, CheckTime, Duration time.Duration
 }
 
-// Generate runs the agent: retrieve, synthesize, check, repair, feed back,
-// repeat; then ask the model to explain the result.
-func Generate(ctx context.Context, req Request, opts Options) (*Result, error) {
+// Result is a program with how it was made and what the checks say.
+type Result struct {
+	Program  string
+	Lang     analysis.Dialect
+	Provider string // "offline", "openai"
+	// Example is the corpus example the program comes from (offline), or
+	// the closest example in the prompt.
+	Example string
+	// Context lists what the prompt carried: examples and kernel specs.
+	Context     []string
+	Explanation string
+	// Mismatches are words of the request (events, fields, filters)
+	// neither the explanation nor the program mentions.
+	Mismatches []string
+	Notes      []string
+	// Findings of the final program (the best attempt).
+	Findings []analysis.Finding
+	// Clean: no error findings.
+	Clean bool
+	// Verified: clean, and the compiler and verifier (or bpftrace) ran
+	// and accepted it.
+	Verified bool
+	// Attempts, each with its findings (one for the offline provider).
+	Attempts []Attempt
+	// Best is the index in Attempts of the attempt Program comes from.
+	Best             int
+	PromptTokens     int
+	CompletionTokens int
+	Duration         time.Duration
+}
+
+// Generate runs the agent: retrieve, synthesize, check, repair, feed
+// back, repeat up to opts.Attempts times, then ask the model to explain
+// the result. With no Provider it is the offline provider.
+//
+// Errors: an empty request, a provider failure (wrapping the provider's
+// Err* category; never containing the API key), or ctx's error when it
+// is cancelled. When a provider failure or cancellation comes after at
+// least one attempt produced a program, the result holds the best
+// attempt so far alongside the error.
+func Generate(ctx context.Context, req Request, opts Options) (res *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("agent: internal error (this is a bug): %v\n%s", p, debug.Stack())
+		}
+	}()
 	if strings.TrimSpace(req.Text) == "" {
 		return nil, errors.New("empty request")
 	}
-	if opts.Provider == nil {
-		return Offline(opts.KB, req)
+	if opts.Retriever == nil {
+		opts.Retriever = NewRetriever(opts.KB)
 	}
-	start := time.Now()
+	if opts.Provider == nil {
+		return offline(ctx, req, opts)
+	}
 	if opts.Attempts <= 0 {
 		opts.Attempts = 3
 	}
 	if opts.PromptBudget <= 0 {
-		opts.PromptBudget = 12000
+		opts.PromptBudget = 3000
 	}
+	start := time.Now()
 	say := func(format string, args ...any) {
 		if opts.Progress != nil {
 			opts.Progress(fmt.Sprintf(format, args...))
@@ -66,70 +132,113 @@ func Generate(ctx context.Context, req Request, opts Options) (*Result, error) {
 	if lang == analysis.DialectNone {
 		lang = analysis.DialectBpftrace
 	}
-	res := &Result{Provider: opts.Provider.Name(), Lang: lang}
-	msgs := []Message{{Role: "system", Content: systemPrompt(lang)}, {Role: "user", Content: prompt(req.Text, lang, opts)}}
-	var best *Attempt
-	var lastErr error
+	res = &Result{Provider: opts.Provider.Name(), Lang: lang, Best: -1}
+	pp := buildPrompt(ctx, req.Text, lang, opts.KB, opts.Retriever, opts.PromptBudget)
+	res.Context, res.Example = pp.Used, pp.Example
+	base := []Message{{Role: "system", Content: systemPrompt(lang)}, {Role: "user", Content: pp.Text}}
+	kernel := ""
+	if opts.KB != nil {
+		kernel = " (Linux " + opts.KB.Meta.Kernel + ")"
+	}
+	mem := &memory{}
+	msgs := base
+	finish := func() {
+		res.Duration = time.Since(start)
+		if res.Best >= 0 {
+			b := res.Attempts[res.Best]
+			res.Program, res.Findings = b.Program, b.Findings
+			res.Clean = !analysis.HasErrors(b.Findings)
+			res.Verified = res.Clean && verified(b.Findings, opts.Verifier)
+		}
+	}
 	for i := 1; i <= opts.Attempts; i++ {
-		say("attempt %d/%d: asking %s", i, opts.Attempts, opts.Provider.Name())
+		if i == 1 {
+			say("attempt 1/%d: asking %s with %s", opts.Attempts, opts.Provider.Name(), contextSummary(pp.Used))
+		} else {
+			say("attempt %d/%d: asking %s with the findings of attempt %d", i, opts.Attempts, opts.Provider.Name(), i-1)
+		}
+		a := Attempt{}
 		t0 := time.Now()
 		reply, err := opts.Provider.Complete(ctx, msgs)
-		if err != nil {
-			return nil, err
-		}
+		a.ModelTime = time.Since(t0)
+		a.PromptTokens, a.CompletionTokens = reply.PromptTokens, reply.CompletionTokens
 		res.PromptTokens += reply.PromptTokens
 		res.CompletionTokens += reply.CompletionTokens
-		code, err := extractCode(reply.Content, lang)
-		if err != nil {
-			lastErr = err
+		if err != nil && !errors.Is(err, ErrBadReply) {
+			a.Err, a.Duration = err.Error(), time.Since(t0)
+			res.Attempts = append(res.Attempts, a)
 			say("attempt %d: %v", i, err)
-			res.Attempts = append(res.Attempts, Attempt{Err: err.Error(), Duration: time.Since(t0)})
-			msgs = append(msgs, Message{Role: "assistant", Content: reply.Content},
-				Message{Role: "user", Content: "Your reply had no usable program: " + err.Error() + ". Reply with exactly one fenced code block containing the complete " + langName(lang) + " program."})
+			finish()
+			if res.Best >= 0 {
+				res.Notes = append(res.Notes, "stopped early: "+err.Error())
+				return res, err
+			}
+			return nil, err
+		}
+		t1 := time.Now()
+		var code string
+		if err == nil {
+			code, err = extractCode(reply.Content, lang)
+		}
+		if err != nil {
+			a.Err = err.Error()
+			a.CheckTime, a.Duration = time.Since(t1), time.Since(t0)
+			res.Attempts = append(res.Attempts, a)
+			say("attempt %d: %v", i, err)
+			msgs = append(append([]Message{}, base...), Message{Role: "assistant", Content: reply.Content},
+				Message{Role: "user", Content: feedback(i, a, mem, kernel) + " Use a ```" + fence(lang) + " block."})
 			continue
 		}
-		a := Attempt{Program: code}
+		a.Reply, a.Program = code, code
 		a.Findings = checkProgram(ctx, code, lang, opts)
-		if analysis.HasErrors(a.Findings) {
-			repaired, notes := repair(code, a.Findings)
-			if len(notes) > 0 {
-				a.Repaired = notes
-				say("attempt %d: deterministic repair: %s", i, strings.Join(notes, "; "))
-				a.Program = repaired
-				a.Findings = checkProgram(ctx, repaired, lang, opts)
+		for round := 0; round < maxRepairRounds && analysis.HasErrors(a.Findings); round++ {
+			repaired, notes := repair(a.Program, a.Findings)
+			if len(notes) == 0 || repaired == a.Program {
+				break
 			}
+			say("attempt %d: kgent repaired %s", i, strings.Join(notes, "; "))
+			a.Repaired = append(a.Repaired, notes...)
+			a.Program = repaired
+			a.Findings = checkProgram(ctx, repaired, lang, opts)
 		}
-		a.Duration = time.Since(t0)
+		a.CheckTime, a.Duration = time.Since(t1), time.Since(t0)
 		res.Attempts = append(res.Attempts, a)
-		say("attempt %d: %s", i, summary(a.Findings))
-		if best == nil || errorCount(a.Findings) < errorCount(best.Findings) {
-			cp := a
-			best = &cp
+		say("attempt %d: %s", i, summary(a.Findings, opts.Verifier))
+		if res.Best < 0 || errorCount(a.Findings) <= errorCount(res.Attempts[res.Best].Findings) {
+			res.Best = len(res.Attempts) - 1
+		}
+		if ctx.Err() != nil {
+			finish()
+			return res, fmt.Errorf("generation stopped: %w", ctx.Err())
 		}
 		if !analysis.HasErrors(a.Findings) {
 			break
 		}
-		msgs = append(msgs, Message{Role: "assistant", Content: "```" + fence(lang) + "\n" + a.Program + "\n```"},
-			Message{Role: "user", Content: feedback(a, res.Attempts)})
+		// The conversation stays short: the first prompt, the failing
+		// program and the feedback, which carries the memory.
+		msgs = append(append([]Message{}, base...), Message{Role: "assistant", Content: "```" + fence(lang) + "\n" + a.Program + "```"},
+			Message{Role: "user", Content: feedback(i, a, mem, kernel)})
+		mem.record(i, a.Program, a.Findings)
 	}
-	if best == nil {
-		if lastErr == nil {
-			lastErr = errors.New("no attempt produced a program")
-		}
-		return nil, fmt.Errorf("after %d attempts: %w", opts.Attempts, lastErr)
+	finish()
+	if res.Best < 0 {
+		return nil, fmt.Errorf("no usable program after %d attempts: %s", len(res.Attempts), res.Attempts[len(res.Attempts)-1].Err)
 	}
-	res.Program, res.Findings = best.Program, best.Findings
-	res.Clean = !analysis.HasErrors(best.Findings)
-	// Comprehension: the model states what the final program does.
+	if !res.Clean {
+		res.Notes = append(res.Notes, fmt.Sprintf("no attempt passed the checks; this is the best of %d (attempt %d)", len(res.Attempts), res.Best+1))
+	}
+	say("asking %s to explain the program", opts.Provider.Name())
 	reply, err := opts.Provider.Complete(ctx, []Message{
 		{Role: "system", Content: "You explain eBPF programs precisely and briefly."},
-		{Role: "user", Content: "In one paragraph, state what this program does and prints, then list its assumptions (kernel facts, units).\n\n```" + fence(lang) + "\n" + res.Program + "\n```"},
+		{Role: "user", Content: "In one paragraph, state what this program does: the events it attaches to, the fields it reads, its filters and what it prints. Then list its assumptions (kernel facts, units).\n\n```" + fence(lang) + "\n" + res.Program + "```"},
 	})
+	res.PromptTokens += reply.PromptTokens
+	res.CompletionTokens += reply.CompletionTokens
 	if err == nil {
 		res.Explanation = strings.TrimSpace(reply.Content)
-		res.PromptTokens += reply.PromptTokens
-		res.CompletionTokens += reply.CompletionTokens
-		res.Notes = append(res.Notes, mismatch(req.Text, res.Explanation)...)
+		if res.Mismatches = mismatches(req.Text, res.Explanation, res.Program); len(res.Mismatches) > 0 {
+			res.Notes = append(res.Notes, mismatchNote(res.Mismatches))
+		}
 	} else {
 		res.Notes = append(res.Notes, "no explanation: "+err.Error())
 	}
@@ -137,106 +246,41 @@ func Generate(ctx context.Context, req Request, opts Options) (*Result, error) {
 	return res, nil
 }
 
-func langName(d analysis.Dialect) string {
-	if d == analysis.DialectC {
-		return "libbpf C (the BPF side, *.bpf.c)"
-	}
-	return "bpftrace"
-}
-
-func fence(d analysis.Dialect) string {
-	if d == analysis.DialectC {
-		return "c"
-	}
-	return "bpftrace"
-}
-
-func systemPrompt(d analysis.Dialect) string {
-	return "You write " + langName(d) + " programs for Linux. Use only helpers, kernel functions, tracepoints and fields " +
-		"that exist on the target kernel described below; prefer tracepoints. Reply with one fenced code block holding the complete program."
-}
-
-// prompt assembles the request, similar verified examples and the target
-// kernel's facts, within the budget.
-func prompt(request string, lang analysis.Dialect, opts Options) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Request: %s\n\n", request)
-	if k := opts.KB; k != nil {
-		fmt.Fprintf(&b, "Target kernel: %s.", k.Meta.Kernel)
-		for _, kind := range []string{kb.AttachKprobe, kb.AttachFentry, kb.AttachTracepoint, kb.AttachUprobe} {
-			fmt.Fprintf(&b, " %s: %s.", kind, k.AttachSupport(kind).Supported)
-		}
-		b.WriteString("\n\n")
-	}
-	all, err := examples.Load()
-	if err == nil {
-		dialect := "bpftrace"
-		if lang == analysis.DialectC {
-			dialect = "c"
-		}
-		found := examples.Search(all, request, dialect, 3)
-		for _, s := range found {
-			ex := fmt.Sprintf("Example (%s): %s\n```%s\n%s```\n\n", s.Example.Slug, s.Example.Description, fence(lang), s.Example.Source)
-			if b.Len()+len(ex) > opts.PromptBudget {
-				break
-			}
-			b.WriteString(ex)
-		}
-		// The kernel's own specs for the attach points the examples use:
-		// tracepoint fields as this kernel defines them.
-		if opts.KB != nil {
-			seen := map[string]bool{}
-			for _, s := range found {
-				for _, probe := range s.Example.Probes {
-					parts := strings.Split(strings.NewReplacer("tracepoint:", "", "tp/", "").Replace(probe), ":")
-					if len(parts) != 2 || seen[probe] {
-						continue
-					}
-					seen[probe] = true
-					tp, ok := opts.KB.Tracepoint(parts[0], parts[1])
-					if !ok {
-						continue
-					}
-					var fields []string
-					for _, f := range tp.Fields {
-						fields = append(fields, f.Type+" "+f.Name)
-					}
-					spec := fmt.Sprintf("Tracepoint %s:%s fields: %s\n", tp.Category, tp.Name, strings.Join(fields, "; "))
-					if b.Len()+len(spec) > opts.PromptBudget {
-						break
-					}
-					b.WriteString(spec)
-				}
-			}
+// contextSummary counts what the prompt carries: "2 examples, 5 kernel
+// facts".
+func contextSummary(used []string) string {
+	ex := 0
+	for _, u := range used {
+		if strings.HasPrefix(u, "example ") {
+			ex++
 		}
 	}
-	return b.String()
+	return fmt.Sprintf("%d example(s) and %d kernel fact(s)", ex, len(used)-ex)
 }
 
-var fenceRe = regexp.MustCompile("(?s)```([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```")
-
-// extractCode takes the program out of a reply.
-func extractCode(reply string, lang analysis.Dialect) (string, error) {
-	m := fenceRe.FindAllStringSubmatch(reply, -1)
-	if len(m) == 0 {
-		return "", errors.New("no fenced code block in the reply")
+// verified says the verification ran and produced no finding: there is a
+// verifier, and no KG604 says it could not run.
+func verified(fs []analysis.Finding, v *verify.Verifier) bool {
+	if v == nil {
+		return false
 	}
-	code := m[0][2]
-	tag := strings.ToLower(m[0][1])
-	isC := strings.Contains(code, "SEC(") || strings.Contains(code, "#include")
-	switch {
-	case lang == analysis.DialectBpftrace && (tag == "c" || (isC && !strings.Contains(code, "#include <linux"))):
-		return "", errors.New("the reply is C, not bpftrace")
-	case lang == analysis.DialectC && (tag == "bpftrace" || tag == "bt" || !isC):
-		return "", errors.New("the reply is not libbpf C")
+	for _, f := range fs {
+		if f.Code == analysis.KG604 {
+			return false
+		}
 	}
-	if strings.TrimSpace(code) == "" {
-		return "", errors.New("the code block is empty")
-	}
-	return code, nil
+	return true
 }
 
-func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts Options) []analysis.Finding {
+// checkProgram runs the static checks and, when they pass, the compiler
+// and verifier (or bpftrace). A panic in a check is a finding, never a
+// crash: model output is the least trusted input kgent sees.
+func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts Options) (fs []analysis.Finding) {
+	defer func() {
+		if p := recover(); p != nil {
+			fs = []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, fmt.Sprintf("internal error checking the program (this is a bug): %v", p))}
+		}
+	}()
 	name := "generated.bt"
 	if lang == analysis.DialectC {
 		name = "generated.bpf.c"
@@ -245,39 +289,11 @@ func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts 
 	if err != nil {
 		return []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, err.Error())}
 	}
-	if opts.Verifier != nil && !analysis.HasErrors(fs) {
+	if opts.Verifier != nil && !analysis.HasErrors(fs) && ctx.Err() == nil {
 		r := opts.Verifier.Verify(ctx, name, code, lang)
 		fs = verify.Merge(fs, r.Findings)
 	}
 	return fs
-}
-
-// repair applies the first fix of every error finding that has one,
-// without overlapping edits.
-func repair(code string, fs []analysis.Finding) (string, []string) {
-	type edit struct {
-		e     analysis.Edit
-		title string
-	}
-	var edits []edit
-	for _, f := range fs {
-		if f.Severity != analysis.Error || len(f.Fixes) == 0 || len(f.Fixes[0].Edits) != 1 {
-			continue
-		}
-		edits = append(edits, edit{f.Fixes[0].Edits[0], f.Code + ": " + f.Fixes[0].Title})
-	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].e.Span.Start > edits[j].e.Span.Start })
-	var notes []string
-	last := len(code) + 1
-	for _, e := range edits {
-		if e.e.Span.End > last || e.e.Span.Start < 0 || e.e.Span.End > len(code) {
-			continue
-		}
-		code = code[:e.e.Span.Start] + e.e.NewText + code[e.e.Span.End:]
-		last = e.e.Span.Start
-		notes = append(notes, e.title)
-	}
-	return code, notes
 }
 
 func errorCount(fs []analysis.Finding) int {
@@ -290,57 +306,18 @@ func errorCount(fs []analysis.Finding) int {
 	return n
 }
 
-func summary(fs []analysis.Finding) string {
-	if !analysis.HasErrors(fs) {
-		return "passes the checks"
-	}
-	return fmt.Sprintf("%d error(s)", errorCount(fs))
-}
-
-// feedback tells the model exactly what failed, with what earlier attempts
-// already tried (short-term memory).
-func feedback(a Attempt, attempts []Attempt) string {
-	var b strings.Builder
-	b.WriteString("The program does not pass kgent's checks against the target kernel:\n")
-	idx := analysis.NewLineIndex(a.Program)
-	for _, f := range a.Findings {
-		if f.Severity != analysis.Error {
-			continue
-		}
-		p := idx.Position(f.Span.Start)
-		fmt.Fprintf(&b, "- line %d: %s %s\n", p.Line+1, f.Code, f.Message)
-	}
-	if len(a.Repaired) > 0 {
-		fmt.Fprintf(&b, "kgent already applied: %s.\n", strings.Join(a.Repaired, "; "))
-	}
-	var tried []string
-	for _, prev := range attempts[:len(attempts)-1] {
-		for _, f := range prev.Findings {
+func summary(fs []analysis.Finding, v *verify.Verifier) string {
+	if analysis.HasErrors(fs) {
+		var codes []string
+		for _, f := range fs {
 			if f.Severity == analysis.Error {
-				tried = append(tried, f.Message)
+				codes = append(codes, f.Code)
 			}
 		}
+		return fmt.Sprintf("%d error(s): %s", len(codes), strings.Join(codes, ", "))
 	}
-	if len(tried) > 0 {
-		fmt.Fprintf(&b, "Earlier attempts failed with: %s. Do not repeat those choices.\n", strings.Join(tried, "; "))
+	if verified(fs, v) {
+		return "passes the static checks and verification"
 	}
-	b.WriteString("Fix every finding and reply with the complete corrected program in one fenced code block.")
-	return b.String()
-}
-
-var eventWords = []string{"open", "read", "write", "connect", "accept", "exec", "exit", "fork", "kill", "signal", "tcp", "udp", "packet", "fault", "latency", "disk", "block", "malloc", "readline"}
-
-// mismatch flags request keywords the explanation does not mention.
-func mismatch(request, explanation string) []string {
-	rq, ex := strings.ToLower(request), strings.ToLower(explanation)
-	var missing []string
-	for _, w := range eventWords {
-		if strings.Contains(rq, w) && !strings.Contains(ex, w) {
-			missing = append(missing, w)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return []string{"the explanation does not mention " + strings.Join(missing, ", ") + " from the request: check the program does what was asked"}
+	return "passes the static checks (not verified)"
 }

@@ -1,11 +1,7 @@
-// Package agent turns a request in words into an eBPF program. This file
-// is the offline provider: no network and no model, it retrieves the
-// closest verified example from kgent's corpus, adapts simple filters the
-// request names (a pid, a command name), checks the result, and says
-// plainly that it is retrieval, not generation.
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -17,34 +13,7 @@ import (
 	"github.com/kgent/kgent/analysis/bpftrace"
 	"github.com/kgent/kgent/analysis/check"
 	"github.com/kgent/kgent/kb"
-	"github.com/kgent/kgent/kb/examples"
 )
-
-// Request is what the user asked for.
-type Request struct {
-	Text string
-	// Lang is the requested form; none lets the provider choose.
-	Lang analysis.Dialect
-}
-
-// Result is a program with how it was made and what the checks say.
-type Result struct {
-	Program  string
-	Lang     analysis.Dialect
-	Provider string // "offline"
-	// Example is the corpus example the program comes from.
-	Example     string
-	Explanation string
-	Notes       []string
-	Findings    []analysis.Finding
-	// Clean: no error findings from the checks.
-	Clean bool
-	// Attempts of a model-backed run, each with its findings.
-	Attempts         []Attempt
-	PromptTokens     int
-	CompletionTokens int
-	Duration         time.Duration
-}
 
 // ErrNoMatch means no example is close enough to the request.
 var ErrNoMatch = errors.New("no verified example is close to this request; the offline provider only adapts examples (configure an LLM endpoint with KGENT_LLM_BASE_URL/KGENT_LLM_MODEL to generate)")
@@ -54,45 +23,77 @@ var (
 	commRe = regexp.MustCompile(`(?i)\b(?:comm|command|process(?: named)?|program(?: named)?)\s*(?:=|==|is|named)?\s*["']([A-Za-z0-9_.-]+)["']`)
 )
 
-// Offline answers a request from the corpus.
+// Offline answers a request from the corpus with static checks only; it
+// is Generate without a provider and without a verifier.
 func Offline(k *kb.KB, req Request) (*Result, error) {
-	if strings.TrimSpace(req.Text) == "" {
-		return nil, errors.New("empty request")
+	return Generate(context.Background(), req, Options{KB: k})
+}
+
+// offline is the offline provider: the closest verified example of the
+// requested language, adapted (attach point, printed fields, pid or
+// command filter) where the request names them, then checked like a
+// model's candidate.
+func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
+	start := time.Now()
+	say := func(format string, args ...any) {
+		if opts.Progress != nil {
+			opts.Progress(fmt.Sprintf(format, args...))
+		}
 	}
-	all, err := examples.Load()
+	want := ""
+	switch req.Lang {
+	case analysis.DialectBpftrace:
+		want = "bpftrace"
+	case analysis.DialectC:
+		want = "c"
+	}
+	say("offline provider: retrieving the closest verified example")
+	hits, err := opts.Retriever.Search(ctx, KindExamples, req.Text, 12)
 	if err != nil {
 		return nil, err
 	}
-	dialect := ""
-	switch req.Lang {
-	case analysis.DialectBpftrace:
-		dialect = "bpftrace"
-	case analysis.DialectC:
-		dialect = "c"
+	var found []Hit
+	for _, h := range hits {
+		if want == "" || h.Dialect == want {
+			found = append(found, h)
+		}
 	}
-	found := examples.Search(all, req.Text, dialect, 3)
 	if len(found) == 0 {
 		return nil, ErrNoMatch
 	}
-	best := found[0].Example
-	r := &Result{Provider: "offline", Example: best.Slug, Program: best.Source,
+	best := found[0]
+	r := &Result{Provider: "offline", Example: best.Name, Program: best.Text,
 		Lang:        analysis.ParseDialect(best.Dialect),
 		Explanation: best.Description,
-		Notes:       []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", best.Slug)}}
+		Context:     []string{"example " + best.Name},
+		Notes:       []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", best.Name)}}
+	t1 := time.Now()
 	if r.Lang == analysis.DialectBpftrace {
-		r.Program, r.Notes = adaptAttach(k, r.Program, req.Text, r.Notes)
-		r.Program, r.Notes = adaptPrinted(k, r.Program, req.Text, r.Notes)
+		r.Program, r.Notes = adaptAttach(opts.KB, r.Program, req.Text, r.Notes)
+		r.Program, r.Notes = adaptPrinted(opts.KB, r.Program, req.Text, r.Notes)
 		r.Program, r.Notes = adaptBpftrace(r.Program, req.Text, r.Notes)
 	}
-	for _, alt := range found[1:] {
-		r.Notes = append(r.Notes, fmt.Sprintf("also close: %s (%s)", alt.Example.Slug, alt.Example.Title))
+	for _, alt := range found[1:min(len(found), 3)] {
+		r.Notes = append(r.Notes, fmt.Sprintf("also close: %s (%s)", alt.Name, alt.Title))
 	}
-	fs, err := check.File(best.FileName(), r.Program, check.Options{KB: k, Dialect: r.Lang})
-	if err != nil {
-		return nil, err
+	a := Attempt{Program: r.Program, Reply: best.Text}
+	a.Findings = checkProgram(ctx, r.Program, r.Lang, opts)
+	for _, n := range r.Notes[1:] {
+		if strings.HasPrefix(n, "adapted:") {
+			a.Repaired = append(a.Repaired, n)
+		}
 	}
-	r.Findings = fs
-	r.Clean = !analysis.HasErrors(fs)
+	a.CheckTime = time.Since(t1)
+	a.Duration = a.CheckTime
+	r.Attempts = []Attempt{a}
+	r.Findings = a.Findings
+	r.Clean = !analysis.HasErrors(a.Findings)
+	r.Verified = r.Clean && verified(a.Findings, opts.Verifier)
+	say("offline provider: %s: %s", best.Name, summary(a.Findings, opts.Verifier))
+	if r.Mismatches = mismatches(req.Text, r.Explanation+" "+best.Title, r.Program); len(r.Mismatches) > 0 {
+		r.Notes = append(r.Notes, mismatchNote(r.Mismatches))
+	}
+	r.Duration = time.Since(start)
 	return r, nil
 }
 

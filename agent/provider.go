@@ -2,13 +2,13 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -28,11 +28,35 @@ type Reply struct {
 }
 
 // Provider is how the agent reaches a model. It is the agent's only way
-// to the network.
+// to the network. Complete returns an error wrapping one of the Err*
+// categories below when the endpoint fails, or the context's error when
+// ctx ends first.
 type Provider interface {
 	Name() string
 	Complete(ctx context.Context, msgs []Message) (Reply, error)
 }
+
+// Categories of endpoint errors; test with errors.Is.
+var (
+	ErrUnauthorized = errors.New("the endpoint refused the API key")
+	ErrUnknownModel = errors.New("the endpoint does not know the model or the URL is wrong")
+	ErrRateLimited  = errors.New("the endpoint is rate limiting")
+	ErrServer       = errors.New("the endpoint failed")
+	ErrTimeout      = errors.New("the endpoint did not answer in time")
+	ErrBadReply     = errors.New("the endpoint's reply is not a usable chat completion")
+	ErrRequest      = errors.New("the request to the endpoint failed")
+)
+
+// EndpointError is an endpoint failure with a message fit for users: it
+// never contains the API key.
+type EndpointError struct {
+	Kind   error // one of the Err* categories
+	Status int   // HTTP status, 0 when there was no response
+	msg    string
+}
+
+func (e *EndpointError) Error() string { return e.msg }
+func (e *EndpointError) Unwrap() error { return e.Kind }
 
 // Config of an OpenAI-compatible endpoint.
 type Config struct {
@@ -41,9 +65,10 @@ type Config struct {
 	APIKey  string
 	// Timeout bounds one request; default 120 s.
 	Timeout time.Duration
-	// Retries on 429 and 5xx; default 3.
+	// Retries on 429, 5xx, timeouts and undecodable replies; default 3.
 	Retries int
-	// MaxBackoff caps waiting between retries; default 30 s.
+	// MaxBackoff caps waiting between retries, Retry-After included;
+	// default 30 s.
 	MaxBackoff time.Duration
 }
 
@@ -55,43 +80,45 @@ func ConfigFromEnv() (Config, bool) {
 }
 
 // OpenAI is a provider for any OpenAI-compatible endpoint (OpenAI, Azure
-// through a compatible proxy, Ollama, vLLM, llama.cpp).
+// through a compatible proxy, Ollama, vLLM, llama.cpp) through go-openai.
+// It is safe for concurrent use.
 type OpenAI struct {
 	cfg    Config
 	client *openai.Client
-	rt     *retryAfterTransport
 }
 
-// retryAfterTransport remembers the Retry-After of the last response, so
-// 429s are retried when the server asks.
-type retryAfterTransport struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	last time.Duration
-}
+// retryAfterKey carries a per-call holder for the Retry-After of the last
+// response, so concurrent calls never see each other's pauses.
+type retryAfterKey struct{}
 
-func (t *retryAfterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+// retryAfterTransport records the Retry-After of each response into the
+// holder of the request's context.
+type retryAfterTransport struct{ base http.RoundTripper }
+
+func (t retryAfterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r)
-	if err == nil {
-		d := time.Duration(0)
-		if v := resp.Header.Get("Retry-After"); v != "" {
-			if s, err := strconv.Atoi(v); err == nil {
-				d = time.Duration(s) * time.Second
-			} else if at, err := http.ParseTime(v); err == nil {
-				d = time.Until(at)
-			}
-		}
-		t.mu.Lock()
-		t.last = d
-		t.mu.Unlock()
+	if err != nil {
+		return resp, err
 	}
-	return resp, err
+	if holder, ok := r.Context().Value(retryAfterKey{}).(*time.Duration); ok {
+		*holder = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return resp, nil
 }
 
-func (t *retryAfterTransport) retryAfter() time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.last
+// parseRetryAfter reads seconds or an HTTP date; 0 when absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
 
 // NewOpenAI makes the provider; a custom base URL needs a model.
@@ -102,71 +129,122 @@ func NewOpenAI(cfg Config) (*OpenAI, error) {
 	if cfg.Model == "" {
 		cfg.Model = openai.GPT4oMini
 	}
-	if cfg.Timeout == 0 {
+	if cfg.Timeout <= 0 {
 		cfg.Timeout = 120 * time.Second
 	}
-	if cfg.Retries == 0 {
+	if cfg.Retries <= 0 {
 		cfg.Retries = 3
 	}
-	if cfg.MaxBackoff == 0 {
+	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
 	oc := openai.DefaultConfig(cfg.APIKey)
 	if cfg.BaseURL != "" {
 		oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	}
-	rt := &retryAfterTransport{base: http.DefaultTransport}
-	oc.HTTPClient = &http.Client{Transport: rt, Timeout: cfg.Timeout}
-	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc), rt: rt}, nil
+	oc.HTTPClient = &http.Client{Transport: retryAfterTransport{base: http.DefaultTransport}, Timeout: cfg.Timeout}
+	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc)}, nil
 }
 
+// Name is "openai".
 func (p *OpenAI) Name() string { return "openai" }
 
-// Complete sends the conversation, retrying 429 (honouring Retry-After)
-// and 5xx with backoff. Errors never contain the API key.
+// Model is the model the provider asks.
+func (p *OpenAI) Model() string { return p.cfg.Model }
+
+// Complete sends the conversation, retrying 429 (honouring Retry-After),
+// 5xx, timeouts and undecodable replies with exponential backoff. Errors
+// are *EndpointError (or the context's error) and never contain the key.
 func (p *OpenAI) Complete(ctx context.Context, msgs []Message) (Reply, error) {
 	req := openai.ChatCompletionRequest{Model: p.cfg.Model, Temperature: 0.2}
 	for _, m := range msgs {
 		req.Messages = append(req.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
 	}
-	backoff := time.Second
+	backoff := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		resp, err := p.client.CreateChatCompletion(ctx, req)
+		var retryAfter time.Duration
+		resp, err := p.client.CreateChatCompletion(context.WithValue(ctx, retryAfterKey{}, &retryAfter), req)
 		if err == nil {
-			if len(resp.Choices) == 0 {
-				return Reply{}, errors.New("the model returned no choices")
+			if len(resp.Choices) == 0 || strings.TrimSpace(resp.Choices[0].Message.Content) == "" {
+				return Reply{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens},
+					&EndpointError{Kind: ErrBadReply, msg: "the model returned an empty answer"}
 			}
 			return Reply{Content: resp.Choices[0].Message.Content, PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}, nil
 		}
-		status := statusOf(err)
-		retryable := status == http.StatusTooManyRequests || status >= 500 || isTimeout(err)
-		if !retryable || attempt >= p.cfg.Retries || ctx.Err() != nil {
-			return Reply{}, p.explain(err, status)
+		if ctx.Err() != nil {
+			return Reply{}, fmt.Errorf("generation stopped: %w", ctx.Err())
+		}
+		e := p.classify(err)
+		retryable := e.Kind == ErrRateLimited || e.Kind == ErrServer || e.Kind == ErrTimeout || e.Kind == ErrBadReply
+		if !retryable || attempt >= p.cfg.Retries {
+			if retryable && attempt > 0 {
+				e.msg += fmt.Sprintf(" (after %d retries)", attempt)
+			}
+			return Reply{}, e
 		}
 		wait := backoff
-		if ra := p.rt.retryAfter(); status == http.StatusTooManyRequests && ra > 0 {
-			wait = ra
+		if e.Kind == ErrRateLimited && retryAfter > 0 {
+			wait = retryAfter
 		}
 		wait = min(wait, p.cfg.MaxBackoff)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return Reply{}, p.explain(ctx.Err(), 0)
+			return Reply{}, fmt.Errorf("generation stopped: %w", ctx.Err())
 		}
 		backoff *= 2
 	}
 }
 
-func statusOf(err error) int {
+// classify turns a go-openai error into an EndpointError whose message
+// says what to do, without the key.
+func (p *OpenAI) classify(err error) *EndpointError {
+	status := 0
+	detail := ""
 	var ae *openai.APIError
-	if errors.As(err, &ae) {
-		return ae.HTTPStatusCode
-	}
 	var re *openai.RequestError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode
+	switch {
+	case errors.As(err, &ae):
+		status, detail = ae.HTTPStatusCode, ae.Message
+	case errors.As(err, &re):
+		status = re.HTTPStatusCode
+		detail = strings.TrimSpace(string(re.Body))
 	}
-	return 0
+	if len(detail) > 200 {
+		detail = detail[:200] + "..."
+	}
+	e := &EndpointError{Status: status}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.Kind = ErrUnauthorized
+		e.msg = fmt.Sprintf("the endpoint refused the API key (HTTP %d): set OPENAI_API_KEY (or the editor's kgent: Set API key)", status)
+	case status == http.StatusNotFound:
+		e.Kind = ErrUnknownModel
+		e.msg = fmt.Sprintf("the endpoint does not know model %q or the URL is wrong (HTTP 404): check KGENT_LLM_MODEL and KGENT_LLM_BASE_URL", p.cfg.Model)
+	case status == http.StatusTooManyRequests:
+		e.Kind = ErrRateLimited
+		e.msg = "the endpoint is rate limiting (HTTP 429)"
+	case status >= 500:
+		e.Kind = ErrServer
+		e.msg = fmt.Sprintf("the endpoint failed (HTTP %d)", status)
+	case isTimeout(err):
+		e.Kind = ErrTimeout
+		e.msg = fmt.Sprintf("the endpoint did not answer in time (limit %v)", p.cfg.Timeout)
+	case status == 0 && isDecodeError(err):
+		e.Kind = ErrBadReply
+		e.msg = "the endpoint's reply is not an OpenAI-compatible chat completion"
+	case status != 0:
+		e.Kind = ErrRequest
+		e.msg = fmt.Sprintf("the endpoint rejected the request (HTTP %d)", status)
+	default:
+		e.Kind = ErrRequest
+		e.msg = "the request to the endpoint failed: " + err.Error()
+	}
+	if detail != "" && e.Kind != ErrUnauthorized {
+		e.msg += ": " + detail
+	}
+	e.msg = redact(e.msg, p.cfg.APIKey)
+	return e
 }
 
 func isTimeout(err error) bool {
@@ -174,30 +252,23 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
 
-// explain turns an endpoint error into a clear message without secrets.
-func (p *OpenAI) explain(err error, status int) error {
-	var msg string
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		msg = "the endpoint refused the API key (HTTP " + strconv.Itoa(status) + "): set OPENAI_API_KEY (or the editor's kgent: Set API key)"
-	case status == http.StatusNotFound:
-		msg = fmt.Sprintf("the endpoint does not know model %q or the URL is wrong (HTTP 404): check KGENT_LLM_MODEL and KGENT_LLM_BASE_URL", p.cfg.Model)
-	case status == http.StatusTooManyRequests:
-		msg = "the endpoint is rate limiting (HTTP 429) and did not recover after retries"
-	case status >= 500:
-		msg = fmt.Sprintf("the endpoint failed (HTTP %d) after retries", status)
-	case isTimeout(err):
-		msg = "the endpoint did not answer in time"
-	default:
-		msg = "the request to the endpoint failed: " + err.Error()
-	}
-	return errors.New(redact(msg, p.cfg.APIKey))
+func isDecodeError(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &se) || errors.As(err, &te) || strings.Contains(err.Error(), "invalid character") || strings.Contains(err.Error(), "unexpected EOF")
 }
 
-// redact removes a secret from text.
+// redact removes a secret, and any long piece of it, from text: servers
+// sometimes echo a key partly masked (sk-abc...xyz).
 func redact(text, secret string) string {
 	if secret == "" {
 		return text
 	}
-	return strings.ReplaceAll(text, secret, "[redacted]")
+	text = strings.ReplaceAll(text, secret, "[redacted]")
+	const piece = 8
+	if len(secret) >= 2*piece {
+		text = strings.ReplaceAll(text, secret[:piece], "[redacted]")
+		text = strings.ReplaceAll(text, secret[len(secret)-piece:], "[redacted]")
+	}
+	return text
 }
