@@ -90,7 +90,18 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 		switch {
 		case errors.As(err, &ve) && meaningfulLog(ve.Log):
 			logs = append(logs, fmt.Sprintf("program %s (%s):\n%s", name, ps.SectionName, strings.Join(ve.Log, "\n")))
-			fs = append(fs, verifierFinding(ps, ve.Log, src, text, idx, at))
+			f := verifierFinding(ps, ve.Log, src, text, idx, at)
+			if coreBadRelocation.MatchString(keySentence(ve.Log)) {
+				if msg, field := coreMessage(ps, spec.Types, failingInsn(ve.Log)); msg != "" {
+					f.Message = msg + " (verifier: " + keySentence(ve.Log) + ")"
+					// clang often hoists the offset load to the function's
+					// first line: point at the field's use in the program.
+					if sp, ok := useOf(text, field, f.Span.Start); ok {
+						f.Span = sp
+					}
+				}
+			}
+			fs = append(fs, f)
 		case errors.Is(err, unix.EPERM):
 			// privilege() loaded a program, so EPERM here is the kernel
 			// refusing this kind of program, not a missing capability.
@@ -215,12 +226,20 @@ func insnLine(ps *ebpf.ProgramSpec, insn int, src string) int {
 	line := 0
 	iter := ps.Instructions.Iterate()
 	for iter.Next() {
+		l, ok := iter.Ins.Source().(*btf.Line)
+		if !ok || l.LineNumber() == 0 || !inFile(l, src) {
+			continue
+		}
 		if int(iter.Offset) > insn {
+			if line == 0 {
+				// No line info before the instruction (the first of a
+				// program is sometimes without): the next line is the
+				// statement it starts.
+				line = int(l.LineNumber())
+			}
 			break
 		}
-		if l, ok := iter.Ins.Source().(*btf.Line); ok && l.LineNumber() > 0 && inFile(l, src) {
-			line = int(l.LineNumber())
-		}
+		line = int(l.LineNumber())
 	}
 	return line
 }
@@ -229,4 +248,21 @@ func insnLine(ps *ebpf.ProgramSpec, insn int, src string) int {
 // than a header.
 func inFile(l *btf.Line, src string) bool {
 	return filepath.Base(l.FileName()) == src
+}
+
+// useOf finds the identifier name in text at or after from, before the
+// next SEC( (the next program), or reports false.
+func useOf(text, name string, from int) (analysis.Span, bool) {
+	if name == "" || from < 0 || from > len(text) {
+		return analysis.Span{}, false
+	}
+	rest := text[from:]
+	if i := strings.Index(rest, "SEC("); i >= 0 {
+		rest = rest[:i]
+	}
+	i := identIndex(rest, name)
+	if i < 0 {
+		return analysis.Span{}, false
+	}
+	return analysis.Span{Start: from + i, End: from + i + len(name)}, true
 }

@@ -75,6 +75,7 @@ var advices = []adviceRule{
 	{regexp.MustCompile(`invalid (?:indirect |variable-offset )?read from stack`), "reads uninitialised stack memory: initialise the variable (or zero the buffer) before use"},
 	{regexp.MustCompile(`R0 !read_ok`), "the program must set a return value before exit (R0 is uninitialised)"},
 	{regexp.MustCompile(`(R\d+) !read_ok`), "reads an uninitialised value: $1 was never written before this use"},
+	{regexp.MustCompile(`invalid func unknown#195896080|r10 = 0xbad2310`), "a CO-RE relocation failed: a field or type this line uses does not exist in the target kernel"},
 	{regexp.MustCompile(`program of this type cannot use helper (\w+)`), "helper $1 is not allowed in this program type"},
 	{regexp.MustCompile(`unknown func (\w+)`), "helper $1 is not allowed in this program type, or unknown to this kernel"},
 	{regexp.MustCompile(`helper call is not allowed|cannot call \w+ from|not allowed in \w+ programs`), "this helper is not allowed here"},
