@@ -78,12 +78,26 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 			break
 		}
 		ps := spec.Programs[name]
-		one := spec.Copy()
-		one.Programs = map[string]*ebpf.ProgramSpec{name: one.Programs[name]}
-		coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{})
+		var opts ebpf.CollectionOptions
+		if v.opts.Verbose {
+			opts.Programs.LogLevel = ebpf.LogLevelStats
+		}
+		coll, err := ebpf.NewCollectionWithOptions(only(spec, name), opts)
 		if err == nil {
+			if p := coll.Programs[name]; v.opts.Verbose && p != nil {
+				logs = append(logs, fmt.Sprintf("program %s (%s): accepted\n%s", name, ps.SectionName, strings.TrimSpace(p.VerifierLog)))
+			}
 			coll.Close()
 			continue
+		}
+		if v.opts.Verbose {
+			// The statistics-only log names no instructions: load again
+			// with the default log, which the verifier fills on failure.
+			if c2, err2 := ebpf.NewCollectionWithOptions(only(spec, name), ebpf.CollectionOptions{}); err2 != nil {
+				err = err2
+			} else {
+				c2.Close()
+			}
 		}
 		at := programSpan(src, text, idx, ps)
 		var ve *ebpf.VerifierError
@@ -265,4 +279,11 @@ func useOf(text, name string, from int) (analysis.Span, bool) {
 		return analysis.Span{}, false
 	}
 	return analysis.Span{Start: from + i, End: from + i + len(name)}, true
+}
+
+// only is a copy of spec with one program and all the maps.
+func only(spec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
+	one := spec.Copy()
+	one.Programs = map[string]*ebpf.ProgramSpec{name: one.Programs[name]}
+	return one
 }

@@ -39,8 +39,11 @@ type Options struct {
 	// CacheDir holds generated vmlinux.h files, one directory per BTF
 	// sha256; default: the kb cache dir (kb.CacheDir()).
 	CacheDir string
-	// Timeout bounds each external process and each load; default 60 s.
+	// Timeout bounds each external process; default 60 s.
 	Timeout time.Duration
+	// Verbose keeps the verifier's statistics of accepted programs in
+	// Result.Log too (instructions processed, stack depth), for -v.
+	Verbose bool
 }
 
 // Result of one verification.
@@ -172,8 +175,8 @@ func (v *Verifier) key(path, text string, d analysis.Dialect) string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00", d, dir, strings.Join(v.opts.IncludePaths, "\x01"),
-		v.opts.ClangPath, v.opts.BpftoolPath, v.opts.BpftracePath, v.opts.BTFPath)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00", d, dir, strings.Join(v.opts.IncludePaths, "\x01"),
+		v.opts.ClangPath, v.opts.BpftoolPath, v.opts.BpftracePath, v.opts.BTFPath, v.opts.Verbose)
 	if v.opts.KB != nil {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", v.opts.KB.Meta.Kernel, v.opts.KB.Meta.Source, v.opts.KB.Meta.BTFSHA256)
 	}

@@ -415,3 +415,20 @@ func TestPrecompiledHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestVerbose keeps the statistics of accepted programs and still maps a
+// rejection to its line.
+func TestVerbose(t *testing.T) {
+	k := testenv.HostKB(t, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
+	v := New(Options{KB: k, CacheDir: filepath.Join(os.TempDir(), "kgent-verify-test"), Verbose: true})
+	data, _ := os.ReadFile("testdata/valid.bpf.c")
+	r := v.Verify(context.Background(), "testdata/valid.bpf.c", string(data), analysis.DialectC)
+	if len(r.Findings) != 0 || !strings.Contains(r.Log, "program pass_ipv4 (xdp): accepted") || !strings.Contains(r.Log, "processed ") {
+		t.Errorf("findings %+v, log:\n%s", r.Findings, r.Log)
+	}
+	bad, _ := os.ReadFile("testdata/null_check.bpf.c")
+	r = v.Verify(context.Background(), "testdata/null_check.bpf.c", string(bad), analysis.DialectC)
+	for _, p := range analysis.MatchWants(string(bad), r.Findings) {
+		t.Error(p)
+	}
+}
