@@ -1,0 +1,49 @@
+package verify
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/internal/testenv"
+)
+
+// TestMergeWithStaticChecks merges the real static findings with the real
+// compiler's and bpftrace's on the same problem: one finding each, the
+// static one with its fix.
+func TestMergeWithStaticChecks(t *testing.T) {
+	v := newVerifier(t)
+	testenv.Require(t, testenv.Bpftrace)
+	for _, c := range []struct {
+		path string
+		code string // the one static finding that must remain
+	}{
+		{"testdata/stack.bpf.c", analysis.KG505},
+		{"testdata/semantic.bt", analysis.KG201},
+	} {
+		data, err := os.ReadFile(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		static, err := check.File(c.path, text, check.Options{KB: v.opts.KB})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := v.Verify(context.Background(), c.path, text, analysis.Detect(c.path, text))
+		if len(r.Findings) == 0 {
+			t.Fatalf("%s: the tool reported nothing", c.path)
+		}
+		var errs []analysis.Finding
+		for _, f := range Merge(static, r.Findings) {
+			if f.Severity == analysis.Error {
+				errs = append(errs, f)
+			}
+		}
+		if len(errs) != 1 || errs[0].Code != c.code || errs[0].Source != analysis.SourceKgent {
+			t.Errorf("%s: want only the static %s, got %+v\n(static %+v, verified %+v)", c.path, c.code, errs, static, r.Findings)
+		}
+	}
+}
