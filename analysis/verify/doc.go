@@ -13,7 +13,10 @@
 // compiled there with clang -O2 -g -target bpf -D__TARGET_ARCH_<arch>,
 // with vmlinux.h (generated once per BTF sha256 into the cache directory
 // with bpftool, written atomically), libbpf's headers (/usr/include), the
-// original file's directory and the configured include paths. clang's
+// original file's directory and the configured include paths. When
+// vmlinux.h is the program's first directive, clang reads it precompiled
+// (made once per BTF, clang and flags; the object is the same byte for
+// byte), which halves the compile. clang's
 // diagnostics on the program become KG601 findings. Every program of the
 // object is then loaded on its own through cilium/ebpf with a verifier log
 // (maps created, never attached), so every rejection is found. A rejection
@@ -22,6 +25,9 @@
 // the program spec, whose BTF line info gives the line. The verifier's key
 // sentence becomes advice; the finding keeps the tail of the log as a note
 // and Result.Log has all of it.
+//
+// A failed CO-RE relocation (cilium/ebpf poisons the instruction) names
+// the field the target kernel lacks and points at its use.
 //
 // A program the kernel refuses with EPERM although the process is
 // privileged (fentry, fexit and lsm on some kernels) is not a rejection:

@@ -432,3 +432,22 @@ func TestVerbose(t *testing.T) {
 		t.Error(p)
 	}
 }
+
+// TestConcurrent runs jobs for several paths at once (go test -race
+// checks the runner): none cancels another, all agree.
+func TestConcurrent(t *testing.T) {
+	v := newVerifier(t)
+	data, _ := os.ReadFile("testdata/null_check.bpf.c")
+	results := make(chan Result, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			results <- v.Verify(context.Background(), fmt.Sprintf("p%d/x.bpf.c", i), string(data), analysis.DialectC)
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		r := <-results
+		if r.Cancelled || len(r.Findings) != 1 || r.Findings[0].Code != analysis.KG602 {
+			t.Errorf("%+v", r)
+		}
+	}
+}
