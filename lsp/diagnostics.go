@@ -26,7 +26,7 @@ func (s *server) worker(d *document) {
 		case <-s.connCtx.Done():
 			return
 		}
-		if delay := s.opts.Debounce; delay > 0 {
+		if delay := s.debounce(d); delay > 0 {
 			t := time.NewTimer(delay)
 		quiet:
 			for {
@@ -55,6 +55,23 @@ func (s *server) worker(d *document) {
 	}
 }
 
+// slowAnalysis is the analysis time from which the debounce grows with it.
+const slowAnalysis = 250 * time.Millisecond
+
+// debounce is the quiet time before analysing d: the configured one, or,
+// for documents whose analysis is slow (megabytes of C take seconds), as
+// long as the last analysis took (at most 2 s), so typing in them does
+// not keep a core busy with analyses of texts that are already stale.
+func (s *server) debounce(d *document) time.Duration {
+	d.mu.Lock()
+	cost := d.cost
+	d.mu.Unlock()
+	if cost > slowAnalysis {
+		return max(s.opts.Debounce, min(cost, 2*time.Second))
+	}
+	return s.opts.Debounce
+}
+
 // analyze checks the document's current text (through the same call as
 // kgent check) and remembers the result.
 func (s *server) analyze(d *document) *result {
@@ -66,7 +83,9 @@ func (s *server) analyze(d *document) *result {
 		return nil
 	}
 	r := &result{gen: gen, version: version, text: text, idx: idx}
+	t0 := time.Now()
 	fs, err := cd.Findings(check.Options{KB: k})
+	cost := time.Since(t0)
 	switch {
 	case errors.Is(err, check.ErrUnknownDialect):
 		r.notCheck = err
@@ -80,6 +99,7 @@ func (s *server) analyze(d *document) *result {
 		r.summary = &sum
 	}
 	d.mu.Lock()
+	d.cost = cost
 	if d.last == nil || d.last.gen <= gen {
 		d.last = r
 	}

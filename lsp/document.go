@@ -3,6 +3,7 @@ package lsp
 import (
 	"net/url"
 	"sync"
+	"time"
 
 	"go.lsp.dev/protocol"
 
@@ -39,6 +40,7 @@ type document struct {
 	pending []edit              // changes not yet applied to cdoc
 	reset   bool                // cdoc must restart from text
 	last    *result             // the newest analysis
+	cost    time.Duration       // how long the last analysis took
 	// verified holds the last verification's findings, their spans moved
 	// through later edits (dropped where an edit touched them) until the
 	// next save replaces them.

@@ -23,6 +23,24 @@ func isWord(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
+// lookBack bounds how far before the cursor hover and completion search
+// for a declaration, a SEC() or a probe header: regular expressions over
+// the whole prefix of a 10 MB document took half a second.
+const lookBack = 64 << 10
+
+// tail is the last n bytes of s, starting at a line boundary when one is
+// near.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 && i < 256 {
+		s = s[i+1:]
+	}
+	return s
+}
+
 // WordAt returns the identifier around off.
 func WordAt(text string, off int) (string, analysis.Span) {
 	if off > len(text) {
@@ -126,12 +144,12 @@ var fieldBaseRe = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*(->|\.)\s*$`)
 // fieldHover describes a struct member reached with -> or . from a
 // variable declared `struct X *var` earlier in the file.
 func fieldHover(text string, sp analysis.Span, field string, k *kb.KB) (Hover, bool) {
-	m := fieldBaseRe.FindStringSubmatch(text[:sp.Start])
+	m := fieldBaseRe.FindStringSubmatch(tail(text[:sp.Start], 256))
 	if m == nil {
 		return Hover{}, false
 	}
 	decl := regexp.MustCompile(`(struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)\s*\*?\s*` + regexp.QuoteMeta(m[1]) + `\b`)
-	ds := decl.FindAllStringSubmatch(text[:sp.Start], -1)
+	ds := decl.FindAllStringSubmatch(tail(text[:sp.Start], lookBack), -1)
 	if len(ds) == 0 {
 		return Hover{}, false
 	}
@@ -245,7 +263,7 @@ func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
 			return fieldItems(text, lineStart, m[1], m[2], k)
 		}
 		word, _ := WordAt(text, off)
-		items = helperItems(word, programType(text[:off]), k)
+		items = helperItems(word, programType(tail(text[:off], lookBack)), k)
 	case analysis.DialectBpftrace:
 		if m := btAttachRe.FindStringSubmatch(line); m != nil && k != nil {
 			return attachItems(m[1], m[2], k)
@@ -395,7 +413,7 @@ func helperItems(word, progType string, k *kb.KB) []Item {
 func fieldItems(text string, lineStart int, variable, prefix string, k *kb.KB) []Item {
 	// Find the variable's declared struct type above the cursor.
 	re := regexp.MustCompile(`struct\s+([A-Za-z_][A-Za-z0-9_]*)\s*\*\s*` + regexp.QuoteMeta(variable) + `\b`)
-	ms := re.FindAllStringSubmatch(text[:lineStart], -1)
+	ms := re.FindAllStringSubmatch(tail(text[:lineStart], lookBack), -1)
 	if len(ms) == 0 {
 		return nil
 	}
@@ -433,7 +451,7 @@ func attachItems(probe, rest string, k *kb.KB) []Item {
 var probeHeadRe = regexp.MustCompile(`(?m)^\s*(?:tracepoint|t):([A-Za-z0-9_]+):([A-Za-z0-9_]+)`)
 
 func argsItems(text string, off int, prefix string, k *kb.KB) []Item {
-	ms := probeHeadRe.FindAllStringSubmatch(text[:off], -1)
+	ms := probeHeadRe.FindAllStringSubmatch(tail(text[:off], lookBack), -1)
 	if len(ms) == 0 {
 		return nil
 	}
