@@ -539,3 +539,14 @@ func BenchmarkAttemptOverhead(b *testing.B) {
 		checkProgram(context.Background(), repaired, analysis.DialectBpftrace, opts)
 	}
 }
+
+func TestProbeKinds(t *testing.T) {
+	bt := "BEGIN { }\nt:syscalls:sys_enter_openat, tracepoint:syscalls:sys_exit_openat { }\nur:/bin/bash:readline { }\ni:s:1 { exit(); }\n"
+	if got := strings.Join(ProbeKinds(bt, analysis.DialectBpftrace), ","); got != "BEGIN,interval,tracepoint,uretprobe" {
+		t.Errorf("bpftrace: %s", got)
+	}
+	c := "char LICENSE[] SEC(\"license\") = \"GPL\";\nstruct { } m SEC(\".maps\");\nSEC(\"tp/sched/sched_switch\") int a() {}\nSEC(\"xdp\") int b() {}\nSEC(\"cgroup_skb/egress\") int c() {}\nSEC(\"uretprobe//bin/bash:readline\") int d() {}\n"
+	if got := strings.Join(ProbeKinds(c, analysis.DialectC), ","); got != "cgroup_skb,tracepoint,uretprobe,xdp" {
+		t.Errorf("C: %s", got)
+	}
+}

@@ -198,20 +198,31 @@ func adaptBpftrace(src, request string, notes []string) (string, []string) {
 	if len(errs) > 0 {
 		return src, notes
 	}
-	var inserts []int
+	// Probes without a predicate get one; an existing predicate is
+	// joined with &&. Edits apply from the end.
+	type ins struct {
+		at   int
+		text string
+	}
+	var inserts []ins
 	for _, p := range f.Probes {
-		if p.Pred != nil || p.Body == nil {
+		if p.Body == nil || len(p.Attach) == 0 {
 			continue
 		}
 		switch p.Attach[0].Type {
 		case "BEGIN", "END", "interval", "i", "profile", "p":
 			continue
 		}
-		inserts = append(inserts, p.Body.Span.Start)
+		if p.Pred != nil {
+			sp := p.Pred.NodeSpan()
+			inserts = append(inserts, ins{sp.End, ") && " + pred}, ins{sp.Start, "("})
+			continue
+		}
+		inserts = append(inserts, ins{p.Body.Span.Start, "/" + pred + "/\n"})
 	}
-	sort.Sort(sort.Reverse(sort.IntSlice(inserts)))
-	for _, at := range inserts {
-		src = src[:at] + "/" + pred + "/\n" + src[at:]
+	sort.SliceStable(inserts, func(i, j int) bool { return inserts[i].at > inserts[j].at })
+	for _, x := range inserts {
+		src = src[:x.at] + x.text + src[x.at:]
 	}
 	if len(inserts) > 0 {
 		notes = append(notes, "adapted: added the filter /"+pred+"/ the request names")

@@ -57,3 +57,14 @@ func TestOfflineAdapts(t *testing.T) {
 		t.Fatalf("printed fields not adapted: %s %v", r.Program, r.Notes)
 	}
 }
+
+func TestOfflineFilterJoinsPredicate(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	r, err := Offline(k, Request{Text: `histogram of bytes requested by read calls of the process named "nginx"`, Lang: analysis.DialectBpftrace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Program, `/(args->ret > 0) && comm == "nginx"/`) || !r.Clean || len(r.Mismatches) != 0 {
+		t.Fatalf("%s\n%v %v", r.Program, r.Findings, r.Mismatches)
+	}
+}

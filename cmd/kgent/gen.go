@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kgent/kgent/agent"
 	"github.com/kgent/kgent/analysis"
@@ -18,7 +20,6 @@ import (
 
 func init() {
 	register("gen", "generate an eBPF program from a request in words", runGen)
-	register("eval", "run the agent on a file of requests and report", runEval)
 }
 
 // agentFlags are shared by gen and eval.
@@ -27,30 +28,30 @@ type agentFlags struct {
 	lang, provider string
 	attempts       int
 	noVerify       bool
+	timeout        time.Duration
 }
 
-func (f *agentFlags) add(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-	IntVar(*int, string, int, string)
-}) {
+func (f *agentFlags) add(fs *flag.FlagSet) {
 	addKBFlags(fs, &f.kbFlags)
 	fs.StringVar(&f.lang, "lang", "bt", "bt (bpftrace) or c")
-	fs.StringVar(&f.provider, "provider", "", "offline or openai (default: openai when KGENT_LLM_BASE_URL or OPENAI_API_KEY is set)")
-	fs.IntVar(&f.attempts, "attempts", 3, "attempts before giving up")
+	fs.StringVar(&f.provider, "provider", "", "offline or openai (default: openai when KGENT_LLM_BASE_URL or OPENAI_API_KEY is set, else offline)")
+	fs.IntVar(&f.attempts, "attempts", 3, "model attempts before giving up")
 	fs.BoolVar(&f.noVerify, "no-verify", false, "static checks only: no compiler, verifier or bpftrace pass")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "limit for one request (all attempts)")
 }
 
+// setup loads the kb and chooses the provider: --provider, else the
+// environment (KGENT_LLM_BASE_URL, KGENT_LLM_MODEL, OPENAI_API_KEY), else
+// offline.
 func (f *agentFlags) setup(stderr io.Writer) (*kb.KB, agent.Options, analysis.Dialect, error) {
 	d := analysis.ParseDialect(f.lang)
 	if d == analysis.DialectNone {
 		return nil, agent.Options{}, d, usageErr("unknown --lang %q (bt, c)", f.lang)
 	}
-	k, err := kb.Load(f.options(stderr))
-	if err != nil {
-		return nil, agent.Options{}, d, &exitError{code: 2, msg: err.Error()}
+	if f.attempts < 1 {
+		return nil, agent.Options{}, d, usageErr("--attempts must be at least 1")
 	}
-	opts := agent.Options{KB: k, Attempts: f.attempts}
+	var opts agent.Options
 	cfg, configured := agent.ConfigFromEnv()
 	switch f.provider {
 	case "offline":
@@ -65,18 +66,28 @@ func (f *agentFlags) setup(stderr io.Writer) (*kb.KB, agent.Options, analysis.Di
 	default:
 		return nil, opts, d, usageErr("unknown --provider %q (offline, openai)", f.provider)
 	}
+	k, err := kb.Load(f.options(stderr))
+	if err != nil {
+		return nil, opts, d, &exitError{code: 2, msg: err.Error()}
+	}
+	opts.KB, opts.Attempts = k, f.attempts
 	if !f.noVerify {
 		opts.Verifier = verify.New(verify.Options{KB: k})
 	}
 	return k, opts, d, nil
 }
 
+// signalContext ends on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+}
+
 func runGen(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gen", `gen [--lang bt|c] [--provider offline|openai] [--attempts N] [--out FILE] [--json] "request"`, stderr)
 	var af agentFlags
 	af.add(fs)
-	out := fs.String("out", "", "write the program to FILE")
-	asJSON := fs.Bool("json", false, "print the whole result as JSON")
+	out := fs.String("out", "", "write the program to FILE (replacing it) instead of stdout")
+	asJSON := fs.Bool("json", false, "print the whole result (program, attempts with findings, explanation, tokens, timings) as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -88,23 +99,26 @@ func runGen(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts.Progress = func(s string) { fmt.Fprintln(stderr, "gen:", s) }
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	opts.Progress = func(s string) { fmt.Fprintln(stderr, "kgent gen:", s) }
+	ctx, stop := signalContext()
 	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, af.timeout)
+	defer cancel()
 	r, err := agent.Generate(ctx, agent.Request{Text: request, Lang: d}, opts)
-	if err != nil {
+	if r == nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintln(stderr, "gen: note:", n)
+		fmt.Fprintln(stderr, "kgent gen: note:", n)
 	}
 	if r.Explanation != "" && !*asJSON {
-		fmt.Fprintln(stderr, "gen: explanation:", r.Explanation)
+		fmt.Fprintln(stderr, "kgent gen: what it does:", r.Explanation)
 	}
+	printFindings(stderr, r)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		if err := enc.Encode(jsonResult(r)); err != nil {
 			return err
 		}
 	} else if *out == "" {
@@ -112,109 +126,97 @@ func runGen(args []string, stdout, stderr io.Writer) error {
 	}
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(r.Program), 0o644); err != nil {
-			return err
+			return &exitError{code: 2, msg: err.Error()}
 		}
-		fmt.Fprintln(stderr, "gen: wrote", *out)
+		fmt.Fprintln(stderr, "kgent gen: wrote", *out)
 	}
-	if !r.Clean {
-		return &exitError{code: 1, msg: "the program does not pass the checks; the findings are above"}
+	switch {
+	case err != nil:
+		return &exitError{code: 1, msg: err.Error()}
+	case !r.Clean:
+		return &exitError{code: 1, msg: "the program does not pass the checks (findings above)"}
 	}
+	status := "passes the static checks"
+	if r.Verified {
+		status += " and verification"
+	} else if opts.Verifier == nil {
+		status += " (not verified: --no-verify)"
+	}
+	fmt.Fprintln(stderr, "kgent gen:", status)
 	return nil
 }
 
-type evalPrompt struct {
-	Request      string   `json:"request"`
-	Lang         string   `json:"lang"`
-	ExpectProbes []string `json:"expect_probes"`
+// printFindings lists the final program's findings as FILE:LINE:COL.
+func printFindings(w io.Writer, r *agent.Result) {
+	name := "generated.bt"
+	if r.Lang == analysis.DialectC {
+		name = "generated.bpf.c"
+	}
+	idx := analysis.NewLineIndex(r.Program)
+	for _, f := range r.Findings {
+		p := idx.Position(f.Span.Start)
+		fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", name, p.Line+1, p.Character+1, f.Severity, f.Code, f.Message)
+	}
 }
 
-type evalRow struct {
-	Request  string   `json:"request"`
-	Verified bool     `json:"verified"`
-	Attempts int      `json:"attempts"`
-	Millis   int64    `json:"ms"`
-	Tokens   int      `json:"tokens"`
-	Example  string   `json:"example,omitempty"`
-	ProbesOK bool     `json:"expected_probes"`
-	Error    string   `json:"error,omitempty"`
-	Findings []string `json:"findings,omitempty"`
+// The JSON shapes of gen --json: findings as codes and messages with
+// 1-based lines, durations in milliseconds.
+type jsonFinding struct {
+	Line     int    `json:"line"`
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
 }
 
-func runEval(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "eval PROMPTS [--provider offline|openai] [--out report.json]", stderr)
-	var af agentFlags
-	af.add(fs)
-	out := fs.String("out", "", "write the report as JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+type jsonAttempt struct {
+	Program          string        `json:"program,omitempty"`
+	Reply            string        `json:"reply,omitempty"`
+	Findings         []jsonFinding `json:"findings"`
+	Repaired         []string      `json:"repaired,omitempty"`
+	Error            string        `json:"error,omitempty"`
+	PromptTokens     int           `json:"prompt_tokens"`
+	CompletionTokens int           `json:"completion_tokens"`
+	ModelMS          int64         `json:"model_ms"`
+	CheckMS          int64         `json:"check_ms"`
+}
+
+type jsonGen struct {
+	Program          string        `json:"program"`
+	Language         string        `json:"language"`
+	Provider         string        `json:"provider"`
+	Example          string        `json:"example,omitempty"`
+	Context          []string      `json:"context,omitempty"`
+	Clean            bool          `json:"clean"`
+	Verified         bool          `json:"verified"`
+	Explanation      string        `json:"explanation,omitempty"`
+	Mismatches       []string      `json:"mismatches,omitempty"`
+	Notes            []string      `json:"notes,omitempty"`
+	Findings         []jsonFinding `json:"findings"`
+	Attempts         []jsonAttempt `json:"attempts"`
+	Best             int           `json:"best_attempt"`
+	PromptTokens     int           `json:"prompt_tokens"`
+	CompletionTokens int           `json:"completion_tokens"`
+	MS               int64         `json:"ms"`
+}
+
+func jsonFindings(program string, fs []analysis.Finding) []jsonFinding {
+	idx := analysis.NewLineIndex(program)
+	out := []jsonFinding{}
+	for _, f := range fs {
+		out = append(out, jsonFinding{Line: idx.Position(f.Span.Start).Line + 1, Severity: f.Severity.String(), Code: f.Code, Message: f.Message})
 	}
-	if fs.NArg() != 1 {
-		return usageErr("eval takes one PROMPTS file (JSON list of {request, lang, expect_probes}, or one request per line)")
+	return out
+}
+
+func jsonResult(r *agent.Result) jsonGen {
+	g := jsonGen{Program: r.Program, Language: string(r.Lang), Provider: r.Provider, Example: r.Example, Context: r.Context,
+		Clean: r.Clean, Verified: r.Verified, Explanation: r.Explanation, Mismatches: r.Mismatches, Notes: r.Notes,
+		Findings: jsonFindings(r.Program, r.Findings), Best: r.Best + 1, PromptTokens: r.PromptTokens,
+		CompletionTokens: r.CompletionTokens, MS: r.Duration.Milliseconds(), Attempts: []jsonAttempt{}}
+	for _, a := range r.Attempts {
+		g.Attempts = append(g.Attempts, jsonAttempt{Program: a.Program, Reply: a.Reply, Findings: jsonFindings(a.Program, a.Findings),
+			Repaired: a.Repaired, Error: a.Err, PromptTokens: a.PromptTokens, CompletionTokens: a.CompletionTokens,
+			ModelMS: a.ModelTime.Milliseconds(), CheckMS: a.CheckTime.Milliseconds()})
 	}
-	data, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
-	}
-	var prompts []evalPrompt
-	if json.Unmarshal(data, &prompts) != nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				prompts = append(prompts, evalPrompt{Request: l})
-			}
-		}
-	}
-	_, opts, d, err := af.setup(stderr)
-	if err != nil {
-		return err
-	}
-	var rows []evalRow
-	verified := 0
-	for i, p := range prompts {
-		pd := d
-		if p.Lang != "" {
-			pd = analysis.ParseDialect(p.Lang)
-		}
-		row := evalRow{Request: p.Request}
-		r, err := agent.Generate(context.Background(), agent.Request{Text: p.Request, Lang: pd}, opts)
-		if err != nil {
-			row.Error = err.Error()
-		} else {
-			if r.Clean && opts.Verifier != nil {
-				// The offline provider checks statically; verify for real.
-				vr := opts.Verifier.Verify(context.Background(), "eval", r.Program, r.Lang)
-				r.Findings = append(r.Findings, vr.Findings...)
-				r.Clean = !analysis.HasErrors(r.Findings)
-			}
-			row.Verified, row.Attempts, row.Millis = r.Clean, len(r.Attempts), r.Duration.Milliseconds()
-			row.Tokens, row.Example = r.PromptTokens+r.CompletionTokens, r.Example
-			row.ProbesOK = true
-			for _, probe := range p.ExpectProbes {
-				if !strings.Contains(r.Program, probe) {
-					row.ProbesOK = false
-				}
-			}
-			for _, f := range r.Findings {
-				if f.Severity == analysis.Error {
-					row.Findings = append(row.Findings, f.Code+" "+f.Message)
-				}
-			}
-		}
-		if row.Verified {
-			verified++
-		}
-		rows = append(rows, row)
-		mark := "FAIL"
-		if row.Verified {
-			mark = "ok"
-		}
-		fmt.Fprintf(stdout, "%3d %-4s %-40.40s %s\n", i+1, mark, p.Request, row.Example+row.Error)
-	}
-	fmt.Fprintf(stdout, "%d/%d requests gave a program that passes verification\n", verified, len(rows))
-	if *out != "" {
-		b, _ := json.MarshalIndent(map[string]any{"verified": verified, "total": len(rows), "rows": rows}, "", "  ")
-		if err := os.WriteFile(*out, b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return g
 }

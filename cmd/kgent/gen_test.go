@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kgent/kgent/internal/testenv"
+)
+
+func TestGenOffline(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Tracefs)
+	t.Setenv("KGENT_LLM_BASE_URL", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	var out, errb bytes.Buffer
+	code := run([]string{"gen", "--no-verify", "count context switches per task"}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "sched_switch") || !strings.Contains(errb.String(), "not a generated program") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	file := filepath.Join(t.TempDir(), "x.bt")
+	out.Reset()
+	if code := run([]string{"gen", "--no-verify", "--out", file, "--json", "trace files opened by pid 42"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var g jsonGen
+	if err := json.Unmarshal(out.Bytes(), &g); err != nil || g.Provider != "offline" || len(g.Attempts) != 1 || !strings.Contains(g.Program, "pid == 42") {
+		t.Fatalf("%v %+v", err, g)
+	}
+	if b, _ := os.ReadFile(file); string(b) != g.Program {
+		t.Fatalf("--out wrote %q", b)
+	}
+	if code := run([]string{"gen", "--lang", "go", "x"}, &out, &errb); code != 2 {
+		t.Fatalf("bad --lang: exit %d", code)
+	}
+}
+
+// The key reaches the endpoint and nothing else: not stderr, not stdout.
+func TestGenKeyNotPrinted(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Tracefs)
+	const key = "sk-cmd-test-key-0123456789"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(401)
+		fmt.Fprintf(w, `{"error":{"message":"Incorrect API key provided: %s"}}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}))
+	defer srv.Close()
+	t.Setenv("KGENT_LLM_BASE_URL", srv.URL+"/v1")
+	t.Setenv("KGENT_LLM_MODEL", "m")
+	t.Setenv("OPENAI_API_KEY", key)
+	var out, errb bytes.Buffer
+	code := run([]string{"gen", "--no-verify", "count opens"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "API key") || strings.Contains(out.String()+errb.String(), key) {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+}
+
+func TestEvalLines(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Tracefs)
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "p.txt")
+	os.WriteFile(prompts, []byte("# two requests\ncount context switches per task\nzzqx wvvy\n"), 0o644)
+	report := filepath.Join(dir, "r.json")
+	var out, errb bytes.Buffer
+	if code := run([]string{"eval", "--provider", "offline", "--no-verify", "--out", report, prompts}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rep evalReport
+	b, _ := os.ReadFile(report)
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Total != 2 || rep.Clean != 1 || rep.Errors != 1 || rep.Verified != 0 {
+		t.Fatalf("%v %+v\n%s", err, rep, out.String())
+	}
+	if !strings.Contains(out.String(), "1 clean") {
+		t.Fatalf("summary:\n%s", out.String())
+	}
+}
