@@ -62,9 +62,9 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 	}
 	spec, err := ebpf.LoadCollectionSpec(obj)
 	if err != nil {
-		f := analysis.New(analysis.KG602, analysis.Span{}, "the compiled object cannot be read for loading: "+err.Error())
-		f.Source = analysis.SourceVerifier
-		return []analysis.Finding{f}, ""
+		// clang made the object; what the loader cannot read (a section
+		// cilium/ebpf does not support) is kgent's limit, not the program's.
+		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + strings.TrimPrefix(err.Error(), "file "+obj+": "))}, ""
 	}
 	names := make([]string, 0, len(spec.Programs))
 	for n := range spec.Programs {
@@ -102,7 +102,7 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 		at := programSpan(src, text, idx, ps)
 		var ve *ebpf.VerifierError
 		switch {
-		case errors.As(err, &ve) && meaningfulLog(ve.Log):
+		case errors.As(err, &ve) && keySentence(ve.Log) != "":
 			logs = append(logs, fmt.Sprintf("program %s (%s):\n%s", name, ps.SectionName, strings.Join(ve.Log, "\n")))
 			f := verifierFinding(ps, ve.Log, src, text, idx, at)
 			if coreBadRelocation.MatchString(keySentence(ve.Log)) {
@@ -124,17 +124,27 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 			f.Severity = analysis.Information
 			f.Notes = append(f.Notes, err.Error())
 			fs = append(fs, f)
+		case ps.Type == ebpf.StructOps:
+			f := analysis.New(analysis.KG604, at, fmt.Sprintf("struct_ops program %s is not verified on its own: the kernel loads it only through its struct_ops map (%s)", name, loadError(name, err)))
+			f.Severity = analysis.Information
+			fs = append(fs, f)
 		case errors.Is(err, btf.ErrNotFound):
-			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: its attach target or a type it needs is not in the kernel's BTF (%v)", name, err))
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: its attach target or a type it needs is not in the kernel's BTF (%s)", name, loadError(name, err)))
 			f.Source = analysis.SourceVerifier
 			fs = append(fs, f)
 		default:
-			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: %v", name, err))
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: %s", name, loadError(name, err)))
 			f.Source = analysis.SourceVerifier
 			fs = append(fs, f)
 		}
 	}
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Span.Start < fs[j].Span.Start })
 	return fs, strings.Join(logs, "\n\n")
+}
+
+// loadError is err without the "program NAME: " prefix cilium/ebpf adds.
+func loadError(name string, err error) string {
+	return strings.TrimPrefix(err.Error(), "program "+name+": ")
 }
 
 // attachKind names a program's kind as its section does: "fentry",
@@ -145,16 +155,6 @@ func attachKind(ps *ebpf.ProgramSpec) string {
 		return ps.Type.String()
 	}
 	return kind
-}
-
-// meaningfulLog reports whether the verifier said more than nothing.
-func meaningfulLog(log []string) bool {
-	for _, l := range log {
-		if strings.TrimSpace(l) != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // programSpan is where findings about a whole program go: the program
@@ -281,9 +281,17 @@ func useOf(text, name string, from int) (analysis.Span, bool) {
 	return analysis.Span{Start: from + i, End: from + i + len(name)}, true
 }
 
-// only is a copy of spec with one program and all the maps.
+// only is a copy of spec with one program and the maps, except
+// struct_ops maps: creating one registers its operations with the kernel
+// (a TCP congestion control, a scheduler), which is attaching. Their
+// programs load through the verifier without them.
 func only(spec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
 	one := spec.Copy()
 	one.Programs = map[string]*ebpf.ProgramSpec{name: one.Programs[name]}
+	for n, m := range one.Maps {
+		if m.Type == ebpf.StructOpsMap {
+			delete(one.Maps, n)
+		}
+	}
 	return one
 }

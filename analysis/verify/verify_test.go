@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/internal/testenv"
 )
@@ -448,6 +450,51 @@ func TestConcurrent(t *testing.T) {
 		r := <-results
 		if r.Cancelled || len(r.Findings) != 1 || r.Findings[0].Code != analysis.KG602 {
 			t.Errorf("%+v", r)
+		}
+	}
+}
+
+// TestStructOpsNotRegistered verifies a congestion control's programs
+// without creating its struct_ops map (which registers the operations
+// with the kernel): the kernel's list stays without it.
+func TestStructOpsNotRegistered(t *testing.T) {
+	v := newVerifier(t)
+	data, _ := os.ReadFile("testdata/struct_ops.bpf.c")
+	text := strings.Replace(string(data), "*(volatile __u32 *)bogus_address();", "10;", 1)
+	r := v.Verify(context.Background(), "testdata/struct_ops.bpf.c", text, analysis.DialectC)
+	if len(r.Findings) != 0 {
+		t.Fatalf("%+v\n%s", r.Findings, r.Log)
+	}
+	if ccs, err := os.ReadFile("/proc/sys/net/ipv4/tcp_available_congestion_control"); err == nil && strings.Contains(string(ccs), "kgent_fixture_cc") {
+		t.Errorf("verification registered the congestion control: %s", ccs)
+	}
+	// The guard itself: the spec loaded per program has no struct_ops map.
+	dir := t.TempDir()
+	vmDir, err := v.vmlinuxDir(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "so.bpf.c")
+	os.WriteFile(src, []byte(text), 0o600)
+	clang, _ := lookTool("", "clang")
+	obj := filepath.Join(dir, "so.o")
+	if _, stderr, err := v.run(context.Background(), dir, clang, append(clangFlags(), "-I"+vmDir, "-c", src, "-o", obj)...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	spec, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasOps := false
+	for _, m := range spec.Maps {
+		hasOps = hasOps || m.Type == ebpf.StructOpsMap
+	}
+	if !hasOps {
+		t.Fatal("the fixture has no struct_ops map")
+	}
+	for _, m := range only(spec, "kg_undo_cwnd").Maps {
+		if m.Type == ebpf.StructOpsMap {
+			t.Errorf("struct_ops map %s would be created", m.Name)
 		}
 	}
 }
