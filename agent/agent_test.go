@@ -529,14 +529,23 @@ func BenchmarkAttemptOverhead(b *testing.B) {
 	}
 	k.Warm()
 	r := NewRetriever(k)
-	code := "tracepoint:syscalls:sys_enter_opnat\n{\n  printf(\"%s %s\\n\", comm);\n}\n"
 	opts := Options{KB: k}
-	b.ResetTimer()
-	for b.Loop() {
-		_ = buildPrompt(context.Background(), "print files opened with the process name", analysis.DialectBpftrace, k, r, 3000)
-		fs := checkProgram(context.Background(), code, analysis.DialectBpftrace, opts)
-		repaired, _ := repair(code, fs)
-		checkProgram(context.Background(), repaired, analysis.DialectBpftrace, opts)
+	for _, tc := range []struct {
+		name, request, code string
+		lang                analysis.Dialect
+	}{
+		{"bpftrace", "print files opened with the process name", "tracepoint:syscalls:sys_enter_opnat\n{\n  printf(\"%s %s\\n\", comm);\n}\n", analysis.DialectBpftrace},
+		{"c", "print the pid of every exec", "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n\n" +
+			"SEC(\"tracepoint/sched/sched_process_exc\")\nint trace_exec(struct trace_event_raw_sched_process_exec *ctx)\n{\n\tbpf_printk(\"exec %d\", ctx->pidd);\n\treturn 0;\n}\n", analysis.DialectC},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				_ = buildPrompt(context.Background(), tc.request, tc.lang, k, r, 3000)
+				fs := checkProgram(context.Background(), tc.code, tc.lang, opts)
+				repaired, _ := repair(tc.code, fs)
+				checkProgram(context.Background(), repaired, tc.lang, opts)
+			}
+		})
 	}
 }
 
@@ -548,5 +557,39 @@ func TestProbeKinds(t *testing.T) {
 	c := "char LICENSE[] SEC(\"license\") = \"GPL\";\nstruct { } m SEC(\".maps\");\nSEC(\"tp/sched/sched_switch\") int a() {}\nSEC(\"xdp\") int b() {}\nSEC(\"cgroup_skb/egress\") int c() {}\nSEC(\"uretprobe//bin/bash:readline\") int d() {}\n"
 	if got := strings.Join(ProbeKinds(c, analysis.DialectC), ","); got != "cgroup_skb,tracepoint,uretprobe,xdp" {
 		t.Errorf("C: %s", got)
+	}
+}
+
+// A candidate whose only faults have safe fixes passes without another
+// model round: the tracepoint first, then (once it exists) its field.
+func TestRepairRounds(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	testenv.Require(t, testenv.Bpftrace, testenv.BPF)
+	first := "tracepoint:sched:sched_process_exc\n{\n  printf(\"%d\\n\", args->pidd);\n}\n"
+	f := newFake(t, step{content: block("bpftrace", first)}, step{content: "Prints the pid of every exec."})
+	r, err := Generate(context.Background(), Request{Text: "print the pid of every exec", Lang: analysis.DialectBpftrace},
+		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "tracepoint:sched:sched_process_exec\n{\n  printf(\"%d\\n\", args->pid);\n}\n"
+	if !r.Verified || len(r.Attempts) != 1 || r.Program != want || len(r.Attempts[0].Repaired) != 2 {
+		t.Fatalf("%q %v %+v", r.Program, r.Attempts[0].Repaired, r.Findings)
+	}
+}
+
+func TestRepairFieldC(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	testenv.Require(t, testenv.Clang, testenv.BPF)
+	prog := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n\n" +
+		"SEC(\"tracepoint/sched/sched_process_exec\")\nint trace_exec(struct trace_event_raw_sched_process_exec *ctx)\n{\n\tbpf_printk(\"exec %d\", ctx->pidd);\n\treturn 0;\n}\n"
+	f := newFake(t, step{content: block("c", prog)}, step{content: "Prints the pid of every exec to the trace pipe."})
+	r, err := Generate(context.Background(), Request{Text: "print the pid of every exec", Lang: analysis.DialectC},
+		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Verified || len(r.Attempts) != 1 || !strings.Contains(r.Program, "ctx->pid)") || !strings.HasPrefix(r.Attempts[0].Repaired[0], "KG401") {
+		t.Fatalf("%s %v %+v", r.Program, r.Attempts[0].Repaired, r.Findings)
 	}
 }
