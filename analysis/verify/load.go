@@ -284,13 +284,19 @@ func useOf(text, name string, from int) (analysis.Span, bool) {
 // only is a copy of spec with one program and the maps, except
 // struct_ops maps: creating one registers its operations with the kernel
 // (a TCP congestion control, a scheduler), which is attaching. Their
-// programs load through the verifier without them.
+// programs load through the verifier without them. Maps are never pinned
+// (LIBBPF_PIN_BY_NAME): verification leaves nothing in bpffs and never
+// reuses a map a running tool pinned.
 func only(spec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
 	one := spec.Copy()
 	one.Programs = map[string]*ebpf.ProgramSpec{name: one.Programs[name]}
 	for n, m := range one.Maps {
 		if m.Type == ebpf.StructOpsMap {
 			delete(one.Maps, n)
+			continue
+		}
+		for ; m != nil; m = m.InnerMap {
+			m.Pinning = ebpf.PinNone
 		}
 	}
 	return one

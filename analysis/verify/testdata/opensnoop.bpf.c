@@ -52,6 +52,7 @@ struct {
 	__uint(max_entries, 1024);
 	__type(key, struct comm_key);
 	__type(value, u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } counts SEC(".maps");
 
 struct {
