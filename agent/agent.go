@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 type Request struct {
 	Text string
 	// Lang is the requested form; none lets the provider choose (the
-	// offline provider takes the closest example's, a model writes
-	// bpftrace).
+	// offline provider takes the closest example's; a model writes C
+	// when the request names what only C does, such as XDP or a ring
+	// buffer, else bpftrace).
 	Lang analysis.Dialect
 }
 
@@ -130,7 +132,7 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 	}
 	lang := req.Lang
 	if lang == analysis.DialectNone {
-		lang = analysis.DialectBpftrace
+		lang = requestLang(req.Text)
 	}
 	res = &Result{Provider: opts.Provider.Name(), Lang: lang, Best: -1}
 	pp := buildPrompt(ctx, req.Text, lang, opts.KB, opts.Retriever, opts.PromptBudget)
@@ -244,6 +246,18 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 	}
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+var cRequestRe = regexp.MustCompile(`(?i)\b(xdp|tc|traffic control|cgroup_skb|ring ?buf(fer)?|perf ?buffer|libbpf|in c|iterator|bpf_[a-z_]+|sec\(|co-re|skb)\b|环形缓冲`)
+
+// requestLang is the language a model writes when the request does not
+// say: C for what bpftrace cannot express (XDP, tc, ring buffers, ...),
+// else bpftrace.
+func requestLang(text string) analysis.Dialect {
+	if cRequestRe.MatchString(text) {
+		return analysis.DialectC
+	}
+	return analysis.DialectBpftrace
 }
 
 // contextSummary counts what the prompt carries: "2 examples, 5 kernel

@@ -593,3 +593,15 @@ func TestRepairFieldC(t *testing.T) {
 		t.Fatalf("%s %v %+v", r.Program, r.Attempts[0].Repaired, r.Findings)
 	}
 }
+
+func TestRequestLang(t *testing.T) {
+	for req, want := range map[string]analysis.Dialect{
+		"count packets by protocol in XDP": analysis.DialectC, "send opens through a ring buffer": analysis.DialectC,
+		"count bytes with tc on egress": analysis.DialectC, "trace tcp connects": analysis.DialectBpftrace,
+		"count opens per process": analysis.DialectBpftrace, "用环形缓冲区发送事件": analysis.DialectC,
+	} {
+		if got := requestLang(req); got != want {
+			t.Errorf("%q: %s, want %s", req, got, want)
+		}
+	}
+}

@@ -79,3 +79,49 @@ func TestEvalLines(t *testing.T) {
 		t.Fatalf("summary:\n%s", out.String())
 	}
 }
+
+// eval with the openai provider against a scripted endpoint: the first
+// answer to each request invents a helper, the second is right.
+func TestEvalOpenAI(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Tracefs)
+	const key = "sk-eval-test-key-0123456789"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Messages []struct{ Role, Content string } }
+		json.NewDecoder(r.Body).Decode(&req)
+		last := req.Messages[len(req.Messages)-1].Content
+		answer := "```bpftrace\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }\n```"
+		switch {
+		case strings.HasPrefix(last, "In one paragraph"):
+			answer = "Counts openat calls per command."
+		case strings.HasPrefix(last, "Request:"):
+			answer = "```bpftrace\ntracepoint:syscalls:sys_enter_openat { @[procname()] = count(); }\n```"
+		}
+		b, _ := json.Marshal(map[string]any{"id": "x", "object": "chat.completion", "model": "m",
+			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": answer}, "finish_reason": "stop"}},
+			"usage":   map[string]any{"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	}))
+	defer srv.Close()
+	t.Setenv("KGENT_LLM_BASE_URL", srv.URL+"/v1")
+	t.Setenv("KGENT_LLM_MODEL", "m")
+	t.Setenv("OPENAI_API_KEY", key)
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "p.json")
+	os.WriteFile(prompts, []byte(`[{"request": "count opens per command", "lang": "bt", "expect_probes": ["tracepoint"]},
+		{"request": "统计每个进程打开文件的次数", "expect_probes": ["kprobe"]}]`), 0o644)
+	report := filepath.Join(dir, "r.json")
+	var out, errb bytes.Buffer
+	if code := run([]string{"eval", "--no-verify", "--out", report, prompts}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rep evalReport
+	b, _ := os.ReadFile(report)
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Provider != "openai" || rep.Total != 2 || rep.Clean != 2 || rep.ProbesOK != 1 ||
+		rep.Rows[0].Attempts != 2 || rep.Rows[0].Tokens != 180 || rep.MeanTries != 2 {
+		t.Fatalf("%v %+v\n%s", err, rep, out.String())
+	}
+	if strings.Contains(out.String()+errb.String()+string(b), key) {
+		t.Fatal("the key appears in eval's output")
+	}
+}
