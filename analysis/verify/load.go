@@ -284,7 +284,8 @@ func useOf(text, name string, from int) (analysis.Span, bool) {
 // only is a copy of spec with one program and the maps, except
 // struct_ops maps: creating one registers its operations with the kernel
 // (a TCP congestion control, a scheduler), which is attaching. Their
-// programs load through the verifier without them. Maps are never pinned
+// programs load through the verifier without them. Program arrays start
+// empty (their initial contents name other programs). Maps are never pinned
 // (LIBBPF_PIN_BY_NAME): verification leaves nothing in bpffs and never
 // reuses a map a running tool pinned.
 func only(spec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
@@ -294,6 +295,11 @@ func only(spec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
 		if m.Type == ebpf.StructOpsMap {
 			delete(one.Maps, n)
 			continue
+		}
+		if m.Type == ebpf.ProgramArray {
+			// Tail-call targets named in the map's initial contents
+			// are verified as programs of their own.
+			m.Contents = nil
 		}
 		for ; m != nil; m = m.InnerMap {
 			m.Pinning = ebpf.PinNone
