@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/bpftrace"
 	"github.com/kgent/kgent/analysis/check"
 	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/kb"
@@ -42,6 +43,9 @@ type Options struct {
 	// PromptBudget caps the first prompt in tokens (about 4 bytes each);
 	// default 3000.
 	PromptBudget int
+	// BpftraceVersion is the bpftrace version to write for and check
+	// against ("0.17"); "" for the installed one.
+	BpftraceVersion string
 }
 
 // Attempt is one candidate and what the checks said of it.
@@ -135,7 +139,11 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 		lang = requestLang(req.Text)
 	}
 	res = &Result{Provider: opts.Provider.Name(), Lang: lang, Best: -1}
-	pp := buildPrompt(ctx, req.Text, lang, opts.KB, opts.Retriever, opts.PromptBudget)
+	btVersion := opts.BpftraceVersion
+	if btVersion == "" && lang == analysis.DialectBpftrace {
+		btVersion = bpftrace.InstalledVersion()
+	}
+	pp := buildPrompt(ctx, req.Text, lang, opts.KB, opts.Retriever, opts.PromptBudget, btVersion)
 	res.Context, res.Example = pp.Used, pp.Example
 	base := []Message{{Role: "system", Content: systemPrompt(lang)}, {Role: "user", Content: pp.Text}}
 	kernel := ""
@@ -299,7 +307,7 @@ func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts 
 	if lang == analysis.DialectC {
 		name = "generated.bpf.c"
 	}
-	fs, err := check.File(name, code, check.Options{KB: opts.KB, Dialect: lang})
+	fs, err := check.File(name, code, check.Options{KB: opts.KB, Dialect: lang, BpftraceVersion: opts.BpftraceVersion})
 	if err != nil {
 		return []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, err.Error())}
 	}

@@ -501,18 +501,18 @@ func TestMismatches(t *testing.T) {
 func TestPromptBudget(t *testing.T) {
 	k := testenv.HostKB(t, testenv.Tracefs)
 	for _, budget := range []int{300, 1000, 3000} {
-		p := buildPrompt(context.Background(), "print files opened with the process name", analysis.DialectBpftrace, k, NewRetriever(k), budget)
+		p := buildPrompt(context.Background(), "print files opened with the process name", analysis.DialectBpftrace, k, NewRetriever(k), budget, "0.17")
 		if approxTokens(p.Text) > budget && budget > 300 {
 			t.Errorf("budget %d: %d tokens", budget, approxTokens(p.Text))
 		}
 		if !strings.Contains(p.Text, "Request: print files opened") {
 			t.Errorf("budget %d: no request", budget)
 		}
-		if budget == 3000 && (len(p.Used) < 3 || !strings.Contains(p.Text, "```bpftrace")) {
+		if budget == 3000 && (len(p.Used) < 3 || !strings.Contains(p.Text, "```bpftrace") || !strings.Contains(p.Text, "bpftrace is 0.17") || strings.Contains(p.Text, "strcontains")) {
 			t.Errorf("budget %d used only %v", budget, p.Used)
 		}
 	}
-	p := buildPrompt(context.Background(), "send pid and comm of every exec to user space through a ring buffer", analysis.DialectC, k, NewRetriever(k), 3000)
+	p := buildPrompt(context.Background(), "send pid and comm of every exec to user space through a ring buffer", analysis.DialectC, k, NewRetriever(k), 3000, "")
 	if !strings.Contains(p.Text, "```c") || !strings.Contains(p.Text, "helper ") {
 		t.Errorf("C prompt has no example or helper prototypes:\n%s", p.Text)
 	}
@@ -540,7 +540,7 @@ func BenchmarkAttemptOverhead(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				_ = buildPrompt(context.Background(), tc.request, tc.lang, k, r, 3000)
+				_ = buildPrompt(context.Background(), tc.request, tc.lang, k, r, 3000, "0.17")
 				fs := checkProgram(context.Background(), tc.code, tc.lang, opts)
 				repaired, _ := repair(tc.code, fs)
 				checkProgram(context.Background(), repaired, tc.lang, opts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -181,7 +182,7 @@ var helperCallRe = regexp.MustCompile(`\b(bpf_[a-z0-9_]+)\s*\(`)
 // buildPrompt assembles the request, the target kernel's attach support,
 // the closest verified examples of the dialect and the specs of what they
 // and the request touch, in that priority, within budget tokens.
-func buildPrompt(ctx context.Context, request string, lang analysis.Dialect, k *kb.KB, r Retriever, budget int) promptParts {
+func buildPrompt(ctx context.Context, request string, lang analysis.Dialect, k *kb.KB, r Retriever, budget int, btVersion string) promptParts {
 	var p promptParts
 	var b strings.Builder
 	fits := func(s string) bool { return approxTokens(b.String())+approxTokens(s) <= budget }
@@ -196,6 +197,10 @@ func buildPrompt(ctx context.Context, request string, lang analysis.Dialect, k *
 			}
 		}
 		b.WriteString("\n")
+	}
+	if lang == analysis.DialectBpftrace && btVersion != "" {
+		fmt.Fprintf(&b, "\nThe installed bpftrace is %s: use its syntax (tracepoint fields as args->name) and only these functions: %s.\n",
+			btVersion, strings.Join(bpftraceFunctions(btVersion), ", "))
 	}
 	want := "bpftrace"
 	if lang == analysis.DialectC {
@@ -272,6 +277,18 @@ func buildPrompt(ctx context.Context, request string, lang analysis.Dialect, k *
 	}
 	p.Text = b.String()
 	return p
+}
+
+// bpftraceFunctions are the safe functions of a bpftrace version.
+func bpftraceFunctions(version string) []string {
+	var out []string
+	for name, f := range kb.BpftraceFunctions {
+		if !f.Unsafe && (f.Since == "" || kb.VersionAtLeast(version, f.Since)) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func langName(d analysis.Dialect) string {
