@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"go.lsp.dev/protocol"
@@ -149,13 +150,43 @@ func (s *server) publish(d *document, r *result) {
 	if stale || d.publishedOnce && r.gen < d.publishedGen {
 		return
 	}
-	fs := d.findingsFor(r)
+	fs := sortFindings(d.findingsFor(r))
 	diags := make([]protocol.Diagnostic, 0, len(fs))
 	for _, f := range fs {
 		diags = append(diags, toDiagnostic(d.uri, r.idx, f))
 	}
 	d.publishedGen, d.publishedOnce = r.gen, true
 	s.notify("textDocument/publishDiagnostics", protocol.PublishDiagnosticsParams{URI: d.uri, Version: uint32(max(r.version, 0)), Diagnostics: diags})
+}
+
+// sortFindings orders findings by position, then code and message, and
+// drops exact duplicates, so the same text always publishes the same
+// list.
+func sortFindings(fs []analysis.Finding) []analysis.Finding {
+	out := append([]analysis.Finding(nil), fs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case a.Span.Start != b.Span.Start:
+			return a.Span.Start < b.Span.Start
+		case a.Span.End != b.Span.End:
+			return a.Span.End < b.Span.End
+		case a.Code != b.Code:
+			return a.Code < b.Code
+		}
+		return a.Message < b.Message
+	})
+	dedup := out[:0]
+	for i, f := range out {
+		if i > 0 {
+			p := out[i-1]
+			if p.Span == f.Span && p.Code == f.Code && p.Message == f.Message && p.Source == f.Source {
+				continue
+			}
+		}
+		dedup = append(dedup, f)
+	}
+	return dedup
 }
 
 // reanalyzeAll re-checks every open document (after the kb changed).

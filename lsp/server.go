@@ -137,7 +137,19 @@ var handlers = map[string]handlerFunc{}
 
 // handle is the server's one entry point: lifecycle gate, cancellation,
 // panic recovery and dispatch.
-func (s *server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) (err error) {
+//
+// It returns nil whatever happens (failures are logged): jsonrpc2 v0.10
+// fails the connection on a handler error, and panics when a connection
+// fails twice with errors of different types.
+func (s *server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+	if err := s.dispatch(ctx, reply, req); err != nil && s.connCtx.Err() == nil {
+		s.log.Printf("%s: %v", req.Method(), err)
+	}
+	return nil
+}
+
+// dispatch is handle's body.
+func (s *server) dispatch(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) (err error) {
 	var once sync.Once
 	inner := reply
 	replied := false
