@@ -124,6 +124,9 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 		return r
 	}
 	r.Findings = bpftraceFindings(out, src, text, runErr != nil)
+	for i := range r.Findings {
+		r.Findings[i].Notes = append(r.Findings[i].Notes, fmt.Sprintf("reported by the installed bpftrace %s (%s)", ver, bt))
+	}
 	if runErr != nil && !analysis.HasErrors(r.Findings) {
 		if strings.Contains(out, "only supports running as the root user") {
 			r.Findings = []analysis.Finding{unavailable("bpftrace only runs as root; run kgent as root to check scripts with the installed bpftrace")}
