@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/internal/testenv"
 	"github.com/kgent/kgent/kb"
 )
@@ -66,5 +68,21 @@ func TestOfflineFilterJoinsPredicate(t *testing.T) {
 	}
 	if !strings.Contains(r.Program, `/(args->ret > 0) && comm == "nginx"/`) || !r.Clean || len(r.Mismatches) != 0 {
 		t.Fatalf("%s\n%v %v", r.Program, r.Findings, r.Mismatches)
+	}
+}
+
+// The offline provider's program goes through the same checks as a
+// model's, the verifier included.
+func TestOfflineVerified(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	testenv.Require(t, testenv.Bpftrace, testenv.BPF)
+	var lines []string
+	r, err := Generate(context.Background(), Request{Text: "count context switches per task"},
+		Options{KB: k, Verifier: verify.New(verify.Options{KB: k}), Progress: func(s string) { lines = append(lines, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Verified || len(r.Attempts) != 1 || r.Example != "bt-context-switches" || len(lines) != 2 || !strings.Contains(lines[1], "verification") {
+		t.Fatalf("%+v %v", r, lines)
 	}
 }
