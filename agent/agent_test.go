@@ -605,3 +605,19 @@ func TestRequestLang(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExtractCode: any reply gives a program that is part of it, or an
+// error; never a panic.
+func FuzzExtractCode(f *testing.F) {
+	for _, s := range []string{"", "```", "``````", "```c\n", "```bpftrace\nBEGIN{}\n```", "```\n\x00\xff```", "text ```bt x``` ```c\nSEC(\"\n```"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, reply string) {
+		for _, lang := range []analysis.Dialect{analysis.DialectBpftrace, analysis.DialectC} {
+			code, err := extractCode(reply, lang)
+			if err == nil && (code == "" || !strings.Contains(reply, code)) {
+				t.Fatalf("%q gave %q", reply, code)
+			}
+		}
+	})
+}

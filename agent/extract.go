@@ -95,5 +95,8 @@ func extractCode(reply string, lang analysis.Dialect) (string, error) {
 			firstErr = wrongLang{got: got, want: lang}
 		}
 	}
+	if firstErr == nil {
+		firstErr = errNoCode // only blocks of other languages (shell, output)
+	}
 	return "", firstErr
 }
