@@ -13,6 +13,9 @@ type initializeParams struct {
 		Workspace struct {
 			Configuration bool `json:"configuration"`
 		} `json:"workspace"`
+		Window struct {
+			WorkDoneProgress bool `json:"workDoneProgress"`
+		} `json:"window"`
 	} `json:"capabilities"`
 }
 
@@ -34,6 +37,7 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 	s.mu.Lock()
 	s.initialized = true
 	s.canPullConfig = p.Capabilities.Workspace.Configuration
+	s.canProgress = p.Capabilities.Window.WorkDoneProgress
 	s.mu.Unlock()
 	s.goSafe("kb load", func() { s.loadKB(false) })
 	return reply(ctx, map[string]any{

@@ -173,7 +173,7 @@ func (c *client) waitEdit() (string, []string) {
 func (c *client) initialize() {
 	c.t.Helper()
 	var res map[string]any
-	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file:///tmp", "capabilities": map[string]any{},
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file:///tmp", "capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}},
 		"initializationOptions": map[string]any{"kgent": map[string]any{"verifyOnSave": false}}}, &res); err != nil {
 		c.t.Fatal(err)
 	}
@@ -471,7 +471,7 @@ func TestVerifyOnSave(t *testing.T) {
 	c := newClient(t, 10*time.Millisecond)
 	c.config = map[string]any{"verifyOnSave": true}
 	var res map[string]any
-	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{"workspace": map[string]any{"configuration": true}}}, &res); err != nil {
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{"workspace": map[string]any{"configuration": true}, "window": map[string]any{"workDoneProgress": true}}}, &res); err != nil {
 		t.Fatal(err)
 	}
 	c.notify("initialized", map[string]any{})
@@ -590,7 +590,7 @@ func TestGenerateWithEndpoint(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "sk-test")
 	c := newClient(t, 10*time.Millisecond)
 	var res map[string]any
-	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{},
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}},
 		"initializationOptions": map[string]any{"kgent": map[string]any{"verifyOnSave": false, "llm": map[string]any{"provider": "openai", "baseURL": fake.URL + "/v1", "model": "m"}}}}, &res); err != nil {
 		t.Fatal(err)
 	}
@@ -625,7 +625,7 @@ func TestGenerateCancel(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "sk-test")
 	c := newClient(t, 10*time.Millisecond)
 	var res map[string]any
-	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{},
+	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}},
 		"initializationOptions": map[string]any{"kgent": map[string]any{"llm": map[string]any{"provider": "openai", "baseURL": fake.URL + "/v1", "model": "m"}}}}, &res); err != nil {
 		t.Fatal(err)
 	}

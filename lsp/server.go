@@ -68,6 +68,7 @@ type server struct {
 	exited        bool
 	settings      Settings
 	canPullConfig bool // the client answers workspace/configuration
+	canProgress   bool // the client supports window/workDoneProgress
 	docs          map[protocol.DocumentURI]*document
 	kb            *kb.KB
 	kbErr         error

@@ -41,7 +41,7 @@ func rawServer(t *testing.T, opts Options) *editor.Conn {
 
 func rawInit(t *testing.T, c *editor.Conn) {
 	t.Helper()
-	if _, err := c.Call("initialize", map[string]any{"capabilities": map[string]any{}, "initializationOptions": map[string]any{"kgent": map[string]any{"verifyOnSave": false}}}, 30*time.Second); err != nil {
+	if _, err := c.Call("initialize", map[string]any{"capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}}, "initializationOptions": map[string]any{"kgent": map[string]any{"verifyOnSave": false}}}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	c.Notify("initialized", map[string]any{})
@@ -167,5 +167,25 @@ func TestWireShapes(t *testing.T) {
 	}
 	if _, err := c.Call("textDocument/hover", map[string]any{}, 5*time.Second); err == nil || !strings.Contains(err.Error(), "shutting down") {
 		t.Fatalf("after shutdown: %v", err)
+	}
+}
+
+// TestNoProgressWithoutCapability: a client that does not announce
+// window.workDoneProgress gets no progress tokens and no $/progress.
+func TestNoProgressWithoutCapability(t *testing.T) {
+	c := rawServer(t, Options{Debounce: -1})
+	if _, err := c.Call("initialize", map[string]any{"capabilities": map[string]any{}}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c.Notify("initialized", map[string]any{})
+	if _, err := c.Call("workspace/executeCommand", map[string]any{"command": "kgent.kb.rebuild"}, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The first load's status, then the rebuild's.
+	if _, err := c.Await(10*time.Second, func(editor.Message) bool { return c.Count("kgent/status") >= 2 }); err != nil && c.Count("kgent/status") < 2 {
+		t.Fatal(err)
+	}
+	if n, m := c.Count("window/workDoneProgress/create"), c.Count("$/progress"); n+m > 0 {
+		t.Fatalf("%d progress creations and %d $/progress sent to a client without workDoneProgress", n, m)
 	}
 }

@@ -58,6 +58,14 @@ func (r Result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// editorCapabilities are what VS Code and Neovim announce, as far as the
+// session uses them.
+var editorCapabilities = map[string]any{
+	"window":       map[string]any{"workDoneProgress": true},
+	"workspace":    map[string]any{"configuration": true, "applyEdit": true},
+	"textDocument": map[string]any{"publishDiagnostics": map[string]any{"relatedInformation": true, "versionSupport": true}},
+}
+
 // Run starts the server, runs the session and shuts the server down.
 func Run(ctx context.Context, s Session) (Result, error) {
 	res := Result{Name: s.Name}
@@ -89,7 +97,7 @@ func Run(ctx context.Context, s Session) (Result, error) {
 	uri := "file://" + s.Path
 	dir := s.Path[:strings.LastIndexByte(s.Path, '/')+1]
 	if _, err := c.Call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + dir,
-		"capabilities": map[string]any{}, "initializationOptions": s.InitializationOptions}, s.Timeout); err != nil {
+		"capabilities": editorCapabilities, "initializationOptions": s.InitializationOptions}, s.Timeout); err != nil {
 		return res, err
 	}
 	res.Init = time.Since(t0)

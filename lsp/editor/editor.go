@@ -47,6 +47,17 @@ type Conn struct {
 
 	msgs chan Message
 	err  error // read error, set before msgs closes
+
+	countMu sync.Mutex
+	counts  map[string]int // messages received by method
+}
+
+// Count is how many messages of method the server has sent so far,
+// including those Await skipped.
+func (c *Conn) Count(method string) int {
+	c.countMu.Lock()
+	defer c.countMu.Unlock()
+	return c.counts[method]
 }
 
 // ErrTimeout is returned when the server did not send what was awaited.
@@ -54,7 +65,7 @@ var ErrTimeout = errors.New("timed out waiting for the server")
 
 // New starts reading from r; w receives our messages.
 func New(r io.Reader, w io.Writer) *Conn {
-	c := &Conn{w: w, msgs: make(chan Message, 4096)}
+	c := &Conn{w: w, msgs: make(chan Message, 4096), counts: map[string]int{}}
 	go c.read(bufio.NewReaderSize(r, 64<<10))
 	return c
 }
@@ -88,6 +99,11 @@ func (c *Conn) read(r *bufio.Reader) {
 		var m Message
 		if err := json.Unmarshal(body, &m); err != nil {
 			continue
+		}
+		if m.Method != "" {
+			c.countMu.Lock()
+			c.counts[m.Method]++
+			c.countMu.Unlock()
 		}
 		if m.Method != "" && len(m.ID) > 0 {
 			c.answer(m)
