@@ -272,8 +272,12 @@ func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
 			return argsItems(text, off, m[2], k)
 		}
 		word, _ := WordAt(text, off)
+		seen := map[string]bool{}
 		for _, n := range bpftrace.Names() {
-			if strings.HasPrefix(n.Name, word) {
+			// A name that is both a builtin and a function (nsecs, kstack
+			// in newer releases) is offered once.
+			if strings.HasPrefix(n.Name, word) && !seen[n.Name] {
+				seen[n.Name] = true
 				items = append(items, Item{Label: n.Name, Kind: n.Kind, Detail: n.Detail, Doc: bpftrace.Describe(n.Name)})
 			}
 		}
