@@ -20,7 +20,7 @@ func init() {
 			if env := os.Getenv("KGENT_INCLUDE_PATHS"); env != "" {
 				includes = strings.Split(env, ":")
 			}
-			v = verify.New(verify.Options{KB: k, ClangPath: os.Getenv("KGENT_CLANG"), BpftracePath: os.Getenv("KGENT_BPFTRACE"), IncludePaths: includes})
+			v = verify.New(verify.Options{KB: k, ClangPath: os.Getenv("KGENT_CLANG"), BpftracePath: os.Getenv("KGENT_BPFTRACE"), IncludePaths: includes, Verbose: verbose})
 		}
 		r := v.Verify(context.Background(), path, text, d)
 		if verbose && r.Log != "" {
