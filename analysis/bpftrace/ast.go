@@ -12,11 +12,17 @@ type File struct {
 	MapDecls   []string // maps declared with let @m = hash(N)
 }
 
-// Directive is an #include or #define line.
+// Directive is a preprocessor line: #include, #define, #if/#ifdef/
+// #ifndef/#else/#endif, ...
 type Directive struct {
-	Kind string // "include", "define", other
-	Arg  string // header name or macro name
+	Kind string // "include", "define", "ifndef", ...
+	Arg  string // header name, macro name or condition
 	Span analysis.Span
+	// Guard is the condition of the innermost #if/#ifdef/#ifndef block
+	// the line sits in ("" at top level), written as "NAME" for
+	// #ifdef NAME, "!NAME" for #ifndef NAME, "!NAME" negated again in its
+	// #else branch, or the raw #if expression.
+	Guard string
 }
 
 // Probe is one probe block with its attach points.

@@ -73,7 +73,7 @@ func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
 func (c *checker) run() {
 	c.mapKinds = map[string]mapUse{}
 	for _, d := range c.file.Directives {
-		if d.Kind == "include" && c.k != nil {
+		if d.Kind == "include" && c.k != nil && c.guardActive(d.Guard) == kb.Yes {
 			if c.k.HeaderInstalled(d.Arg) == kb.No {
 				c.add(analysis.New(analysis.KG506, d.Span, fmt.Sprintf("header %s is not installed on this machine", d.Arg)).
 					WithNote("with BTF, kernel types are known without headers: remove the #include if the script only uses kernel structs"))
@@ -87,6 +87,52 @@ func (c *checker) run() {
 		}
 		c.body(p, kinds)
 	}
+}
+
+// guardActive evaluates the preprocessor condition around a directive as
+// bpftrace's preprocessor would on the target: BPFTRACE_HAVE_BTF is
+// defined when the kernel has BTF (a kb is built from it), and macros the
+// script #defines are defined. Other conditions are unknown.
+func (c *checker) guardActive(g string) kb.Tri {
+	if g == "" {
+		return kb.Yes
+	}
+	neg := false
+	for {
+		g = strings.TrimSpace(g)
+		switch {
+		case strings.HasPrefix(g, "!"):
+			neg = !neg
+			g = g[1:]
+			continue
+		case strings.HasPrefix(g, "(") && strings.HasSuffix(g, ")") && isName(strings.TrimSpace(g[1:len(g)-1])):
+			g = g[1 : len(g)-1]
+			continue
+		case strings.HasPrefix(g, "defined"):
+			rest := strings.TrimSpace(g[len("defined"):])
+			if rest != g[len("defined"):] || strings.HasPrefix(rest, "(") {
+				g = strings.Trim(rest, "() \t")
+				continue
+			}
+		}
+		break
+	}
+	if !isName(g) {
+		return kb.Unknown
+	}
+	var defined bool
+	switch _, local := c.file.Macros[g]; {
+	case local:
+		defined = true
+	case g == "BPFTRACE_HAVE_BTF":
+		defined = c.k != nil
+	default:
+		return kb.Unknown
+	}
+	if defined != neg {
+		return kb.Yes
+	}
+	return kb.No
 }
 
 func (c *checker) nearestOf(list []string, name string) string {

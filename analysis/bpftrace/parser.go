@@ -20,6 +20,8 @@ type parser struct {
 	// lastErr avoids a cascade of findings at one place.
 	lastErrPos int
 	lastEnd    int
+	// guards is the stack of open preprocessor conditions.
+	guards []string
 }
 
 // Parse parses src. It never fails: syntax errors come back as KG100
@@ -132,7 +134,31 @@ func (p *parser) directive() {
 	word, arg, _ := strings.Cut(rest, " ")
 	d.Kind = word
 	arg = strings.TrimSpace(arg)
+	if i := strings.Index(arg, "//"); i >= 0 && word != "define" {
+		arg = strings.TrimSpace(arg[:i])
+	}
+	if n := len(p.guards); n > 0 {
+		d.Guard = p.guards[n-1]
+	}
 	switch word {
+	case "ifdef":
+		p.guards = append(p.guards, arg)
+	case "ifndef":
+		p.guards = append(p.guards, "!"+arg)
+	case "if":
+		p.guards = append(p.guards, arg)
+	case "elif":
+		if n := len(p.guards); n > 0 {
+			p.guards[n-1] = arg
+		}
+	case "else":
+		if n := len(p.guards); n > 0 {
+			p.guards[n-1] = negateGuard(p.guards[n-1])
+		}
+	case "endif":
+		if n := len(p.guards); n > 0 {
+			p.guards = p.guards[:n-1]
+		}
 	case "include":
 		d.Arg = strings.Trim(arg, "<>\" \t")
 	case "define":
@@ -144,6 +170,29 @@ func (p *parser) directive() {
 		p.file.Macros[name] = d.Span
 	}
 	p.file.Directives = append(p.file.Directives, d)
+}
+
+// negateGuard is the condition of an #else branch.
+func negateGuard(g string) string {
+	switch {
+	case strings.HasPrefix(g, "!") && isName(g[1:]):
+		return g[1:]
+	case isName(g):
+		return "!" + g
+	}
+	return "!(" + g + ")"
+}
+
+func isName(s string) bool {
+	if s == "" || !isIdentStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isIdentChar(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // skipBalanced skips from an opening brace to its matching close.
