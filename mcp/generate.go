@@ -59,11 +59,16 @@ type GenerateOutput struct {
 	Provider string `json:"provider" jsonschema:"offline, or the LLM provider (openai)"`
 	// Offline is true when no model wrote the program: it is a verified
 	// example retrieved (and adapted) for the request.
-	Offline     bool                    `json:"offline"`
-	Clean       bool                    `json:"clean" jsonschema:"no error from the checks that ran"`
-	Verified    bool                    `json:"verified" jsonschema:"the compiler and verifier, or bpftrace, accepted the program"`
-	Example     string                  `json:"example,omitempty" jsonschema:"the corpus example it comes from (offline)"`
-	Explanation string                  `json:"explanation"`
+	Offline     bool   `json:"offline"`
+	Clean       bool   `json:"clean" jsonschema:"no error from the checks that ran"`
+	Verified    bool   `json:"verified" jsonschema:"the compiler and verifier, or bpftrace, accepted the program"`
+	Example     string `json:"example,omitempty" jsonschema:"the corpus example it comes from (offline)"`
+	Explanation string `json:"explanation"`
+	// Mismatches are words of the request (events, fields, filters) that
+	// neither the explanation nor the program mentions: check them.
+	Mismatches []string `json:"mismatches,omitempty" jsonschema:"words of the request the program does not seem to cover"`
+	// Context is what the prompt carried (examples, kernel specs).
+	Context     []string                `json:"context,omitempty" jsonschema:"the examples and kernel facts the model was given"`
 	Notes       []string                `json:"notes"`
 	Diagnostics []report.JSONDiagnostic `json:"diagnostics"`
 	Attempts    []AttemptOut            `json:"attempts,omitempty"`
@@ -96,35 +101,14 @@ func (t *tools) generate(ctx context.Context, req *mcp.CallToolRequest, in Gener
 	}
 	defer release()
 	start := time.Now()
-	opts := agent.Options{KB: t.k, Provider: t.opts.Provider, Verifier: t.v, Progress: progress(ctx, req)}
+	opts := agent.Options{KB: t.k, Provider: t.opts.Provider, Verifier: t.v, Progress: progress(ctx, req), BpftraceVersion: t.opts.BpftraceVersion}
 	r, err := agent.Generate(ctx, agent.Request{Text: text, Lang: d}, opts)
 	if err != nil {
 		return out, err
 	}
-	offline := t.opts.Provider == nil
-	verified := false
-	if offline && !analysis.HasErrors(r.Findings) {
-		// The offline provider checks statically; the program is an
-		// adapted example, so verify it for real before calling it clean.
-		vr, ran, err := t.verifyOnce(ctx, ".", r.Program, r.Lang)
-		if err != nil {
-			return out, err
-		}
-		r.Findings = verify.Merge(r.Findings, vr.Findings)
-		verified = ran && !analysis.HasErrors(vr.Findings)
-	}
-	if !offline && t.v != nil && !analysis.HasErrors(r.Findings) {
-		// The agent verifies a candidate whenever its static checks pass.
-		verified = true
-		for _, f := range r.Findings {
-			if f.Code == analysis.KG604 {
-				verified = false
-			}
-		}
-	}
-	out = GenerateOutput{Program: r.Program, Language: string(r.Lang), Provider: r.Provider, Offline: offline,
-		Clean: !analysis.HasErrors(r.Findings), Verified: verified, Example: r.Example, Explanation: r.Explanation,
-		Notes: append([]string{}, r.Notes...), Diagnostics: report.Diagnostics(fileName(r.Lang), r.Program, r.Findings),
+	out = GenerateOutput{Program: r.Program, Language: string(r.Lang), Provider: r.Provider, Offline: t.opts.Provider == nil,
+		Clean: r.Clean, Verified: r.Verified, Example: r.Example, Explanation: r.Explanation, Mismatches: r.Mismatches,
+		Context: r.Context, Notes: append([]string{}, r.Notes...), Diagnostics: report.Diagnostics(fileName(r.Lang), r.Program, r.Findings),
 		Tokens: r.PromptTokens + r.CompletionTokens, DurationMS: time.Since(start).Milliseconds()}
 	for _, a := range r.Attempts {
 		ao := AttemptOut{Repaired: a.Repaired, Error: a.Err, DurationMS: a.Duration.Milliseconds()}

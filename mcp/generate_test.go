@@ -78,6 +78,10 @@ func TestGenerateOffline(t *testing.T) {
 		!strings.Contains(strings.Join(g.Notes, " "), "not a generated program") || !g.Clean {
 		t.Fatalf("%+v", g)
 	}
+	canVerify := testenv.Missing(testenv.BPF) == "" && testenv.Missing(testenv.Bpftrace) == ""
+	if g.Verified != canVerify || len(g.Attempts) != 1 {
+		t.Fatalf("verified %v (bpftrace and BPF here: %v), attempts %+v", g.Verified, canVerify, g.Attempts)
+	}
 	// What it says of the program is what check_program says.
 	var c CheckOutput
 	call(t, cs, "check_program", map[string]any{"source": g.Program, "language": g.Language}, &c)
@@ -103,8 +107,11 @@ func TestGenerateWithLLM(t *testing.T) {
 	data, _ := json.Marshal(res.StructuredContent)
 	json.Unmarshal(data, &g)
 	if g.Provider != "openai" || g.Offline || g.Program != prog || !g.Clean || len(g.Attempts) != 1 || g.Attempts[0].Errors != 0 ||
-		!strings.Contains(g.Explanation, "openat") || g.Tokens != 240 {
+		!strings.Contains(g.Explanation, "openat") || g.Tokens != 240 || len(g.Context) == 0 {
 		t.Fatalf("%+v", g)
+	}
+	if canVerify := testenv.Missing(testenv.BPF) == "" && testenv.Missing(testenv.Bpftrace) == ""; g.Verified != canVerify {
+		t.Fatalf("verified %v, bpftrace and BPF here: %v", g.Verified, canVerify)
 	}
 
 	// A wrong key: a tool error that names the problem, never the key.
