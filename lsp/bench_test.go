@@ -157,6 +157,7 @@ func stdioSession(b *testing.B, s editor.Session) editor.Result {
 	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(r.FirstDiagnostics.Microseconds())/1000, "first-diag-ms")
+	b.ReportMetric(float64(r.WarmOpen.Microseconds())/1000, "warm-open-ms")
 	b.ReportMetric(r.RSS, "server-rss-MB")
 	b.ReportMetric(r.PeakRSS, "server-peak-rss-MB")
 	b.Log(r)
