@@ -79,6 +79,9 @@ type server struct {
 	// cancels stops running generations by progress token.
 	cancels map[string]context.CancelFunc
 
+	// exit is closed when the client sends exit.
+	exit chan struct{}
+
 	// connCtx is cancelled when the connection ends; background work
 	// (analysis, verification, generation) runs under it.
 	connCtx context.Context
@@ -105,12 +108,16 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	connCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &server{opts: opts, log: opts.Logger, docs: map[protocol.DocumentURI]*document{},
-		kbReady: make(chan struct{}), connCtx: connCtx, verifyState: "idle"}
+		kbReady: make(chan struct{}), connCtx: connCtx, verifyState: "idle", exit: make(chan struct{})}
 	s.goSafe("warm-up", warmUp)
 	s.conn = jsonrpc2.NewConn(newTolerantStream(rwc, opts.Logger))
 	s.conn.Go(connCtx, cancelHandler(jsonrpc2.AsyncHandler(s.handle)))
 	select {
 	case <-s.conn.Done():
+	case <-s.exit:
+		// Do not wait for the reader: on a terminal or a pipe that stays
+		// open, closing stdin does not interrupt a blocked read.
+		s.conn.Close()
 	case <-ctx.Done():
 		s.conn.Close()
 	}
@@ -189,10 +196,12 @@ func (s *server) dispatch(ctx context.Context, reply jsonrpc2.Replier, req jsonr
 		return s.initialize(ctx, reply, req)
 	case method == "exit":
 		s.mu.Lock()
-		s.exited = true
+		if !s.exited {
+			s.exited = true
+			close(s.exit)
+		}
 		s.mu.Unlock()
-		_ = reply(ctx, nil, nil)
-		return s.conn.Close()
+		return nil
 	case !initialized:
 		if !isCall {
 			return nil // notifications before initialize are dropped

@@ -189,3 +189,44 @@ func TestNoProgressWithoutCapability(t *testing.T) {
 		t.Fatalf("%d progress creations and %d $/progress sent to a client without workDoneProgress", n, m)
 	}
 }
+
+// stuckRWC's Close does not interrupt a blocked Read, like stdin.
+type stuckRWC struct {
+	io.Reader
+	io.Writer
+}
+
+func (stuckRWC) Close() error { return nil }
+
+// TestExit: exit ends Serve even when the input cannot be closed (stdin),
+// with ErrExitWithoutShutdown when shutdown did not come first.
+func TestExit(t *testing.T) {
+	for _, shutdown := range []bool{true, false} {
+		cr, sw := io.Pipe()
+		sr, cw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			done <- Serve(context.Background(), stuckRWC{Reader: sr, Writer: sw}, Options{LoadKB: loadKB(t)})
+		}()
+		c := editor.New(cr, cw)
+		if _, err := c.Call("initialize", map[string]any{"capabilities": map[string]any{}}, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if shutdown {
+			if _, err := c.Call("shutdown", nil, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Notify("exit", nil)
+		select {
+		case err := <-done:
+			if shutdown && err != nil || !shutdown && err != ErrExitWithoutShutdown {
+				t.Fatalf("shutdown %v: Serve returned %v", shutdown, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("shutdown %v: Serve did not return after exit", shutdown)
+		}
+		cw.Close()
+		sw.Close()
+	}
+}
