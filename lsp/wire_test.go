@@ -230,3 +230,33 @@ func TestExit(t *testing.T) {
 		sw.Close()
 	}
 }
+
+// TestDebounce: changes closer together than the debounce are analysed
+// once, no earlier than the debounce after the last one.
+func TestDebounce(t *testing.T) {
+	const debounce = 300 * time.Millisecond
+	c := rawServer(t, Options{Debounce: debounce})
+	rawInit(t, c)
+	uri := "file:///tmp/kgent-test/debounce.bt"
+	c.Notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "bpftrace", "version": 1, "text": "BEGIN { }\n"}})
+	if _, err := c.AwaitDiagnostics(uri, 1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	for v := 2; v <= 6; v++ {
+		c.Notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": v},
+			"contentChanges": []any{map[string]any{"range": map[string]any{"start": pos(0, 8), "end": pos(0, 8)}, "text": "x"}}})
+		last = time.Now()
+		time.Sleep(30 * time.Millisecond)
+	}
+	d, err := c.AwaitDiagnostics(uri, -1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(last); waited < debounce {
+		t.Fatalf("published %v after the last change, before the debounce", waited)
+	}
+	if d.Version == nil || *d.Version != 6 {
+		t.Fatalf("published version %v, want only the last (6)", d.Version)
+	}
+}
