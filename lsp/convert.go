@@ -45,6 +45,9 @@ func toDiagnostic(uri protocol.DocumentURI, idx *analysis.LineIndex, f analysis.
 	default:
 		d.Severity = protocol.DiagnosticSeverityHint
 	}
+	if f.Code == analysis.KG204 {
+		d.Tags = []protocol.DiagnosticTag{protocol.DiagnosticTagDeprecated} // editors strike it through
+	}
 	if f.Code != "" {
 		d.CodeDescription = &protocol.CodeDescription{Href: protocol.URI(analysis.DocURL(f.Code))}
 	}
