@@ -101,3 +101,17 @@ func TestMatchWants(t *testing.T) {
 		t.Fatalf("extra finding not noticed: %v", p)
 	}
 }
+
+func TestLineIndexLines(t *testing.T) {
+	for text, starts := range map[string][]int{"": {0}, "a": {0}, "a\n": {0, 2}, "\n\n": {0, 1, 2}, "a\nb\r\nc": {0, 2, 5}} {
+		idx := NewLineIndex(text)
+		if idx.Lines() != len(starts) {
+			t.Fatalf("%q: %d lines, want %d", text, idx.Lines(), len(starts))
+		}
+		for i, s := range starts {
+			if got := idx.LineStart(i); got != s {
+				t.Fatalf("%q: line %d starts at %d, want %d", text, i, got, s)
+			}
+		}
+	}
+}
