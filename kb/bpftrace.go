@@ -1,5 +1,11 @@
 package kb
 
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
 // Language facts of bpftrace, re-expressed as data from bpftrace's own
 // documentation at its release tags: probe types with aliases, builtin variables, functions
 // with arities. The newest known release adds to 0.17 (the version Debian
@@ -14,6 +20,7 @@ type BTFunc struct {
 	Unsafe   bool
 	Format   bool
 	Since    string
+	Desc     string // one line, filled in by BpftraceSpec
 }
 
 // BpftraceFunctions are bpftrace's functions by name.
@@ -34,11 +41,11 @@ var BpftraceFunctions = map[string]BTFunc{
 	"hist": {Min: 1, Max: 2, Agg: true}, "lhist": {Min: 4, Max: 4, Agg: true},
 	"delete": {Min: 1, Max: 2}, "clear": {Min: 1, Max: 1}, "zero": {Min: 1, Max: 1},
 	// Added after 0.17.
-	"strcontains": {Min: 2, Max: 2, Since: "0.19"}, "len": {Min: 1, Max: 1, Since: "0.21"},
+	"strcontains": {Min: 2, Max: 2}, "len": {Min: 1, Max: 1, Since: "0.21"},
 	"errorf": {Min: 1, Max: -1, Format: true, Since: "0.19"}, "warnf": {Min: 1, Max: -1, Format: true, Since: "0.19"},
 	"debugf": {Min: 1, Max: -1, Format: true, Since: "0.19"}, "has_key": {Min: 2, Max: 2, Since: "0.21"},
 	"nsecs": {Min: 0, Max: 1, Since: "0.21"}, "percpu_kaddr": {Min: 1, Max: 2, Since: "0.21"},
-	"tseries": {Min: 3, Max: 4, Agg: true, Since: "0.23"}, "pid": {Min: 0, Max: 1, Since: "0.23"}, "tid": {Min: 0, Max: 1, Since: "0.23"},
+	"tseries": {Min: 3, Max: 4, Agg: true, Since: "0.24"}, "pid": {Min: 0, Max: 1, Since: "0.23"}, "tid": {Min: 0, Max: 1, Since: "0.23"},
 	// The standard library of the newest release line (0.26 and its
 	// development head), by name and arity.
 	"assert": {Min: 1, Max: 2, Since: "0.26"}, "assert_str": {Min: 1, Max: 2, Since: "0.26"},
@@ -72,7 +79,6 @@ var BpftraceHints = map[string]string{
 	"lquantize": "lhist(x, min, max, step) is the linear histogram (lquantize is DTrace)",
 	"histogram": "hist(x) is the power-of-2 histogram",
 	"sprintf":   "bpftrace has no sprintf: printf prints, and str()/buf() make strings",
-	"strlen":    "strlen is new in bpftrace 0.26",
 	"trace":     "printf(fmt, ...) prints",
 	"println":   "printf(\"...\\n\", ...) prints a line",
 	"execname":  "the builtin comm holds the command name",
@@ -103,10 +109,12 @@ var BpftraceProbeTypes = map[string]string{
 	"kfunc": "kfunc", "f": "kfunc", "kretfunc": "kretfunc", "fr": "kretfunc",
 	"iter": "iter", "it": "iter", "BEGIN": "BEGIN", "END": "END",
 	"fentry": "kfunc", "fexit": "kretfunc",
+	"begin": "BEGIN", "end": "END", "self": "self", "test": "test", "bench": "bench",
 }
 
 // BpftraceProbeSince records spellings newer than 0.17.
-var BpftraceProbeSince = map[string]string{"fentry": "0.20", "fexit": "0.20"}
+var BpftraceProbeSince = map[string]string{"fentry": "0.20", "fexit": "0.20", "rawtracepoint": "0.18", "rt": "0.18",
+	"begin": "0.24", "end": "0.24", "self": "0.24", "test": "0.25", "bench": "0.24"}
 
 // BpftraceSoftwareEvents and BpftraceHardwareEvents are the event names.
 var BpftraceSoftwareEvents = []string{"cpu-clock", "cpu", "task-clock", "page-faults", "faults", "context-switches", "cs",
@@ -139,6 +147,8 @@ func parse2(v string, x, y *int) {
 		if c == '.' {
 			if part == 0 {
 				*x = n
+			} else {
+				*y = n
 			}
 			part++
 			n = 0
@@ -158,4 +168,324 @@ func parse2(v string, x, y *int) {
 	} else if part == 1 {
 		*y = n
 	}
+}
+
+// BpftraceVersions are the bpftrace releases whose facts are recorded,
+// oldest first: the one Debian 12 ships and the newest release.
+var BpftraceVersions = []string{"0.17", "0.26"}
+
+// BTProbeType is a bpftrace probe type and what its programs may read.
+type BTProbeType struct {
+	Name    string   // canonical name ("kprobe")
+	Aliases []string // other spellings ("k")
+	Since   string   // first release with it ("" for 0.17 and before)
+	Until   string   // first release without it ("" while it exists)
+	Format  string   // how an attach point is written
+	Desc    string
+	// Builtins that only some probe types provide.
+	Args   bool // args (tracepoint fields, BTF or DWARF arguments)
+	ArgN   bool // arg0, arg1, ...
+	SargN  bool // sarg0, sarg1, ... (stack arguments; removed in 0.25)
+	Retval bool // retval
+	Func   bool // func
+}
+
+// bpftraceProbes are the probe types; Since marks what 0.17 lacks (0.17
+// has no rawtracepoint: its attach-point parser stops with a fatal error).
+var bpftraceProbes = []BTProbeType{
+	{Name: "kprobe", Aliases: []string{"k"}, Format: "kprobe:FUNCTION[+OFFSET]", Desc: "entry of a kernel function (dynamic tracing)", ArgN: true, SargN: true, Func: true},
+	{Name: "kretprobe", Aliases: []string{"kr"}, Format: "kretprobe:FUNCTION", Desc: "return of a kernel function", Retval: true, Func: true},
+	{Name: "uprobe", Aliases: []string{"u"}, Format: "uprobe:BINARY:FUNCTION", Desc: "entry of a user-space function", Args: true, ArgN: true, SargN: true, Func: true},
+	{Name: "uretprobe", Aliases: []string{"ur"}, Format: "uretprobe:BINARY:FUNCTION", Desc: "return of a user-space function", Retval: true, Func: true},
+	{Name: "tracepoint", Aliases: []string{"t"}, Format: "tracepoint:CATEGORY:NAME", Desc: "kernel static tracepoint with the fields of its format", Args: true},
+	{Name: "rawtracepoint", Aliases: []string{"rt"}, Since: "0.18", Format: "rawtracepoint:NAME", Desc: "kernel tracepoint with its raw arguments", ArgN: true},
+	{Name: "usdt", Aliases: []string{"U"}, Format: "usdt:BINARY:[PROVIDER:]NAME", Desc: "user-space static tracepoint (SDT note)", ArgN: true},
+	{Name: "profile", Aliases: []string{"p"}, Format: "profile:hz:RATE", Desc: "timed sampling on every CPU"},
+	{Name: "interval", Aliases: []string{"i"}, Format: "interval:s:SECONDS", Desc: "timed output on one CPU"},
+	{Name: "software", Aliases: []string{"s"}, Format: "software:EVENT[:COUNT]", Desc: "kernel software event (page faults, context switches, ...)"},
+	{Name: "hardware", Aliases: []string{"h"}, Format: "hardware:EVENT[:COUNT]", Desc: "processor performance counter event"},
+	{Name: "watchpoint", Aliases: []string{"w"}, Format: "watchpoint:ADDRESS:LENGTH:MODE", Desc: "memory watchpoint on an address", Func: true},
+	{Name: "asyncwatchpoint", Aliases: []string{"aw"}, Format: "asyncwatchpoint:ADDRESS:LENGTH:MODE", Until: "0.25", Desc: "memory watchpoint reported asynchronously", Func: true},
+	{Name: "kfunc", Aliases: []string{"f", "fentry"}, Format: "kfunc:FUNCTION", Desc: "entry of a kernel function through BTF (fentry)", Args: true},
+	{Name: "kretfunc", Aliases: []string{"fr", "fexit"}, Format: "kretfunc:FUNCTION", Desc: "return of a kernel function through BTF (fexit)", Args: true, Retval: true},
+	{Name: "iter", Aliases: []string{"it"}, Format: "iter:ITERATOR", Desc: "BPF iterator over kernel objects (tasks, files, ...)"},
+	{Name: "BEGIN", Aliases: []string{"begin"}, Format: "BEGIN", Desc: "runs once before the other probes attach"},
+	{Name: "END", Aliases: []string{"end"}, Format: "END", Desc: "runs once after the other probes detach"},
+	{Name: "self", Since: "0.24", Format: "self:signal:SIGUSR1", Desc: "an event of the bpftrace process itself"},
+	{Name: "test", Since: "0.25", Format: "test:NAME", Desc: "a test run by bpftrace --test"},
+	{Name: "bench", Since: "0.24", Format: "bench:NAME", Desc: "a micro benchmark run by bpftrace --bench"},
+}
+
+// Facts that changed between releases, by version.
+var (
+	// func in kfunc/kretfunc probes came with 0.19, args in rawtracepoint
+	// probes with 0.24; sargN went away in 0.25.
+	btFuncInKfuncSince = "0.19"
+	btArgsInRawTPSince = "0.24"
+	btSargRemovedIn    = "0.25"
+)
+
+// BpftraceSyntaxSince records language constructs newer than 0.17.
+var BpftraceSyntaxSince = map[string]string{
+	"for":       "0.21", // for ($kv : @map)
+	"for-range": "0.24", // for ($i : 0..10)
+	"config":    "0.20", // config = { ... }
+	"let":       "0.22", // let $x; let @m = hash(N)
+	"macro":     "0.25", // macro name(args) { ... }
+	"import":    "0.26",
+}
+
+// BTSpec is what one bpftrace version knows.
+type BTSpec struct {
+	Version string
+	probes  map[string]*BTProbeType // every spelling
+	funcs   map[string]BTFunc
+}
+
+var (
+	btSpecs  = map[string]*BTSpec{}
+	btSpecMu sync.Mutex
+)
+
+// BpftraceSpec returns the facts of the nearest recorded version at or
+// below version; an unknown or empty version gets the newest.
+func BpftraceSpec(version string) *BTSpec {
+	v := BpftraceVersions[len(BpftraceVersions)-1]
+	if version != "" {
+		for _, known := range BpftraceVersions {
+			if VersionAtLeast(version, known) {
+				v = known
+			}
+		}
+		if !VersionAtLeast(version, BpftraceVersions[0]) {
+			v = BpftraceVersions[0]
+		}
+	}
+	btSpecMu.Lock()
+	defer btSpecMu.Unlock()
+	if s, ok := btSpecs[v]; ok {
+		return s
+	}
+	s := &BTSpec{Version: v, probes: map[string]*BTProbeType{}, funcs: map[string]BTFunc{}}
+	for i := range bpftraceProbes {
+		p := bpftraceProbes[i] // a copy per version
+		if !VersionAtLeast(v, p.Since) || p.Until != "" && VersionAtLeast(v, p.Until) {
+			continue
+		}
+		var al []string
+		for _, a := range p.Aliases {
+			if VersionAtLeast(v, BpftraceProbeSince[a]) {
+				al = append(al, a)
+			}
+		}
+		p.Aliases = al
+		switch p.Name {
+		case "kfunc", "kretfunc":
+			p.Func = VersionAtLeast(v, btFuncInKfuncSince)
+		case "rawtracepoint":
+			p.Args = VersionAtLeast(v, btArgsInRawTPSince)
+		}
+		if p.SargN && VersionAtLeast(v, btSargRemovedIn) {
+			p.SargN = false
+		}
+		pp := &p
+		s.probes[p.Name] = pp
+		for _, a := range p.Aliases {
+			s.probes[a] = pp
+		}
+	}
+	for n, f := range BpftraceFunctions {
+		if VersionAtLeast(v, f.Since) {
+			f.Desc = bpftraceFuncDesc[n]
+			s.funcs[n] = f
+		}
+	}
+	btSpecs[v] = s
+	return s
+}
+
+// ProbeType looks a probe type up by any spelling.
+func (s *BTSpec) ProbeType(name string) (*BTProbeType, bool) {
+	p, ok := s.probes[name]
+	return p, ok
+}
+
+// ProbeTypeNames are every spelling this version accepts.
+func (s *BTSpec) ProbeTypeNames() []string {
+	out := make([]string, 0, len(s.probes))
+	for n := range s.probes {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Function looks a function up.
+func (s *BTSpec) Function(name string) (BTFunc, bool) {
+	f, ok := s.funcs[name]
+	return f, ok
+}
+
+// FunctionNames are the functions of this version.
+func (s *BTSpec) FunctionNames() []string {
+	out := make([]string, 0, len(s.funcs))
+	for n := range s.funcs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Builtin answers whether name is a builtin variable of this version
+// (arg0..argN and sarg0..sargN included).
+func (s *BTSpec) Builtin(name string) bool {
+	if n, ok := argIndex(name, "arg"); ok && n >= 0 {
+		return true
+	}
+	if _, ok := argIndex(name, "sarg"); ok {
+		return !VersionAtLeast(s.Version, btSargRemovedIn)
+	}
+	since, ok := BpftraceBuiltins[name]
+	return ok && VersionAtLeast(s.Version, since)
+}
+
+// BuiltinNames are the builtin variables of this version (argN as arg0).
+func (s *BTSpec) BuiltinNames() []string {
+	var out []string
+	for n, since := range BpftraceBuiltins {
+		if VersionAtLeast(s.Version, since) {
+			out = append(out, n)
+		}
+	}
+	out = append(out, "arg0")
+	sort.Strings(out)
+	return out
+}
+
+// Provides answers whether a probe type (any spelling) provides a
+// builtin. Builtins every probe has (pid, comm, nsecs, ...) are provided
+// everywhere; unknown probe types provide everything (no false alarms).
+func (s *BTSpec) Provides(probeType, builtin string) bool {
+	p, ok := s.probes[probeType]
+	if !ok {
+		return true
+	}
+	if _, ok := argIndex(builtin, "arg"); ok {
+		return p.ArgN
+	}
+	if _, ok := argIndex(builtin, "sarg"); ok {
+		return p.SargN
+	}
+	switch builtin {
+	case "args":
+		return p.Args
+	case "retval":
+		return p.Retval
+	case "func":
+		return p.Func
+	}
+	return true
+}
+
+// Hint names the right idea for a name borrowed from another tool ("" if
+// none).
+func (s *BTSpec) Hint(name string) string { return BpftraceHints[name] }
+
+// BuiltinDesc is a one-line description of a builtin variable.
+func BuiltinDesc(name string) string {
+	if _, ok := argIndex(name, "arg"); ok {
+		return "an argument of the traced function, as a 64-bit integer"
+	}
+	if _, ok := argIndex(name, "sarg"); ok {
+		return "an argument passed on the stack, as a 64-bit integer"
+	}
+	return bpftraceBuiltinDesc[name]
+}
+
+// argIndex parses prefix+N ("arg3" -> 3).
+func argIndex(name, prefix string) (int, bool) {
+	if !strings.HasPrefix(name, prefix) || len(name) == len(prefix) {
+		return 0, false
+	}
+	n := 0
+	for _, c := range name[len(prefix):] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+		if n > 1<<20 {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+var bpftraceBuiltinDesc = map[string]string{
+	"pid": "process id (the kernel's tgid)", "tid": "thread id (the kernel's pid)",
+	"uid": "user id of the current task", "gid": "group id of the current task",
+	"nsecs": "monotonic timestamp in nanoseconds", "elapsed": "nanoseconds since bpftrace started",
+	"numaid": "NUMA node of the current CPU", "cpu": "CPU the probe fires on",
+	"comm": "command name of the current task (16 bytes)", "kstack": "kernel stack trace",
+	"ustack": "user stack trace", "retval": "return value of the traced function",
+	"func": "name of the traced function", "probe": "full name of the probe that fired",
+	"curtask": "pointer to the current struct task_struct", "rand": "random 32-bit number",
+	"cgroup": "cgroup v2 id of the current task", "cpid": "pid of the child started with -c",
+	"args":     "the arguments of the probe as a struct (tracepoint fields, BTF arguments)",
+	"username": "user name of the current task", "jiffies": "kernel jiffies counter",
+	"ctx": "the raw context pointer of the program", "usermode": "1 when the CPU was in user mode",
+	"ncpus": "number of CPUs", "__builtin_probe": "the probe name (internal form)",
+	"true": "boolean true", "false": "boolean false", "ppid": "parent process id",
+	"pcomm": "command name of the parent", "leader_comm": "command name of the thread group leader",
+	"leader_tid": "thread id of the thread group leader", "probetype": "the type of the probe that fired",
+	"has_cpid": "whether a child was started with -c", "default_str_length": "the configured string length",
+}
+
+var bpftraceFuncDesc = map[string]string{
+	"printf": "print a formatted line", "time": "print the current wall-clock time",
+	"join": "print the strings of an argv-style array joined", "str": "read a NUL-terminated string from a pointer",
+	"ksym": "kernel symbol name of an address", "usym": "user symbol name of an address",
+	"kaddr": "address of a kernel symbol", "uaddr": "address of a user symbol",
+	"reg": "value of a named CPU register", "system": "run a shell command (unsafe)",
+	"exit": "stop bpftrace", "cgroupid": "cgroup id of a cgroup path",
+	"kstack": "kernel stack trace with a mode and depth", "ustack": "user stack trace with a mode and depth",
+	"ntop": "IPv4/IPv6 address as text", "pton": "text address as bytes",
+	"cat": "print the contents of a file", "signal": "send a signal to the current task (unsafe)",
+	"strncmp": "compare the first n bytes of two strings", "override": "change a kprobed function's return value (unsafe)",
+	"buf": "hex-escaped bytes read from a pointer", "sizeof": "size of a type or expression",
+	"print": "print a value or map", "strftime": "format a timestamp",
+	"path": "full path of a struct path", "uptr": "mark a pointer as user memory",
+	"kptr": "mark a pointer as kernel memory", "macaddr": "MAC address as text",
+	"cgroup_path": "cgroup path of a cgroup id", "skboutput": "write an skb to a pcap file",
+	"bswap": "reverse the byte order of an integer", "offsetof": "offset of a field in a struct",
+	"unwatch": "remove a watchpoint", "count": "count events (aggregation)",
+	"sum": "sum values (aggregation)", "avg": "average of values (aggregation)",
+	"min": "minimum of values (aggregation)", "max": "maximum of values (aggregation)",
+	"stats": "count, average and total (aggregation)", "hist": "power-of-2 histogram (aggregation)",
+	"lhist": "linear histogram with min, max and step (aggregation)", "delete": "remove a map element",
+	"clear": "remove every element of a map", "zero": "set every value of a map to zero",
+	"strcontains": "whether a string contains another", "len": "number of elements of a map",
+	"errorf": "print an error message", "warnf": "print a warning", "debugf": "print a debug message",
+	"has_key": "whether a map has a key", "nsecs": "timestamp from a chosen clock",
+	"percpu_kaddr": "address of a per-CPU kernel variable", "tseries": "time series of values (aggregation)",
+	"pid": "process id in a chosen pid namespace", "tid": "thread id in a chosen pid namespace",
+	"assert": "fail the program when a condition is false", "assert_str": "assert on a string condition",
+	"container_of": "the struct that contains a member", "dw_ustack": "user stack unwound with DWARF",
+	"fail": "stop compilation with a message", "find": "whether a map has a key, with its value",
+	"getopt": "a named command-line parameter", "has_cpid": "whether a child was started with -c",
+	"is_array": "whether an expression is an array", "is_err": "whether a pointer is an ERR_PTR",
+	"is_integer": "whether an expression is an integer", "is_literal": "whether an expression is a literal",
+	"is_ptr": "whether an expression is a pointer", "is_str": "whether an expression is a string",
+	"is_unsigned_integer": "whether an expression is an unsigned integer", "kfunc_allowed": "whether a kfunc may be called here",
+	"kfunc_exist": "whether a kfunc exists", "leader_comm": "command name of the thread group leader",
+	"leader_tid": "thread id of the thread group leader", "memcmp": "compare n bytes of two values",
+	"pcomm": "command name of the parent", "ppid": "parent process id",
+	"probetype": "the type of the probe that fired", "signal_name": "name of a signal number",
+	"signal_thread": "send a signal to the current thread (unsafe)", "socket_cookie": "the cookie of a socket",
+	"static_assert": "check a condition at compile time", "str_concat": "concatenate strings",
+	"strcap": "a string with capacity information", "strerror": "text of an errno value",
+	"strlen": "length of a string", "strstr": "index of a substring",
+	"syscall_name": "name of a syscall number", "typeof": "the type of an expression",
+	"write_user": "write to user memory (unsafe)", "hash": "declare a hash map of a size",
+	"lruhash": "declare an LRU hash map of a size", "percpuhash": "declare a per-CPU hash map of a size",
+	"percpulruhash": "declare a per-CPU LRU hash map of a size", "percpuarray": "declare a per-CPU array of a size",
 }
