@@ -10,6 +10,10 @@ type File struct {
 	Macros     map[string]analysis.Span // macro names: #define and `macro` definitions
 	Config     analysis.Span
 	MapDecls   []string // maps declared with let @m = hash(N)
+	// Features are language constructs newer than bpftrace 0.17, by the
+	// kb's name ("for", "for-range", "config", "let", "macro", "import"),
+	// with the span of their first use.
+	Features map[string]analysis.Span
 }
 
 // Directive is a preprocessor line: #include, #define, #if/#ifdef/
@@ -146,10 +150,11 @@ type (
 		Span analysis.Span
 	}
 	LoopStmt struct {
-		Kind string // while, unroll, for
-		Head []Expr
-		Body *Block
-		Span analysis.Span
+		Kind  string // while, unroll, for
+		Head  []Expr // for: the variable, then the map or the range bounds
+		Range bool   // for ($i : a..b)
+		Body  *Block
+		Span  analysis.Span
 	}
 	ReturnStmt struct {
 		X    Expr

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,10 @@ func Check(src string, opts Options) []analysis.Finding {
 	c := &checker{src: src, file: f, k: opts.KB, version: opts.Version}
 	if c.version == "" {
 		c.version = InstalledVersion()
+	}
+	c.spec = kb.BpftraceSpec(c.version)
+	if c.version == "" {
+		c.version = c.spec.Version
 	}
 	c.run()
 	return append(findings, c.out...)
@@ -57,6 +62,7 @@ type checker struct {
 	file    *File
 	k       *kb.KB
 	version string
+	spec    *kb.BTSpec
 	out     []analysis.Finding
 	// maps: name -> aggregation (true) / value (false) first seen
 	mapKinds map[string]mapUse
@@ -72,6 +78,7 @@ func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
 
 func (c *checker) run() {
 	c.mapKinds = map[string]mapUse{}
+	c.features()
 	for _, d := range c.file.Directives {
 		if d.Kind == "include" && c.k != nil && c.guardActive(d.Guard) == kb.Yes {
 			if c.k.HeaderInstalled(d.Arg) == kb.No {
@@ -86,6 +93,28 @@ func (c *checker) run() {
 			kinds[c.attach(ap)] = true
 		}
 		c.body(p, kinds)
+	}
+}
+
+var featureText = map[string]string{
+	"for":       "for loops over maps are new in bpftrace %s (checking against %s); use unroll or while",
+	"for-range": "for loops over ranges are new in bpftrace %s (checking against %s); use unroll or while",
+	"config":    "config blocks are new in bpftrace %s (checking against %s); set BPFTRACE_* environment variables instead",
+	"let":       "let declarations are new in bpftrace %s (checking against %s); assign the variable instead",
+	"macro":     "macros are new in bpftrace %s (checking against %s); use #define",
+	"import":    "imports are new in bpftrace %s (checking against %s); use #include",
+}
+
+// features flags constructs the checked bpftrace version cannot parse.
+func (c *checker) features() {
+	names := keys(c.file.Features)
+	sort.Slice(names, func(i, j int) bool { return c.file.Features[names[i]].Start < c.file.Features[names[j]].Start })
+	for _, name := range names {
+		since := kb.BpftraceSyntaxSince[name]
+		if since == "" || kb.VersionAtLeast(c.version, since) {
+			continue
+		}
+		c.add(analysis.New(analysis.KG100, c.file.Features[name], fmt.Sprintf(featureText[name], since, c.version)))
 	}
 }
 
@@ -152,24 +181,23 @@ func keys[M ~map[string]V, V any](m M) []string {
 
 // attach checks one attach point and returns its canonical probe type.
 func (c *checker) attach(ap *AttachPoint) string {
-	typ, ok := kb.BpftraceProbeTypes[ap.Type]
 	typeSpan := analysis.Span{Start: ap.Span.Start, End: ap.Span.Start + len(ap.Type)}
+	pt, ok := c.spec.ProbeType(ap.Type)
 	if !ok {
+		if canon, other := kb.BpftraceProbeTypes[ap.Type]; other {
+			c.otherVersionProbe(ap, canon, typeSpan)
+			return canon
+		}
 		msg := fmt.Sprintf("unknown probe type %s", ap.Type)
 		f := analysis.New(analysis.KG301, typeSpan, msg)
-		if n := c.nearestOf(keys(kb.BpftraceProbeTypes), ap.Type); n != "" {
+		if n := c.nearestOf(c.spec.ProbeTypeNames(), ap.Type); n != "" {
 			f.Message += "; did you mean " + n
 			f = f.WithFix("Replace with "+n, typeSpan, n)
 		}
 		c.add(f)
 		return ""
 	}
-	if since := kb.BpftraceProbeSince[ap.Type]; since != "" && !kb.VersionAtLeast(c.version, since) {
-		alt := map[string]string{"fentry": "kfunc", "fexit": "kretfunc"}[ap.Type]
-		c.add(analysis.New(analysis.KG301, typeSpan, fmt.Sprintf("probe type %s is new in bpftrace %s (installed: %s); use %s", ap.Type, since, c.version, alt)).
-			WithFix("Replace with "+alt, typeSpan, alt))
-		return typ
-	}
+	typ := pt.Name
 	if c.k == nil {
 		return typ
 	}
@@ -270,6 +298,32 @@ func (c *checker) attach(ap *AttachPoint) string {
 	return typ
 }
 
+// otherVersionProbe reports a probe type of another bpftrace version.
+func (c *checker) otherVersionProbe(ap *AttachPoint, canon string, typeSpan analysis.Span) {
+	since := kb.BpftraceProbeSince[ap.Type]
+	if since == "" || kb.VersionAtLeast(c.version, since) {
+		c.add(analysis.New(analysis.KG301, typeSpan, fmt.Sprintf("probe type %s is not in bpftrace %s", ap.Type, c.version)))
+		return
+	}
+	msg := fmt.Sprintf("probe type %s is new in bpftrace %s (checking against %s)", ap.Type, since, c.version)
+	var alt string
+	switch canon {
+	case "rawtracepoint":
+		msg += "; use tracepoint:CATEGORY:NAME"
+	default:
+		// A spelling of a type this version has under another name.
+		if p, ok := c.spec.ProbeType(canon); ok {
+			alt = p.Name
+		}
+	}
+	f := analysis.New(analysis.KG301, typeSpan, msg)
+	if alt != "" {
+		f.Message += "; use " + alt
+		f = f.WithFix("Replace with "+alt, typeSpan, alt)
+	}
+	c.add(f)
+}
+
 func (c *checker) attachSupport(kind string, ap *AttachPoint, what, instead string) {
 	s := c.k.AttachSupport(kind)
 	if s.Supported != kb.No {
@@ -354,14 +408,7 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 }
 
 func (c *checker) fnKnown(name string) (kb.BTFunc, bool) {
-	info, ok := kb.BpftraceFunctions[name]
-	if !ok {
-		return info, false
-	}
-	if info.Since != "" && !kb.VersionAtLeast(c.version, info.Since) {
-		return info, false
-	}
-	return info, true
+	return c.spec.Function(name)
 }
 
 func (c *checker) call(x *Call, kinds map[string]bool) {
@@ -380,12 +427,7 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 				f = f.WithFix("Replace with hist", x.NameSpan, "hist")
 			}
 		} else {
-			var names []string
-			for n, fi := range kb.BpftraceFunctions {
-				if fi.Since == "" || kb.VersionAtLeast(c.version, fi.Since) {
-					names = append(names, n)
-				}
-			}
+			names := c.spec.FunctionNames()
 			f = analysis.New(analysis.KG201, x.NameSpan, msg)
 			if n := c.nearestOf(names, x.Name); n != "" {
 				f.Message += "; did you mean " + n
@@ -498,17 +540,8 @@ func (c *checker) ident(x *Ident, kinds map[string]bool) {
 	if _, ok := c.file.Macros[name]; ok {
 		return
 	}
-	if argN.MatchString(name) {
-		for k := range kinds {
-			switch k {
-			case "tracepoint", "kfunc", "kretfunc":
-				c.add(analysis.New(analysis.KG202, x.Span, fmt.Sprintf("%s is not available in %s probes: use args.FIELD (args->FIELD on 0.17)", name, k)))
-				return
-			case "profile", "interval", "software", "hardware", "BEGIN", "END":
-				c.add(analysis.New(analysis.KG202, x.Span, fmt.Sprintf("%s is not available in %s probes", name, k)))
-				return
-			}
-		}
+	if argN.MatchString(name) || name == "args" || name == "retval" || name == "func" {
+		c.provided(x, kinds)
 		return
 	}
 	since, ok := kb.BpftraceBuiltins[name]
@@ -526,28 +559,48 @@ func (c *checker) ident(x *Ident, kinds map[string]bool) {
 			return
 		}
 		f := analysis.New(analysis.KG201, x.Span, fmt.Sprintf("unknown builtin variable %s", name))
-		if h, ok := kb.BpftraceHints[name]; ok {
+		if h := c.spec.Hint(name); h != "" {
 			f.Message += ": " + h
-		} else if n := c.nearestOf(keys(kb.BpftraceBuiltins), name); n != "" {
+		} else if n := c.nearestOf(c.spec.BuiltinNames(), name); n != "" {
 			f.Message += "; did you mean " + n
 			f = f.WithFix("Replace with "+n, x.Span, n)
 		}
 		c.add(f)
-		return
 	}
-	switch name {
-	case "retval":
-		if !kinds["kretprobe"] && !kinds["uretprobe"] && !kinds["kretfunc"] {
-			c.add(analysis.New(analysis.KG202, x.Span, "retval is only available in return probes (kretprobe, uretprobe, kretfunc)"))
+}
+
+// provided checks a builtin that only some probe types provide (args,
+// argN, sargN, retval, func) against every probe type of the probe.
+func (c *checker) provided(x *Ident, kinds map[string]bool) {
+	name := x.Name
+	ks := keys(kinds)
+	sort.Strings(ks)
+	for _, k := range ks {
+		if k == "" || c.spec.Provides(k, name) {
+			continue
 		}
-	case "args":
-		for k := range kinds {
-			switch k {
-			case "kprobe", "kretprobe", "profile", "interval", "software", "hardware", "BEGIN", "END", "usdt":
-				c.add(analysis.New(analysis.KG202, x.Span, fmt.Sprintf("args is not available in %s probes: use arg0, arg1, ...", k)))
-				return
+		var msg string
+		switch {
+		case name == "retval":
+			msg = "retval is only available in return probes (kretprobe, uretprobe, kretfunc)"
+			if k == "tracepoint" {
+				msg += "; in a sys_exit tracepoint use args.ret"
+			}
+		case name == "args":
+			msg = fmt.Sprintf("args is not available in %s probes", k)
+			if p, _ := c.spec.ProbeType(k); p != nil && p.ArgN {
+				msg += ": use arg0, arg1, ..."
+			}
+		case name == "func":
+			msg = fmt.Sprintf("func is not available in %s probes: probe holds the probe's name", k)
+		default: // argN, sargN
+			msg = fmt.Sprintf("%s is not available in %s probes", name, k)
+			if p, _ := c.spec.ProbeType(k); p != nil && p.Args {
+				msg += ": use args.FIELD (args->FIELD on 0.17)"
 			}
 		}
+		c.add(analysis.New(analysis.KG202, x.Span, msg))
+		return
 	}
 }
 

@@ -27,7 +27,7 @@ type parser struct {
 // Parse parses src. It never fails: syntax errors come back as KG100
 // findings and the tree holds everything that could be read.
 func Parse(src string) (*File, []analysis.Finding) {
-	p := &parser{lx: lexer{src: src}, file: &File{Structs: map[string]analysis.Span{}, Macros: map[string]analysis.Span{}}, lastErrPos: -1}
+	p := &parser{lx: lexer{src: src}, file: &File{Structs: map[string]analysis.Span{}, Macros: map[string]analysis.Span{}, Features: map[string]analysis.Span{}}, lastErrPos: -1}
 	p.advance()
 	p.parseFile()
 	for _, e := range p.lx.errs {
@@ -101,9 +101,11 @@ func (p *parser) parseFile() {
 		case p.tok.kind == tIdent && p.tok.text == "config":
 			p.config()
 		case p.tok.kind == tIdent && p.tok.text == "macro":
+			p.feature("macro", p.span())
 			p.macroDef()
 		case p.tok.kind == tIdent && (p.tok.text == "let" || p.tok.text == "import"):
 			// let @map = lruhash(N); and import "x"; (newer bpftrace)
+			p.feature(p.tok.text, p.span())
 			p.advance()
 			if p.tok.kind != tEOF {
 				x := p.assignExpr()
@@ -229,8 +231,16 @@ func (p *parser) structDef() {
 	p.errorAt(p.span(), "expected a struct definition, found %s", describe(p.tok))
 }
 
+// feature records the first use of a construct newer than 0.17.
+func (p *parser) feature(name string, sp analysis.Span) {
+	if _, seen := p.file.Features[name]; !seen {
+		p.file.Features[name] = sp
+	}
+}
+
 func (p *parser) config() {
 	start := p.tok.pos
+	p.feature("config", p.span())
 	p.advance()
 	if !p.expect("=") {
 		return
@@ -439,6 +449,9 @@ func (p *parser) stmt() Stmt {
 			return p.ifStmt()
 		case "while", "unroll", "for":
 			kind := p.tok.text
+			if kind == "for" {
+				p.feature("for", p.span())
+			}
 			p.advance()
 			ls := &LoopStmt{Kind: kind}
 			paren := p.is("(")
@@ -447,6 +460,10 @@ func (p *parser) stmt() Stmt {
 			}
 			ls.Head = append(ls.Head, p.expr(false))
 			for p.is(":") || p.is("..") || p.is(",") {
+				if p.is("..") {
+					ls.Range = true
+					p.feature("for-range", p.span())
+				}
 				p.advance()
 				ls.Head = append(ls.Head, p.expr(false))
 			}
@@ -469,6 +486,7 @@ func (p *parser) stmt() Stmt {
 			rs.Span = analysis.Span{Start: start, End: p.prevEnd()}
 			return rs
 		case "let":
+			p.feature("let", p.span())
 			p.advance()
 			v := p.expr(false)
 			if p.is(":") { // let $x: type

@@ -2,6 +2,7 @@ package bpftrace
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
 )
 
 // emitELF runs the installed bpftrace's parser, semantic analysis and code
@@ -127,4 +129,56 @@ func BenchmarkCheck500(b *testing.B) {
 	for b.Loop() {
 		Check(src, Options{KB: k, Version: "0.17"})
 	}
+}
+
+// TestProvidesMatchesBpftrace asks the installed bpftrace which probe
+// types provide args, argN, sargN, retval and func, and compares its
+// answers with the kb's facts for that version.
+func TestProvidesMatchesBpftrace(t *testing.T) {
+	testenv.Require(t, testenv.Bpftrace, testenv.BPF)
+	spec := kb.BpftraceSpec(InstalledVersion())
+	probes := []string{"tracepoint:syscalls:sys_enter_read", "kprobe:vfs_read", "kretprobe:vfs_read",
+		"uprobe:/bin/bash:readline", "uretprobe:/bin/bash:readline", "usdt:/usr/bin/python3:function__entry",
+		"profile:hz:99", "interval:s:1", "software:cpu-clock:1000", "BEGIN"}
+	dir := t.TempDir()
+	answered := 0
+	defer func() {
+		if answered < 40 {
+			t.Errorf("bpftrace answered only %d of 50 questions", answered)
+		}
+	}()
+	for i, probe := range probes {
+		typ, _, _ := strings.Cut(probe, ":")
+		for j, b := range []string{"arg0", "sarg0", "args", "retval", "func"} {
+			path := filepath.Join(dir, fmt.Sprintf("p%d_%d.bt", i, j))
+			use := "@x = " + b + ";"
+			if b == "args" {
+				use = "@x = args->fd;"
+			}
+			if err := os.WriteFile(path, []byte(probe+" { "+use+" }\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := emitELF(t, path)
+			refused := strings.Contains(out, "The "+b+" builtin can")
+			if err != nil && !refused {
+				// Refused for another reason first (no DWARF for args or
+				// retval in a uprobe of a stripped binary): no answer.
+				t.Logf("%s in %s: %s", b, typ, firstError(out))
+				continue
+			}
+			answered++
+			if got := spec.Provides(typ, b); got == refused {
+				t.Errorf("bpftrace %s: %s in %s: kb says provided=%v, bpftrace says %q", spec.Version, b, typ, got, firstError(out))
+			}
+		}
+	}
+}
+
+func firstError(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "ERROR") && !strings.Contains(l, "RLIMIT_MEMLOCK") {
+			return l
+		}
+	}
+	return "no error"
 }
