@@ -182,24 +182,6 @@ func (s *server) untrackCancel(token *protocol.ProgressToken) {
 	delete(s.cancels, token.String())
 }
 
-func init() {
-	handlers["window/workDoneProgress/cancel"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p struct {
-			Token protocol.ProgressToken `json:"token"`
-		}
-		if decode(req, &p) != nil {
-			return nil
-		}
-		s.mu.Lock()
-		cancel := s.cancels[p.Token.String()]
-		s.mu.Unlock()
-		if cancel != nil {
-			cancel()
-		}
-		return nil
-	}
-}
-
 // agentOptions chooses the provider: settings (llm.*) over the
 // environment (KGENT_LLM_BASE_URL, KGENT_LLM_MODEL, OPENAI_API_KEY); the
 // offline provider when neither configures an endpoint.
