@@ -66,6 +66,9 @@ type checker struct {
 	out     []analysis.Finding
 	// maps: name -> aggregation (true) / value (false) first seen
 	mapKinds map[string]mapUse
+	// typeArgs are identifiers that name a type or a mode, not a
+	// builtin: sizeof(int), kstack(perf), offsetof(struct s, field).
+	typeArgs map[int]bool
 }
 
 type mapUse struct {
@@ -78,6 +81,7 @@ func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
 
 func (c *checker) run() {
 	c.mapKinds = map[string]mapUse{}
+	c.typeArgs = map[int]bool{}
 	c.features()
 	for _, d := range c.file.Directives {
 		if d.Kind == "include" && c.k != nil && c.guardActive(d.Guard) == kb.Yes {
@@ -251,6 +255,9 @@ func (c *checker) attach(ap *AttachPoint) string {
 			c.add(analysis.New(analysis.KG306, bsp, fmt.Sprintf("binary %s does not exist on this machine", bin)))
 			return typ
 		}
+		if typ == "usdt" {
+			c.usdt(ap)
+		}
 		if typ != "usdt" {
 			sym, ssp := part(len(ap.Parts) - 1)
 			if strings.ContainsAny(sym, "*?") || strings.HasPrefix(sym, "0x") {
@@ -320,6 +327,41 @@ func (c *checker) otherVersionProbe(ap *AttachPoint, canon string, typeSpan anal
 	if alt != "" {
 		f.Message += "; use " + alt
 		f = f.WithFix("Replace with "+alt, typeSpan, alt)
+	}
+	c.add(f)
+}
+
+// usdt checks usdt:BINARY:[PROVIDER:]NAME against the binary's SDT notes.
+func (c *checker) usdt(ap *AttachPoint) {
+	bin := ap.Parts[0]
+	probes, err := c.k.USDTProbes(bin)
+	if err != nil || len(ap.Parts) < 2 {
+		return
+	}
+	name, sp := ap.Parts[len(ap.Parts)-1], ap.Spans[len(ap.Spans)-1]
+	provider := ""
+	if len(ap.Parts) >= 3 {
+		provider = ap.Parts[len(ap.Parts)-2]
+	}
+	if len(probes) == 0 {
+		c.add(analysis.New(analysis.KG306, ap.Spans[0], fmt.Sprintf("%s has no USDT probes", bin)))
+		return
+	}
+	var names []string
+	for _, p := range probes {
+		if kb.Glob(name, p.Name) && (provider == "" || kb.Glob(provider, p.Provider)) {
+			return
+		}
+		names = append(names, p.Name)
+	}
+	if strings.ContainsAny(name+provider, "*?") {
+		c.add(analysis.New(analysis.KG307, sp, fmt.Sprintf("wildcard %s matches no USDT probe of %s", strings.Join(ap.Parts[1:], ":"), bin)))
+		return
+	}
+	f := analysis.New(analysis.KG306, sp, fmt.Sprintf("%s has no USDT probe %s", bin, strings.Join(ap.Parts[1:], ":")))
+	if n := c.nearestOf(names, name); n != "" {
+		f.Message += "; did you mean " + n
+		f = f.WithFix("Replace with "+n, sp, n)
 	}
 	c.add(f)
 }
@@ -411,7 +453,24 @@ func (c *checker) fnKnown(name string) (kb.BTFunc, bool) {
 	return c.spec.Function(name)
 }
 
+// stackModes are the output modes kstack and ustack take.
+var stackModes = map[string]bool{"bpftrace": true, "perf": true, "raw": true, "build_id": true}
+
 func (c *checker) call(x *Call, kinds map[string]bool) {
+	for i, a := range x.Args {
+		id, ok := a.(*Ident)
+		if !ok {
+			continue
+		}
+		switch x.Name {
+		case "kstack", "ustack", "dw_ustack":
+			if i == 0 && stackModes[id.Name] {
+				c.typeArgs[id.Span.Start] = true
+			}
+		case "sizeof", "offsetof", "typeof", "is_integer", "is_ptr", "is_str", "is_array", "is_unsigned_integer":
+			c.typeArgs[id.Span.Start] = true
+		}
+	}
 	if _, isMacro := c.file.Macros[x.Name]; isMacro {
 		return
 	}
@@ -534,7 +593,7 @@ func countConversions(format string) (int, string) {
 
 func (c *checker) ident(x *Ident, kinds map[string]bool) {
 	name := x.Name
-	if kb.BpftraceKeywords[name] {
+	if kb.BpftraceKeywords[name] || c.typeArgs[x.Span.Start] {
 		return
 	}
 	if _, ok := c.file.Macros[name]; ok {
