@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/bpftrace"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -76,8 +75,8 @@ func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
 		return h, true
 	}
 	if d == analysis.DialectBpftrace {
-		if doc := bpftrace.Describe(word); doc != "" {
-			return Hover{Markdown: doc, Span: sp}, true
+		if h, ok := btHover(text, sp, word); ok {
+			return h, true
 		}
 	}
 	if h, ok := k.Helper(word); ok {
@@ -271,16 +270,11 @@ func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
 		if m := argsFieldRe.FindStringSubmatch(line); m != nil && k != nil {
 			return argsItems(text, off, m[2], k)
 		}
-		word, _ := WordAt(text, off)
-		seen := map[string]bool{}
-		for _, n := range bpftrace.Names() {
-			// A name that is both a builtin and a function (nsecs, kstack
-			// in newer releases) is offered once.
-			if strings.HasPrefix(n.Name, word) && !seen[n.Name] {
-				seen[n.Name] = true
-				items = append(items, Item{Label: n.Name, Kind: n.Kind, Detail: n.Detail, Doc: bpftrace.Describe(n.Name)})
-			}
+		word, sp := WordAt(text, off)
+		if strings.TrimSpace(text[lineStart:sp.Start]) == "" && word != "" {
+			items = append(items, btProbeItems(word)...)
 		}
+		items = append(items, btNameItems(text, off, word)...)
 	}
 	return finish(items)
 }
