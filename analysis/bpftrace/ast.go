@@ -131,6 +131,11 @@ type (
 		RHS  Expr
 		Span analysis.Span
 	}
+	// Paren is a parenthesized expression.
+	Paren struct {
+		X    Expr
+		Span analysis.Span
+	}
 	BadExpr struct{ Span analysis.Span }
 )
 
@@ -178,6 +183,7 @@ func (x *Cast) NodeSpan() analysis.Span        { return x.Span }
 func (x *Tuple) NodeSpan() analysis.Span       { return x.Span }
 func (x *Assign) NodeSpan() analysis.Span      { return x.Span }
 func (x *BadExpr) NodeSpan() analysis.Span     { return x.Span }
+func (x *Paren) NodeSpan() analysis.Span       { return x.Span }
 func (x *Block) NodeSpan() analysis.Span       { return x.Span }
 func (x *ExprStmt) NodeSpan() analysis.Span    { return x.Span }
 func (x *IfStmt) NodeSpan() analysis.Span      { return x.Span }
@@ -200,6 +206,7 @@ func (*Cast) expr()        {}
 func (*Tuple) expr()       {}
 func (*Assign) expr()      {}
 func (*BadExpr) expr()     {}
+func (*Paren) expr()       {}
 
 func (*ExprStmt) stmt()   {}
 func (*IfStmt) stmt()     {}
@@ -251,6 +258,8 @@ func Walk(n Node, fn func(Node)) {
 		Walk(x.Index, fn)
 	case *Cast:
 		Walk(x.X, fn)
+	case *Paren:
+		Walk(x.X, fn)
 	case *Tuple:
 		for _, e := range x.Elems {
 			Walk(e, fn)
@@ -281,5 +290,57 @@ func Walk(n Node, fn func(Node)) {
 		}
 	case *BlockStmt:
 		Walk(x.Block, fn)
+	}
+}
+
+// Unparen strips parentheses around an expression.
+func Unparen(e Expr) Expr {
+	for {
+		p, ok := e.(*Paren)
+		if !ok || p.X == nil {
+			return e
+		}
+		e = p.X
+	}
+}
+
+// Use is one use of a map or variable.
+type Use struct {
+	Name string
+	Span analysis.Span
+}
+
+// Maps lists every use of a map (@name, with its keys) in the file, in
+// source order.
+func (f *File) Maps() []Use {
+	var out []Use
+	for _, p := range f.Probes {
+		p.walk(func(n Node) {
+			if m, ok := n.(*MapRef); ok {
+				out = append(out, Use{Name: m.Name, Span: m.Span})
+			}
+		})
+	}
+	return out
+}
+
+// Vars lists every use of a scratch variable ($name) in the probe, in
+// source order; positional parameters ($1, $#) are left out.
+func (p *Probe) Vars() []Use {
+	var out []Use
+	p.walk(func(n Node) {
+		if v, ok := n.(*Var); ok && len(v.Name) > 1 && v.Name[1] != '#' && (v.Name[1] < '0' || v.Name[1] > '9') {
+			out = append(out, Use{Name: v.Name, Span: v.Span})
+		}
+	})
+	return out
+}
+
+func (p *Probe) walk(fn func(Node)) {
+	if p.Pred != nil {
+		Walk(p.Pred, fn)
+	}
+	if p.Body != nil {
+		Walk(p.Body, fn)
 	}
 }

@@ -424,10 +424,10 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 	visit := func(n Node) {
 		switch x := n.(type) {
 		case *Assign:
-			if v, ok := x.LHS.(*Var); ok {
+			if v, ok := Unparen(x.LHS).(*Var); ok {
 				locals[v.Name] = true
 			}
-			if m, ok := x.LHS.(*MapRef); ok {
+			if m, ok := Unparen(x.LHS).(*MapRef); ok {
 				c.mapAssign(m, x.RHS)
 			}
 		case *Call:
@@ -458,7 +458,7 @@ var stackModes = map[string]bool{"bpftrace": true, "perf": true, "raw": true, "b
 
 func (c *checker) call(x *Call, kinds map[string]bool) {
 	for i, a := range x.Args {
-		id, ok := a.(*Ident)
+		id, ok := Unparen(a).(*Ident)
 		if !ok {
 			continue
 		}
@@ -518,7 +518,7 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 		c.strOfArray(x)
 	}
 	if info.Format && len(x.Args) > 0 {
-		if s, ok := x.Args[0].(*StrLit); ok {
+		if s, ok := Unparen(x.Args[0]).(*StrLit); ok {
 			n, bad := countConversions(s.Value)
 			if bad != "" {
 				c.add(analysis.New(analysis.KG504, s.Span, fmt.Sprintf("%s format has an invalid conversion %s", x.Name, bad)))
@@ -532,11 +532,11 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 // strOfArray flags str() of a fixed-size char array tracepoint field,
 // which bpftrace refuses: the field is already a string.
 func (c *checker) strOfArray(x *Call) {
-	fa, ok := x.Args[0].(*FieldAccess)
+	fa, ok := Unparen(x.Args[0]).(*FieldAccess)
 	if !ok || c.k == nil {
 		return
 	}
-	if id, ok := fa.X.(*Ident); !ok || id.Name != "args" {
+	if id, ok := Unparen(fa.X).(*Ident); !ok || id.Name != "args" {
 		return
 	}
 	for _, p := range c.file.Probes {
@@ -669,7 +669,7 @@ func (c *checker) field(x *FieldAccess, kinds map[string]bool) {
 	if c.k == nil {
 		return
 	}
-	id, ok := x.X.(*Ident)
+	id, ok := Unparen(x.X).(*Ident)
 	if !ok || id.Name != "args" {
 		return
 	}
@@ -774,7 +774,7 @@ func (c *checker) hasIncludes() bool {
 // structFields checks ((struct X *)e)->f chains; called from the field
 // walk of casts.
 func (c *checker) castFields(f *FieldAccess) {
-	cast, ok := f.X.(*Cast)
+	cast, ok := Unparen(f.X).(*Cast)
 	if !ok || c.k == nil {
 		return
 	}
@@ -800,7 +800,7 @@ func (c *checker) castFields(f *FieldAccess) {
 }
 
 func (c *checker) mapAssign(m *MapRef, rhs Expr) {
-	call, isCall := rhs.(*Call)
+	call, isCall := Unparen(rhs).(*Call)
 	agg := false
 	fn := ""
 	if isCall {

@@ -159,7 +159,11 @@ func (p *parser) primary() Expr {
 		return &IntLit{Text: t.text, Span: s}
 	case tString:
 		p.advance()
-		return &StrLit{Value: strings.Trim(t.text, `"`), Span: s}
+		v := t.text
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		return &StrLit{Value: v, Span: s}
 	case tVar:
 		p.advance()
 		return &Var{Name: t.text, Span: s}
@@ -210,8 +214,9 @@ func (p *parser) primary() Expr {
 				p.expect(")")
 				return tu
 			}
+			end := p.tok.end
 			p.expect(")")
-			return first
+			return &Paren{X: first, Span: analysis.Span{Start: s.Start, End: end}}
 		}
 	}
 	p.errorAt(s, "expected an expression, found %s", describe(t))

@@ -5,10 +5,14 @@ import (
 	"strings"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/kb"
 )
 
-// maxSteps bounds the parser's work on any input (no loops, no blowups).
+// maxDepth bounds nesting; maxSteps bounds the parser's work on any input
+// (a token is read at most a few times, casts re-read their parenthesis).
 const maxDepth = 200
+
+func maxSteps(n int) int { return 8*n + 1024 }
 
 type parser struct {
 	lx    lexer
@@ -22,6 +26,10 @@ type parser struct {
 	lastEnd    int
 	// guards is the stack of open preprocessor conditions.
 	guards []string
+	// quiet silences parser errors after a lexer error (an unterminated
+	// string or comment) until the next probe: one typo, one finding.
+	quiet   bool
+	lexErrs int
 }
 
 // Parse parses src. It never fails: syntax errors come back as KG100
@@ -39,13 +47,22 @@ func Parse(src string) (*File, []analysis.Finding) {
 func (p *parser) advance() {
 	p.steps++
 	p.lastEnd = p.tok.end
+	if p.steps > maxSteps(len(p.lx.src)) {
+		// A bug guard: no input needs this many tokens; stop cleanly.
+		p.tok = token{kind: tEOF, pos: len(p.lx.src), end: len(p.lx.src)}
+		return
+	}
 	p.tok = p.lx.next()
+	if len(p.lx.errs) > p.lexErrs {
+		p.lexErrs = len(p.lx.errs)
+		p.quiet = true
+	}
 }
 
 func (p *parser) is(text string) bool { return p.tok.kind == tPunct && p.tok.text == text }
 
 func (p *parser) errorAt(s analysis.Span, format string, args ...any) {
-	if s.Start == p.lastErrPos {
+	if s.Start == p.lastErrPos || p.quiet {
 		return
 	}
 	p.lastErrPos = s.Start
@@ -92,6 +109,9 @@ func (p *parser) parseFile() {
 	}
 	for p.tok.kind != tEOF {
 		start := p.tok.pos
+		if p.quiet && (len(p.lx.errs) == 0 || p.lx.errs[len(p.lx.errs)-1].end <= start) {
+			p.quiet = false
+		}
 		switch {
 		case p.tok.kind == tDirective:
 			p.directive()
@@ -378,6 +398,13 @@ func (p *parser) block() *Block {
 			p.advance()
 			continue
 		}
+		if p.looksLikeProbe() {
+			// The block lost its '}': end it here and let the next probe
+			// parse (one finding, at the probe, for every open block).
+			p.errorAt(analysis.Span{Start: b.Span.Start, End: b.Span.Start + 1}, "block is not closed: missing '}' before the next probe")
+			b.Span.End = p.lastEnd
+			return b
+		}
 		if s := p.stmt(); s != nil {
 			b.Stmts = append(b.Stmts, s)
 		}
@@ -405,6 +432,30 @@ func (p *parser) block() *Block {
 	return b
 }
 
+// looksLikeProbe tells whether the current token, first on its line,
+// starts a probe (`NAME:...`, `BEGIN {`, `END,`) rather than a statement.
+func (p *parser) looksLikeProbe() bool {
+	if p.tok.kind != tIdent || !p.lx.atLineStart(p.tok.pos) {
+		return false
+	}
+	rest := p.lx.src[p.tok.end:]
+	i := 0
+	for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t') {
+		i++
+	}
+	if i >= len(rest) {
+		return false
+	}
+	switch p.tok.text {
+	case "BEGIN", "END":
+		return rest[i] == '{' || rest[i] == ',' || rest[i] == '\n'
+	}
+	if _, ok := kb.BpftraceProbeTypes[p.tok.text]; !ok {
+		return false
+	}
+	return i == 0 && rest[i] == ':' && !strings.HasPrefix(rest, "::")
+}
+
 func (p *parser) lastWasBlock(b *Block) bool {
 	if len(b.Stmts) == 0 {
 		return false
@@ -420,6 +471,9 @@ func (p *parser) lastWasBlock(b *Block) bool {
 func (p *parser) syncStmt() {
 	depth := 0
 	for p.tok.kind != tEOF {
+		if p.looksLikeProbe() {
+			return
+		}
 		switch {
 		case p.is(";") && depth == 0:
 			p.advance()

@@ -103,7 +103,11 @@ func FuzzParse(f *testing.F) {
 					t.Errorf("bad probe span %+v", p.Span)
 				}
 			}
-			Check(src, Options{Version: "0.17"})
+			for _, fd := range Check(src, Options{Version: "0.17"}) {
+				if fd.Span.Start < 0 || fd.Span.End > len(src) || fd.Span.Start > fd.Span.End {
+					t.Errorf("bad span %+v of %s for %d bytes", fd.Span, fd.Code, len(src))
+				}
+			}
 		}()
 		select {
 		case <-done:
