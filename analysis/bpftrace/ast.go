@@ -7,9 +7,12 @@ type File struct {
 	Probes     []*Probe
 	Directives []Directive
 	Structs    map[string]analysis.Span // struct types defined in the script
-	Macros     map[string]analysis.Span // macro names: #define and `macro` definitions
-	Config     analysis.Span
-	MapDecls   []string // maps declared with let @m = hash(N)
+	// StructFields are the field names of a script's struct definitions
+	// (nil when a member is too complex to read).
+	StructFields map[string][]string
+	Macros       map[string]analysis.Span // macro names: #define and `macro` definitions
+	Config       analysis.Span
+	MapDecls     []string // maps declared with let @m = hash(N)
 	// Features are language constructs newer than bpftrace 0.17, by the
 	// kb's name ("for", "for-range", "config", "let", "macro", "import"),
 	// with the span of their first use.

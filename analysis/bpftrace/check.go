@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -775,14 +776,28 @@ func (c *checker) hasIncludes() bool {
 // walk of casts.
 func (c *checker) castFields(f *FieldAccess) {
 	cast, ok := Unparen(f.X).(*Cast)
-	if !ok || c.k == nil {
+	if !ok {
 		return
 	}
 	kind, name, _ := strings.Cut(cast.Type, " ")
 	if kind != "struct" && kind != "union" {
 		return
 	}
-	if _, local := c.file.Structs[name]; local || c.hasIncludes() {
+	if _, local := c.file.Structs[name]; local {
+		// The script's own definition; no KB needed.
+		fields := c.file.StructFields[name]
+		if fields == nil || slices.Contains(fields, f.Name) {
+			return
+		}
+		fd := analysis.New(analysis.KG401, f.NameSpan, fmt.Sprintf("%s %s has no field %s", kind, name, f.Name))
+		if n := c.nearestOf(fields, f.Name); n != "" {
+			fd.Message += "; did you mean " + n
+			fd = fd.WithFix("Replace with "+n, f.NameSpan, n)
+		}
+		c.add(fd.WithNote("its fields: " + strings.Join(fields, ", ")))
+		return
+	}
+	if c.k == nil || c.hasIncludes() {
 		return
 	}
 	t, ok := c.k.Type(kind, name)

@@ -40,3 +40,48 @@ func TestParseNeverLoses(t *testing.T) {
 		t.Errorf("message %q", errs[0].Message)
 	}
 }
+
+// TestFixesApply applies the first fix of each finding and checks the
+// fixed script again: the finding is gone and nothing new appears.
+func TestFixesApply(t *testing.T) {
+	k := hostKBFor(t)
+	for _, tc := range []struct{ src, code, fixed string }{
+		{"tracepoint:syscalls:sys_enter_opnat { @ = count(); }", "KG304", "tracepoint:syscalls:sys_enter_openat"},
+		{"kprobee:vfs_read { @ = count(); }", "KG301", "kprobe:vfs_read"},
+		{"tracepoint:syscalls:sys_enter_openat { printf(\"%s\\n\", str(args->fname)); }", "KG402", "args->filename"},
+		{"uprobe:/bin/bash:readlinex { @ = count(); }", "KG306", ":readline {"},
+		{"usdt:/usr/bin/python3:function__entryy { @ = count(); }", "KG306", ":function__entry {"},
+		{"tracepoint:block:block_rq_issue { @ = log2(args->bytes); }", "KG201", "hist(args->bytes)"},
+		{"tracepoint:sched:sched_process_exec { @[comn] = count(); }", "KG201", "@[comm]"},
+		{"tracepoint:sched:sched_process_exec { @ = coutn(); }", "KG201", "count()"},
+		{"tracepoint:block:block_rq_issue { @[str(args->rwbs)] = count(); }", "KG406", "@[args->rwbs]"},
+		{"tracepoint:sched:sched_process_exec { printf(\"%d\\n\", ((struct task_struct *)curtask)->pidd); }", "KG401", "->pid)"},
+		{"fentry:vfs_read { @ = count(); }", "KG301", "kfunc:vfs_read"},
+	} {
+		fs := Check(tc.src, Options{KB: k, Version: "0.17"})
+		var f *analysis.Finding
+		for i := range fs {
+			if string(fs[i].Code) == tc.code {
+				f = &fs[i]
+			}
+		}
+		if f == nil || len(f.Fixes) == 0 {
+			t.Errorf("%s: no %s with a fix in %v", tc.src, tc.code, fs)
+			continue
+		}
+		fixed := tc.src
+		edits := f.Fixes[0].Edits
+		for i := len(edits) - 1; i >= 0; i-- {
+			e := edits[i]
+			fixed = fixed[:e.Span.Start] + e.NewText + fixed[e.Span.End:]
+		}
+		if !strings.Contains(fixed, tc.fixed) {
+			t.Errorf("%s: fixed to %q, want it to contain %q", tc.src, fixed, tc.fixed)
+		}
+		for _, g := range Check(fixed, Options{KB: k, Version: "0.17"}) {
+			if g.Code == f.Code || g.Severity == analysis.Error && g.Code != analysis.KG308 {
+				t.Errorf("%s: after the fix %q: %s %s", tc.src, fixed, g.Code, g.Message)
+			}
+		}
+	}
+}

@@ -35,7 +35,7 @@ type parser struct {
 // Parse parses src. It never fails: syntax errors come back as KG100
 // findings and the tree holds everything that could be read.
 func Parse(src string) (*File, []analysis.Finding) {
-	p := &parser{lx: lexer{src: src}, file: &File{Structs: map[string]analysis.Span{}, Macros: map[string]analysis.Span{}, Features: map[string]analysis.Span{}}, lastErrPos: -1}
+	p := &parser{lx: lexer{src: src}, file: &File{Structs: map[string]analysis.Span{}, StructFields: map[string][]string{}, Macros: map[string]analysis.Span{}, Features: map[string]analysis.Span{}}, lastErrPos: -1}
 	p.advance()
 	p.parseFile()
 	for _, e := range p.lx.errs {
@@ -194,6 +194,52 @@ func (p *parser) directive() {
 	p.file.Directives = append(p.file.Directives, d)
 }
 
+// structBody reads a struct body from '{' to its '}' and returns the
+// field names, or nil when a member is too complex to be sure of (nested
+// types, function pointers): then every field counts as known.
+func (p *parser) structBody() []string {
+	var fields []string
+	sure := true
+	depth := 0
+	last := ""
+	named := false // the declaration's name was seen (before [N] or :N)
+	for p.tok.kind != tEOF {
+		switch {
+		case p.is("{"):
+			depth++
+			if depth > 1 {
+				sure = false
+			}
+		case p.is("}"):
+			depth--
+			if depth == 0 {
+				p.advance()
+				if !sure {
+					return nil
+				}
+				return fields
+			}
+		case depth == 1 && p.is("("):
+			sure = false
+		case depth == 1 && (p.is("[") || p.is(":")) && !named:
+			named = true
+			if last != "" {
+				fields = append(fields, last)
+			}
+		case depth == 1 && (p.is(";") || p.is(",")):
+			if !named && last != "" {
+				fields = append(fields, last)
+			}
+			named = false
+			last = ""
+		case depth == 1 && p.tok.kind == tIdent && !named:
+			last = p.tok.text
+		}
+		p.advance()
+	}
+	return nil
+}
+
 // negateGuard is the condition of an #else branch.
 func negateGuard(g string) string {
 	switch {
@@ -237,12 +283,17 @@ func (p *parser) skipBalanced(open, close string) {
 func (p *parser) structDef() {
 	start := p.tok.pos
 	p.advance()
+	name := ""
 	if p.tok.kind == tIdent {
-		p.file.Structs[p.tok.text] = analysis.Span{Start: start, End: p.tok.end}
+		name = p.tok.text
+		p.file.Structs[name] = analysis.Span{Start: start, End: p.tok.end}
 		p.advance()
 	}
 	if p.is("{") {
-		p.skipBalanced("{", "}")
+		fields := p.structBody()
+		if name != "" {
+			p.file.StructFields[name] = fields
+		}
 		if p.is(";") {
 			p.advance()
 		}

@@ -219,6 +219,9 @@ END { clear(@c); }
 	if _, ok := f.Structs["conn"]; !ok {
 		t.Error("struct conn not recorded")
 	}
+	if got := fmt.Sprint(f.StructFields["conn"]); got != "[fd name]" {
+		t.Errorf("fields of conn %s", got)
+	}
 	if _, ok := f.Structs["u"]; !ok {
 		t.Error("union u not recorded")
 	}
@@ -244,6 +247,27 @@ END { clear(@c); }
 	}
 	if strings.Join(vars, " ") != "$v $w $v" {
 		t.Errorf("vars %v", vars)
+	}
+}
+
+func TestParseStructFields(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"struct s { int a, b; unsigned long long c; char d[16]; int e:3; struct t *f; }", "[a b c d e f]"},
+		{"struct s { int a; void (*fn)(int); }", "[]"},
+		{"struct s { int a; struct { int x; } in; }", "[]"},
+		{"struct s { }", "[]"},
+	} {
+		f, errs := Parse(tc.in)
+		if len(errs) > 0 {
+			t.Errorf("%s: %v", tc.in, errs)
+		}
+		if got := fmt.Sprint(f.StructFields["s"]); got != tc.want {
+			t.Errorf("%s: fields %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	f, _ := Parse("struct s { int a; void (*fn)(int); }")
+	if f.StructFields["s"] != nil {
+		t.Error("a function pointer member must make the fields unknown (nil)")
 	}
 }
 
