@@ -261,7 +261,18 @@ func (c *checker) attach(ap *AttachPoint) string {
 		}
 		if typ != "usdt" {
 			sym, ssp := part(len(ap.Parts) - 1)
-			if strings.ContainsAny(sym, "*?") || strings.HasPrefix(sym, "0x") {
+			if strings.HasPrefix(sym, "0x") || strings.HasPrefix(sym, "*") && strings.Trim(sym, "*") == "" {
+				return typ
+			}
+			if strings.ContainsAny(sym, "*?") {
+				if syms, err := c.k.BinarySymbols(bin); err == nil && len(syms) > 0 {
+					for s := range syms {
+						if kb.Glob(sym, s) {
+							return typ
+						}
+					}
+					c.add(analysis.New(analysis.KG307, ssp, fmt.Sprintf("wildcard %s matches no function of %s", sym, bin)))
+				}
 				return typ
 			}
 			if i := strings.IndexByte(sym, '+'); i >= 0 {

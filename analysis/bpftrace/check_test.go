@@ -85,3 +85,24 @@ func TestFixesApply(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeAndNames(t *testing.T) {
+	for name, frag := range map[string]string{"hist": "histogram", "comm": "command name", "log2": "hist(x)", "ppid": "0.26+", "count": "aggregation"} {
+		if d := Describe(name); !strings.Contains(d, frag) {
+			t.Errorf("Describe(%s) = %q, want %q in it", name, d, frag)
+		}
+	}
+	if d := Describe("kgent_nothing"); d != "" {
+		t.Errorf("Describe of an unknown name: %q", d)
+	}
+	kinds := map[string]string{}
+	for _, n := range Names() {
+		kinds[n.Name] = n.Kind
+		if n.Detail == "" {
+			t.Errorf("%s has no detail", n.Name)
+		}
+	}
+	if kinds["printf"] != "function" || kinds["comm"] != "variable" {
+		t.Errorf("kinds: printf %q comm %q", kinds["printf"], kinds["comm"])
+	}
+}

@@ -25,6 +25,9 @@ func arity(f kb.BTFunc) string {
 
 func fnDetail(name string, f kb.BTFunc) string {
 	d := arity(f)
+	if full, ok := kb.BpftraceSpec("").Function(name); ok && full.Desc != "" {
+		d = full.Desc + "; " + d
+	}
 	if f.Agg {
 		d = "aggregation, " + d
 	}
@@ -45,6 +48,9 @@ func Names() []NameInfo {
 	}
 	for n, since := range kb.BpftraceBuiltins {
 		d := "builtin variable"
+		if desc := kb.BuiltinDesc(n); desc != "" {
+			d = desc
+		}
 		if since != "" {
 			d += ", bpftrace " + since + "+"
 		}
@@ -61,6 +67,9 @@ func Describe(name string) string {
 	}
 	if since, ok := kb.BpftraceBuiltins[name]; ok {
 		s := fmt.Sprintf("**bpftrace builtin %s**", name)
+		if desc := kb.BuiltinDesc(name); desc != "" {
+			s += ": " + desc
+		}
 		if since != "" {
 			s += " (bpftrace " + since + "+)"
 		}
