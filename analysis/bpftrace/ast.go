@@ -11,6 +11,7 @@ type File struct {
 	// (nil when a member is too complex to read).
 	StructFields map[string][]string
 	Macros       map[string]analysis.Span // macro names: #define and `macro` definitions
+	Enums        map[string]analysis.Span // enum constants defined in the script
 	Config       analysis.Span
 	MapDecls     []string // maps declared with let @m = hash(N)
 	// Features are language constructs newer than bpftrace 0.17, by the
@@ -90,7 +91,14 @@ type (
 		Name     string
 		NameSpan analysis.Span
 		Args     []Expr
+		Macro    bool // name!(...), a macro call of the newest bpftrace
 		Span     analysis.Span
+	}
+	// BlockExpr is a block used as a value ({ stmts; expr }), newest
+	// bpftrace.
+	BlockExpr struct {
+		Block *Block
+		Span  analysis.Span
 	}
 	Binary struct {
 		Op   string
@@ -187,6 +195,7 @@ func (x *Tuple) NodeSpan() analysis.Span       { return x.Span }
 func (x *Assign) NodeSpan() analysis.Span      { return x.Span }
 func (x *BadExpr) NodeSpan() analysis.Span     { return x.Span }
 func (x *Paren) NodeSpan() analysis.Span       { return x.Span }
+func (x *BlockExpr) NodeSpan() analysis.Span   { return x.Span }
 func (x *Block) NodeSpan() analysis.Span       { return x.Span }
 func (x *ExprStmt) NodeSpan() analysis.Span    { return x.Span }
 func (x *IfStmt) NodeSpan() analysis.Span      { return x.Span }
@@ -210,6 +219,7 @@ func (*Tuple) expr()       {}
 func (*Assign) expr()      {}
 func (*BadExpr) expr()     {}
 func (*Paren) expr()       {}
+func (*BlockExpr) expr()   {}
 
 func (*ExprStmt) stmt()   {}
 func (*IfStmt) stmt()     {}
@@ -263,6 +273,8 @@ func Walk(n Node, fn func(Node)) {
 		Walk(x.X, fn)
 	case *Paren:
 		Walk(x.X, fn)
+	case *BlockExpr:
+		Walk(x.Block, fn)
 	case *Tuple:
 		for _, e := range x.Elems {
 			Walk(e, fn)

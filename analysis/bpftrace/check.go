@@ -436,6 +436,9 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 	visit := func(n Node) {
 		switch x := n.(type) {
 		case *Assign:
+			if id, ok := x.LHS.(*Ident); ok && id.Name == "_" {
+				c.typeArgs[id.Span.Start] = true // _ = expr discards
+			}
 			if v, ok := Unparen(x.LHS).(*Var); ok {
 				locals[v.Name] = true
 			}
@@ -444,6 +447,14 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 			}
 		case *Call:
 			c.call(x, kinds)
+		case *Tuple:
+			for _, e := range x.Elems {
+				if a, ok := e.(*Assign); ok && a.Op == "=" {
+					if id, ok := a.LHS.(*Ident); ok {
+						c.typeArgs[id.Span.Start] = true // a record field name
+					}
+				}
+			}
 		case *Ident:
 			c.ident(x, kinds)
 		case *FieldAccess:
@@ -483,8 +494,13 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 			c.typeArgs[id.Span.Start] = true
 		}
 	}
-	if _, isMacro := c.file.Macros[x.Name]; isMacro {
+	if _, isMacro := c.file.Macros[x.Name]; isMacro || x.Macro {
 		return
+	}
+	if _, imports := c.file.Features["import"]; imports {
+		if _, ok := c.fnKnown(x.Name); !ok {
+			return // may come from an imported script
+		}
 	}
 	info, ok := c.fnKnown(x.Name)
 	if !ok {
@@ -606,6 +622,9 @@ func countConversions(format string) (int, string) {
 func (c *checker) ident(x *Ident, kinds map[string]bool) {
 	name := x.Name
 	if kb.BpftraceKeywords[name] || c.typeArgs[x.Span.Start] {
+		return
+	}
+	if _, ok := c.file.Enums[name]; ok {
 		return
 	}
 	if _, ok := c.file.Macros[name]; ok {

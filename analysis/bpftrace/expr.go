@@ -185,8 +185,13 @@ func (p *parser) primary() Expr {
 		return m
 	case tIdent:
 		p.advance()
+		macro := false
+		if p.is("!") && p.tok.end < len(p.lx.src) && p.lx.src[p.tok.end] == '(' {
+			macro = true // name!(...)
+			p.advance()
+		}
 		if p.is("(") {
-			c := &Call{Name: t.text, NameSpan: s}
+			c := &Call{Name: t.text, NameSpan: s, Macro: macro}
 			p.advance()
 			if !p.is(")") {
 				c.Args = append(c.Args, p.callArg())
@@ -201,6 +206,10 @@ func (p *parser) primary() Expr {
 		}
 		return &Ident{Name: t.text, Span: s}
 	case tPunct:
+		if t.text == "{" {
+			b := p.block()
+			return &BlockExpr{Block: b, Span: b.Span}
+		}
 		if t.text == "(" {
 			p.advance()
 			first := p.assignExpr()
@@ -208,7 +217,7 @@ func (p *parser) primary() Expr {
 				tu := &Tuple{Elems: []Expr{first}}
 				for p.is(",") {
 					p.advance()
-					tu.Elems = append(tu.Elems, p.expr(false))
+					tu.Elems = append(tu.Elems, p.assignExpr()) // records: (a=1, b=2)
 				}
 				tu.Span = analysis.Span{Start: s.Start, End: p.tok.end}
 				p.expect(")")

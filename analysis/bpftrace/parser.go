@@ -35,7 +35,7 @@ type parser struct {
 // Parse parses src. It never fails: syntax errors come back as KG100
 // findings and the tree holds everything that could be read.
 func Parse(src string) (*File, []analysis.Finding) {
-	p := &parser{lx: lexer{src: src}, file: &File{Structs: map[string]analysis.Span{}, StructFields: map[string][]string{}, Macros: map[string]analysis.Span{}, Features: map[string]analysis.Span{}}, lastErrPos: -1}
+	p := &parser{lx: lexer{src: src}, file: &File{Enums: map[string]analysis.Span{}, Structs: map[string]analysis.Span{}, StructFields: map[string][]string{}, Macros: map[string]analysis.Span{}, Features: map[string]analysis.Span{}}, lastErrPos: -1}
 	p.advance()
 	p.parseFile()
 	for _, e := range p.lx.errs {
@@ -116,6 +116,8 @@ func (p *parser) parseFile() {
 		case p.tok.kind == tDirective:
 			p.directive()
 			p.advance()
+		case p.tok.kind == tIdent && p.tok.text == "enum":
+			p.enumDef()
 		case p.tok.kind == tIdent && p.tok.text == "struct" || p.tok.kind == tIdent && p.tok.text == "union":
 			p.structDef()
 		case p.tok.kind == tIdent && p.tok.text == "config":
@@ -192,6 +194,34 @@ func (p *parser) directive() {
 		p.file.Macros[name] = d.Span
 	}
 	p.file.Directives = append(p.file.Directives, d)
+}
+
+// enumDef reads `enum [name] { A, B = 2, ... };` and records the constants.
+func (p *parser) enumDef() {
+	p.advance()
+	if p.tok.kind == tIdent {
+		p.advance()
+	}
+	if !p.is("{") {
+		p.errorAt(p.span(), "expected an enum definition, found %s", describe(p.tok))
+		return
+	}
+	p.advance()
+	expectName := true
+	for !p.is("}") && p.tok.kind != tEOF {
+		switch {
+		case p.is(","):
+			expectName = true
+		case expectName && p.tok.kind == tIdent:
+			p.file.Enums[p.tok.text] = p.span()
+			expectName = false
+		}
+		p.advance()
+	}
+	p.expect("}")
+	if p.is(";") {
+		p.advance()
+	}
 }
 
 // structBody reads a struct body from '{' to its '}' and returns the

@@ -49,6 +49,8 @@ func sexpr(n Node) string {
 		return "BAD"
 	case *Paren:
 		return sexpr(x.X)
+	case *BlockExpr:
+		return "(blockexpr " + sexpr(x.Block) + ")"
 	case *ExprStmt:
 		return sexpr(x.X)
 	case *IfStmt:
@@ -125,6 +127,10 @@ func TestParseExpressions(t *testing.T) {
 		{"'a'", "'a'"},
 		{`"tab\t\"q\""`, `"tab\t\"q\""`},
 		{"&@x", "(& @x)"},
+		{"{ $a = 1; $a + 1 }", "(blockexpr {(= $a 1); (+ $a 1)})"},
+		{"add_one!($v)", "(call add_one $v)"},
+		{"(color = \"green\", size = 2)", "(tuple (= color \"green\") (= size 2))"},
+		{"!a", "(! a)"},
 	} {
 		src := "BEGIN { @r = " + tc.in + "; }"
 		f, errs := Parse(src)
