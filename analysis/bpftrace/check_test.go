@@ -106,3 +106,16 @@ func TestDescribeAndNames(t *testing.T) {
 		t.Errorf("kinds: printf %q comm %q", kinds["printf"], kinds["comm"])
 	}
 }
+
+// TestCheckWithoutKB: with no kb only syntax and language checks run, and
+// nothing about the kernel is claimed.
+func TestCheckWithoutKB(t *testing.T) {
+	src := "#include <kgent/none.h>\ntracepoint:syscalls:sys_enter_opnat { @x = log2(args->fname); @y = arg0; }\nkprobe:no_such_fn { @z = count(); }\n"
+	var codes []string
+	for _, f := range Check(src, Options{Version: "0.17"}) {
+		codes = append(codes, string(f.Code))
+	}
+	if got := strings.Join(codes, " "); got != "KG201 KG202" {
+		t.Errorf("findings without a kb: %s, want KG201 KG202", got)
+	}
+}
