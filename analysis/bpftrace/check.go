@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -428,11 +427,16 @@ func (c *checker) tracepoint(ap *AttachPoint) {
 	c.add(analysis.Missing(analysis.KG304, sp, "tracepoint", cat+":"+name, c.k.Nearest(kb.FamilyTracepoint, cat+":"+name, 1)))
 }
 
+// argsStructSince is the release that made args a struct (args.f); before
+// it args is a pointer (args->f).
+const argsStructSince = "0.19"
+
 var argN = regexp.MustCompile(`^s?arg\d+$`)
 
 // body checks the statements of a probe with the probe kinds it runs in.
 func (c *checker) body(p *Probe, kinds map[string]bool) {
 	locals := map[string]bool{}
+	vars := varTypes{}
 	visit := func(n Node) {
 		switch x := n.(type) {
 		case *Assign:
@@ -441,6 +445,9 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 			}
 			if v, ok := Unparen(x.LHS).(*Var); ok {
 				locals[v.Name] = true
+				if x.Op == "=" {
+					c.assignVar(v.Name, x.RHS, vars)
+				}
 			}
 			if m, ok := Unparen(x.LHS).(*MapRef); ok {
 				c.mapAssign(m, x.RHS)
@@ -459,7 +466,7 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 			c.ident(x, kinds)
 		case *FieldAccess:
 			c.field(x, kinds)
-			c.castFields(x)
+			c.typedField(x, vars)
 		case *Cast:
 			c.cast(x)
 		}
@@ -704,6 +711,11 @@ func (c *checker) field(x *FieldAccess, kinds map[string]bool) {
 	if !ok || id.Name != "args" {
 		return
 	}
+	if !x.Arrow && !kb.VersionAtLeast(c.version, argsStructSince) {
+		opSpan := analysis.Span{Start: id.Span.End, End: x.NameSpan.Start}
+		c.add(analysis.New(analysis.KG405, opSpan, fmt.Sprintf("args is a pointer in bpftrace %s (a struct from %s on): use args->%s", c.version, argsStructSince, x.Name)).
+			WithFix("Replace . with ->", opSpan, "->"))
+	}
 	// The fields are checked against every attach point of the probe; a
 	// wildcard or unknown attach point makes the answer unknown.
 	for _, p := range c.file.Probes {
@@ -793,56 +805,17 @@ func (c *checker) cast(x *Cast) {
 	}
 }
 
+// hasIncludes tells whether the script includes a header the
+// preprocessor may really read (not one under #ifndef BPFTRACE_HAVE_BTF).
 func (c *checker) hasIncludes() bool {
 	for _, d := range c.file.Directives {
-		if d.Kind == "include" {
+		if d.Kind == "include" && c.guardActive(d.Guard) != kb.No {
 			return true
 		}
 	}
 	return false
 }
 
-// structFields checks ((struct X *)e)->f chains; called from the field
-// walk of casts.
-func (c *checker) castFields(f *FieldAccess) {
-	cast, ok := Unparen(f.X).(*Cast)
-	if !ok {
-		return
-	}
-	kind, name, _ := strings.Cut(cast.Type, " ")
-	if kind != "struct" && kind != "union" {
-		return
-	}
-	if _, local := c.file.Structs[name]; local {
-		// The script's own definition; no KB needed.
-		fields := c.file.StructFields[name]
-		if fields == nil || slices.Contains(fields, f.Name) {
-			return
-		}
-		fd := analysis.New(analysis.KG401, f.NameSpan, fmt.Sprintf("%s %s has no field %s", kind, name, f.Name))
-		if n := c.nearestOf(fields, f.Name); n != "" {
-			fd.Message += "; did you mean " + n
-			fd = fd.WithFix("Replace with "+n, f.NameSpan, n)
-		}
-		c.add(fd.WithNote("its fields: " + strings.Join(fields, ", ")))
-		return
-	}
-	if c.k == nil || c.hasIncludes() {
-		return
-	}
-	t, ok := c.k.Type(kind, name)
-	if !ok {
-		return
-	}
-	if _, ok := c.k.Member(t, f.Name); !ok {
-		fd := analysis.New(analysis.KG401, f.NameSpan, fmt.Sprintf("%s %s has no field %s", kind, name, f.Name))
-		if n := kb.Nearest(c.k.MemberNames(t), f.Name, 1); len(n) > 0 {
-			fd.Message += "; did you mean " + n[0]
-			fd = fd.WithFix("Replace with "+n[0], f.NameSpan, n[0])
-		}
-		c.add(fd)
-	}
-}
 
 func (c *checker) mapAssign(m *MapRef, rhs Expr) {
 	call, isCall := Unparen(rhs).(*Call)
