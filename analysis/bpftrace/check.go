@@ -816,7 +816,6 @@ func (c *checker) hasIncludes() bool {
 	return false
 }
 
-
 func (c *checker) mapAssign(m *MapRef, rhs Expr) {
 	call, isCall := Unparen(rhs).(*Call)
 	agg := false
