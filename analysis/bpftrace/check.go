@@ -91,12 +91,14 @@ func (c *checker) run() {
 			}
 		}
 	}
+	st := &valueState{maps: map[string]*mapSig{}}
 	for _, p := range c.file.Probes {
 		kinds := map[string]bool{}
 		for _, ap := range p.Attach {
 			kinds[c.attach(ap)] = true
 		}
 		c.body(p, kinds)
+		c.values(p, st)
 	}
 }
 
