@@ -485,8 +485,9 @@ func (c *checker) fnKnown(name string) (kb.BTFunc, bool) {
 	return c.spec.Function(name)
 }
 
-// stackModes are the output modes kstack and ustack take.
-var stackModes = map[string]bool{"bpftrace": true, "perf": true, "raw": true, "build_id": true}
+// stackModes are the output modes kstack and ustack take, with the
+// release each appeared in.
+var stackModes = map[string]string{"bpftrace": "", "perf": "", "raw": "0.18"}
 
 func (c *checker) call(x *Call, kinds map[string]bool) {
 	for i, a := range x.Args {
@@ -496,8 +497,11 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 		}
 		switch x.Name {
 		case "kstack", "ustack", "dw_ustack":
-			if i == 0 && stackModes[id.Name] {
+			if since, ok := stackModes[id.Name]; i == 0 && ok {
 				c.typeArgs[id.Span.Start] = true
+				if !kb.VersionAtLeast(c.version, since) {
+					c.add(analysis.New(analysis.KG201, id.Span, fmt.Sprintf("stack mode %s is new in bpftrace %s (checking against %s); use perf or bpftrace", id.Name, since, c.version)))
+				}
 			}
 		case "sizeof", "offsetof", "typeof", "is_integer", "is_ptr", "is_str", "is_array", "is_unsigned_integer":
 			c.typeArgs[id.Span.Start] = true

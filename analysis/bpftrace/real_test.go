@@ -84,6 +84,9 @@ func FuzzParse(f *testing.F) {
 		data, _ := os.ReadFile(p)
 		f.Add(string(data))
 	}
+	for _, tc := range agreeCases {
+		f.Add(tc.src)
+	}
 	f.Add("k:f{")
 	f.Add("BEGIN { if (1) { } else if (2) { } else { } }")
 	f.Add("/* unterminated")
