@@ -74,6 +74,12 @@ var agreeCases = []struct {
 	{`BEGIN { @a[1] = 1; for ($kv : @a) { printf("%d\n", $kv.0); } }`, true},
 	{"config = { max_map_keys = 100 }\nBEGIN { exit(); }", true},
 	{`BEGIN { $x = 1 +; }`, true},
+	{`BEGIN { printf("%d\n", comm); }`, true},
+	{`BEGIN { printf("%s\n", pid); }`, true},
+	{`BEGIN { printf("%x %c %p %u\n", pid, 65, pid, -1); }`, false},
+	{`BEGIN { printf("%s %s\n", kstack, comm); }`, false},
+	{`tracepoint:syscalls:sys_enter_openat { printf("%s\n", args->filename); }`, true},
+	{`tracepoint:syscalls:sys_enter_openat { printf("%d %s\n", args->flags, str(args->filename)); }`, false},
 }
 
 func TestAgreesWithBpftrace(t *testing.T) {

@@ -604,7 +604,14 @@ func (c *checker) strOfArray(x *Call) {
 
 // countConversions counts printf conversions, "" or the first invalid one.
 func countConversions(format string) (int, string) {
-	n := 0
+	convs, bad := conversions(format)
+	return len(convs), bad
+}
+
+// conversions lists the conversion letters of a printf format, and the
+// first invalid conversion ("" when all are valid).
+func conversions(format string) ([]byte, string) {
+	var n []byte
 	for i := 0; i < len(format); i++ {
 		if format[i] != '%' {
 			continue
@@ -626,7 +633,7 @@ func countConversions(format string) (int, string) {
 		if strings.IndexByte("diouxXcsSpfFeEgGaArK", format[j]) < 0 {
 			return n, format[i : j+1]
 		}
-		n++
+		n = append(n, format[j])
 		i = j
 	}
 	return n, ""

@@ -139,6 +139,8 @@ func (c *checker) values(p *Probe, st *valueState) {
 		switch x := n.(type) {
 		case *Binary:
 			c.compare(x, st)
+		case *Call:
+			c.formatArgs(x, st)
 		case *Assign:
 			switch lhs := Unparen(x.LHS).(type) {
 			case *Var:
@@ -263,6 +265,38 @@ func (c *checker) compare(x *Binary, st *valueState) {
 				c.add(analysis.New(analysis.KG507, m.Span, fmt.Sprintf("map %s holds an aggregation, which arithmetic cannot read: keep a plain value in another map", m.Name)))
 				return
 			}
+		}
+	}
+}
+
+// formatArgs checks the kinds of printf-like arguments against their
+// conversions: %s wants a string, %d/%u/%x/%o an integer.
+func (c *checker) formatArgs(x *Call, st *valueState) {
+	f, ok := c.spec.Function(x.Name)
+	if !ok || !f.Format || len(x.Args) == 0 {
+		return
+	}
+	lit, ok := Unparen(x.Args[0]).(*StrLit)
+	if !ok {
+		return
+	}
+	convs, bad := conversions(lit.Value)
+	if bad != "" || len(convs) != len(x.Args)-1 {
+		return // reported as a count or syntax problem
+	}
+	for i, conv := range convs {
+		arg := x.Args[i+1]
+		k := c.kindOf(arg, st)
+		sp := arg.NodeSpan()
+		txt := c.src[sp.Start:sp.End]
+		switch {
+		case conv == 's' && k == vkCPtr:
+			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is a char pointer: use str(%s)", txt, txt)).
+				WithFix("Wrap in str()", sp, "str("+txt+")"))
+		case conv == 's' && k == vkInt:
+			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is an integer: use %%d", txt)))
+		case strings.IndexByte("diuxXo", conv) >= 0 && k == vkStr:
+			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%%c needs an integer and %s is a string: use %%s", conv, txt)))
 		}
 	}
 }
