@@ -96,8 +96,8 @@ func (c *checker) kindOf(e Expr, st *valueState) string {
 				}
 				t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(f.Type), "const "))
 				switch {
-				case t == "char *" || t == "char*":
-					return vkCPtr
+				case t == "char *" || t == "char*" || strings.HasPrefix(t, "__data_loc char"):
+					return vkCPtr // read the string with str()
 				case strings.HasPrefix(t, "char[") && !strings.HasPrefix(t, "char[]"):
 					return vkStr
 				case !strings.ContainsAny(t, "*[") && isIntType(t):
@@ -249,7 +249,7 @@ func (c *checker) compare(x *Binary, st *valueState) {
 			if side.k == vkCPtr && side.other == vkStr {
 				sp := side.e.NodeSpan()
 				txt := c.src[sp.Start:sp.End]
-				c.add(analysis.New(analysis.KG406, sp, fmt.Sprintf("%s is a char pointer: compare the string it points to with str(%s)", txt, txt)).
+				c.add(analysis.New(analysis.KG406, sp, fmt.Sprintf("%s is %s: compare the string with str(%s)", txt, c.cptrWhat(side.e, st), txt)).
 					WithFix("Wrap in str()", sp, "str("+txt+")"))
 				return
 			}
@@ -291,7 +291,7 @@ func (c *checker) formatArgs(x *Call, st *valueState) {
 		txt := c.src[sp.Start:sp.End]
 		switch {
 		case conv == 's' && k == vkCPtr:
-			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is a char pointer: use str(%s)", txt, txt)).
+			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is %s: use str(%s)", txt, c.cptrWhat(arg, st), txt)).
 				WithFix("Wrap in str()", sp, "str("+txt+")"))
 		case conv == 's' && k == vkInt:
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is an integer: use %%d", txt)))
@@ -299,6 +299,18 @@ func (c *checker) formatArgs(x *Call, st *valueState) {
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%%c needs an integer and %s is a string: use %%s", conv, txt)))
 		}
 	}
+}
+
+// cptrWhat says what a vkCPtr tracepoint field is.
+func (c *checker) cptrWhat(e Expr, st *valueState) string {
+	if fa, ok := Unparen(e).(*FieldAccess); ok && st.tp != nil {
+		for _, f := range st.tp.Fields {
+			if f.Name == fa.Name && strings.HasPrefix(f.Type, "__data_loc") {
+				return "a __data_loc string (an offset into the record)"
+			}
+		}
+	}
+	return "a char pointer"
 }
 
 func nkeys(n int) string {
