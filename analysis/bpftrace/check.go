@@ -1,6 +1,7 @@
 package bpftrace
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
@@ -45,7 +47,9 @@ var (
 // none is installed.
 func InstalledVersion() string {
 	versionOnce.Do(func() {
-		out, err := exec.Command("bpftrace", "--version").Output()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "bpftrace", "--version").Output()
 		if err != nil {
 			return
 		}
@@ -220,7 +224,7 @@ func (c *checker) attach(ap *AttachPoint) string {
 			fn = fn[:i]
 			sp.End = sp.Start + i
 		}
-		instead := "use a tracepoint or a raw tracepoint"
+		instead := c.tracepointsInstead()
 		if c.k.AttachSupport(kb.AttachFentry).Supported == kb.Yes {
 			instead = "use kfunc (fentry) or a tracepoint"
 		}
@@ -228,7 +232,7 @@ func (c *checker) attach(ap *AttachPoint) string {
 		c.kernelFunc(fn, sp)
 	case "kfunc", "kretfunc":
 		fn, sp := part(len(ap.Parts) - 1)
-		c.attachSupport(kb.AttachFentry, ap, "kfunc (fentry/fexit) probes", "use a tracepoint or a raw tracepoint")
+		c.attachSupport(kb.AttachFentry, ap, "kfunc (fentry/fexit) probes", c.tracepointsInstead())
 		c.kernelFunc(fn, sp)
 	case "tracepoint":
 		if len(ap.Parts) != 2 {
@@ -377,6 +381,15 @@ func (c *checker) usdt(ap *AttachPoint) {
 		f = f.WithFix("Replace with "+n, sp, n)
 	}
 	c.add(f)
+}
+
+// tracepointsInstead names the probe kinds to use instead of kernel
+// function probes, as far as the checked bpftrace has them.
+func (c *checker) tracepointsInstead() string {
+	if _, ok := c.spec.ProbeType("rawtracepoint"); ok {
+		return "use a tracepoint or a raw tracepoint"
+	}
+	return "use a tracepoint"
 }
 
 func (c *checker) attachSupport(kind string, ap *AttachPoint, what, instead string) {
