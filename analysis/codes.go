@@ -35,7 +35,7 @@ var (
 	KG305 = reg("KG305", Error, "raw or BTF tracepoint not found")
 	KG306 = reg("KG306", Error, "uprobe or USDT binary or symbol not found")
 	KG307 = reg("KG307", Error, "wildcard matches nothing")
-	KG308 = reg("KG308", Error, "attach kind unsupported by the target kernel")
+	KG308 = reg("KG308", Warning, "attach kind unsupported by the target kernel")
 	KG401 = reg("KG401", Error, "unknown struct or union field")
 	KG402 = reg("KG402", Error, "tracepoint or function argument not found")
 	KG403 = reg("KG403", Error, "unknown type")
