@@ -1,0 +1,538 @@
+// Package retrieval indexes kgent's example corpus and the target
+// kernel's specs (helpers, kfuncs, tracepoints with their fields, kernel
+// functions) in chromem-go collections, and answers natural-language
+// queries over them. The default embedding is local and deterministic
+// (Terms: identifier splitting, domain concepts, rarity weighting, feature
+// hashing); an OpenAI-compatible endpoint can replace it. The index is
+// persisted in the cache under a key of the corpus, the kernel and the
+// embedding, so it is rebuilt exactly when one of them changes.
+package retrieval
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	chromem "github.com/philippgille/chromem-go"
+
+	"github.com/kgent/kgent/kb"
+	"github.com/kgent/kgent/kb/examples"
+)
+
+// Kinds of documents, one chromem collection each.
+const (
+	KindExamples    = "examples"
+	KindHelpers     = "helpers"
+	KindKfuncs      = "kfuncs"
+	KindTracepoints = "tracepoints"
+	KindFunctions   = "functions"
+)
+
+// Kinds lists every kind in the order `kgent kb search` documents them.
+var Kinds = []string{KindExamples, KindHelpers, KindTracepoints, KindFunctions, KindKfuncs}
+
+// indexVersion changes when documents are built differently.
+const indexVersion = 1
+
+// ErrNoTerms: the query has no word the index can match.
+var ErrNoTerms = errors.New("the query has no words to search for: describe what the program should do")
+
+// Result is one ranked document.
+type Result struct {
+	Kind  string
+	ID    string // example slug, helper/kfunc/function name, "category:name"
+	Title string // an example's title; "" for specs
+	// Content is what the document says: an example's description, a
+	// prototype, a tracepoint's fields.
+	Content string
+	Dialect string // examples: "bpftrace" or "c"
+	Score   float32
+}
+
+// Options control Open.
+type Options struct {
+	// CacheDir holds persisted indexes (default: KGENT_INDEX_DIR, else
+	// the kb cache's sibling directory "index").
+	CacheDir string
+	// Embedding selects an endpoint; empty is the local embedding.
+	Embedding EmbeddingConfig
+	// Rebuild ignores a persisted index.
+	Rebuild bool
+	// Progress receives build steps; Warn receives problems that do not
+	// stop the index (an unwritable cache).
+	Progress, Warn func(string)
+}
+
+// DefaultCacheDir is where indexes persist.
+func DefaultCacheDir() string {
+	if d := os.Getenv("KGENT_INDEX_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(kb.CacheDir()), "index")
+}
+
+// EmbeddingFromEnv reads KGENT_EMBED_BASE_URL, KGENT_EMBED_MODEL and the
+// key (KGENT_EMBED_API_KEY, else OPENAI_API_KEY).
+func EmbeddingFromEnv() EmbeddingConfig {
+	key := os.Getenv("KGENT_EMBED_API_KEY")
+	if key == "" {
+		key = os.Getenv("OPENAI_API_KEY")
+	}
+	return EmbeddingConfig{BaseURL: os.Getenv("KGENT_EMBED_BASE_URL"), Model: os.Getenv("KGENT_EMBED_MODEL"), APIKey: key}
+}
+
+// Index is a built or loaded set of collections.
+type Index struct {
+	db     *chromem.DB
+	stats  map[string]*stats // local collections' document frequencies
+	remote *remote           // nil: every collection is local
+	// Manifest describes the index.
+	Manifest Manifest
+	// Dir is where it was loaded from or saved to ("" when not persisted).
+	Dir string
+}
+
+// Manifest is persisted next to the collections.
+type Manifest struct {
+	Key       string         `json:"key"`
+	Embedding string         `json:"embedding"` // "local-v1" or "openai:URL|model"
+	Kernel    string         `json:"kernel"`
+	BuiltAt   string         `json:"built_at"`
+	Counts    map[string]int `json:"counts"`
+	// Remote lists the kinds embedded by the endpoint; the others are local.
+	Remote []string `json:"remote,omitempty"`
+}
+
+type doc struct {
+	id, title, content, dialect string
+	fields                      []Field
+}
+
+// Key identifies the index of a corpus, a kb and an embedding.
+func Key(k *kb.KB, exs []examples.Example, emb EmbeddingConfig) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "index %d dim %d/%d embedding %s terms %s\n", indexVersion, LocalDim, FuncDim, emb.id(), termsDigest)
+	for _, e := range exs {
+		b, _ := json.Marshal(e)
+		h.Write(b)
+	}
+	if k != nil {
+		m := k.Meta
+		fmt.Fprintf(h, "kb %d %s %s %s %s %d %d %d %d\n", m.Schema, m.Kernel, m.Source, m.BTFSHA256, m.BuiltAt,
+			len(k.Helpers), len(k.Kfuncs), len(k.Tracepoints), len(k.Funcs))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Open loads the persisted index for k and the corpus, or builds and
+// persists it. k may be nil: examples only.
+func Open(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) (*Index, error) {
+	warn := opts.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	cache := opts.CacheDir
+	if cache == "" {
+		cache = DefaultCacheDir()
+	}
+	key := Key(k, exs, opts.Embedding)
+	dir := filepath.Join(cache, key[:20])
+	if !opts.Rebuild {
+		ix, err := Load(dir, opts.Embedding)
+		switch {
+		case err == nil && ix.Manifest.Key == key:
+			return ix, nil
+		case err == nil:
+			warn(fmt.Sprintf("index %s is for another corpus or kernel: rebuilding", dir))
+		case !errors.Is(err, os.ErrNotExist):
+			warn(fmt.Sprintf("index %s is unreadable (%v): rebuilding", dir, err))
+		}
+	}
+	ix, err := Build(ctx, k, exs, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ix.Save(dir); err != nil {
+		warn(fmt.Sprintf("could not persist the index in %s: %v", dir, err))
+	} else {
+		prune(cache, filepath.Base(dir))
+	}
+	return ix, nil
+}
+
+// Build embeds every document and fills the collections.
+func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) (*Index, error) {
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	ix := &Index{db: chromem.NewDB(), stats: map[string]*stats{}}
+	ix.Manifest = Manifest{Key: Key(k, exs, opts.Embedding), Embedding: opts.Embedding.id(), BuiltAt: time.Now().UTC().Format(time.RFC3339), Counts: map[string]int{}}
+	if k != nil {
+		ix.Manifest.Kernel = k.Meta.Kernel
+	}
+	if opts.Embedding.Remote() {
+		r, err := newRemote(opts.Embedding)
+		if err != nil {
+			return nil, err
+		}
+		ix.remote = r
+	}
+	for _, kind := range Kinds {
+		docs := documents(kind, k, exs)
+		if len(docs) == 0 {
+			continue
+		}
+		progress(fmt.Sprintf("indexing %d %s", len(docs), kind))
+		// Kernel functions (tens of thousands of identifiers) always use
+		// the local embedding: names are what it is built for, and an
+		// endpoint would be asked for minutes of vectors.
+		useRemote := ix.remote != nil && kind != KindFunctions
+		vecs := make([][]float32, len(docs))
+		if useRemote {
+			texts := make([]string, len(docs))
+			for i, d := range docs {
+				texts[i] = plain(d)
+			}
+			vs, err := ix.remote.embed(ctx, texts)
+			if err != nil {
+				return nil, fmt.Errorf("indexing %s: %w", kind, err)
+			}
+			vecs = vs
+			ix.Manifest.Remote = append(ix.Manifest.Remote, kind)
+		} else {
+			st := &stats{DF: map[string]int32{}}
+			large := kind == KindFunctions
+			if large {
+				st.Dim, st.Post = FuncDim, map[string][]int32{}
+			}
+			tfs := make([]map[string]float32, len(docs))
+			for i, d := range docs {
+				tfs[i] = weigh(d.fields)
+				st.add(tfs[i])
+				if large {
+					// Postings hold the terms of the main fields (a
+					// function's name, not its parameter types: half the
+					// kernel takes a struct sock).
+					st.IDs = append(st.IDs, d.id)
+					for _, f := range d.fields {
+						if f.Weight < 1 {
+							continue
+						}
+						for _, t := range Terms(f.Text) {
+							if p := st.Post[t]; len(p) == 0 || p[len(p)-1] != int32(i) {
+								st.Post[t] = append(p, int32(i))
+							}
+						}
+					}
+				}
+			}
+			for i := range docs {
+				vecs[i] = localVector(tfs[i], st)
+			}
+			ix.stats[kind] = st
+		}
+		col, err := ix.db.CreateCollection(kind, nil, ix.queryFunc(kind))
+		if err != nil {
+			return nil, err
+		}
+		cdocs := make([]chromem.Document, 0, len(docs))
+		for i, d := range docs {
+			if vecs[i] == nil {
+				continue // nothing to match it by
+			}
+			var meta map[string]string
+			if d.title != "" || d.dialect != "" {
+				meta = map[string]string{"title": d.title, "dialect": d.dialect}
+			}
+			cdocs = append(cdocs, chromem.Document{ID: d.id, Metadata: meta, Embedding: vecs[i], Content: d.content})
+		}
+		if err := col.AddDocuments(ctx, cdocs, runtime.GOMAXPROCS(0)); err != nil {
+			return nil, fmt.Errorf("indexing %s: %w", kind, err)
+		}
+		ix.Manifest.Counts[kind] = len(cdocs)
+	}
+	return ix, nil
+}
+
+// queryFunc embeds a query for a collection, as its documents were.
+func (ix *Index) queryFunc(kind string) chromem.EmbeddingFunc {
+	if ix.remote != nil && kind != KindFunctions {
+		return func(ctx context.Context, text string) ([]float32, error) {
+			vs, err := ix.remote.embed(ctx, []string{text})
+			if err != nil {
+				return nil, err
+			}
+			return vs[0], nil
+		}
+	}
+	return func(_ context.Context, text string) ([]float32, error) {
+		st := ix.stats[kind]
+		if st == nil {
+			return nil, fmt.Errorf("no statistics for the %s collection", kind)
+		}
+		return queryVector(text, st)
+	}
+}
+
+// Search ranks the documents of kind for query. dialect filters examples
+// ("bpftrace" or "c"; "" for both).
+func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect string) ([]Result, error) {
+	col := ix.db.GetCollection(kind, ix.queryFunc(kind))
+	if col == nil {
+		if !isKind(kind) {
+			return nil, fmt.Errorf("unknown kind %q: one of %s", kind, strings.Join(Kinds, ", "))
+		}
+		return nil, nil // no documents of this kind (no kb)
+	}
+	if strings.TrimSpace(query) == "" {
+		return nil, ErrNoTerms
+	}
+	n = min(n, col.Count())
+	if n <= 0 {
+		return nil, nil
+	}
+	if st := ix.stats[kind]; st != nil && st.Post != nil {
+		return ix.searchLarge(ctx, col, st, kind, query, n)
+	}
+	var where map[string]string
+	if dialect != "" && kind == KindExamples {
+		where = map[string]string{"dialect": dialect}
+	}
+	rs, err := col.Query(ctx, query, n, where, nil)
+	switch {
+	case errors.Is(err, ErrNoTerms):
+		return nil, ErrNoTerms
+	case errors.Is(err, errNoMatch):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	out := make([]Result, 0, len(rs))
+	for _, r := range rs {
+		if r.Similarity <= 0 {
+			continue
+		}
+		out = append(out, Result{Kind: kind, ID: r.ID, Title: r.Metadata["title"], Dialect: r.Metadata["dialect"], Content: r.Content, Score: r.Similarity})
+	}
+	return out, nil
+}
+
+// Count is the number of documents of kind.
+func (ix *Index) Count(kind string) int {
+	if c := ix.db.GetCollection(kind, ix.queryFunc(kind)); c != nil {
+		return c.Count()
+	}
+	return 0
+}
+
+func isKind(kind string) bool {
+	for _, k := range Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// File names of a persisted index.
+const (
+	collectionsFile = "collections.gob"
+	statsFile       = "stats.gob"
+	manifestFile    = "manifest.json"
+)
+
+// Save persists the index in dir: chromem's export of the collections,
+// the local statistics and the manifest (written last, so a half-written
+// index has no manifest and is rebuilt).
+func (ix *Index) Save(dir string) error {
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".index-*")
+	if err != nil {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return err
+		}
+		if tmp, err = os.MkdirTemp(filepath.Dir(dir), ".index-*"); err != nil {
+			return err
+		}
+	}
+	defer os.RemoveAll(tmp)
+	if err := ix.db.ExportToFile(filepath.Join(tmp, collectionsFile), false, ""); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(tmp, statsFile))
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(ix.stats); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	m, _ := json.MarshalIndent(ix.Manifest, "", "  ")
+	if err := os.WriteFile(filepath.Join(tmp, manifestFile), m, 0o644); err != nil {
+		return err
+	}
+	os.RemoveAll(dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	ix.Dir = dir
+	return nil
+}
+
+// Load reads an index persisted by Save. emb must be the embedding it
+// was built with (its endpoint answers queries).
+func Load(dir string, emb EmbeddingConfig) (*Index, error) {
+	mb, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{db: chromem.NewDB(), Dir: dir}
+	if err := json.Unmarshal(mb, &ix.Manifest); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if ix.Manifest.Embedding != emb.id() {
+		return nil, fmt.Errorf("built with embedding %s, not %s", ix.Manifest.Embedding, emb.id())
+	}
+	if len(ix.Manifest.Remote) > 0 {
+		if ix.remote, err = newRemote(emb); err != nil {
+			return nil, err
+		}
+	}
+	var wg sync.WaitGroup
+	var statsErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f, err := os.Open(filepath.Join(dir, statsFile))
+		if err != nil {
+			statsErr = err
+			return
+		}
+		defer f.Close()
+		statsErr = gob.NewDecoder(f).Decode(&ix.stats)
+	}()
+	err = ix.db.ImportFromFile(filepath.Join(dir, collectionsFile), "")
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if statsErr != nil {
+		return nil, fmt.Errorf("statistics: %w", statsErr)
+	}
+	for kind, n := range ix.Manifest.Counts {
+		if c := ix.db.GetCollection(kind, ix.queryFunc(kind)); c == nil || c.Count() != n {
+			return nil, fmt.Errorf("collection %s does not hold its %d documents", kind, n)
+		}
+	}
+	return ix, nil
+}
+
+// prune removes other indexes in cache but the newest few, so rebuilding
+// for new kernels or corpora does not fill the disk.
+func prune(cache, keep string) {
+	ents, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	type aged struct {
+		name string
+		mod  time.Time
+	}
+	var old []aged
+	for _, e := range ents {
+		if !e.IsDir() || e.Name() == keep {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			old = append(old, aged{e.Name(), info.ModTime()})
+		}
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].mod.After(old[j].mod) })
+	for i, o := range old {
+		if i >= 3 || strings.HasPrefix(o.name, ".index-") && time.Since(o.mod) > time.Hour {
+			os.RemoveAll(filepath.Join(cache, o.name))
+		}
+	}
+}
+
+// maxCandidates bounds how many documents of a large collection are
+// compared with the query.
+const maxCandidates = 3000
+
+// searchLarge answers a query over a large collection (56k kernel
+// functions): chromem's exhaustive scan takes about 35 ms there on two
+// cores, so the postings narrow the collection to the documents sharing
+// a term with the query (the others' cosine is zero but for hash
+// collisions), the most overlapping first, and their stored vectors are
+// compared with the query's.
+func (ix *Index) searchLarge(ctx context.Context, col *chromem.Collection, st *stats, kind, query string, n int) ([]Result, error) {
+	qv, err := queryVector(query, st)
+	if errors.Is(err, errNoMatch) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	tf := weigh([]Field{{Text: query, Weight: 1}})
+	overlap := make([]float32, len(st.IDs))
+	var touched []int32
+	for t := range tf {
+		w := st.idf(t)
+		for _, d := range st.Post[t] {
+			if overlap[d] == 0 {
+				touched = append(touched, d)
+			}
+			overlap[d] += w
+		}
+	}
+	cands := touched
+	if len(cands) > maxCandidates {
+		slices.SortFunc(cands, func(a, b int32) int {
+			if c := cmp.Compare(overlap[b], overlap[a]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		cands = cands[:maxCandidates]
+	}
+	out := make([]Result, 0, len(cands))
+	for _, d := range cands {
+		doc, err := col.GetByID(ctx, st.IDs[d])
+		if err != nil {
+			continue
+		}
+		var sim float32
+		for i, x := range doc.Embedding {
+			sim += x * qv[i]
+		}
+		if sim > 0 {
+			out = append(out, Result{Kind: kind, ID: doc.ID, Content: doc.Content, Score: sim})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].ID < out[j].ID
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
