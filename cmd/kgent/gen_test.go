@@ -86,7 +86,9 @@ func TestEvalOpenAI(t *testing.T) {
 	testenv.Require(t, testenv.BTF, testenv.Tracefs)
 	const key = "sk-eval-test-key-0123456789"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct{ Messages []struct{ Role, Content string } }
+		var req struct {
+			Messages []struct{ Role, Content string }
+		}
 		json.NewDecoder(r.Body).Decode(&req)
 		last := req.Messages[len(req.Messages)-1].Content
 		answer := "```bpftrace\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }\n```"

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kgent/kgent/kb/examples"
 	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb/examples"
 )
 
 // The targets: one query < 5 ms, loading the persisted index

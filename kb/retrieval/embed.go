@@ -19,13 +19,10 @@ type Field struct {
 	Weight float32
 }
 
-// Sizes of the local embedding's vectors: documents with many words
-// (examples, helper descriptions, tracepoints with fields) get more
-// dimensions than kernel function names, whose 56k vectors must load fast.
-const (
-	LocalDim = 512
-	FuncDim  = 128
-)
+// LocalDim is the size of the local embedding's vectors: large enough
+// that the few thousand distinct terms of a collection rarely share a
+// coordinate.
+const LocalDim = 768
 
 // localVersion names the local embedding in the index key: change it
 // whenever Terms, the groups or the weighting change, so persisted
@@ -35,21 +32,8 @@ const localVersion = "local-v1"
 // stats are a collection's document frequencies: rarer terms weigh more
 // (a request's "tcp" says more than its "count").
 type stats struct {
-	N   int
-	Dim int // 0: LocalDim
-	DF  map[string]int32
-	// IDs and Post (term -> documents holding it) narrow a large
-	// collection to the documents sharing a term with the query before
-	// vectors are compared (see Index.searchLarge).
-	IDs  []string
-	Post map[string][]int32
-}
-
-func (s *stats) dim() int {
-	if s.Dim > 0 {
-		return s.Dim
-	}
-	return LocalDim
+	N  int
+	DF map[string]int32
 }
 
 func (s *stats) add(terms map[string]float32) {
@@ -75,16 +59,19 @@ func weigh(fields []Field) map[string]float32 {
 }
 
 // localVector is the local embedding of counted terms: each term, weighted
-// by 1+log(tf) and its rarity in the collection, is hashed to two signed
-// coordinates (feature hashing, so no vocabulary is stored and unseen
+// by 1+log(tf) and its rarity in the collection, is hashed to one signed
+// coordinate (feature hashing, so no vocabulary is stored and unseen
 // words still land somewhere); the vector is normalized. Deterministic:
 // the same text always gives the same vector. Nil when no term counts.
 func localVector(tf map[string]float32, st *stats) []float32 {
-	dim := uint64(st.dim())
+	const dim = LocalDim
 	v := make([]float32, dim)
 	any := false
 	for t, w := range tf {
-		if w <= 0 {
+		// Whole identifiers are unique to one document: hashed, each
+		// would land on some word's coordinate and lift an unrelated
+		// document. Their parts carry the match.
+		if w <= 0 || t[0] == '=' {
 			continue
 		}
 		x := (1 + float32(math.Log(float64(max(w, 1))))) * st.idf(t)
@@ -94,14 +81,11 @@ func localVector(tf map[string]float32, st *stats) []float32 {
 		h := fnv.New64a()
 		h.Write([]byte(t))
 		s := h.Sum64()
-		for k := 0; k < 2; k++ {
-			i := int(((s >> (k * 32)) & 0xffffffff) % dim)
-			sign := float32(1)
-			if (s>>(k*32+31))&1 == 1 {
-				sign = -1
-			}
-			v[i] += sign * x * 0.70710677
+		sign := float32(1)
+		if s>>63 == 1 {
+			sign = -1
 		}
+		v[(s&0xffffffff)%dim] += sign * x
 		any = true
 	}
 	if !any {

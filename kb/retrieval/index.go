@@ -9,7 +9,6 @@
 package retrieval
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/gob"
@@ -20,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -98,6 +96,7 @@ func EmbeddingFromEnv() EmbeddingConfig {
 type Index struct {
 	db     *chromem.DB
 	stats  map[string]*stats // local collections' document frequencies
+	funcs  *sparse           // kernel functions; nil without a kb
 	remote *remote           // nil: every collection is local
 	// Manifest describes the index.
 	Manifest Manifest
@@ -124,7 +123,7 @@ type doc struct {
 // Key identifies the index of a corpus, a kb and an embedding.
 func Key(k *kb.KB, exs []examples.Example, emb EmbeddingConfig) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "index %d dim %d/%d embedding %s terms %s\n", indexVersion, LocalDim, FuncDim, emb.id(), termsDigest)
+	fmt.Fprintf(h, "index %d dim %d embedding %s terms %s\n", indexVersion, LocalDim, emb.id(), termsDigest)
 	for _, e := range exs {
 		b, _ := json.Marshal(e)
 		h.Write(b)
@@ -197,12 +196,15 @@ func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) 
 			continue
 		}
 		progress(fmt.Sprintf("indexing %d %s", len(docs), kind))
-		// Kernel functions (tens of thousands of identifiers) always use
-		// the local embedding: names are what it is built for, and an
-		// endpoint would be asked for minutes of vectors.
-		useRemote := ix.remote != nil && kind != KindFunctions
+		if kind == KindFunctions {
+			// Tens of thousands of names: the inverted index (see sparse),
+			// with the local terms whatever the embedding.
+			ix.funcs = buildSparse(docs)
+			ix.Manifest.Counts[kind] = len(docs)
+			continue
+		}
 		vecs := make([][]float32, len(docs))
-		if useRemote {
+		if ix.remote != nil {
 			texts := make([]string, len(docs))
 			for i, d := range docs {
 				texts[i] = plain(d)
@@ -215,30 +217,10 @@ func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) 
 			ix.Manifest.Remote = append(ix.Manifest.Remote, kind)
 		} else {
 			st := &stats{DF: map[string]int32{}}
-			large := kind == KindFunctions
-			if large {
-				st.Dim, st.Post = FuncDim, map[string][]int32{}
-			}
 			tfs := make([]map[string]float32, len(docs))
 			for i, d := range docs {
 				tfs[i] = weigh(d.fields)
 				st.add(tfs[i])
-				if large {
-					// Postings hold the terms of the main fields (a
-					// function's name, not its parameter types: half the
-					// kernel takes a struct sock).
-					st.IDs = append(st.IDs, d.id)
-					for _, f := range d.fields {
-						if f.Weight < 1 {
-							continue
-						}
-						for _, t := range Terms(f.Text) {
-							if p := st.Post[t]; len(p) == 0 || p[len(p)-1] != int32(i) {
-								st.Post[t] = append(p, int32(i))
-							}
-						}
-					}
-				}
 			}
 			for i := range docs {
 				vecs[i] = localVector(tfs[i], st)
@@ -270,7 +252,7 @@ func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) 
 
 // queryFunc embeds a query for a collection, as its documents were.
 func (ix *Index) queryFunc(kind string) chromem.EmbeddingFunc {
-	if ix.remote != nil && kind != KindFunctions {
+	if ix.remote != nil {
 		return func(ctx context.Context, text string) ([]float32, error) {
 			vs, err := ix.remote.embed(ctx, []string{text})
 			if err != nil {
@@ -291,6 +273,15 @@ func (ix *Index) queryFunc(kind string) chromem.EmbeddingFunc {
 // Search ranks the documents of kind for query. dialect filters examples
 // ("bpftrace" or "c"; "" for both).
 func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect string) ([]Result, error) {
+	if kind == KindFunctions {
+		if ix.funcs == nil {
+			return nil, nil
+		}
+		if n <= 0 {
+			return nil, nil
+		}
+		return ix.funcs.search(query, n)
+	}
 	col := ix.db.GetCollection(kind, ix.queryFunc(kind))
 	if col == nil {
 		if !isKind(kind) {
@@ -304,9 +295,6 @@ func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect 
 	n = min(n, col.Count())
 	if n <= 0 {
 		return nil, nil
-	}
-	if st := ix.stats[kind]; st != nil && st.Post != nil {
-		return ix.searchLarge(ctx, col, st, kind, query, n)
 	}
 	var where map[string]string
 	if dialect != "" && kind == KindExamples {
@@ -333,6 +321,12 @@ func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect 
 
 // Count is the number of documents of kind.
 func (ix *Index) Count(kind string) int {
+	if kind == KindFunctions {
+		if ix.funcs == nil {
+			return 0
+		}
+		return len(ix.funcs.IDs)
+	}
 	if c := ix.db.GetCollection(kind, ix.queryFunc(kind)); c != nil {
 		return c.Count()
 	}
@@ -346,6 +340,12 @@ func isKind(kind string) bool {
 		}
 	}
 	return false
+}
+
+// persistedStats is what the index keeps beside chromem's collections.
+type persistedStats struct {
+	Stats map[string]*stats
+	Funcs *sparse
 }
 
 // File names of a persisted index.
@@ -376,7 +376,7 @@ func (ix *Index) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := gob.NewEncoder(f).Encode(ix.stats); err != nil {
+	if err := gob.NewEncoder(f).Encode(persistedStats{ix.stats, ix.funcs}); err != nil {
 		f.Close()
 		return err
 	}
@@ -425,7 +425,9 @@ func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 			return
 		}
 		defer f.Close()
-		statsErr = gob.NewDecoder(f).Decode(&ix.stats)
+		var ps persistedStats
+		statsErr = gob.NewDecoder(f).Decode(&ps)
+		ix.stats, ix.funcs = ps.Stats, ps.Funcs
 	}()
 	err = ix.db.ImportFromFile(filepath.Join(dir, collectionsFile), "")
 	wg.Wait()
@@ -436,7 +438,7 @@ func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 		return nil, fmt.Errorf("statistics: %w", statsErr)
 	}
 	for kind, n := range ix.Manifest.Counts {
-		if c := ix.db.GetCollection(kind, ix.queryFunc(kind)); c == nil || c.Count() != n {
+		if ix.Count(kind) != n {
 			return nil, fmt.Errorf("collection %s does not hold its %d documents", kind, n)
 		}
 	}
@@ -469,70 +471,4 @@ func prune(cache, keep string) {
 			os.RemoveAll(filepath.Join(cache, o.name))
 		}
 	}
-}
-
-// maxCandidates bounds how many documents of a large collection are
-// compared with the query.
-const maxCandidates = 3000
-
-// searchLarge answers a query over a large collection (56k kernel
-// functions): chromem's exhaustive scan takes about 35 ms there on two
-// cores, so the postings narrow the collection to the documents sharing
-// a term with the query (the others' cosine is zero but for hash
-// collisions), the most overlapping first, and their stored vectors are
-// compared with the query's.
-func (ix *Index) searchLarge(ctx context.Context, col *chromem.Collection, st *stats, kind, query string, n int) ([]Result, error) {
-	qv, err := queryVector(query, st)
-	if errors.Is(err, errNoMatch) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	tf := weigh([]Field{{Text: query, Weight: 1}})
-	overlap := make([]float32, len(st.IDs))
-	var touched []int32
-	for t := range tf {
-		w := st.idf(t)
-		for _, d := range st.Post[t] {
-			if overlap[d] == 0 {
-				touched = append(touched, d)
-			}
-			overlap[d] += w
-		}
-	}
-	cands := touched
-	if len(cands) > maxCandidates {
-		slices.SortFunc(cands, func(a, b int32) int {
-			if c := cmp.Compare(overlap[b], overlap[a]); c != 0 {
-				return c
-			}
-			return cmp.Compare(a, b)
-		})
-		cands = cands[:maxCandidates]
-	}
-	out := make([]Result, 0, len(cands))
-	for _, d := range cands {
-		doc, err := col.GetByID(ctx, st.IDs[d])
-		if err != nil {
-			continue
-		}
-		var sim float32
-		for i, x := range doc.Embedding {
-			sim += x * qv[i]
-		}
-		if sim > 0 {
-			out = append(out, Result{Kind: kind, ID: doc.ID, Content: doc.Content, Score: sim})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
-		}
-		return out[i].ID < out[j].ID
-	})
-	if len(out) > n {
-		out = out[:n]
-	}
-	return out, nil
 }
