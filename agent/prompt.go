@@ -2,15 +2,16 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
 	"github.com/kgent/kgent/kb/examples"
+	"github.com/kgent/kgent/kb/retrieval"
 )
 
 // Retrieval kinds a Retriever answers.
@@ -41,115 +42,95 @@ type Retriever interface {
 	Search(ctx context.Context, kind, query string, n int) ([]Hit, error)
 }
 
-var (
-	corpusOnce sync.Once
-	corpus     []examples.Example
-	corpusErr  error
-)
+// NewRetriever is the built-in retriever: the retrieval index of the
+// verified corpus and the kb's specs (kb/retrieval; k may be nil:
+// examples only), after exact names the request spells out (a syscall, a
+// bpf_ helper, a kernel function).
+func NewRetriever(k *kb.KB) Retriever { return indexRetriever{k: k} }
 
-// loadCorpus reads the embedded examples once.
-func loadCorpus() ([]examples.Example, error) {
-	corpusOnce.Do(func() { corpus, corpusErr = examples.Load() })
-	return corpus, corpusErr
-}
-
-// NewRetriever is the built-in retriever: lexical example search over the
-// verified corpus and exact/nearest names from the kb (k may be nil:
-// examples only).
-func NewRetriever(k *kb.KB) Retriever { return corpusRetriever{k: k} }
-
-type corpusRetriever struct{ k *kb.KB }
+type indexRetriever struct{ k *kb.KB }
 
 var wordRe = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 
-func (r corpusRetriever) Search(ctx context.Context, kind, query string, n int) ([]Hit, error) {
+func (r indexRetriever) Search(ctx context.Context, kind, query string, n int) ([]Hit, error) {
+	if kind != KindExamples && kind != KindTracepoints && kind != KindHelpers && kind != KindFunctions && kind != KindKfuncs {
+		return nil, fmt.Errorf("unknown retrieval kind %q", kind)
+	}
+	if kind != KindExamples && r.k == nil {
+		return nil, nil
+	}
+	var out []Hit
+	seen := map[string]bool{}
+	add := func(h Hit) {
+		if !seen[h.Name] && len(out) < n {
+			seen[h.Name] = true
+			out = append(out, h)
+		}
+	}
+	// Names the request spells out come first.
 	switch kind {
-	case KindExamples:
-		all, err := loadCorpus()
-		if err != nil {
-			return nil, err
-		}
-		var out []Hit
-		for _, s := range examples.Search(all, query, "", n) {
-			e := s.Example
-			out = append(out, Hit{Kind: kind, Name: e.Slug, Dialect: e.Dialect, Text: e.Source, Title: e.Title,
-				Description: e.Description, Probes: e.Probes, Score: s.Score})
-		}
-		return out, nil
 	case KindTracepoints:
-		if r.k == nil {
-			return nil, nil
-		}
-		var out []Hit
-		seen := map[string]bool{}
-		add := func(tp *kb.Tracepoint) {
-			key := tp.Category + ":" + tp.Name
-			if seen[key] || len(out) >= n {
-				return
-			}
-			seen[key] = true
-			out = append(out, Hit{Kind: kind, Name: key, Text: tracepointSpec(tp)})
-		}
-		// Syscalls named in the request first, then tracepoints whose
-		// names hold a word of the request.
 		for _, m := range syscallWordRe.FindAllString(strings.ToLower(query), -1) {
 			for _, dir := range []string{"enter", "exit"} {
 				if tp, ok := r.k.Tracepoint("syscalls", "sys_"+dir+"_"+m); ok {
-					add(tp)
+					add(Hit{Kind: kind, Name: tp.Category + ":" + tp.Name, Text: tracepointSpec(tp)})
 				}
 			}
 		}
-		for _, w := range wordRe.FindAllString(strings.ToLower(query), -1) {
-			if len(w) < 3 || stopWords[w] {
-				continue
-			}
-			for _, name := range r.k.Nearest(kb.FamilyTracepoint, w, 2) {
-				cat, ev, _ := strings.Cut(name, ":")
-				if tp, ok := r.k.Tracepoint(cat, ev); ok && strings.Contains(name, w) {
-					add(tp)
-				}
-			}
-		}
-		return out, nil
-	case KindHelpers:
-		if r.k == nil {
-			return nil, nil
-		}
-		var out []Hit
+	case KindHelpers, KindFunctions, KindKfuncs:
 		for _, w := range wordRe.FindAllString(query, -1) {
-			if !strings.HasPrefix(w, "bpf_") {
+			if !strings.Contains(w, "_") {
 				continue
 			}
-			if h, ok := r.k.Helper(w); ok && len(out) < n {
-				out = append(out, Hit{Kind: kind, Name: h.Name, Text: helperSpec(h)})
+			if h, ok := r.k.Helper(w); ok && kind == KindHelpers {
+				add(Hit{Kind: kind, Name: h.Name, Text: helperSpec(h)})
+			} else if f, ok := r.k.Kfunc(w); ok && kind == KindKfuncs {
+				add(Hit{Kind: kind, Name: f.Name, Text: f.Proto()})
+			} else if f, ok := r.k.Func(w); ok && kind == KindFunctions {
+				add(Hit{Kind: kind, Name: f.Name, Text: f.Proto()})
 			}
 		}
-		return out, nil
-	case KindFunctions, KindKfuncs:
-		if r.k == nil {
-			return nil, nil
-		}
-		var out []Hit
-		for _, w := range wordRe.FindAllString(query, -1) {
-			if !strings.Contains(w, "_") || len(out) >= n {
-				continue
-			}
-			if kind == KindKfuncs {
-				if f, ok := r.k.Kfunc(w); ok {
-					out = append(out, Hit{Kind: kind, Name: f.Name, Text: f.Proto()})
-				}
-			} else if f, ok := r.k.Func(w); ok {
-				out = append(out, Hit{Kind: kind, Name: f.Name, Text: f.Proto()})
-			}
-		}
-		return out, nil
 	}
-	return nil, fmt.Errorf("unknown retrieval kind %q", kind)
+	ix, err := retrieval.Shared(ctx, r.k)
+	if err != nil {
+		if len(out) > 0 {
+			return out, nil
+		}
+		return nil, err
+	}
+	rs, err := ix.Search(ctx, kind, query, n, "")
+	if err != nil && !errors.Is(err, retrieval.ErrNoTerms) {
+		return out, err
+	}
+	for _, res := range rs {
+		h := Hit{Kind: kind, Name: res.ID, Score: float64(res.Score)}
+		switch kind {
+		case KindExamples:
+			e, ok := examples.Get(res.ID)
+			if !ok {
+				continue
+			}
+			h.Dialect, h.Text, h.Title, h.Description, h.Probes = e.Dialect, e.Source, e.Title, e.Description, e.Probes
+		case KindTracepoints:
+			cat, name, _ := strings.Cut(res.ID, ":")
+			tp, ok := r.k.Tracepoint(cat, name)
+			if !ok {
+				continue
+			}
+			h.Text = tracepointSpec(tp)
+		case KindHelpers:
+			hp, ok := r.k.Helper(res.ID)
+			if !ok {
+				continue
+			}
+			h.Text = helperSpec(hp)
+		default:
+			h.Text = res.Content
+		}
+		add(h)
+	}
+	return out, nil
 }
-
-var stopWords = map[string]bool{"the": true, "and": true, "with": true, "for": true, "show": true, "print": true,
-	"trace": true, "count": true, "every": true, "each": true, "which": true, "how": true, "many": true, "per": true,
-	"that": true, "this": true, "from": true, "by": true, "its": true, "their": true, "what": true, "who": true, "all": true}
 
 func tracepointSpec(tp *kb.Tracepoint) string {
 	var fields []string

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kgent/kgent/kb/examples"
+	"github.com/kgent/kgent/kb/retrieval"
 )
 
 const searchDescription = "Search kgent's corpus of verified eBPF programs for a task described in words (e.g. \"latency of block I/O as a histogram\", " +
@@ -44,18 +44,7 @@ type SearchOutput struct {
 	Total int `json:"total"`
 }
 
-var (
-	corpusOnce sync.Once
-	corpus     []examples.Example
-	corpusErr  error
-)
-
-func loadCorpus() ([]examples.Example, error) {
-	corpusOnce.Do(func() { corpus, corpusErr = examples.Load() })
-	return corpus, corpusErr
-}
-
-func (t *tools) search(_ context.Context, _ *mcp.CallToolRequest, in SearchInput) (SearchOutput, error) {
+func (t *tools) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchInput) (SearchOutput, error) {
 	out := SearchOutput{Examples: []ExampleOut{}}
 	q := strings.TrimSpace(in.Query)
 	if q == "" {
@@ -80,15 +69,30 @@ func (t *tools) search(_ context.Context, _ *mcp.CallToolRequest, in SearchInput
 		n = 3
 	}
 	n = min(n, maxResults)
-	all, err := loadCorpus()
+	all, err := examples.Corpus()
 	if err != nil {
 		return out, fmt.Errorf("the example corpus could not be read: %w", err)
 	}
 	out.Total = len(all)
-	for _, s := range examples.Search(all, q, lang, n) {
-		e := s.Example
+	// Examples do not depend on the kernel: the examples-only index.
+	ix, err := retrieval.Shared(ctx, nil)
+	if err != nil {
+		return out, fmt.Errorf("the example index could not be opened: %w", err)
+	}
+	res, err := ix.Search(ctx, retrieval.KindExamples, q, n, lang)
+	if errors.Is(err, retrieval.ErrNoTerms) {
+		return out, errors.New("the query has no words to search for: describe what the program should do")
+	}
+	if err != nil {
+		return out, err
+	}
+	for _, r := range res {
+		e, ok := examples.Get(r.ID)
+		if !ok {
+			continue
+		}
 		out.Examples = append(out.Examples, ExampleOut{Slug: e.Slug, Language: e.Dialect, Title: e.Title, Description: e.Description,
-			Probes: e.Probes, Facts: e.Facts, Output: e.Output, Score: s.Score, Source: e.Source})
+			Probes: e.Probes, Facts: e.Facts, Output: e.Output, Score: float64(r.Score), Source: e.Source})
 	}
 	return out, nil
 }

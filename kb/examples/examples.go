@@ -13,6 +13,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed */prog.* */meta.json
@@ -35,6 +36,37 @@ type Example struct {
 // Load reads every example, validating each folder.
 func Load() ([]Example, error) {
 	return load(files)
+}
+
+var (
+	corpusOnce sync.Once
+	corpus     []Example
+	bySlug     map[string]int
+	corpusErr  error
+)
+
+// Corpus is Load, read once per process; callers must not modify it.
+func Corpus() ([]Example, error) {
+	corpusOnce.Do(func() {
+		corpus, corpusErr = Load()
+		bySlug = make(map[string]int, len(corpus))
+		for i, e := range corpus {
+			bySlug[e.Slug] = i
+		}
+	})
+	return corpus, corpusErr
+}
+
+// Get is the example of a slug from Corpus.
+func Get(slug string) (Example, bool) {
+	if _, err := Corpus(); err != nil {
+		return Example{}, false
+	}
+	i, ok := bySlug[slug]
+	if !ok {
+		return Example{}, false
+	}
+	return corpus[i], true
 }
 
 func load(fsys fs.FS) ([]Example, error) {

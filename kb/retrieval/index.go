@@ -102,6 +102,8 @@ type Index struct {
 	Manifest Manifest
 	// Dir is where it was loaded from or saved to ("" when not persisted).
 	Dir string
+	// Warning is set when the index is not what was configured.
+	Warning string
 }
 
 // Manifest is persisted next to the collections.
@@ -471,4 +473,54 @@ func prune(cache, keep string) {
 			os.RemoveAll(filepath.Join(cache, o.name))
 		}
 	}
+}
+
+var shared struct {
+	mu sync.Mutex
+	m  map[*kb.KB]*sharedIndex
+}
+
+type sharedIndex struct {
+	mu sync.Mutex
+	ix *Index
+}
+
+// Shared is the index of the embedded corpus and k (nil: examples only),
+// opened once per process with the embedding of the environment
+// (EmbeddingFromEnv) and the default cache. When a configured endpoint
+// fails, the local embedding answers and Warning says why. A failed open
+// (a cancelled context) is tried again by the next call.
+func Shared(ctx context.Context, k *kb.KB) (*Index, error) {
+	shared.mu.Lock()
+	if shared.m == nil {
+		shared.m = map[*kb.KB]*sharedIndex{}
+	}
+	e := shared.m[k]
+	if e == nil {
+		e = &sharedIndex{}
+		shared.m[k] = e
+	}
+	shared.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ix != nil {
+		return e.ix, nil
+	}
+	exs, err := examples.Corpus()
+	if err != nil {
+		return nil, err
+	}
+	emb := EmbeddingFromEnv()
+	ix, err := Open(ctx, k, exs, Options{Embedding: emb})
+	if err != nil && emb.Remote() && ctx.Err() == nil {
+		why := err
+		if ix, err = Open(ctx, k, exs, Options{}); err == nil {
+			ix.Warning = fmt.Sprintf("the embedding endpoint failed (%v): searching with the local embedding", why)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.ix = ix
+	return ix, nil
 }
