@@ -151,27 +151,58 @@ func srcNameFor(path string) string {
 }
 
 func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
+	tmp, err := os.MkdirTemp("", "kgent-verify-")
+	if err != nil {
+		return Result{Findings: []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}}
+	}
+	defer os.RemoveAll(tmp)
+	obj := filepath.Join(tmp, "prog.o")
+	r, ok := v.compileC(ctx, path, text, tmp, obj)
+	if !ok {
+		return r
+	}
+	src := srcNameFor(path)
+	fs, log := v.load(ctx, obj, src, text, analysis.NewLineIndex(text))
+	r.Findings = append(r.Findings, fs...)
+	if log != "" {
+		if r.Log != "" {
+			r.Log += "\n"
+		}
+		r.Log += log
+	}
+	return r
+}
+
+// CompileC compiles an eBPF C program to the object file obj as
+// verification does (the target kernel's vmlinux.h, the same flags), for
+// callers that load and attach it themselves. The Result holds clang's
+// findings and log; ok says obj was written.
+func (v *Verifier) CompileC(ctx context.Context, path, text, obj string) (r Result, ok bool) {
+	tmp, err := os.MkdirTemp("", "kgent-compile-")
+	if err != nil {
+		return Result{Findings: []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}}, false
+	}
+	defer os.RemoveAll(tmp)
+	return v.compileC(ctx, path, text, tmp, obj)
+}
+
+// compileC writes text into tmp and compiles it to obj; ok says it did.
+func (v *Verifier) compileC(ctx context.Context, path, text, tmp, obj string) (Result, bool) {
 	var r Result
 	clang, err := lookTool(v.opts.ClangPath, "clang")
 	if err != nil {
 		r.Findings = []analysis.Finding{unavailable("clang is not installed (apt-get install clang llvm)")}
-		return r
+		return r, false
 	}
 	vmDir, err := v.vmlinuxDir(ctx)
 	if err != nil {
 		r.Findings = []analysis.Finding{unavailable(err.Error())}
-		return r
+		return r, false
 	}
-	tmp, err := os.MkdirTemp("", "kgent-verify-")
-	if err != nil {
-		r.Findings = []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}
-		return r
-	}
-	defer os.RemoveAll(tmp)
 	src := srcNameFor(path)
 	if err := os.WriteFile(filepath.Join(tmp, src), []byte(text), 0o600); err != nil {
 		r.Findings = []analysis.Finding{unavailable("cannot write the program to a temporary directory: " + err.Error())}
-		return r
+		return r, false
 	}
 	flags := clangFlags()
 	args := append([]string(nil), flags...)
@@ -191,7 +222,7 @@ func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
 			args = append(args, "-I"+p)
 		}
 	}
-	args = append(args, "-c", src, "-o", "prog.o")
+	args = append(args, "-c", src, "-o", obj)
 	stdout, stderr, err := v.run(ctx, tmp, clang, args...)
 	if err != nil && ctx.Err() == nil && strings.Contains(stderr, ".pch") {
 		// clang refused the precompiled header (clang upgraded under
@@ -205,29 +236,21 @@ func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
 	r.Findings = append(r.Findings, clangFindings(out, src, text, idx)...)
 	if err != nil {
 		if ctx.Err() != nil {
-			return r
+			return r, false
 		}
 		var te errTimeout
 		if errors.As(err, &te) {
 			r.Findings = append(r.Findings, unavailable(te.Error()))
-			return r
+			return r, false
 		}
 		if !analysis.HasErrors(r.Findings) {
 			f := analysis.New(analysis.KG601, analysis.Span{}, "clang failed: "+firstLine(strings.TrimSpace(out+" "+err.Error())))
 			f.Source = analysis.SourceClang
 			r.Findings = append(r.Findings, f)
 		}
-		return r
+		return r, false
 	}
-	fs, log := v.load(ctx, filepath.Join(tmp, "prog.o"), src, text, idx)
-	r.Findings = append(r.Findings, fs...)
-	if log != "" {
-		if r.Log != "" {
-			r.Log += "\n"
-		}
-		r.Log += log
-	}
-	return r
+	return r, true
 }
 
 func firstLine(s string) string {
