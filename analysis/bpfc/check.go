@@ -68,13 +68,13 @@ func text(src string, n *sitter.Node) string {
 // funcName finds the declared name of a function_definition and its
 // parameter list.
 func funcName(n *sitter.Node) (*sitter.Node, *sitter.Node) {
-	d := n.ChildByFieldName("declarator")
+	d := n.ChildByFieldId(fieldDeclarator)
 	for d != nil {
 		switch d.Kind() {
 		case "function_declarator":
-			return d.ChildByFieldName("declarator"), d.ChildByFieldName("parameters")
+			return d.ChildByFieldId(fieldDeclarator), d.ChildByFieldId(fieldParameters)
 		case "pointer_declarator", "parenthesized_declarator", "attributed_declarator":
-			d = d.ChildByFieldName("declarator")
+			d = d.ChildByFieldId(fieldDeclarator)
 			if d == nil {
 				return nil, nil
 			}
@@ -184,13 +184,13 @@ func findKind(n *sitter.Node, kind string) *sitter.Node {
 
 // declaredName is the identifier a declaration declares.
 func declaredName(n *sitter.Node) *sitter.Node {
-	d := n.ChildByFieldName("declarator")
+	d := n.ChildByFieldId(fieldDeclarator)
 	for d != nil {
 		switch d.Kind() {
 		case "identifier", "field_identifier":
 			return d
 		case "init_declarator", "pointer_declarator", "array_declarator", "function_declarator", "parenthesized_declarator", "attributed_declarator":
-			d = d.ChildByFieldName("declarator")
+			d = d.ChildByFieldId(fieldDeclarator)
 		default:
 			return nil
 		}
@@ -285,40 +285,46 @@ func (c *checker) collectLocals(root *sitter.Node) {
 				c.local[text(c.src, id)] = true
 			}
 		case "preproc_def", "preproc_function_def":
-			if id := n.ChildByFieldName("name"); id != nil {
+			if id := n.ChildByFieldId(fieldName); id != nil {
 				c.local[text(c.src, id)] = true
 			}
 		case "preproc_include":
-			if p := n.ChildByFieldName("path"); p != nil && p.Kind() == "string_literal" {
+			if p := n.ChildByFieldId(fieldPath); p != nil && p.Kind() == "string_literal" {
 				if inc := strings.Trim(text(c.src, p), `"`); inc != "vmlinux.h" {
 					c.includes = append(c.includes, inc)
 				}
 			}
 		}
 	}
-	var walk func(n *sitter.Node)
-	walk = func(n *sitter.Node) {
-		if n.Kind() == "struct_specifier" || n.Kind() == "union_specifier" {
-			if n.ChildByFieldName("body") != nil {
-				if name := n.ChildByFieldName("name"); name != nil {
-					c.structs[text(c.src, name)] = true
-				}
+	// Types and macros defined anywhere in the file (a query: walking the
+	// tree from Go costs a cgo call per node).
+	qc := sitter.NewQueryCursor()
+	defer qc.Close()
+	ms := qc.Matches(localsQuery, root, nil)
+	for m := ms.Next(); m != nil; m = ms.Next() {
+		for _, cp := range m.Captures {
+			name := text(c.src, &cp.Node)
+			switch cp.Index {
+			case capTypeName:
+				c.structs[name] = true
+			case capMacroName:
+				c.local[name] = true
 			}
-		}
-		if n.Kind() == "preproc_def" || n.Kind() == "preproc_function_def" {
-			if id := n.ChildByFieldName("name"); id != nil {
-				c.local[text(c.src, id)] = true
-			}
-		}
-		if n.Kind() == "compound_statement" {
-			return // types and macros are defined at file scope
-		}
-		for i := uint(0); i < n.NamedChildCount(); i++ {
-			walk(n.NamedChild(i))
 		}
 	}
-	walk(root)
 }
+
+var localsQuery = mustQuery(`[
+	(struct_specifier name: (_) @type body: (_))
+	(union_specifier name: (_) @type body: (_))
+	(preproc_def name: (_) @macro)
+	(preproc_function_def name: (_) @macro)
+]`)
+
+var (
+	capTypeName  = captureIndex(localsQuery, "type")
+	capMacroName = captureIndex(localsQuery, "macro")
+)
 
 var gplCompatible = map[string]bool{"GPL": true, "GPL v2": true, "GPL and additional rights": true,
 	"Dual BSD/GPL": true, "Dual MIT/GPL": true, "Dual MPL/GPL": true}
@@ -349,9 +355,9 @@ func (c *checker) kfuncs() {
 		if n == nil || n.Kind() != "declaration" {
 			continue
 		}
-		d := n.ChildByFieldName("declarator")
+		d := n.ChildByFieldId(fieldDeclarator)
 		for d != nil && d.Kind() == "pointer_declarator" {
-			d = d.ChildByFieldName("declarator")
+			d = d.ChildByFieldId(fieldDeclarator)
 		}
 		if d == nil || d.Kind() != "function_declarator" {
 			// A kernel variable (__ksym) or a kfunc pointer: the name is
@@ -361,7 +367,7 @@ func (c *checker) kfuncs() {
 			}
 			continue
 		}
-		id := d.ChildByFieldName("declarator")
+		id := d.ChildByFieldId(fieldDeclarator)
 		if id == nil {
 			continue
 		}
@@ -380,7 +386,7 @@ func (c *checker) kfuncs() {
 			c.add(f)
 			continue
 		}
-		params := d.ChildByFieldName("parameters")
+		params := d.ChildByFieldId(fieldParameters)
 		if params != nil {
 			got := 0
 			for i := uint(0); i < params.NamedChildCount(); i++ {

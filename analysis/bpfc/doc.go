@@ -11,6 +11,23 @@ import (
 
 var cLang = sitter.NewLanguage(tsc.Language())
 
+// Field ids of the C grammar: ChildByFieldName allocates a C string per
+// call, and the walk asks for fields of every call and declaration.
+var (
+	fieldArgument   = cLang.FieldIdForName("argument")
+	fieldArguments  = cLang.FieldIdForName("arguments")
+	fieldBody       = cLang.FieldIdForName("body")
+	fieldDeclarator = cLang.FieldIdForName("declarator")
+	fieldField      = cLang.FieldIdForName("field")
+	fieldFunction   = cLang.FieldIdForName("function")
+	fieldName       = cLang.FieldIdForName("name")
+	fieldOperator   = cLang.FieldIdForName("operator")
+	fieldParameters = cLang.FieldIdForName("parameters")
+	fieldPath       = cLang.FieldIdForName("path")
+	fieldSize       = cLang.FieldIdForName("size")
+	fieldType       = cLang.FieldIdForName("type")
+)
+
 // Doc is a parsed document that takes edits and reparses incrementally.
 // It is not safe for concurrent use; the language server owns one per
 // open file.

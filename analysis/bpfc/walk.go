@@ -46,12 +46,11 @@ func (c *checker) walkFunctions(root *sitter.Node) {
 				c.declare(params.NamedChild(k), vars)
 			}
 		}
-		body := n.ChildByFieldName("body")
+		body := n.ChildByFieldId(fieldBody)
 		if body == nil {
 			continue
 		}
-		stack := 0
-		c.walk(body, prog, vars, &stack)
+		stack := c.walkBody(body, prog, vars)
 		if stack > 512 {
 			name, _ := funcName(n)
 			sp := span(n)
@@ -69,14 +68,14 @@ func (c *checker) walkFunctions(root *sitter.Node) {
 
 // declare records the type of a parameter or local declaration.
 func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
-	typeNode := n.ChildByFieldName("type")
+	typeNode := n.ChildByFieldId(fieldType)
 	if typeNode == nil {
 		return 0
 	}
 	ref := ""
 	switch typeNode.Kind() {
 	case "struct_specifier", "union_specifier":
-		if name := typeNode.ChildByFieldName("name"); name != nil {
+		if name := typeNode.ChildByFieldId(fieldName); name != nil {
 			ref = text(c.src, name)
 		}
 	case "type_identifier":
@@ -103,20 +102,20 @@ func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
 		for d != nil {
 			switch d.Kind() {
 			case "init_declarator", "attributed_declarator", "parenthesized_declarator":
-				d = d.ChildByFieldName("declarator")
+				d = d.ChildByFieldId(fieldDeclarator)
 				continue
 			case "pointer_declarator":
 				ptr = true
-				d = d.ChildByFieldName("declarator")
+				d = d.ChildByFieldId(fieldDeclarator)
 				continue
 			case "array_declarator":
 				isArr = true
-				if sz := d.ChildByFieldName("size"); sz != nil {
+				if sz := d.ChildByFieldId(fieldSize); sz != nil {
 					if v, err := strconv.ParseInt(strings.TrimRight(text(c.src, sz), "uUlL"), 0, 64); err == nil {
 						arr *= int(v)
 					}
 				}
-				d = d.ChildByFieldName("declarator")
+				d = d.ChildByFieldId(fieldDeclarator)
 				continue
 			case "identifier":
 				if ref != "" && !c.structs[ref] {
@@ -160,27 +159,64 @@ func (c *checker) sizeOfType(t *sitter.Node) int {
 	return 0
 }
 
-func (c *checker) walk(n *sitter.Node, prog *Program, vars map[string]varType, stack *int) {
-	switch n.Kind() {
-	case "declaration":
-		*stack += c.declare(n, vars)
-	case "call_expression":
-		c.call(n, prog, vars)
-	case "field_expression":
-		c.fieldExpr(n, vars)
+// bodyQuery finds what the walk checks in a function body, in document
+// order with outer nodes first (a declaration before the call in its
+// initializer). The query runs in C: walking the body node by node from
+// Go cost a cgo call per node and child, most of a check's time.
+var bodyQuery = mustQuery(`[(declaration) @decl (call_expression) @call (field_expression) @field]`)
+
+var (
+	capDecl  = captureIndex(bodyQuery, "decl")
+	capCall  = captureIndex(bodyQuery, "call")
+	capField = captureIndex(bodyQuery, "field")
+)
+
+func mustQuery(src string) *sitter.Query {
+	q, err := sitter.NewQuery(cLang, src)
+	if err != nil {
+		panic(err)
 	}
-	for i := uint(0); i < n.NamedChildCount(); i++ {
-		c.walk(n.NamedChild(i), prog, vars, stack)
+	return q
+}
+
+func captureIndex(q *sitter.Query, name string) uint32 {
+	i, ok := q.CaptureIndexForName(name)
+	if !ok {
+		panic("no capture " + name)
 	}
+	return uint32(i)
+}
+
+// walkBody checks the declarations, calls and field accesses of a body
+// and returns the stack its local variables take.
+func (c *checker) walkBody(body *sitter.Node, prog *Program, vars map[string]varType) int {
+	qc := sitter.NewQueryCursor()
+	defer qc.Close()
+	stack := 0
+	ms := qc.Matches(bodyQuery, body, nil)
+	for m := ms.Next(); m != nil; m = ms.Next() {
+		for _, cp := range m.Captures {
+			n := cp.Node
+			switch cp.Index {
+			case capDecl:
+				stack += c.declare(&n, vars)
+			case capCall:
+				c.call(&n, prog, vars)
+			case capField:
+				c.fieldExpr(&n, vars)
+			}
+		}
+	}
+	return stack
 }
 
 func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
-	fn := n.ChildByFieldName("function")
+	fn := n.ChildByFieldId(fieldFunction)
 	if fn == nil || fn.Kind() != "identifier" {
 		return
 	}
 	name := text(c.src, fn)
-	args := n.ChildByFieldName("arguments")
+	args := n.ChildByFieldId(fieldArguments)
 	switch {
 	case coreReadMacros[name]:
 		c.coreRead(args, 0, vars)
@@ -312,7 +348,7 @@ func (c *checker) exprType(n *sitter.Node, vars map[string]varType) (varType, bo
 			return c.exprType(n.NamedChild(0), vars)
 		}
 	case "cast_expression":
-		t := n.ChildByFieldName("type")
+		t := n.ChildByFieldId(fieldType)
 		if t == nil {
 			return varType{}, false
 		}
@@ -320,11 +356,11 @@ func (c *checker) exprType(n *sitter.Node, vars map[string]varType) (varType, bo
 		if s == nil {
 			return varType{}, false
 		}
-		if name := s.ChildByFieldName("name"); name != nil && !c.structs[text(c.src, name)] {
+		if name := s.ChildByFieldId(fieldName); name != nil && !c.structs[text(c.src, name)] {
 			return varType{ref: text(c.src, name), pointer: strings.Contains(text(c.src, t), "*")}, true
 		}
 	case "field_expression":
-		base, ok := c.exprType(n.ChildByFieldName("argument"), vars)
+		base, ok := c.exprType(n.ChildByFieldId(fieldArgument), vars)
 		if !ok {
 			return varType{}, false
 		}
@@ -332,7 +368,7 @@ func (c *checker) exprType(n *sitter.Node, vars map[string]varType) (varType, bo
 		if !ok {
 			return varType{}, false
 		}
-		field := n.ChildByFieldName("field")
+		field := n.ChildByFieldId(fieldField)
 		if field == nil {
 			return varType{}, false
 		}
@@ -350,8 +386,8 @@ func (c *checker) fieldExpr(n *sitter.Node, vars map[string]varType) {
 	if c.k == nil {
 		return
 	}
-	arg := n.ChildByFieldName("argument")
-	field := n.ChildByFieldName("field")
+	arg := n.ChildByFieldId(fieldArgument)
+	field := n.ChildByFieldId(fieldField)
 	if arg == nil || field == nil {
 		return
 	}
@@ -368,7 +404,7 @@ func (c *checker) fieldExpr(n *sitter.Node, vars map[string]varType) {
 		c.unknownField(t, name, span(field))
 		return
 	}
-	op := n.ChildByFieldName("operator")
+	op := n.ChildByFieldId(fieldOperator)
 	if op != nil && text(c.src, op) == "." && vt.pointer && arg.Kind() == "identifier" {
 		sp := span(op)
 		c.add(analysis.New(analysis.KG405, sp, fmt.Sprintf("%s is a pointer to %s %s: use -> to reach %s", text(c.src, arg), t.Kind, t.Name, name)).
