@@ -32,6 +32,12 @@ func (s *server) verifyDoc(d *document) {
 	if s.connCtx.Err() != nil {
 		return
 	}
+	if res.Cancelled {
+		// A newer save of the same file is verifying: it publishes; this
+		// run's "cancelled" must not replace what the editor shows.
+		s.progress(token, map[string]any{"kind": "end", "message": "superseded by a newer save"})
+		return
+	}
 	msg := "verified: the kernel accepts the program"
 	switch {
 	case analysis.HasErrors(res.Findings):
