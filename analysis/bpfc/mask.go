@@ -53,9 +53,12 @@ func blank(b []byte, start, end int) {
 }
 
 // findAt returns the submatch indices of re (anchored with ^) at every
-// occurrence of one of the literals that starts a word, in text order,
-// without overlaps.
-func findAt(src string, literals []string, re *regexp.Regexp) [][]int {
+// occurrence of one of the literals that starts a word and that pre (when
+// not nil) accepts, in text order, without overlaps. pre is a cheap test
+// that spares the expression most occurrences; window bounds the text a
+// shape may span, which keeps the expression on Go's backtracker (fast on
+// small inputs) instead of its NFA.
+func findAt(src string, literals []string, re *regexp.Regexp, window int, pre func(i int) bool) [][]int {
 	var starts []int
 	for _, lit := range literals {
 		for from := 0; ; {
@@ -64,7 +67,7 @@ func findAt(src string, literals []string, re *regexp.Regexp) [][]int {
 				break
 			}
 			i += from
-			if i == 0 || !isIdentByte(src[i-1]) {
+			if (i == 0 || !isIdentByte(src[i-1])) && (pre == nil || pre(i)) {
 				starts = append(starts, i)
 			}
 			from = i + len(lit)
@@ -77,7 +80,7 @@ func findAt(src string, literals []string, re *regexp.Regexp) [][]int {
 		if i < last {
 			continue
 		}
-		loc := re.FindStringSubmatchIndex(src[i:])
+		loc := re.FindStringSubmatchIndex(src[i:min(len(src), i+window)])
 		if loc == nil {
 			continue
 		}
@@ -139,7 +142,7 @@ func inSpans(spans []analysis.Span, off int) bool {
 func mask(src string) masked {
 	m := masked{text: []byte(src)}
 	cs := comments(src)
-	for _, loc := range findAt(src, []string{"SEC"}, secRe) {
+	for _, loc := range findAt(src, []string{"SEC"}, secRe, 512, nil) {
 		if inSpans(cs, loc[0]) {
 			continue
 		}
@@ -150,7 +153,7 @@ func mask(src string) masked {
 		})
 		blank(m.text, loc[0], loc[1])
 	}
-	for _, loc := range findAt(src, []string{"__uint", "__type", "__array", "__ulong"}, fieldRe) {
+	for _, loc := range findAt(src, []string{"__uint", "__type", "__array", "__ulong"}, fieldRe, 1024, nil) {
 		if inSpans(cs, loc[0]) {
 			continue
 		}
@@ -161,7 +164,7 @@ func mask(src string) masked {
 		})
 		blank(m.text, loc[0], loc[1])
 	}
-	for _, loc := range findAt(src, []string{"__"}, attrRe) {
+	for _, loc := range findAt(src, []string{"__"}, attrRe, 256, func(i int) bool { return attrWords[identAt(src, i)] }) {
 		if inSpans(cs, loc[0]) {
 			continue
 		}
@@ -181,7 +184,15 @@ var typeArgRe = regexp.MustCompile(`^(struct|union|enum)\s+[A-Za-z_]\w*[\s*]*`)
 // bpf_core_type_exists(struct x), which the C grammar cannot read as
 // expressions; the type name stays as an identifier.
 func blankTypeArgs(src string, text []byte, cs []analysis.Span) {
-	for _, loc := range findAt(src, []string{"struct", "union", "enum"}, typeArgRe) {
+	// A type argument follows '(' or ','.
+	afterOpen := func(i int) bool {
+		j := i - 1
+		for j >= 0 && (src[j] == ' ' || src[j] == '\t' || src[j] == '\n') {
+			j--
+		}
+		return j >= 0 && (src[j] == ',' || src[j] == '(')
+	}
+	for _, loc := range findAt(src, []string{"struct", "union", "enum"}, typeArgRe, 256, afterOpen) {
 		if inSpans(cs, loc[0]) {
 			continue
 		}
@@ -207,6 +218,22 @@ func blankTypeArgs(src string, text []byte, cs []analysis.Span) {
 			}
 		}
 	}
+}
+
+// attrWords are the identifiers attrRe matches (the words before any
+// parenthesis).
+var attrWords = map[string]bool{"__ksym": true, "__kconfig": true, "__weak": true, "__kptr": true, "__kptr_untrusted": true,
+	"__kptr_ref": true, "__percpu_kptr": true, "__rcu": true, "__user": true, "__arg_ctx": true, "__arg_nonnull": true,
+	"__arg_trusted": true, "__arg_nullable": true, "__arg_untrusted": true, "__arg_arena": true, "__hidden": true,
+	"__noinline": true, "__always_inline": true, "__uptr": true, "__contains": true, "__aligned": true, "__aligned_largest": true}
+
+// identAt is the identifier starting at i.
+func identAt(src string, i int) string {
+	j := i
+	for j < len(src) && isIdentByte(src[j]) {
+		j++
+	}
+	return src[i:j]
 }
 
 func isIdentByte(c byte) bool {
