@@ -87,6 +87,34 @@ func (f Finding) WithFix(title string, span Span, text string) Finding {
 	return f
 }
 
+// Shifted returns f with every span in the same document (its own, its
+// fixes' edits, related places without a path) moved by delta bytes.
+func (f Finding) Shifted(delta int) Finding {
+	f.Span = Span{Start: f.Span.Start + delta, End: f.Span.End + delta}
+	if len(f.Fixes) > 0 {
+		fixes := make([]Fix, len(f.Fixes))
+		for i, fx := range f.Fixes {
+			edits := make([]Edit, len(fx.Edits))
+			for j, e := range fx.Edits {
+				edits[j] = Edit{Span: Span{Start: e.Span.Start + delta, End: e.Span.End + delta}, NewText: e.NewText}
+			}
+			fixes[i] = Fix{Title: fx.Title, Edits: edits}
+		}
+		f.Fixes = fixes
+	}
+	if len(f.Related) > 0 {
+		rel := make([]Related, len(f.Related))
+		for i, r := range f.Related {
+			if r.Path == "" {
+				r.Span = Span{Start: r.Span.Start + delta, End: r.Span.End + delta}
+			}
+			rel[i] = r
+		}
+		f.Related = rel
+	}
+	return f
+}
+
 // WithNote returns f with an extra note.
 func (f Finding) WithNote(note string) Finding {
 	f.Notes = append(f.Notes, note)

@@ -133,21 +133,28 @@ func IsDataSection(name string) bool {
 // LookupSEC finds the definition of a program section name and returns
 // the target after the prefix ("" when none).
 func LookupSEC(name string) (SecDef, string, bool) {
-	best := -1
+	// The longest prefix that is the whole name or ends at a '/'.
+	for end := len(name); end > 0; {
+		if i, ok := secByPrefix[name[:end]]; ok {
+			d := secDefs[i]
+			return d, strings.TrimPrefix(name[end:], "/"), true
+		}
+		end = strings.LastIndexByte(name[:end], '/')
+	}
+	return SecDef{}, "", false
+}
+
+// secByPrefix indexes secDefs by prefix (the first definition of a
+// prefix wins, as the scan it replaces did).
+var secByPrefix = func() map[string]int {
+	m := make(map[string]int, len(secDefs))
 	for i, d := range secDefs {
-		if name == d.Prefix || strings.HasPrefix(name, d.Prefix+"/") {
-			if best < 0 || len(d.Prefix) > len(secDefs[best].Prefix) {
-				best = i
-			}
+		if _, dup := m[d.Prefix]; !dup {
+			m[d.Prefix] = i
 		}
 	}
-	if best < 0 {
-		return SecDef{}, "", false
-	}
-	d := secDefs[best]
-	target := strings.TrimPrefix(strings.TrimPrefix(name, d.Prefix), "/")
-	return d, target, true
-}
+	return m
+}()
 
 // SECNames lists every known prefix, sorted.
 func SECNames() []string {

@@ -85,14 +85,22 @@ func funcName(n *sitter.Node) (*sitter.Node, *sitter.Node) {
 	return nil, nil
 }
 
-func summarize(src string, m masked, root *sitter.Node) Summary {
+// topLevel lists root's children with one cursor walk (Node.Child(i)
+// steps through the siblings before i on every call).
+func topLevel(root *sitter.Node) []sitter.Node {
+	cur := root.Walk()
+	defer cur.Close()
+	return root.Children(cur)
+}
+
+func summarize(src string, m masked, tops []sitter.Node) Summary {
 	var s Summary
-	n := root.ChildCount()
+	n := uint(len(tops))
 	used := make([]bool, len(m.sections))
 	prevEnd := 0
 	for i := uint(0); i < n; i++ {
-		c := root.Child(i)
-		if c.Kind() == "comment" {
+		c := &tops[i]
+		if c.KindId() == kindComment {
 			continue
 		}
 		start, end := int(c.StartByte()), int(c.EndByte())
@@ -210,6 +218,8 @@ type checker struct {
 	local    map[string]bool // functions, macros and variables defined in the file
 	structs  map[string]bool // struct types defined in the file
 	ksyms    map[string]bool
+	cache    *checkCache // nil: nothing is kept
+	ctxKey   string      // what besides its text decides a function's findings
 }
 
 func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
@@ -221,11 +231,14 @@ func clamp(s analysis.Span, n int) analysis.Span {
 	return s
 }
 
-func check(src string, m masked, root *sitter.Node, opts Options) []analysis.Finding {
-	c := &checker{path: opts.Path, src: src, m: m, root: root, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}}
-	c.sum = summarize(src, m, root)
+func check(src string, m masked, root *sitter.Node, opts Options, cache *checkCache) []analysis.Finding {
+	c := &checker{path: opts.Path, src: src, m: m, root: root, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache}
+	cache.begin()
+	defer cache.end()
+	tops := topLevel(root)
+	c.sum = summarize(src, m, tops)
 	c.syntax(root)
-	c.collectLocals(root)
+	c.collectLocals(tops)
 	c.license()
 	c.kfuncs()
 	for i := range c.sum.Programs {
@@ -235,7 +248,8 @@ func check(src string, m masked, root *sitter.Node, opts Options) []analysis.Fin
 		c.mapDef(&c.sum.Maps[i])
 	}
 	c.sections()
-	c.walkFunctions(root)
+	c.ctxKey = c.context()
+	c.walkFunctions(tops)
 	for i := range c.out {
 		c.out[i].Span = clamp(c.out[i].Span, len(src))
 	}
@@ -272,9 +286,9 @@ func (c *checker) syntax(n *sitter.Node) {
 	}
 }
 
-func (c *checker) collectLocals(root *sitter.Node) {
-	for i := uint(0); i < root.ChildCount(); i++ {
-		n := root.Child(i)
+func (c *checker) collectLocals(tops []sitter.Node) {
+	for i := range tops {
+		n := &tops[i]
 		switch n.Kind() {
 		case "function_definition":
 			if id, _ := funcName(n); id != nil {
@@ -296,22 +310,47 @@ func (c *checker) collectLocals(root *sitter.Node) {
 			}
 		}
 	}
-	// Types and macros defined anywhere in the file (a query: walking the
-	// tree from Go costs a cgo call per node).
+	// Types and macros defined at file scope, outside function bodies
+	// (a query per top-level item: walking the tree from Go costs a cgo
+	// call per node), cached by the item's text.
+	for i := range tops {
+		n := &tops[i]
+		if k := n.KindId(); k == kindFunctionDefinition || k == kindComment {
+			continue
+		}
+		key := text(c.src, n)
+		names, ok := c.cache.locals(key)
+		if !ok {
+			names = c.localNames(n)
+			c.cache.putLocals(key, names)
+		}
+		for _, t := range names.types {
+			c.structs[t] = true
+		}
+		for _, m := range names.macros {
+			c.local[m] = true
+		}
+	}
+}
+
+// localNames runs localsQuery over one top-level item.
+func (c *checker) localNames(n *sitter.Node) localNames {
+	var out localNames
 	qc := sitter.NewQueryCursor()
 	defer qc.Close()
-	ms := qc.Matches(localsQuery, root, nil)
+	ms := qc.Matches(localsQuery, n, nil)
 	for m := ms.Next(); m != nil; m = ms.Next() {
 		for _, cp := range m.Captures {
 			name := text(c.src, &cp.Node)
 			switch cp.Index {
 			case capTypeName:
-				c.structs[name] = true
+				out.types = append(out.types, name)
 			case capMacroName:
-				c.local[name] = true
+				out.macros = append(out.macros, name)
 			}
 		}
 	}
+	return out
 }
 
 var localsQuery = mustQuery(`[

@@ -11,6 +11,12 @@ import (
 
 var cLang = sitter.NewLanguage(tsc.Language())
 
+// Kind ids of the C grammar, compared without building strings.
+var (
+	kindFunctionDefinition = cLang.IdForNodeKind("function_definition", true)
+	kindComment            = cLang.IdForNodeKind("comment", true)
+)
+
 // Field ids of the C grammar: ChildByFieldName allocates a C string per
 // call, and the walk asks for fields of every call and declaration.
 var (
@@ -37,11 +43,12 @@ type Doc struct {
 	m      masked
 	parser *sitter.Parser
 	tree   *sitter.Tree
+	cache  *checkCache
 }
 
 // NewDoc parses src.
 func NewDoc(src []byte) *Doc {
-	d := &Doc{parser: sitter.NewParser()}
+	d := &Doc{parser: sitter.NewParser(), cache: newCheckCache()}
 	_ = d.parser.SetLanguage(cLang)
 	d.src = string(src)
 	d.m = mask(d.src)
@@ -132,7 +139,7 @@ func (d *Doc) Check(opts Options) []analysis.Finding {
 	if d.tree == nil {
 		return nil
 	}
-	return check(d.src, d.m, d.tree.RootNode(), opts)
+	return check(d.src, d.m, d.tree.RootNode(), opts, d.cache)
 }
 
 // Summary describes the programs and maps of the document.
@@ -142,12 +149,14 @@ func (d *Doc) Summary() Summary {
 	if d.tree == nil {
 		return Summary{}
 	}
-	return summarize(d.src, d.m, d.tree.RootNode())
+	root := d.tree.RootNode()
+	return summarize(d.src, d.m, topLevel(root))
 }
 
 // Check parses and checks src once.
 func Check(src string, opts Options) []analysis.Finding {
 	d := NewDoc([]byte(src))
 	defer d.Close()
+	d.cache = nil // checked once: nothing to keep
 	return d.Check(opts)
 }

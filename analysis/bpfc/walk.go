@@ -28,41 +28,58 @@ var coreReadMacros = map[string]bool{"BPF_CORE_READ": true, "BPF_CORE_READ_USER"
 var coreReadIntoMacros = map[string]bool{"BPF_CORE_READ_INTO": true, "BPF_CORE_READ_STR_INTO": true, "BPF_CORE_READ_USER_INTO": true,
 	"BPF_CORE_READ_USER_STR_INTO": true, "BPF_PROBE_READ_INTO": true, "BPF_PROBE_READ_STR_INTO": true}
 
-func (c *checker) walkFunctions(root *sitter.Node) {
-	for i := uint(0); i < root.ChildCount(); i++ {
-		n := root.Child(i)
-		if n.Kind() != "function_definition" {
+func (c *checker) walkFunctions(tops []sitter.Node) {
+	for i := range tops {
+		n := &tops[i]
+		if n.KindId() != kindFunctionDefinition {
 			continue
 		}
+		start := int(n.StartByte())
 		var prog *Program
 		for j := range c.sum.Programs {
-			if c.sum.Programs[j].Span.Start == int(n.StartByte()) {
+			if c.sum.Programs[j].Span.Start == start {
 				prog = &c.sum.Programs[j]
 			}
 		}
-		vars := map[string]varType{}
-		if _, params := funcName(n); params != nil {
-			for k := uint(0); k < params.NamedChildCount(); k++ {
-				c.declare(params.NamedChild(k), vars)
+		// An unchanged function in an unchanged context has the
+		// findings it had.
+		key := c.funcKey(text(c.src, n), prog)
+		if fs, ok := c.cache.function(key); ok {
+			for _, f := range fs {
+				c.add(f.Shifted(start))
 			}
-		}
-		body := n.ChildByFieldId(fieldBody)
-		if body == nil {
 			continue
 		}
-		stack := c.walkBody(body, prog, vars)
-		if stack > 512 {
-			name, _ := funcName(n)
-			sp := span(n)
-			if name != nil {
-				sp = span(name)
-			}
-			if prog != nil {
-				sp = prog.NameSpan
-			}
-			c.add(analysis.New(analysis.KG505, sp, fmt.Sprintf("local variables use %d bytes of stack; BPF programs have 512", stack)).
-				WithNote("move large buffers into a per-CPU array map and look them up instead"))
+		before := len(c.out)
+		c.checkFunction(n, prog)
+		c.cache.putFunction(key, c.out[before:], start)
+	}
+}
+
+// checkFunction checks one function definition's body.
+func (c *checker) checkFunction(n *sitter.Node, prog *Program) {
+	vars := map[string]varType{}
+	if _, params := funcName(n); params != nil {
+		for k := uint(0); k < params.NamedChildCount(); k++ {
+			c.declare(params.NamedChild(k), vars)
 		}
+	}
+	body := n.ChildByFieldId(fieldBody)
+	if body == nil {
+		return
+	}
+	stack := c.walkBody(body, prog, vars)
+	if stack > 512 {
+		name, _ := funcName(n)
+		sp := span(n)
+		if name != nil {
+			sp = span(name)
+		}
+		if prog != nil {
+			sp = prog.NameSpan
+		}
+		c.add(analysis.New(analysis.KG505, sp, fmt.Sprintf("local variables use %d bytes of stack; BPF programs have 512", stack)).
+			WithNote("move large buffers into a per-CPU array map and look them up instead"))
 	}
 }
 

@@ -1,0 +1,114 @@
+package bpfc
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kgent/kgent/analysis"
+)
+
+// checkCache keeps, for a document the server edits, what the checks
+// found in each function and which types and macros each file-scope item
+// defines, keyed by their text (and for functions, everything around them
+// that can change the answer). A check after a one-line edit then walks
+// only the function the edit touched. Entries not used by a check are
+// dropped at its end, so the cache holds one file's worth. A nil cache
+// keeps nothing.
+type checkCache struct {
+	fns, nextFns   map[string][]analysis.Finding // spans relative to the function
+	locs, nextLocs map[string]localNames
+}
+
+type localNames struct{ types, macros []string }
+
+func newCheckCache() *checkCache {
+	return &checkCache{fns: map[string][]analysis.Finding{}, locs: map[string]localNames{}}
+}
+
+func (cc *checkCache) begin() {
+	if cc != nil {
+		cc.nextFns, cc.nextLocs = map[string][]analysis.Finding{}, map[string]localNames{}
+	}
+}
+
+func (cc *checkCache) end() {
+	if cc != nil {
+		cc.fns, cc.locs = cc.nextFns, cc.nextLocs
+		cc.nextFns, cc.nextLocs = nil, nil
+	}
+}
+
+func (cc *checkCache) function(key string) ([]analysis.Finding, bool) {
+	if cc == nil {
+		return nil, false
+	}
+	fs, ok := cc.fns[key]
+	if ok {
+		cc.nextFns[key] = fs
+	}
+	return fs, ok
+}
+
+func (cc *checkCache) putFunction(key string, fs []analysis.Finding, start int) {
+	if cc == nil {
+		return
+	}
+	rel := make([]analysis.Finding, len(fs))
+	for i, f := range fs {
+		rel[i] = f.Shifted(-start)
+	}
+	cc.nextFns[key] = rel
+}
+
+func (cc *checkCache) locals(key string) (localNames, bool) {
+	if cc == nil {
+		return localNames{}, false
+	}
+	ln, ok := cc.locs[key]
+	if ok {
+		cc.nextLocs[key] = ln
+	}
+	return ln, ok
+}
+
+func (cc *checkCache) putLocals(key string, ln localNames) {
+	if cc != nil {
+		cc.nextLocs[key] = ln
+	}
+}
+
+// context fingerprints what a function's findings depend on besides its
+// own text: the kb, the path (headers it includes are read beside it),
+// the license, and the names the file defines.
+func (c *checker) context() string {
+	if c.cache == nil {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%p\x00%s\x00%s\x00%v\x00", c.k, c.path, c.sum.License, c.sum.HasLicense)
+	for _, set := range []map[string]bool{c.local, c.structs, c.ksyms} {
+		keys := make([]string, 0, len(set))
+		for k := range set {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(h, "%s\x01", strings.Join(keys, "\x00"))
+	}
+	fmt.Fprintf(h, "%s\x01", strings.Join(c.includes, "\x00"))
+	return string(h.Sum(nil))
+}
+
+// funcKey is a function's cache key: the context, its program section
+// and its text.
+func (c *checker) funcKey(body string, prog *Program) string {
+	if c.cache == nil {
+		return ""
+	}
+	p := "-"
+	if prog != nil {
+		p = fmt.Sprintf("%s\x00%s\x00%v\x00%s", prog.Section.Name, prog.Name, prog.Known, prog.Macro)
+	}
+	return c.ctxKey + "\x02" + p + "\x02" + body
+}
