@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
@@ -380,9 +381,28 @@ func lineSpan(text string, idx *analysis.LineIndex, line int) (int, int) {
 // clangFlags are the flags every compile uses, and the precompiled
 // vmlinux.h is made with.
 func clangFlags() []string {
-	return []string{"-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_" + targetArch(),
+	flags := []string{"-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_" + targetArch(),
 		"-Wall", "-Wno-unused-variable", "-Wno-unused-function", "-fno-color-diagnostics"}
+	if d := multiarchInclude(); d != "" {
+		flags = append(flags, "-idirafter", d)
+	}
+	return flags
 }
+
+// multiarchInclude is Debian's per-architecture include directory
+// (/usr/include/x86_64-linux-gnu), where asm/ headers live: with -target
+// bpf clang does not search it, and <bpf/usdt.bpf.h> (through
+// linux/errno.h) needs asm/errno.h. libbpf's own builds add it the same
+// way. "" when the host has none.
+var multiarchInclude = sync.OnceValue(func() string {
+	dirs, _ := filepath.Glob("/usr/include/*-linux-gnu")
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "asm", "errno.h")); err == nil {
+			return d
+		}
+	}
+	return ""
+})
 
 // startsWithVmlinux reports whether vmlinux.h is the program's first
 // preprocessor directive, so that a precompiled vmlinux.h stands for it

@@ -64,6 +64,11 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 	if err != nil {
 		// clang made the object; what the loader cannot read (a section
 		// cilium/ebpf does not support) is kgent's limit, not the program's.
+		if strings.Contains(text, "usdt.bpf.h") {
+			// libbpf's USDT support declares its maps weak and reads
+			// LINUX_HAS_BPF_COOKIE, which only libbpf's loader provides.
+			return []analysis.Finding{unavailable("programs built on libbpf's USDT support (<bpf/usdt.bpf.h>) are compiled and checked but not loaded: they need libbpf's own loader (weak maps, LINUX_HAS_BPF_COOKIE)")}, ""
+		}
 		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + strings.TrimPrefix(err.Error(), "file "+obj+": "))}, ""
 	}
 	names := make([]string, 0, len(spec.Programs))

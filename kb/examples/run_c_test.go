@@ -96,6 +96,10 @@ func TestCExamplesRun(t *testing.T) {
 			continue
 		}
 		spec, err := ebpf.LoadCollectionSpec(obj)
+		if err != nil && strings.Contains(e.Source, "usdt.bpf.h") {
+			t.Logf("%s: libbpf's USDT support needs libbpf's loader: compiled and checked only (%v)", e.Slug, err)
+			continue
+		}
 		if err != nil {
 			t.Errorf("%s: %v", e.Slug, err)
 			continue
@@ -107,7 +111,7 @@ func TestCExamplesRun(t *testing.T) {
 		ran++
 		t.Run(e.Slug, func(t *testing.T) { runC(t, e, spec) })
 	}
-	if ran < 7 {
+	if ran < 20 {
 		t.Fatalf("only %d C examples ran", ran)
 	}
 }
