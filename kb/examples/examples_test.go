@@ -14,14 +14,19 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bt := 0
+	bt, c := 0, 0
 	for _, e := range exs {
-		if e.Dialect == "bpftrace" {
+		switch e.Dialect {
+		case "bpftrace":
 			bt++
+		case "c":
+			c++
 		}
 	}
-	if bt < 40 {
-		t.Fatalf("only %d bpftrace examples", bt)
+	// The corpus the retrieval and the agent rely on: at least 60
+	// bpftrace scripts and 40 libbpf C programs of our own.
+	if bt < 60 || c < 40 {
+		t.Fatalf("%d bpftrace and %d C examples; want at least 60 and 40", bt, c)
 	}
 }
 

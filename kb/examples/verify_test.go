@@ -67,7 +67,7 @@ func TestCExamplesLoad(t *testing.T) {
 			t.Errorf("%s: %d programs of kinds this kernel refuses, %d refusals named: %v", e.Slug, refused, named, r.Findings)
 		}
 	}
-	if n < 10 {
+	if n < 40 {
 		t.Fatalf("only %d C examples", n)
 	}
 	t.Logf("%d C examples; kinds refused by this kernel and named: %v", n, refusedKinds)
