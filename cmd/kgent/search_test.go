@@ -21,7 +21,7 @@ func TestKBSearchCLI(t *testing.T) {
 		t.Errorf("no progress while the index is built: %q", errOut)
 	}
 	// The second run loads the persisted index: no progress lines.
-	code, out, errOut = runCLI(t, "kb", "search", "--lang", "c", "-n", "2", "--json", "files", "opened")
+	code, out, errOut = runCLI(t, "kb", "search", "--lang", "c", "-n", "2", "--json", "files", "opened", "through", "a", "ring", "buffer")
 	var res []struct {
 		Kind, ID, Dialect string
 		Score             float64

@@ -79,6 +79,7 @@ func documents(kind string, k *kb.KB, exs []examples.Example) []doc {
 func exampleDoc(e examples.Example) doc {
 	return doc{id: e.Slug, title: e.Title, content: e.Description, dialect: e.Dialect, fields: []Field{
 		{e.Title, 3},
+		{e.Slug, 1},
 		{strings.Join(e.Tags, " "), 2},
 		{e.Description, 1.5},
 		{strings.Join(e.Probes, " "), 1.5},

@@ -145,7 +145,7 @@ func stem(w string) string {
 // first word of each is the concept they all become.
 var groups = [][]string{
 	{"open", "openat", "openat2", "fopen", "opening", "opened", "opens"},
-	{"connect", "connection", "connecting", "connected", "connects", "dial"},
+	{"connect", "connection", "connecting", "connected", "connects", "dial", "session", "sessions"},
 	{"accept", "accepted", "accepts", "accepting", "listen", "listener"},
 	{"latency", "latencies", "duration", "delay", "slow", "slowness", "elapsed", "took", "lag", "wait", "waiting", "waited", "long", "time", "timing"},
 	{"count", "counts", "counting", "number", "tally", "frequency", "often", "many", "rate", "per"},
@@ -156,6 +156,7 @@ var groups = [][]string{
 	{"signal", "signals", "kill", "killed", "sigkill", "sigterm", "tgkill", "sig"},
 	{"process", "processes", "task", "tasks", "pid", "pids", "thread", "threads", "application", "app"},
 	{"command", "commands", "comm", "cmd", "cmdline"},
+	{"uid", "uids", "setuid", "setresuid", "seteuid", "euid", "credential", "credentials", "cred"},
 	{"file", "files", "vfs", "path", "filename", "pathname"},
 	{"read", "reads", "reading", "readv", "pread", "pread64"},
 	{"write", "writes", "writing", "written", "writev", "pwrite", "pwrite64"},
@@ -173,7 +174,8 @@ var groups = [][]string{
 	{"drop", "drops", "dropped", "discard", "discarded", "lost", "loss"},
 	{"retransmit", "retransmits", "retransmission", "retransmissions", "retransmitted", "resend", "resent"},
 	{"cpu", "cpus", "processor", "core", "cores", "oncpu"},
-	{"schedule", "scheduler", "scheduling", "sched", "switch", "switches", "runqueue", "runq", "preempt", "preempted", "wakeup", "woken", "wake"},
+	{"contextswitch", "cswitch", "cswitches"},
+	{"schedule", "scheduler", "scheduling", "sched", "runqueue", "runq", "preempt", "preempted", "wakeup", "woken", "wake"},
 	{"offcpu", "blocked", "sleep", "sleeping", "asleep"},
 	{"lock", "locks", "mutex", "spinlock", "contention", "contended", "futex"},
 	{"irq", "irqs", "interrupt", "interrupts", "hardirq"},
@@ -265,14 +267,15 @@ var phrases = map[string]string{
 	"how long": "latency", "how much time": "latency", "time spent": "latency", "response time": "latency",
 	"off cpu": "offcpu", "off-cpu": "offcpu", "off the cpu": "offcpu", "on cpu": "oncpu", "on-cpu": "oncpu",
 	"page fault": "pagefault", "page faults": "pagefault",
-	"run queue": "runqueue", "run-queue": "runqueue", "context switch": "switch", "context switches": "switch",
+	"run queue": "runqueue", "run-queue": "runqueue", "context switch": "contextswitch", "context switches": "contextswitch",
 	"system call": "syscall", "system calls": "syscall",
 	"user space": "userspace", "user-space": "userspace", "user land": "userspace",
-	"process id": "pid", "process ids": "pid", "thread id": "tid", "parent process": "ppid",
+	"process id": "pid", "process ids": "pid", "user id": "uid", "user ids": "uid", "thread id": "tid", "parent process": "ppid",
 	"out of memory": "oom", "garbage collection": "gc", "garbage collector": "gc",
 	"name resolution": "dns", "host name": "hostname", "domain name": "dns",
 	"ring buffer": "ringbuf", "perf buffer": "perfbuf", "hash map": "hash", "per cpu": "percpu", "per-cpu": "percpu",
 	"round trip": "rtt", "round-trip": "rtt",
+	"stay open": "lifetime", "stays open": "lifetime", "remain open": "lifetime", "remains open": "lifetime", "kept open": "lifetime",
 }
 
 // phraseStarts are the first words of phrases, lowercase.
@@ -330,7 +333,7 @@ func sortByLenDesc(ss []string) {
 var hints = map[string][]string{
 	"kfree_skb":                      {"drop", "network"},
 	"consume_skb":                    {"network"},
-	"sched_switch":                   {"schedule", "offcpu", "cpu"},
+	"sched_switch":                   {"contextswitch", "schedule", "offcpu", "cpu"},
 	"finish_task_switch":             {"schedule", "offcpu"},
 	"sched_wakeup":                   {"latency", "runqueue"},
 	"sched_wakeup_new":               {"latency", "runqueue"},
