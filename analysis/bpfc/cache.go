@@ -21,7 +21,17 @@ type checkCache struct {
 	locs, nextLocs map[string]localNames
 }
 
-type localNames struct{ types, macros []string }
+type localNames struct {
+	types  []localType
+	macros []string
+}
+
+// localType is a struct or union the file defines, its name's span
+// relative to the item that defines it.
+type localType struct {
+	kind, name string
+	rel        analysis.Span
+}
 
 func newCheckCache() *checkCache {
 	return &checkCache{fns: map[string][]analysis.Finding{}, locs: map[string]localNames{}}

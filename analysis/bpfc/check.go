@@ -218,6 +218,7 @@ type checker struct {
 	local    map[string]bool // functions, macros and variables defined in the file
 	structs  map[string]bool // struct types defined in the file
 	ksyms    map[string]bool
+	vmlinux  bool        // the file includes vmlinux.h
 	cache    *checkCache // nil: nothing is kept
 	ctxKey   string      // what besides its text decides a function's findings
 }
@@ -306,6 +307,8 @@ func (c *checker) collectLocals(tops []sitter.Node) {
 			if p := n.ChildByFieldId(fieldPath); p != nil && p.Kind() == "string_literal" {
 				if inc := strings.Trim(text(c.src, p), `"`); inc != "vmlinux.h" {
 					c.includes = append(c.includes, inc)
+				} else {
+					c.vmlinux = true
 				}
 			}
 		}
@@ -324,8 +327,10 @@ func (c *checker) collectLocals(tops []sitter.Node) {
 			names = c.localNames(n)
 			c.cache.putLocals(key, names)
 		}
+		start := int(n.StartByte())
 		for _, t := range names.types {
-			c.structs[t] = true
+			c.structs[t.name] = true
+			c.redefined(t, start)
 		}
 		for _, m := range names.macros {
 			c.local[m] = true
@@ -338,19 +343,38 @@ func (c *checker) localNames(n *sitter.Node) localNames {
 	var out localNames
 	qc := sitter.NewQueryCursor()
 	defer qc.Close()
+	start := int(n.StartByte())
 	ms := qc.Matches(localsQuery, n, nil)
 	for m := ms.Next(); m != nil; m = ms.Next() {
 		for _, cp := range m.Captures {
 			name := text(c.src, &cp.Node)
 			switch cp.Index {
 			case capTypeName:
-				out.types = append(out.types, name)
+				kind := "struct"
+				if p := cp.Node.Parent(); p != nil && p.Kind() == "union_specifier" {
+					kind = "union"
+				}
+				sp := span(&cp.Node)
+				out.types = append(out.types, localType{kind: kind, name: name, rel: analysis.Span{Start: sp.Start - start, End: sp.End - start}})
 			case capMacroName:
 				out.macros = append(out.macros, name)
 			}
 		}
 	}
 	return out
+}
+
+// redefined reports a struct or union the file defines that vmlinux.h,
+// which the file includes, already defines: clang stops at it.
+func (c *checker) redefined(t localType, start int) {
+	if !c.vmlinux || c.k == nil {
+		return
+	}
+	if _, ok := c.k.Type(t.kind, t.name); !ok {
+		return
+	}
+	sp := analysis.Span{Start: start + t.rel.Start, End: start + t.rel.End}
+	c.add(analysis.New(analysis.KG407, sp, fmt.Sprintf("%s %s is already defined by vmlinux.h (the kernel's %s %s): give the program's own type another name, e.g. %s_t", t.kind, t.name, t.kind, t.name, t.name)))
 }
 
 var localsQuery = mustQuery(`[

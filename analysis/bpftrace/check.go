@@ -95,6 +95,7 @@ func (c *checker) run() {
 			}
 		}
 	}
+	c.undefinedMaps()
 	st := &valueState{maps: map[string]*mapSig{}}
 	for _, p := range c.file.Probes {
 		kinds := map[string]bool{}
@@ -870,3 +871,48 @@ func (c *checker) mapAssign(m *MapRef, rhs Expr) {
 }
 
 var _ = strconv.Itoa
+
+// undefinedMaps reports maps the script reads but never assigns anywhere
+// (bpftrace: "Undefined map"), naming the nearest map it does assign.
+func (c *checker) undefinedMaps() {
+	assigned := map[string]bool{}
+	var reads []*MapRef
+	for _, p := range c.file.Probes {
+		p.walk(func(n Node) {
+			switch x := n.(type) {
+			case *Assign:
+				if m, ok := Unparen(x.LHS).(*MapRef); ok {
+					assigned[m.Name] = true
+				}
+			case *Unary:
+				if m, ok := Unparen(x.X).(*MapRef); ok && strings.Contains(x.Op, "++") || ok && strings.Contains(x.Op, "--") {
+					assigned[m.Name] = true
+				}
+			case *MapRef:
+				reads = append(reads, x)
+			}
+		})
+	}
+	if len(assigned) == 0 && len(reads) == 0 {
+		return
+	}
+	names := make([]string, 0, len(assigned))
+	for n := range assigned {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	reported := map[string]bool{}
+	for _, m := range reads {
+		if assigned[m.Name] || reported[m.Name] || m.Name == "@" && len(assigned) > 0 && assigned["@"] {
+			continue
+		}
+		reported[m.Name] = true
+		sp := analysis.Span{Start: m.Span.Start, End: m.Span.Start + len(m.Name)}
+		f := analysis.New(analysis.KG508, sp, fmt.Sprintf("map %s is read but never assigned", m.Name))
+		if near := kb.Nearest(names, m.Name, 1); len(near) > 0 {
+			f.Message += "; did you mean " + near[0]
+			f = f.WithFix("Replace with "+near[0], sp, near[0])
+		}
+		c.add(f)
+	}
+}
