@@ -160,6 +160,7 @@ func Open(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) (
 			warn(fmt.Sprintf("index %s is for another corpus or kernel: rebuilding", dir))
 		case !errors.Is(err, os.ErrNotExist):
 			warn(fmt.Sprintf("index %s is unreadable (%v): rebuilding", dir, err))
+			os.RemoveAll(dir) // so that Save replaces it
 		}
 	}
 	ix, err := Build(ctx, k, exs, opts)
@@ -389,9 +390,21 @@ func (ix *Index) Save(dir string) error {
 	if err := os.WriteFile(filepath.Join(tmp, manifestFile), m, 0o644); err != nil {
 		return err
 	}
-	os.RemoveAll(dir)
 	if err := os.Rename(tmp, dir); err != nil {
-		return err
+		// dir exists: another process may have saved the same index
+		// meanwhile (keep it: it may be loading it now), or a damaged
+		// one is in the way (replace it).
+		if m, rerr := os.ReadFile(filepath.Join(dir, manifestFile)); rerr == nil {
+			var other Manifest
+			if json.Unmarshal(m, &other) == nil && other.Key == ix.Manifest.Key {
+				ix.Dir = dir
+				return nil
+			}
+		}
+		os.RemoveAll(dir)
+		if err := os.Rename(tmp, dir); err != nil {
+			return err
+		}
 	}
 	ix.Dir = dir
 	return nil

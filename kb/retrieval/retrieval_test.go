@@ -184,6 +184,11 @@ func TestOpenPersists(t *testing.T) {
 	if built == 0 || len(warnings) == 0 || !strings.Contains(warnings[0], "rebuilding") {
 		t.Fatalf("damaged index: built %d, warnings %q", built, warnings)
 	}
+	// The rebuilt index replaced the damaged one.
+	built, warnings = 0, nil
+	if _, err := Open(context.Background(), nil, exs, opts); err != nil || built != 0 || len(warnings) != 0 {
+		t.Fatalf("after the rebuild: %v, built %d, warnings %q", err, built, warnings)
+	}
 }
 
 // fakeEmbeddings is an OpenAI-compatible /embeddings endpoint: each text
