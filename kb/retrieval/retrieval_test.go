@@ -329,3 +329,29 @@ func TestSpecs(t *testing.T) {
 		}
 	}
 }
+
+// Shared falls back to the local embedding when the configured endpoint
+// fails, and says why.
+func TestSharedFallsBackToLocal(t *testing.T) {
+	var fail atomic.Bool
+	fail.Store(true)
+	srv, _ := fakeEmbeddings(t, "k", &fail)
+	t.Setenv("KGENT_INDEX_DIR", t.TempDir())
+	t.Setenv("KGENT_EMBED_BASE_URL", srv.URL+"/v1")
+	t.Setenv("KGENT_EMBED_MODEL", "fake-embed")
+	t.Setenv("KGENT_EMBED_API_KEY", "k")
+	ix, err := Shared(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ix.Warning, "embedding endpoint failed") || !strings.Contains(ix.Warning, "model overloaded") || ix.Manifest.Embedding != localVersion {
+		t.Fatalf("warning %q, embedding %s", ix.Warning, ix.Manifest.Embedding)
+	}
+	rs, err := ix.Search(context.Background(), KindExamples, "tcp retransmissions", 3, "")
+	if err != nil || len(rs) == 0 {
+		t.Fatalf("%v %v", rs, err)
+	}
+	if again, _ := Shared(context.Background(), nil); again != ix {
+		t.Error("Shared opened the index twice")
+	}
+}
