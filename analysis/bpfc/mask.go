@@ -59,6 +59,11 @@ func blank(b []byte, start, end int) {
 // shape may span, which keeps the expression on Go's backtracker (fast on
 // small inputs) instead of its NFA.
 func findAt(src string, literals []string, re *regexp.Regexp, window int, pre func(i int) bool) [][]int {
+	return findWith(src, literals, re.FindStringSubmatchIndex, window, pre)
+}
+
+// findWith is findAt with any matcher of submatch indices.
+func findWith(src string, literals []string, match func(string) []int, window int, pre func(i int) bool) [][]int {
 	var starts []int
 	for _, lit := range literals {
 		for from := 0; ; {
@@ -80,7 +85,7 @@ func findAt(src string, literals []string, re *regexp.Regexp, window int, pre fu
 		if i < last {
 			continue
 		}
-		loc := re.FindStringSubmatchIndex(src[i:min(len(src), i+window)])
+		loc := match(src[i:min(len(src), i+window)])
 		if loc == nil {
 			continue
 		}
@@ -177,7 +182,36 @@ func mask(src string) masked {
 	return m
 }
 
-var typeArgRe = regexp.MustCompile(`^(struct|union|enum)\s+[A-Za-z_]\w*[\s*]*`)
+// matchTypeArg matches what `^(struct|union|enum)\s+[A-Za-z_]\w*[\s*]*`
+// would, by hand: it runs at every struct after '(' or ',' (casts too).
+func matchTypeArg(s string) []int {
+	kw := 0
+	for _, k := range []string{"struct", "union", "enum"} {
+		if strings.HasPrefix(s, k) {
+			kw = len(k)
+			break
+		}
+	}
+	if kw == 0 {
+		return nil
+	}
+	i := kw
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i == kw || i == len(s) || !(s[i] == '_' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+		return nil
+	}
+	for i < len(s) && isIdentByte(s[i]) {
+		i++
+	}
+	for i < len(s) && (isSpace(s[i]) || s[i] == '*') {
+		i++
+	}
+	return []int{0, i, 0, kw}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
 
 // blankTypeArgs blanks the keyword (and stars) of types passed as macro
 // arguments, container_of(p, struct sock, sk) or
@@ -192,7 +226,7 @@ func blankTypeArgs(src string, text []byte, cs []analysis.Span) {
 		}
 		return j >= 0 && (src[j] == ',' || src[j] == '(')
 	}
-	for _, loc := range findAt(src, []string{"struct", "union", "enum"}, typeArgRe, 256, afterOpen) {
+	for _, loc := range findWith(src, []string{"struct", "union", "enum"}, matchTypeArg, 256, afterOpen) {
 		if inSpans(cs, loc[0]) {
 			continue
 		}
