@@ -220,6 +220,7 @@ type checker struct {
 	ksyms    map[string]bool
 	vmlinux  bool        // the file includes vmlinux.h
 	cache    *checkCache // nil: nothing is kept
+	nodes    collector
 	ctxKey   string      // what besides its text decides a function's findings
 }
 
@@ -338,27 +339,31 @@ func (c *checker) collectLocals(tops []sitter.Node) {
 	}
 }
 
-// localNames runs localsQuery over one top-level item.
+// localNames lists the struct and union types and the macros one
+// top-level item defines.
 func (c *checker) localNames(n *sitter.Node) localNames {
 	var out localNames
-	qc := sitter.NewQueryCursor()
-	defer qc.Close()
 	start := int(n.StartByte())
-	ms := qc.Matches(localsQuery, n, nil)
-	for m := ms.Next(); m != nil; m = ms.Next() {
-		for _, cp := range m.Captures {
-			name := text(c.src, &cp.Node)
-			switch cp.Index {
-			case capTypeName:
-				kind := "struct"
-				if p := cp.Node.Parent(); p != nil && p.Kind() == "union_specifier" {
-					kind = "union"
-				}
-				sp := span(&cp.Node)
-				out.types = append(out.types, localType{kind: kind, name: name, rel: analysis.Span{Start: sp.Start - start, End: sp.End - start}})
-			case capMacroName:
-				out.macros = append(out.macros, name)
+	nodes, tags := c.nodes.collect(n, localTags)
+	for i := range nodes {
+		d := &nodes[i]
+		name := d.ChildByFieldId(fieldName)
+		if name == nil {
+			continue
+		}
+		switch tags[i] {
+		case tagStruct, tagUnion:
+			if d.ChildByFieldId(fieldBody) == nil {
+				continue // a use, not a definition
 			}
+			kind := "struct"
+			if tags[i] == tagUnion {
+				kind = "union"
+			}
+			sp := span(name)
+			out.types = append(out.types, localType{kind: kind, name: text(c.src, name), rel: analysis.Span{Start: sp.Start - start, End: sp.End - start}})
+		case tagDefine, tagMacro:
+			out.macros = append(out.macros, text(c.src, name))
 		}
 	}
 	return out
@@ -377,17 +382,15 @@ func (c *checker) redefined(t localType, start int) {
 	c.add(analysis.New(analysis.KG407, sp, fmt.Sprintf("%s %s is already defined by vmlinux.h (the kernel's %s %s): give the program's own type another name, e.g. %s_t", t.kind, t.name, t.kind, t.name, t.name)))
 }
 
-var localsQuery = mustQuery(`[
-	(struct_specifier name: (_) @type body: (_))
-	(union_specifier name: (_) @type body: (_))
-	(preproc_def name: (_) @macro)
-	(preproc_function_def name: (_) @macro)
-]`)
-
-var (
-	capTypeName  = captureIndex(localsQuery, "type")
-	capMacroName = captureIndex(localsQuery, "macro")
+// The definitions localNames looks at, by tag.
+const (
+	tagStruct = 1 + iota
+	tagUnion
+	tagDefine
+	tagMacro
 )
+
+var localTags = newTagSet("struct_specifier", "union_specifier", "preproc_def", "preproc_function_def")
 
 var gplCompatible = map[string]bool{"GPL": true, "GPL v2": true, "GPL and additional rights": true,
 	"Dual BSD/GPL": true, "Dual MIT/GPL": true, "Dual MPL/GPL": true}

@@ -52,7 +52,7 @@ func NewDoc(src []byte) *Doc {
 	_ = d.parser.SetLanguage(cLang)
 	d.src = string(src)
 	d.m = mask(d.src)
-	d.tree = d.parser.Parse(d.m.text, nil)
+	d.tree = parse(d.parser, d.m.text, nil)
 	return d
 }
 
@@ -80,7 +80,7 @@ func (d *Doc) Edit(start, oldEnd int, newText string) {
 		if d.tree != nil {
 			d.tree.Close()
 		}
-		d.tree = d.parser.Parse(d.m.text, nil)
+		d.tree = parse(d.parser, d.m.text, nil)
 		return
 	}
 	d.tree.Edit(&sitter.InputEdit{
@@ -91,7 +91,7 @@ func (d *Doc) Edit(start, oldEnd int, newText string) {
 	})
 	d.src, d.m = next, nm
 	old := d.tree
-	d.tree = d.parser.Parse(d.m.text, old)
+	d.tree = parse(d.parser, d.m.text, old)
 	old.Close()
 }
 
@@ -101,7 +101,7 @@ func (d *Doc) reset(src string) {
 	if d.tree != nil {
 		d.tree.Close()
 	}
-	d.tree = d.parser.Parse(d.m.text, nil)
+	d.tree = parse(d.parser, d.m.text, nil)
 }
 
 // point is the tree-sitter row/column (bytes) of off.

@@ -176,52 +176,33 @@ func (c *checker) sizeOfType(t *sitter.Node) int {
 	return 0
 }
 
-// bodyQuery finds what the walk checks in a function body, in document
-// order with outer nodes first (a declaration before the call in its
-// initializer). The query runs in C: walking the body node by node from
-// Go cost a cgo call per node and child, most of a check's time.
-var bodyQuery = mustQuery(`[(declaration) @decl (call_expression) @call (field_expression) @field]`)
-
-var (
-	capDecl  = captureIndex(bodyQuery, "decl")
-	capCall  = captureIndex(bodyQuery, "call")
-	capField = captureIndex(bodyQuery, "field")
+// The nodes of a body the checks look at, by tag. collect lists them in
+// document order with outer nodes first (a declaration before the call in
+// its initializer) in one C call: walking the body node by node from Go
+// cost a cgo call per node and child, and a query cursor allocated per
+// match.
+const (
+	tagDecl = 1 + iota
+	tagCall
+	tagField
 )
 
-func mustQuery(src string) *sitter.Query {
-	q, err := sitter.NewQuery(cLang, src)
-	if err != nil {
-		panic(err)
-	}
-	return q
-}
-
-func captureIndex(q *sitter.Query, name string) uint32 {
-	i, ok := q.CaptureIndexForName(name)
-	if !ok {
-		panic("no capture " + name)
-	}
-	return uint32(i)
-}
+var bodyTags = newTagSet("declaration", "call_expression", "field_expression")
 
 // walkBody checks the declarations, calls and field accesses of a body
 // and returns the stack its local variables take.
 func (c *checker) walkBody(body *sitter.Node, prog *Program, vars map[string]varType) int {
-	qc := sitter.NewQueryCursor()
-	defer qc.Close()
 	stack := 0
-	ms := qc.Matches(bodyQuery, body, nil)
-	for m := ms.Next(); m != nil; m = ms.Next() {
-		for _, cp := range m.Captures {
-			n := cp.Node
-			switch cp.Index {
-			case capDecl:
-				stack += c.declare(&n, vars)
-			case capCall:
-				c.call(&n, prog, vars)
-			case capField:
-				c.fieldExpr(&n, vars)
-			}
+	nodes, tags := c.nodes.collect(body, bodyTags)
+	for i := range nodes {
+		n := nodes[i]
+		switch tags[i] {
+		case tagDecl:
+			stack += c.declare(&n, vars)
+		case tagCall:
+			c.call(&n, prog, vars)
+		case tagField:
+			c.fieldExpr(&n, vars)
 		}
 	}
 	return stack
