@@ -85,12 +85,16 @@ func funcName(n *sitter.Node) (*sitter.Node, *sitter.Node) {
 	return nil, nil
 }
 
-// topLevel lists root's children with one cursor walk (Node.Child(i)
-// steps through the siblings before i on every call).
-func topLevel(root *sitter.Node) []sitter.Node {
-	cur := root.Walk()
-	defer cur.Close()
-	return root.Children(cur)
+// topLevel lists the roots' children with one cursor walk each
+// (Node.Child(i) steps through the siblings before i on every call).
+func topLevel(roots []*sitter.Node) []sitter.Node {
+	var out []sitter.Node
+	for _, root := range roots {
+		cur := root.Walk()
+		out = append(out, root.Children(cur)...)
+		cur.Close()
+	}
+	return out
 }
 
 func summarize(src string, m masked, tops []sitter.Node) Summary {
@@ -211,7 +215,7 @@ type checker struct {
 	includes []string // quoted includes other than vmlinux.h
 	src      string
 	m        masked
-	root     *sitter.Node
+	roots    []*sitter.Node // of the document's segments, in text order
 	k        *kb.KB
 	sum      Summary
 	out      []analysis.Finding
@@ -221,7 +225,7 @@ type checker struct {
 	vmlinux  bool        // the file includes vmlinux.h
 	cache    *checkCache // nil: nothing is kept
 	nodes    collector
-	ctxKey   string      // what besides its text decides a function's findings
+	ctxKey   string // what besides its text decides a function's findings
 }
 
 func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
@@ -233,13 +237,16 @@ func clamp(s analysis.Span, n int) analysis.Span {
 	return s
 }
 
-func check(src string, m masked, root *sitter.Node, opts Options, cache *checkCache) []analysis.Finding {
-	c := &checker{path: opts.Path, src: src, m: m, root: root, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache}
+func check(src string, m masked, roots []*sitter.Node, opts Options, cache *checkCache) []analysis.Finding {
+	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache}
 	cache.begin()
 	defer cache.end()
-	tops := topLevel(root)
+	defer c.nodes.free()
+	tops := topLevel(roots)
 	c.sum = summarize(src, m, tops)
-	c.syntax(root)
+	for _, root := range roots {
+		c.syntax(root)
+	}
 	c.collectLocals(tops)
 	c.license()
 	c.kfuncs()
@@ -411,10 +418,20 @@ func (c *checker) license() {
 	}
 }
 
+// nodeAt is the smallest named node at byte off.
+func (c *checker) nodeAt(off int) *sitter.Node {
+	for i := len(c.roots) - 1; i >= 0; i-- {
+		if r := c.roots[i]; i == 0 || int(r.StartByte()) <= off {
+			return r.NamedDescendantForByteRange(uint(off), uint(off))
+		}
+	}
+	return nil
+}
+
 // kfuncs checks __ksym extern functions against the target's kfuncs.
 func (c *checker) kfuncs() {
 	for _, off := range c.m.ksyms {
-		n := c.root.NamedDescendantForByteRange(uint(off), uint(off))
+		n := c.nodeAt(off)
 		for n != nil && n.Kind() != "declaration" && n.Kind() != "translation_unit" {
 			n = n.Parent()
 		}

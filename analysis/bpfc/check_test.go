@@ -3,6 +3,7 @@ package bpfc
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -104,10 +105,22 @@ func FuzzCheck(f *testing.F) {
 	f.Add("SEC(\"")
 	f.Add("struct { __uint(type, ); } m SEC(\".maps\");")
 	f.Fuzz(func(t *testing.T, src string) {
-		for _, fd := range Check(src, Options{}) {
+		whole := Check(src, Options{})
+		for _, fd := range whole {
 			if fd.Span.Start < 0 || fd.Span.End > len(src) || fd.Span.Start > fd.Span.End {
 				t.Fatalf("bad span %+v for %d bytes", fd.Span, len(src))
 			}
+		}
+		// Cut into segments of a few dozen bytes, text without syntax
+		// errors has the items and findings of a whole parse.
+		forceSegments(t, 48, 4)
+		d := NewDoc([]byte(src))
+		defer d.Close()
+		if err := segmentsValid(d); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Check(Options{}); !d.hasError() && !reflect.DeepEqual(got, whole) {
+			t.Fatalf("segmented findings %+v, whole %+v", got, whole)
 		}
 	})
 }

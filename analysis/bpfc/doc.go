@@ -38,21 +38,25 @@ var (
 // It is not safe for concurrent use; the language server owns one per
 // open file.
 type Doc struct {
-	mu     sync.Mutex
-	src    string
-	m      masked
-	parser *sitter.Parser
-	tree   *sitter.Tree
-	cache  *checkCache
+	mu    sync.Mutex
+	src   string
+	m     masked
+	segs  []segment // in text order; one when the text is small or has a syntax error
+	spare []*sitter.Parser
+	cache *checkCache
+}
+
+// segment is a range of the masked text with its parser and tree.
+type segment struct {
+	start, end int
+	parser     *sitter.Parser
+	tree       *sitter.Tree
 }
 
 // NewDoc parses src.
 func NewDoc(src []byte) *Doc {
-	d := &Doc{parser: sitter.NewParser(), cache: newCheckCache()}
-	_ = d.parser.SetLanguage(cLang)
-	d.src = string(src)
-	d.m = mask(d.src)
-	d.tree = parse(d.parser, d.m.text, nil)
+	d := &Doc{cache: newCheckCache()}
+	d.reset(string(src))
 	return d
 }
 
@@ -60,7 +64,7 @@ func NewDoc(src []byte) *Doc {
 func (d *Doc) Text() string { return d.src }
 
 // Edit replaces src[start:oldEnd] with newText and reparses, reusing the
-// old tree where the blanked text outside the edit did not change.
+// old trees where the blanked text outside the edit did not change.
 func (d *Doc) Edit(start, oldEnd int, newText string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -72,85 +76,173 @@ func (d *Doc) Edit(start, oldEnd int, newText string) {
 	nm := mask(next)
 	newEnd := start + len(newText)
 	// Incremental reuse is valid only when the blanking outside the edit
-	// is unchanged.
+	// is unchanged, and the edit stays inside one segment.
 	same := string(nm.text[:start]) == string(d.m.text[:start]) &&
 		string(nm.text[newEnd:]) == string(d.m.text[oldEnd:])
-	if !same || d.tree == nil {
-		d.src, d.m = next, nm
-		if d.tree != nil {
-			d.tree.Close()
-		}
-		d.tree = parse(d.parser, d.m.text, nil)
+	i := len(d.segs) - 1
+	for i > 0 && d.segs[i].start > start {
+		i--
+	}
+	if !same || len(d.segs) == 0 || oldEnd > d.segs[i].end && i < len(d.segs)-1 {
+		d.reset(next)
 		return
 	}
-	d.tree.Edit(&sitter.InputEdit{
+	edit := &sitter.InputEdit{
 		StartByte: uint(start), OldEndByte: uint(oldEnd), NewEndByte: uint(newEnd),
-		StartPosition:  point(d.src, start),
-		OldEndPosition: point(d.src, oldEnd),
-		NewEndPosition: point(next, newEnd),
-	})
+		StartPosition:  pointAt(d.src, start),
+		OldEndPosition: pointAt(d.src, oldEnd),
+		NewEndPosition: pointAt(next, newEnd),
+	}
+	delta := newEnd - oldEnd
+	for j := i; j < len(d.segs); j++ {
+		sg := &d.segs[j]
+		sg.tree.Edit(edit)
+		if j > i {
+			sg.start += delta
+		}
+		sg.end += delta
+	}
 	d.src, d.m = next, nm
-	old := d.tree
-	d.tree = parse(d.parser, d.m.text, old)
+	sg := &d.segs[i]
+	if len(d.segs) == 1 {
+		sg.start, sg.end = 0, len(next)
+	}
+	old := sg.tree
+	sg.tree = d.parseSegment(sg, old)
 	old.Close()
+	if len(d.segs) > 1 && sg.tree.RootNode().HasError() {
+		// Broken code gets the whole file's error recovery, and the
+		// document stays on one tree from here on.
+		d.parseWhole()
+	}
 }
 
+// reset parses src from scratch: in segments when it is large and they
+// all parse cleanly, else whole.
 func (d *Doc) reset(src string) {
 	d.src = src
 	d.m = mask(src)
-	if d.tree != nil {
-		d.tree.Close()
+	d.closeTrees()
+	text := d.m.text
+	cs := cuts(text, segmentCount(len(text)))
+	if len(cs) == 0 {
+		d.parseWhole()
+		return
 	}
-	d.tree = parse(d.parser, d.m.text, nil)
-}
-
-// point is the tree-sitter row/column (bytes) of off.
-func point(s string, off int) sitter.Point {
-	row, col := 0, 0
-	for i := 0; i < off && i < len(s); i++ {
-		if s[i] == '\n' {
-			row++
-			col = 0
-		} else {
-			col++
+	bounds := append(append([]int{0}, cs...), len(text))
+	for k := 0; k+1 < len(bounds); k++ {
+		d.segs = append(d.segs, segment{start: bounds[k], end: bounds[k+1], parser: d.parser()})
+	}
+	var wg sync.WaitGroup
+	for k := range d.segs {
+		wg.Add(1)
+		go func(sg *segment) {
+			defer wg.Done()
+			sg.tree = d.parseSegment(sg, nil)
+		}(&d.segs[k])
+	}
+	wg.Wait()
+	for _, sg := range d.segs {
+		if sg.tree == nil || sg.tree.RootNode().HasError() {
+			d.parseWhole()
+			return
 		}
 	}
-	return sitter.Point{Row: uint(row), Column: uint(col)}
 }
 
-// Close frees the parser and tree.
+// parseWhole parses the whole text with one parser.
+func (d *Doc) parseWhole() {
+	d.closeTrees()
+	d.segs = []segment{{start: 0, end: len(d.m.text), parser: d.parser()}}
+	d.segs[0].tree = d.parseSegment(&d.segs[0], nil)
+}
+
+// parseSegment parses sg's range of the masked text, reusing old.
+func (d *Doc) parseSegment(sg *segment, old *sitter.Tree) *sitter.Tree {
+	if sg.start == 0 && sg.end == len(d.m.text) {
+		_ = sg.parser.SetIncludedRanges(nil)
+	} else {
+		_ = sg.parser.SetIncludedRanges([]sitter.Range{{
+			StartByte: uint(sg.start), EndByte: uint(sg.end),
+			StartPoint: pointAt(d.src, sg.start), EndPoint: pointAt(d.src, sg.end),
+		}})
+	}
+	return parse(sg.parser, d.m.text, old)
+}
+
+// parser returns an idle parser.
+func (d *Doc) parser() *sitter.Parser {
+	if n := len(d.spare); n > 0 {
+		p := d.spare[n-1]
+		d.spare = d.spare[:n-1]
+		return p
+	}
+	p := sitter.NewParser()
+	_ = p.SetLanguage(cLang)
+	return p
+}
+
+// closeTrees frees the trees and keeps the parsers for reuse.
+func (d *Doc) closeTrees() {
+	for _, sg := range d.segs {
+		if sg.tree != nil {
+			sg.tree.Close()
+		}
+		d.spare = append(d.spare, sg.parser)
+	}
+	d.segs = nil
+}
+
+// hasError reports a syntax error in any segment.
+func (d *Doc) hasError() bool {
+	for _, r := range d.roots() {
+		if r.HasError() {
+			return true
+		}
+	}
+	return false
+}
+
+// roots are the segments' root nodes in text order.
+func (d *Doc) roots() []*sitter.Node {
+	out := make([]*sitter.Node, 0, len(d.segs))
+	for _, sg := range d.segs {
+		if sg.tree != nil {
+			out = append(out, sg.tree.RootNode())
+		}
+	}
+	return out
+}
+
+// Close frees the parsers and trees.
 func (d *Doc) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.tree != nil {
-		d.tree.Close()
-		d.tree = nil
+	d.closeTrees()
+	for _, p := range d.spare {
+		p.Close()
 	}
-	if d.parser != nil {
-		d.parser.Close()
-		d.parser = nil
-	}
+	d.spare = nil
 }
 
 // Check runs the checks on the current text.
 func (d *Doc) Check(opts Options) []analysis.Finding {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.tree == nil {
+	if len(d.segs) == 0 {
 		return nil
 	}
-	return check(d.src, d.m, d.tree.RootNode(), opts, d.cache)
+	return check(d.src, d.m, d.roots(), opts, d.cache)
 }
 
 // Summary describes the programs and maps of the document.
 func (d *Doc) Summary() Summary {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.tree == nil {
+	if len(d.segs) == 0 {
 		return Summary{}
 	}
-	root := d.tree.RootNode()
-	return summarize(d.src, d.m, topLevel(root))
+	return summarize(d.src, d.m, topLevel(d.roots()))
 }
 
 // Check parses and checks src once.

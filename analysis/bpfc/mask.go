@@ -211,7 +211,9 @@ func matchTypeArg(s string) []int {
 	return []int{0, i, 0, kw}
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 // blankTypeArgs blanks the keyword (and stars) of types passed as macro
 // arguments, container_of(p, struct sock, sk) or

@@ -109,30 +109,47 @@ func newTagSet(kinds ...string) tagSet {
 
 // collector gathers tagged descendants with one C call per subtree; a
 // query cursor does the same work through a pattern matcher and a Go
-// allocation per match.
+// allocation per match. Its buffers are C memory (a Go buffer of C
+// pointers would be scanned by cgo's pointer check on every call): free
+// releases them.
 type collector struct {
-	nodes []C.TSNode
-	tags  []uint8
+	nodes *C.TSNode
+	tags  *C.uint8_t
+	cap   uint32
 }
 
 // collect returns the descendants of root with a tag from ts, in
 // document order (a node before the nodes inside it), and their tags
-// (1 for the first kind given to newTagSet). The slices are reused by
-// the next call.
+// (1 for the first kind given to newTagSet). The slices are valid until
+// the next call or free.
 func (cl *collector) collect(root *sitter.Node, ts tagSet) ([]sitter.Node, []uint8) {
-	if cap(cl.nodes) == 0 {
-		cl.nodes = make([]C.TSNode, 256)
-		cl.tags = make([]uint8, 256)
+	if cl.cap == 0 {
+		cl.grow(256)
 	}
 	cr := *(*C.TSNode)(unsafe.Pointer(root))
 	for {
-		n := uint32(C.kgent_collect(cr, (*C.uint8_t)(unsafe.Pointer(&ts[0])), C.uint32_t(len(ts)),
-			&cl.nodes[0], (*C.uint8_t)(unsafe.Pointer(&cl.tags[0])), C.uint32_t(len(cl.nodes))))
-		if int(n) <= len(cl.nodes) {
-			nodes := unsafe.Slice((*sitter.Node)(unsafe.Pointer(&cl.nodes[0])), n)
-			return nodes, cl.tags[:n]
+		n := uint32(C.kgent_collect(cr, (*C.uint8_t)(unsafe.Pointer(&ts[0])), C.uint32_t(len(ts)), cl.nodes, cl.tags, C.uint32_t(cl.cap)))
+		if n <= cl.cap {
+			if n == 0 {
+				return nil, nil
+			}
+			return unsafe.Slice((*sitter.Node)(unsafe.Pointer(cl.nodes)), n), unsafe.Slice((*uint8)(unsafe.Pointer(cl.tags)), n)
 		}
-		cl.nodes = make([]C.TSNode, n)
-		cl.tags = make([]uint8, n)
+		cl.grow(n)
+	}
+}
+
+func (cl *collector) grow(n uint32) {
+	cl.free()
+	cl.nodes = (*C.TSNode)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.TSNode{}))))
+	cl.tags = (*C.uint8_t)(C.malloc(C.size_t(n)))
+	cl.cap = n
+}
+
+func (cl *collector) free() {
+	if cl.cap != 0 {
+		C.free(unsafe.Pointer(cl.nodes))
+		C.free(unsafe.Pointer(cl.tags))
+		*cl = collector{}
 	}
 }

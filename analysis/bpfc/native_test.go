@@ -46,6 +46,7 @@ func TestCollectMatchesQuery(t *testing.T) {
 		t.Fatalf("only %d files", len(files))
 	}
 	var cl collector
+	defer cl.free()
 	total := 0
 	for _, f := range files {
 		src, err := os.ReadFile(f)
@@ -53,7 +54,7 @@ func TestCollectMatchesQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := NewDoc(src)
-		root := d.tree.RootNode()
+		root := d.roots()[0]
 		var want []string
 		qc := sitter.NewQueryCursor()
 		ms := qc.Matches(q, root, nil)
