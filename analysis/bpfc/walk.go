@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
 
@@ -28,31 +30,72 @@ var coreReadMacros = map[string]bool{"BPF_CORE_READ": true, "BPF_CORE_READ_USER"
 var coreReadIntoMacros = map[string]bool{"BPF_CORE_READ_INTO": true, "BPF_CORE_READ_STR_INTO": true, "BPF_CORE_READ_USER_INTO": true,
 	"BPF_CORE_READ_USER_STR_INTO": true, "BPF_PROBE_READ_INTO": true, "BPF_PROBE_READ_STR_INTO": true}
 
+// walkFunctions checks every function body: those the cache does not
+// know are checked by up to threads() workers at once (each a copy of the
+// checker with its own findings and node buffer; the rest of the checker
+// is only read during the walk), and the findings are added in function
+// order, so the result does not depend on the workers.
 func (c *checker) walkFunctions(tops []sitter.Node) {
+	type job struct {
+		n      *sitter.Node
+		prog   *Program
+		key    string
+		out    []analysis.Finding
+		cached bool
+	}
+	progs := make(map[int]*Program, len(c.sum.Programs))
+	for j := range c.sum.Programs {
+		progs[c.sum.Programs[j].Span.Start] = &c.sum.Programs[j]
+	}
+	var jobs []job
+	var todo []int
 	for i := range tops {
 		n := &tops[i]
 		if n.KindId() != kindFunctionDefinition {
 			continue
 		}
 		start := int(n.StartByte())
-		var prog *Program
-		for j := range c.sum.Programs {
-			if c.sum.Programs[j].Span.Start == start {
-				prog = &c.sum.Programs[j]
-			}
-		}
+		jb := job{n: n, prog: progs[start]}
 		// An unchanged function in an unchanged context has the
 		// findings it had.
-		key := c.funcKey(text(c.src, n), prog)
-		if fs, ok := c.cache.function(key); ok {
+		jb.key = c.funcKey(text(c.src, n), jb.prog)
+		if fs, ok := c.cache.function(jb.key); ok {
+			jb.cached = true
 			for _, f := range fs {
-				c.add(f.Shifted(start))
+				jb.out = append(jb.out, f.Shifted(start))
 			}
-			continue
+		} else {
+			todo = append(todo, len(jobs))
 		}
-		before := len(c.out)
-		c.checkFunction(n, prog)
-		c.cache.putFunction(key, c.out[before:], start)
+		jobs = append(jobs, jb)
+	}
+	workers := min(threads(), (len(todo)+3)/4)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := *c
+			w.out, w.nodes = nil, collector{}
+			defer w.nodes.free()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(todo) {
+					return
+				}
+				jb := &jobs[todo[i]]
+				w.checkFunction(jb.n, jb.prog)
+				jb.out, w.out = w.out, nil
+			}
+		}()
+	}
+	wg.Wait()
+	for _, jb := range jobs {
+		c.out = append(c.out, jb.out...)
+		if !jb.cached {
+			c.cache.putFunction(jb.key, jb.out, int(jb.n.StartByte()))
+		}
 	}
 }
 
