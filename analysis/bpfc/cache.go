@@ -72,14 +72,13 @@ func (cc *checkCache) putFunction(key string, fs []analysis.Finding, start int) 
 	cc.nextFns[key] = rel
 }
 
-func (cc *checkCache) locals(key string) (localNames, bool) {
+// peekLocals looks an item up without keeping it (putLocals keeps it):
+// it is called from several threads at once.
+func (cc *checkCache) peekLocals(key string) (localNames, bool) {
 	if cc == nil {
 		return localNames{}, false
 	}
 	ln, ok := cc.locs[key]
-	if ok {
-		cc.nextLocs[key] = ln
-	}
 	return ln, ok
 }
 

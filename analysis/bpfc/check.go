@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
 
@@ -48,6 +49,7 @@ type Summary struct {
 	License     string
 	HasLicense  bool
 	LicenseSpan analysis.Span
+	licenseRead bool // License was read from a string
 }
 
 var progMacros = map[string]bool{"BPF_KPROBE": true, "BPF_KRETPROBE": true, "BPF_PROG": true, "BPF_PROG2": true,
@@ -97,26 +99,31 @@ func topLevel(roots []*sitter.Node) []sitter.Node {
 	return out
 }
 
+// summarize describes the programs and maps of a file's top-level items.
 func summarize(src string, m masked, tops []sitter.Node) Summary {
+	s := summarizePart(src, m, tops, 0)
+	s.finish(m)
+	return s
+}
+
+// summarizePart describes a run of top-level items; prevEnd is where the
+// last item before them (not a comment) ends.
+func summarizePart(src string, m masked, tops []sitter.Node, prevEnd int) Summary {
 	var s Summary
 	n := uint(len(tops))
-	used := make([]bool, len(m.sections))
-	prevEnd := 0
 	for i := uint(0); i < n; i++ {
 		c := &tops[i]
 		if c.KindId() == kindComment {
 			continue
 		}
 		start, end := int(c.StartByte()), int(c.EndByte())
-		// Sections in front of (or inside) this node belong to it.
+		// Sections in front of (or inside) this node belong to it; the
+		// last one counts.
 		var sec *Section
 		for j := range m.sections {
-			sp := m.sections[j].Span
-			if used[j] || sp.Start < prevEnd || sp.Start >= end {
-				continue
+			if sp := m.sections[j].Span; sp.Start >= prevEnd && sp.Start < end {
+				sec = &m.sections[j]
 			}
-			used[j] = true
-			sec = &m.sections[j]
 		}
 		prevEnd = end
 		if sec == nil {
@@ -153,6 +160,7 @@ func summarize(src string, m masked, tops []sitter.Node) Summary {
 				s.LicenseSpan = span(c)
 				if lit := findKind(c, "string_literal"); lit != nil {
 					s.License = strings.Trim(text(src, lit), `"`)
+					s.licenseRead = true
 				}
 			case ".maps", "maps":
 				mp := Map{Span: span(c)}
@@ -172,6 +180,26 @@ func summarize(src string, m masked, tops []sitter.Node) Summary {
 			}
 		}
 	}
+	return s
+}
+
+// add appends a later part's summary.
+func (s *Summary) add(p Summary) {
+	s.Programs = append(s.Programs, p.Programs...)
+	s.Maps = append(s.Maps, p.Maps...)
+	if p.HasLicense {
+		s.HasLicense = true
+	}
+	if p.LicenseSpan != (analysis.Span{}) {
+		s.LicenseSpan = p.LicenseSpan
+	}
+	if p.licenseRead {
+		s.License, s.licenseRead = p.License, true
+	}
+}
+
+// finish counts a license section the items did not claim.
+func (s *Summary) finish(m masked) {
 	if !s.HasLicense {
 		for _, sec := range m.sections {
 			if sec.Name == "license" {
@@ -179,7 +207,6 @@ func summarize(src string, m masked, tops []sitter.Node) Summary {
 			}
 		}
 	}
-	return s
 }
 
 func findKind(n *sitter.Node, kind string) *sitter.Node {
@@ -242,12 +269,38 @@ func check(src string, m masked, roots []*sitter.Node, opts Options, cache *chec
 	cache.begin()
 	defer cache.end()
 	defer c.nodes.free()
-	tops := topLevel(roots)
-	c.sum = summarize(src, m, tops)
+	// Each segment's items are listed, summarized and scanned for
+	// file-scope definitions on a thread of its own; the results are
+	// joined in file order.
+	parts := make([]part, len(roots))
+	each(len(parts), func(k int) { parts[k].list(roots[k]) })
+	prevEnd := 0
+	for k := range parts {
+		parts[k].prevEnd = prevEnd
+		if parts[k].lastEnd >= 0 {
+			prevEnd = parts[k].lastEnd
+		}
+	}
+	each(len(parts), func(k int) {
+		p := &parts[k]
+		var cl collector
+		defer cl.free()
+		p.sum = summarizePart(src, m, p.tops, p.prevEnd)
+		p.scope = c.scanScope(p.tops, &cl)
+	})
+	var tops []sitter.Node
+	for _, p := range parts {
+		tops = append(tops, p.tops...)
+		c.sum.add(p.sum)
+		c.addScope(p.scope)
+	}
+	c.sum.finish(m)
 	for _, root := range roots {
 		c.syntax(root)
 	}
-	c.collectLocals(tops)
+	for _, p := range parts {
+		c.scopeItems(p.scope)
+	}
 	c.license()
 	c.kfuncs()
 	for i := range c.sum.Programs {
@@ -264,6 +317,49 @@ func check(src string, m masked, roots []*sitter.Node, opts Options, cache *chec
 	}
 	sort.SliceStable(c.out, func(i, j int) bool { return c.out[i].Span.Start < c.out[j].Span.Start })
 	return c.out
+}
+
+// part is one segment's share of a check.
+type part struct {
+	tops    []sitter.Node
+	lastEnd int // where the last item that is not a comment ends, or -1
+	prevEnd int // the same for the parts before
+	sum     Summary
+	scope   fileScope
+}
+
+// list lists the items of a segment's tree.
+func (p *part) list(root *sitter.Node) {
+	cur := root.Walk()
+	defer cur.Close()
+	p.tops = root.Children(cur)
+	p.lastEnd = -1
+	for i := len(p.tops) - 1; i >= 0; i-- {
+		if p.tops[i].KindId() != kindComment {
+			p.lastEnd = int(p.tops[i].EndByte())
+			break
+		}
+	}
+}
+
+// each runs f(0) ... f(n-1), on threads of their own when n > 1.
+func each(n int, f func(int)) {
+	if n <= 1 {
+		if n == 1 {
+			f(0)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < n; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(k)
+		}()
+	}
+	f(0)
+	wg.Wait()
 }
 
 // syntax reports ERROR and MISSING nodes: one finding per broken region.
@@ -295,63 +391,100 @@ func (c *checker) syntax(n *sitter.Node) {
 	}
 }
 
-func (c *checker) collectLocals(tops []sitter.Node) {
+// fileScope is what one run of top-level items defines: the names of
+// its functions, variables and macros, the files it includes, and for each
+// item other than a function, the types and macros defined inside it.
+type fileScope struct {
+	names    []string
+	includes []string
+	vmlinux  bool
+	items    []scopeItem
+}
+
+type scopeItem struct {
+	start int
+	key   string // the item's text: its cache key
+	defs  localNames
+}
+
+// scanScope reads the file-scope definitions of tops. It only reads the
+// checker (and its cache), so parts of a file are scanned at once; cl is
+// the caller's node buffer.
+func (c *checker) scanScope(tops []sitter.Node, cl *collector) fileScope {
+	var fs fileScope
 	for i := range tops {
 		n := &tops[i]
 		switch n.Kind() {
 		case "function_definition":
 			if id, _ := funcName(n); id != nil {
-				c.local[text(c.src, id)] = true
+				fs.names = append(fs.names, text(c.src, id))
 			}
 		case "declaration":
 			if id := declaredName(n); id != nil {
-				c.local[text(c.src, id)] = true
+				fs.names = append(fs.names, text(c.src, id))
 			}
 		case "preproc_def", "preproc_function_def":
 			if id := n.ChildByFieldId(fieldName); id != nil {
-				c.local[text(c.src, id)] = true
+				fs.names = append(fs.names, text(c.src, id))
 			}
 		case "preproc_include":
 			if p := n.ChildByFieldId(fieldPath); p != nil && p.Kind() == "string_literal" {
 				if inc := strings.Trim(text(c.src, p), `"`); inc != "vmlinux.h" {
-					c.includes = append(c.includes, inc)
+					fs.includes = append(fs.includes, inc)
 				} else {
-					c.vmlinux = true
+					fs.vmlinux = true
 				}
 			}
 		}
 	}
-	// Types and macros defined at file scope, outside function bodies
-	// (a query per top-level item: walking the tree from Go costs a cgo
-	// call per node), cached by the item's text.
+	// Types and macros defined at file scope, outside function bodies,
+	// cached by the item's text.
 	for i := range tops {
 		n := &tops[i]
 		if k := n.KindId(); k == kindFunctionDefinition || k == kindComment {
 			continue
 		}
-		key := text(c.src, n)
-		names, ok := c.cache.locals(key)
-		if !ok {
-			names = c.localNames(n)
-			c.cache.putLocals(key, names)
+		it := scopeItem{start: int(n.StartByte()), key: text(c.src, n)}
+		var ok bool
+		if it.defs, ok = c.cache.peekLocals(it.key); !ok {
+			it.defs = definitions(c.src, n, cl)
 		}
-		start := int(n.StartByte())
-		for _, t := range names.types {
+		fs.items = append(fs.items, it)
+	}
+	return fs
+}
+
+// addScope records a part's file-scope definitions, in file order.
+func (c *checker) addScope(fs fileScope) {
+	for _, n := range fs.names {
+		c.local[n] = true
+	}
+	c.includes = append(c.includes, fs.includes...)
+	c.vmlinux = c.vmlinux || fs.vmlinux
+}
+
+// scopeItems adds the types and macros of the parts' items (after every
+// part's includes are known: a redefinition needs vmlinux.h) and keeps
+// them in the cache.
+func (c *checker) scopeItems(fs fileScope) {
+	for _, it := range fs.items {
+		c.cache.putLocals(it.key, it.defs)
+		for _, t := range it.defs.types {
 			c.structs[t.name] = true
-			c.redefined(t, start)
+			c.redefined(t, it.start)
 		}
-		for _, m := range names.macros {
+		for _, m := range it.defs.macros {
 			c.local[m] = true
 		}
 	}
 }
 
-// localNames lists the struct and union types and the macros one
+// definitions lists the struct and union types and the macros one
 // top-level item defines.
-func (c *checker) localNames(n *sitter.Node) localNames {
+func definitions(src string, n *sitter.Node, cl *collector) localNames {
 	var out localNames
 	start := int(n.StartByte())
-	nodes, tags := c.nodes.collect(n, localTags)
+	nodes, tags := cl.collect(n, localTags)
 	for i := range nodes {
 		d := &nodes[i]
 		name := d.ChildByFieldId(fieldName)
@@ -368,9 +501,9 @@ func (c *checker) localNames(n *sitter.Node) localNames {
 				kind = "union"
 			}
 			sp := span(name)
-			out.types = append(out.types, localType{kind: kind, name: text(c.src, name), rel: analysis.Span{Start: sp.Start - start, End: sp.End - start}})
+			out.types = append(out.types, localType{kind: kind, name: text(src, name), rel: analysis.Span{Start: sp.Start - start, End: sp.End - start}})
 		case tagDefine, tagMacro:
-			out.macros = append(out.macros, text(c.src, name))
+			out.macros = append(out.macros, text(src, name))
 		}
 	}
 	return out
