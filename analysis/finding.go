@@ -43,6 +43,9 @@ type Span struct {
 // Len is the number of bytes the span covers.
 func (s Span) Len() int { return s.End - s.Start }
 
+// Shifted is s moved by delta bytes.
+func (s Span) Shifted(delta int) Span { return Span{Start: s.Start + delta, End: s.End + delta} }
+
 // Edit replaces the bytes of Span with NewText.
 type Edit struct {
 	Span    Span
@@ -90,13 +93,13 @@ func (f Finding) WithFix(title string, span Span, text string) Finding {
 // Shifted returns f with every span in the same document (its own, its
 // fixes' edits, related places without a path) moved by delta bytes.
 func (f Finding) Shifted(delta int) Finding {
-	f.Span = Span{Start: f.Span.Start + delta, End: f.Span.End + delta}
+	f.Span = f.Span.Shifted(delta)
 	if len(f.Fixes) > 0 {
 		fixes := make([]Fix, len(f.Fixes))
 		for i, fx := range f.Fixes {
 			edits := make([]Edit, len(fx.Edits))
 			for j, e := range fx.Edits {
-				edits[j] = Edit{Span: Span{Start: e.Span.Start + delta, End: e.Span.End + delta}, NewText: e.NewText}
+				edits[j] = Edit{Span: e.Span.Shifted(delta), NewText: e.NewText}
 			}
 			fixes[i] = Fix{Title: fx.Title, Edits: edits}
 		}
@@ -106,7 +109,7 @@ func (f Finding) Shifted(delta int) Finding {
 		rel := make([]Related, len(f.Related))
 		for i, r := range f.Related {
 			if r.Path == "" {
-				r.Span = Span{Start: r.Span.Start + delta, End: r.Span.End + delta}
+				r.Span = r.Span.Shifted(delta)
 			}
 			rel[i] = r
 		}

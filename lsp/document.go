@@ -198,7 +198,7 @@ func shiftFindings(fs []analysis.Finding, start, oldEnd, newLen int) []analysis.
 		case sp.End <= start:
 			return sp, true
 		case sp.Start >= oldEnd:
-			return analysis.Span{Start: sp.Start + delta, End: sp.End + delta}, true
+			return sp.Shifted(delta), true
 		}
 		return sp, false
 	}

@@ -501,7 +501,7 @@ func definitions(src string, n *sitter.Node, cl *collector) localNames {
 				kind = "union"
 			}
 			sp := span(name)
-			out.types = append(out.types, localType{kind: kind, name: text(src, name), rel: analysis.Span{Start: sp.Start - start, End: sp.End - start}})
+			out.types = append(out.types, localType{kind: kind, name: text(src, name), rel: sp.Shifted(-start)})
 		case tagDefine, tagMacro:
 			out.macros = append(out.macros, text(src, name))
 		}

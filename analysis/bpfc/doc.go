@@ -123,25 +123,18 @@ func (d *Doc) reset(src string) {
 	d.src = src
 	d.m = mask(src)
 	d.closeTrees()
-	text := d.m.text
-	cs := cuts(text, segmentCount(len(text)))
+	cs := cuts(src, segmentCount(len(src)))
 	if len(cs) == 0 {
 		d.parseWhole()
 		return
 	}
-	bounds := append(append([]int{0}, cs...), len(text))
+	bounds := append(append([]int{0}, cs...), len(src))
 	for k := 0; k+1 < len(bounds); k++ {
 		d.segs = append(d.segs, segment{start: bounds[k], end: bounds[k+1], parser: d.parser()})
 	}
-	var wg sync.WaitGroup
-	for k := range d.segs {
-		wg.Add(1)
-		go func(sg *segment) {
-			defer wg.Done()
-			sg.tree = d.parseSegment(sg, nil)
-		}(&d.segs[k])
-	}
-	wg.Wait()
+	each(len(d.segs), func(k int) {
+		d.segs[k].tree = d.parseSegment(&d.segs[k], nil)
+	})
 	for _, sg := range d.segs {
 		if sg.tree == nil || sg.tree.RootNode().HasError() {
 			d.parseWhole()

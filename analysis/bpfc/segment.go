@@ -1,7 +1,6 @@
 package bpfc
 
 import (
-	"bytes"
 	"runtime"
 	"strings"
 
@@ -33,9 +32,9 @@ func segmentCount(n int) int {
 	return max(min(threads(), n/minSegment), 1)
 }
 
-// cuts returns up to parts-1 offsets at which the masked text can be cut
+// cuts returns up to parts-1 offsets at which the text can be cut
 // between top-level items, near equal shares of it, in increasing order.
-func cuts(text []byte, parts int) []int {
+func cuts(text string, parts int) []int {
 	if parts < 2 {
 		return nil
 	}
@@ -72,7 +71,7 @@ func abs(x int) int {
 // outside any bracket, comment, literal and preprocessor conditional,
 // after a ';', a '}' or a preprocessor line, and where the line starts
 // with a letter, '_' or '#'.
-func cutPoints(text []byte) []int {
+func cutPoints(text string) []int {
 	var out []int
 	depth, cond := 0, 0 // brackets; #if nesting
 	last := byte(';')   // the last significant byte outside directives
@@ -116,7 +115,7 @@ func cutPoints(text []byte) []int {
 				}
 				lineStart = true
 			} else if i+1 < len(text) && text[i+1] == '*' {
-				end := bytes.Index(text[i+2:], []byte("*/"))
+				end := strings.Index(text[i+2:], "*/")
 				if end < 0 {
 					return out
 				}
@@ -150,9 +149,9 @@ func startsItem(b byte) bool {
 
 // directiveEnd is the offset of the newline that ends the directive at
 // text[j] ('#'), following backslash continuations, or len(text).
-func directiveEnd(text []byte, j int) int {
+func directiveEnd(text string, j int) int {
 	for {
-		k := bytes.IndexByte(text[j:], '\n')
+		k := strings.IndexByte(text[j:], '\n')
 		if k < 0 {
 			return len(text)
 		}
@@ -169,7 +168,7 @@ func directiveEnd(text []byte, j int) int {
 }
 
 // directiveName is the word after '#' in a directive's text.
-func directiveName(d []byte) string {
+func directiveName(d string) string {
 	i := 0
 	for i < len(d) && (d[i] == ' ' || d[i] == '\t') {
 		i++
@@ -178,7 +177,7 @@ func directiveName(d []byte) string {
 	for j < len(d) && isIdentByte(d[j]) {
 		j++
 	}
-	return string(d[i:j])
+	return d[i:j]
 }
 
 // pointAt is the tree-sitter row/column (bytes) of offset off of s.
