@@ -2,6 +2,7 @@ package bpfc
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -342,7 +343,11 @@ func (p *part) list(root *sitter.Node) {
 	}
 }
 
-// each runs f(0) ... f(n-1), on threads of their own when n > 1.
+// each runs f(0) ... f(n-1), on threads of their own when n > 1, and
+// returns when all have. A panic in any of them is raised again in the
+// caller (with the stack where it happened) once all have stopped: the
+// language server recovers from a failing check on its own goroutine, and
+// a panic left on another one would end the process.
 func each(n int, f func(int)) {
 	if n <= 1 {
 		if n == 1 {
@@ -350,16 +355,33 @@ func each(n int, f func(int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	for k := 1; k < n; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(k)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first any
+	)
+	run := func(k int) {
+		defer wg.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Sprintf("%v\n%s", p, debug.Stack())
+				}
+				mu.Unlock()
+			}
 		}()
+		f(k)
 	}
-	f(0)
+	wg.Add(n)
+	for k := 1; k < n; k++ {
+		go run(k)
+	}
+	run(0)
 	wg.Wait()
+	if first != nil {
+		panic(first)
+	}
 }
 
 // syntax reports ERROR and MISSING nodes: one finding per broken region.

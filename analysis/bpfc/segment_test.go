@@ -152,3 +152,30 @@ func bounds(d *Doc) [][2]int {
 	}
 	return out
 }
+
+// TestEachRaisesPanicsInCaller: a check that fails on a worker thread must
+// reach the caller's recover (the language server's), not end the process.
+func TestEachRaisesPanicsInCaller(t *testing.T) {
+	for _, bad := range []int{0, 2} {
+		ran := make([]bool, 4)
+		func() {
+			defer func() {
+				p := recover()
+				if p == nil || !strings.Contains(fmt.Sprint(p), fmt.Sprintf("boom %d", bad)) {
+					t.Fatalf("recovered %v", p)
+				}
+			}()
+			each(4, func(k int) {
+				ran[k] = true
+				if k == bad {
+					panic(fmt.Sprintf("boom %d", k))
+				}
+			})
+		}()
+		for k, r := range ran {
+			if !r {
+				t.Errorf("f(%d) did not run", k)
+			}
+		}
+	}
+}

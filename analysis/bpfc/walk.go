@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
@@ -71,26 +70,20 @@ func (c *checker) walkFunctions(tops []sitter.Node) {
 	}
 	workers := min(threads(), (len(todo)+3)/4)
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := *c
-			w.out, w.nodes = nil, collector{}
-			defer w.nodes.free()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(todo) {
-					return
-				}
-				jb := &jobs[todo[i]]
-				w.checkFunction(jb.n, jb.prog)
-				jb.out, w.out = w.out, nil
+	each(workers, func(int) {
+		w := *c
+		w.out, w.nodes = nil, collector{}
+		defer w.nodes.free()
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(todo) {
+				return
 			}
-		}()
-	}
-	wg.Wait()
+			jb := &jobs[todo[i]]
+			w.checkFunction(jb.n, jb.prog)
+			jb.out, w.out = w.out, nil
+		}
+	})
 	for _, jb := range jobs {
 		c.out = append(c.out, jb.out...)
 		if !jb.cached {
