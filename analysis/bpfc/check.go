@@ -252,8 +252,8 @@ type checker struct {
 	ksyms    map[string]bool
 	vmlinux  bool        // the file includes vmlinux.h
 	cache    *checkCache // nil: nothing is kept
-	nodes    collector
-	ctxKey   string // what besides its text decides a function's findings
+	nodes    collector   // the walk's node buffer: each worker has its own
+	ctxKey   string      // what besides its text decides a function's findings
 }
 
 func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
@@ -269,7 +269,6 @@ func check(src string, m masked, roots []*sitter.Node, opts Options, cache *chec
 	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache}
 	cache.begin()
 	defer cache.end()
-	defer c.nodes.free()
 	// Each segment's items are listed, summarized and scanned for
 	// file-scope definitions on a thread of its own; the results are
 	// joined in file order.
@@ -331,9 +330,7 @@ type part struct {
 
 // list lists the items of a segment's tree.
 func (p *part) list(root *sitter.Node) {
-	cur := root.Walk()
-	defer cur.Close()
-	p.tops = root.Children(cur)
+	p.tops = topLevel([]*sitter.Node{root})
 	p.lastEnd = -1
 	for i := len(p.tops) - 1; i >= 0; i-- {
 		if p.tops[i].KindId() != kindComment {
@@ -540,11 +537,10 @@ func (c *checker) redefined(t localType, start int) {
 	if _, ok := c.k.Type(t.kind, t.name); !ok {
 		return
 	}
-	sp := analysis.Span{Start: start + t.rel.Start, End: start + t.rel.End}
-	c.add(analysis.New(analysis.KG407, sp, fmt.Sprintf("%s %s is already defined by vmlinux.h (the kernel's %s %s): give the program's own type another name, e.g. %s_t", t.kind, t.name, t.kind, t.name, t.name)))
+	c.add(analysis.New(analysis.KG407, t.rel.Shifted(start), fmt.Sprintf("%s %s is already defined by vmlinux.h (the kernel's %s %s): give the program's own type another name, e.g. %s_t", t.kind, t.name, t.kind, t.name, t.name)))
 }
 
-// The definitions localNames looks at, by tag.
+// The nodes definitions looks at, by tag.
 const (
 	tagStruct = 1 + iota
 	tagUnion

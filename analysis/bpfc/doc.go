@@ -104,9 +104,6 @@ func (d *Doc) Edit(start, oldEnd int, newText string) {
 	}
 	d.src, d.m = next, nm
 	sg := &d.segs[i]
-	if len(d.segs) == 1 {
-		sg.start, sg.end = 0, len(next)
-	}
 	old := sg.tree
 	sg.tree = d.parseSegment(sg, old)
 	old.Close()
@@ -135,11 +132,8 @@ func (d *Doc) reset(src string) {
 	each(len(d.segs), func(k int) {
 		d.segs[k].tree = d.parseSegment(&d.segs[k], nil)
 	})
-	for _, sg := range d.segs {
-		if sg.tree == nil || sg.tree.RootNode().HasError() {
-			d.parseWhole()
-			return
-		}
+	if len(d.roots()) < len(d.segs) || d.hasError() {
+		d.parseWhole()
 	}
 }
 

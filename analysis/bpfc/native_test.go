@@ -3,7 +3,6 @@ package bpfc
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -39,12 +38,7 @@ func TestCollectMatchesQuery(t *testing.T) {
 	}
 	defer q.Close()
 	tags := newTagSet("declaration", "call_expression", "field_expression", "struct_specifier")
-	files, _ := filepath.Glob("testdata/*.bpf.c")
-	ex, _ := filepath.Glob("../../kb/examples/c-*/prog.bpf.c")
-	files = append(files, ex...)
-	if len(files) < 20 {
-		t.Fatalf("only %d files", len(files))
-	}
+	files := cFiles(t)
 	var cl collector
 	defer cl.free()
 	total := 0
@@ -53,7 +47,8 @@ func TestCollectMatchesQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := NewDoc(src)
+		var d *Doc
+		withSegments(1<<30, 1, func() { d = NewDoc(src) })
 		root := d.roots()[0]
 		var want []string
 		qc := sitter.NewQueryCursor()

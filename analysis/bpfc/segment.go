@@ -85,7 +85,7 @@ func cutPoints(text string) []int {
 			for j < len(text) && (text[j] == ' ' || text[j] == '\t') {
 				j++
 			}
-			if depth == 0 && cond == 0 && j == i && (last == ';' || last == '}' || last == '#') && i < len(text) && startsItem(b) {
+			if depth == 0 && cond == 0 && j == i && (last == ';' || last == '}' || last == '#') && startsItem(b) {
 				out = append(out, i)
 			}
 			if j < len(text) && text[j] == '#' {

@@ -17,6 +17,27 @@ func forceSegments(t testing.TB, min, n int) {
 	t.Cleanup(func() { minSegment, threads = oldMin, oldThreads })
 }
 
+// withSegments runs f with files of more than min bytes cut into up to n
+// segments.
+func withSegments(min, n int, f func()) {
+	oldMin, oldThreads := minSegment, threads
+	minSegment, threads = min, func() int { return n }
+	defer func() { minSegment, threads = oldMin, oldThreads }()
+	f()
+}
+
+// cFiles lists every C fixture, every C example and the verifier's valid
+// program.
+func cFiles(t testing.TB) []string {
+	files, _ := filepath.Glob("testdata/*.bpf.c")
+	ex, _ := filepath.Glob("../../kb/examples/c-*/prog.bpf.c")
+	files = append(append(files, ex...), "../verify/testdata/valid.bpf.c")
+	if len(files) < 40 {
+		t.Fatalf("only %d C files", len(files))
+	}
+	return files
+}
+
 func TestCutPoints(t *testing.T) {
 	src := strings.Join([]string{
 		`#include "vmlinux.h"`,     // 0
@@ -72,22 +93,15 @@ func TestCutPoints(t *testing.T) {
 // findings must be the same.
 func TestSegmentsMatchWholeParse(t *testing.T) {
 	k := hostKBFor(t)
-	files, _ := filepath.Glob("testdata/*.bpf.c")
-	ex, _ := filepath.Glob("../../kb/examples/c-*/prog.bpf.c")
-	files = append(append(files, ex...), "../verify/testdata/valid.bpf.c")
 	segmented := 0
-	for _, f := range files {
+	for _, f := range cFiles(t) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		whole := NewDoc(data)
-		var seg *Doc
-		func() {
-			forceSegments(t, 300, 4)
-			seg = NewDoc(data)
-		}()
-		forceSegments(t, 8<<10, 1) // restore defaults for what follows
+		var whole, seg *Doc
+		withSegments(1<<30, 1, func() { whole = NewDoc(data) })
+		withSegments(300, 4, func() { seg = NewDoc(data) })
 		if len(seg.segs) > 1 {
 			segmented++
 		} else if len(data) > 1200 && !whole.hasError() {
