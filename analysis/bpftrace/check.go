@@ -885,7 +885,7 @@ func (c *checker) undefinedMaps() {
 					assigned[m.Name] = true
 				}
 			case *Unary:
-				if m, ok := Unparen(x.X).(*MapRef); ok && strings.Contains(x.Op, "++") || ok && strings.Contains(x.Op, "--") {
+				if m, ok := Unparen(x.X).(*MapRef); ok && (strings.Contains(x.Op, "++") || strings.Contains(x.Op, "--")) {
 					assigned[m.Name] = true
 				}
 			case *MapRef:
@@ -903,7 +903,7 @@ func (c *checker) undefinedMaps() {
 	sort.Strings(names)
 	reported := map[string]bool{}
 	for _, m := range reads {
-		if assigned[m.Name] || reported[m.Name] || m.Name == "@" && len(assigned) > 0 && assigned["@"] {
+		if assigned[m.Name] || reported[m.Name] {
 			continue
 		}
 		reported[m.Name] = true
