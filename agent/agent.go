@@ -58,6 +58,9 @@ type Attempt struct {
 	// Repaired lists the deterministic fixes applied ("KG304: Replace
 	// with syscalls/sys_enter_openat").
 	Repaired []string
+	// Verified: the compiler and verifier (or bpftrace) ran on Program
+	// to the end and accepted it.
+	Verified bool
 	// Err says why the reply had no usable program.
 	Err              string
 	PromptTokens     int
@@ -158,7 +161,7 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 			b := res.Attempts[res.Best]
 			res.Program, res.Findings = b.Program, b.Findings
 			res.Clean = !analysis.HasErrors(b.Findings)
-			res.Verified = res.Clean && verified(b.Findings, opts.Verifier)
+			res.Verified = res.Clean && b.Verified
 		}
 	}
 	for i := 1; i <= opts.Attempts; i++ {
@@ -200,7 +203,7 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 			continue
 		}
 		a.Reply, a.Program = code, code
-		a.Findings = checkProgram(ctx, code, lang, opts)
+		a.Findings, a.Verified = checkProgram(ctx, code, lang, opts)
 		for round := 0; round < maxRepairRounds && analysis.HasErrors(a.Findings); round++ {
 			repaired, notes := repair(a.Program, a.Findings)
 			if len(notes) == 0 || repaired == a.Program {
@@ -209,11 +212,11 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 			say("attempt %d: kgent repaired %s", i, strings.Join(notes, "; "))
 			a.Repaired = append(a.Repaired, notes...)
 			a.Program = repaired
-			a.Findings = checkProgram(ctx, repaired, lang, opts)
+			a.Findings, a.Verified = checkProgram(ctx, repaired, lang, opts)
 		}
 		a.CheckTime, a.Duration = time.Since(t1), time.Since(t0)
 		res.Attempts = append(res.Attempts, a)
-		say("attempt %d: %s", i, summary(a.Findings, opts.Verifier))
+		say("attempt %d: %s", i, summary(a.Findings, a.Verified))
 		if res.Best < 0 || errorCount(a.Findings) <= errorCount(res.Attempts[res.Best].Findings) {
 			res.Best = len(res.Attempts) - 1
 		}
@@ -280,27 +283,16 @@ func contextSummary(used []string) string {
 	return fmt.Sprintf("%d example(s) and %d kernel fact(s)", ex, len(used)-ex)
 }
 
-// verified says the verification ran and produced no finding: there is a
-// verifier, and no KG604 says it could not run.
-func verified(fs []analysis.Finding, v *verify.Verifier) bool {
-	if v == nil {
-		return false
-	}
-	for _, f := range fs {
-		if f.Code == analysis.KG604 {
-			return false
-		}
-	}
-	return true
-}
-
 // checkProgram runs the static checks and, when they pass, the compiler
-// and verifier (or bpftrace). A panic in a check is a finding, never a
+// and verifier (or bpftrace). verified is true only when verification ran
+// to the end on this program and reported no error: not when there is no
+// verifier, when it could not run (KG604), when it was cancelled, or when
+// the static checks stopped it. A panic in a check is a finding, never a
 // crash: model output is the least trusted input kgent sees.
-func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts Options) (fs []analysis.Finding) {
+func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts Options) (fs []analysis.Finding, verified bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			fs = []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, fmt.Sprintf("internal error checking the program (this is a bug): %v", p))}
+			fs, verified = []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, fmt.Sprintf("internal error checking the program (this is a bug): %v", p))}, false
 		}
 	}()
 	name := "generated.bt"
@@ -309,13 +301,19 @@ func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts 
 	}
 	fs, err := check.File(name, code, check.Options{KB: opts.KB, Dialect: lang, BpftraceVersion: opts.BpftraceVersion})
 	if err != nil {
-		return []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, err.Error())}
+		return []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, err.Error())}, false
 	}
-	if opts.Verifier != nil && !analysis.HasErrors(fs) && ctx.Err() == nil {
-		r := opts.Verifier.Verify(ctx, name, code, lang)
-		fs = verify.Merge(fs, r.Findings)
+	if opts.Verifier == nil || analysis.HasErrors(fs) || ctx.Err() != nil {
+		return fs, false
 	}
-	return fs
+	r := opts.Verifier.Verify(ctx, name, code, lang)
+	verified = !r.Cancelled && !analysis.HasErrors(r.Findings)
+	for _, f := range r.Findings {
+		if f.Code == analysis.KG604 {
+			verified = false
+		}
+	}
+	return verify.Merge(fs, r.Findings), verified
 }
 
 func errorCount(fs []analysis.Finding) int {
@@ -328,7 +326,7 @@ func errorCount(fs []analysis.Finding) int {
 	return n
 }
 
-func summary(fs []analysis.Finding, v *verify.Verifier) string {
+func summary(fs []analysis.Finding, verified bool) string {
 	if analysis.HasErrors(fs) {
 		var codes []string
 		for _, f := range fs {
@@ -338,7 +336,7 @@ func summary(fs []analysis.Finding, v *verify.Verifier) string {
 		}
 		return fmt.Sprintf("%d error(s): %s", len(codes), strings.Join(codes, ", "))
 	}
-	if verified(fs, v) {
+	if verified {
 		return "passes the static checks and verification"
 	}
 	return "passes the static checks (not verified)"

@@ -541,7 +541,7 @@ func BenchmarkAttemptOverhead(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				_ = buildPrompt(context.Background(), tc.request, tc.lang, k, r, 3000, "0.17")
-				fs := checkProgram(context.Background(), tc.code, tc.lang, opts)
+				fs, _ := checkProgram(context.Background(), tc.code, tc.lang, opts)
 				repaired, _ := repair(tc.code, fs)
 				checkProgram(context.Background(), repaired, tc.lang, opts)
 			}
@@ -620,4 +620,65 @@ func FuzzExtractCode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The agent's answer rests on the real verifier: a program that passes
+// every static check but dereferences a map value without the null check
+// is rejected by the kernel (KG602), is neither clean nor verified, and
+// the model is told the verifier's reason. Without the verification step
+// the same program would come back "verified".
+func TestVerifierDecides(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	testenv.Require(t, testenv.Clang, testenv.BPF)
+	bad := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n\n" +
+		"struct {\n\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(max_entries, 1024);\n\t__type(key, u32);\n\t__type(value, u64);\n} counts SEC(\".maps\");\n\n" +
+		"SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint count_openat(void *ctx)\n{\n\tu32 pid = bpf_get_current_pid_tgid() >> 32;\n" +
+		"\tu64 *n = bpf_map_lookup_elem(&counts, &pid);\n\t*n += 1;\n\treturn 0;\n}\n"
+	// The static checks alone find nothing to object to.
+	if fs, ok := checkProgram(context.Background(), bad, analysis.DialectC, Options{KB: k}); analysis.HasErrors(fs) || ok {
+		t.Fatalf("static checks: verified %v, findings %+v", ok, fs)
+	}
+	f := newFake(t, step{content: block("c", bad)}, step{content: block("c", bad)}, step{content: "Counts openat calls per process."})
+	var log progressLog
+	r, err := Generate(context.Background(), Request{Text: "count openat calls per process", Lang: analysis.DialectC},
+		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k}), Attempts: 2, Progress: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Clean || r.Verified || len(r.Attempts) != 2 {
+		t.Fatalf("clean %v verified %v attempts %d findings %+v", r.Clean, r.Verified, len(r.Attempts), r.Findings)
+	}
+	var rejected *analysis.Finding
+	for i, fd := range r.Findings {
+		if fd.Code == analysis.KG602 {
+			rejected = &r.Findings[i]
+		}
+	}
+	if rejected == nil || !strings.HasPrefix(r.Program[rejected.Span.Start:], "*n += 1") && !strings.HasPrefix(r.Program[rejected.Span.Start:], "\t*n += 1") {
+		t.Fatalf("want KG602 on the dereference (line 18): %+v", r.Findings)
+	}
+	if fb := f.request(t, 1); !strings.Contains(fb, "KG602") {
+		t.Fatalf("the model was not told what the verifier said:\n%s", fb)
+	}
+	if strings.Contains(log.String(), "passes the static checks and verification") {
+		t.Fatalf("progress claims verification passed:\n%s", log.String())
+	}
+}
+
+// Verification that could not run (no compiler: KG604) leaves a clean
+// program unverified, and the progress says so.
+func TestUnverifiedWhenVerificationCannotRun(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	prog := "tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }\n"
+	f := newFake(t, step{content: block("bpftrace", prog)}, step{content: "Counts openat calls per command."})
+	var log progressLog
+	v := verify.New(verify.Options{KB: k, BpftracePath: "/nonexistent/bpftrace", ClangPath: "/nonexistent/clang"})
+	r, err := Generate(context.Background(), Request{Text: "count openat calls per command", Lang: analysis.DialectBpftrace},
+		Options{KB: k, Provider: f.provider(t, nil), Verifier: v, Progress: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Clean || r.Verified || !strings.Contains(log.String(), "(not verified)") {
+		t.Fatalf("clean %v verified %v findings %+v\n%s", r.Clean, r.Verified, r.Findings, log.String())
+	}
 }

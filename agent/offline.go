@@ -77,7 +77,7 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 		r.Notes = append(r.Notes, fmt.Sprintf("also close: %s (%s)", alt.Name, alt.Title))
 	}
 	a := Attempt{Program: r.Program, Reply: best.Text}
-	a.Findings = checkProgram(ctx, r.Program, r.Lang, opts)
+	a.Findings, a.Verified = checkProgram(ctx, r.Program, r.Lang, opts)
 	for _, n := range r.Notes[1:] {
 		if strings.HasPrefix(n, "adapted:") {
 			a.Repaired = append(a.Repaired, n)
@@ -88,8 +88,8 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 	r.Attempts = []Attempt{a}
 	r.Findings = a.Findings
 	r.Clean = !analysis.HasErrors(a.Findings)
-	r.Verified = r.Clean && verified(a.Findings, opts.Verifier)
-	say("offline provider: %s: %s", best.Name, summary(a.Findings, opts.Verifier))
+	r.Verified = r.Clean && a.Verified
+	say("offline provider: %s: %s", best.Name, summary(a.Findings, a.Verified))
 	if r.Mismatches = mismatches(req.Text, r.Explanation+" "+best.Title, r.Program); len(r.Mismatches) > 0 {
 		r.Notes = append(r.Notes, mismatchNote(r.Mismatches))
 	}
