@@ -29,4 +29,20 @@ int drop_all(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// The section name is not the program type: SEC("tc") and
+// SEC("socket") load as sched_cls and socket_filter programs.
+SEC("tc")
+int tc_stack(struct __sk_buff *skb)
+{
+	bpf_get_stackid(skb, &stacks, 0);               // want: KG202 "not available in sched_cls programs"
+	return 0;
+}
+
+SEC("socket")
+int sock_stack(struct __sk_buff *skb)
+{
+	bpf_get_stackid(skb, &stacks, 0);               // want: KG202 "not available in socket_filter programs"
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
