@@ -67,3 +67,49 @@ func TestSplitField(t *testing.T) {
 		}
 	}
 }
+
+// The bounds of the nearest-name search: one edit for short names, two
+// from five characters, three from twelve, and never more. Each case's
+// distance is checked with editDistance first, so a case cannot pass by
+// being closer than it claims.
+func TestNearestEditBounds(t *testing.T) {
+	names := []string{"filename", "fd", "flags", "count", "tcp_v4_connect", "bpf_get_current_comm", "kmem_cache_free", "vfs_read", "hist", "tcp_sendpage", "tcp_recvmsg"}
+	x := newNameIndex(names)
+	cases := []struct {
+		q, want string
+		dist    int
+		found   bool
+	}{
+		{"fdd", "fd", 1, true},
+		{"cuont", "count", 1, true},
+		{"filnmae", "filename", 2, true}, // insertion + transposition
+		{"flgs", "flags", 1, true},
+		{"vfs_raed", "vfs_read", 1, true},
+		{"vfs_rd", "vfs_read", 2, true},
+		{"tcp_v4_cxnnxcx", "tcp_v4_connect", 3, true}, // 14 characters: three edits
+		{"bpf_gt_curent_cmm", "bpf_get_current_comm", 3, true},
+		{"fxx", "fd", 2, false},                   // short: one edit only
+		{"flxzs", "flags", 2, true},               // five characters: two edits
+		{"fiXXame", "filename", 3, false},         // seven characters: not three
+		{"hxxt", "hist", 2, false},                // four characters: one edit
+		{"tcp_sxndpxgx", "tcp_sendpage", 3, true}, // twelve characters: three edits
+		{"tcp_rxcvxsx", "tcp_recvmsg", 3, false},  // eleven: two
+		{"kmem_cXXXX_frXX", "kmem_cache_free", 6, false},
+	}
+	for _, c := range cases {
+		if d := editDistance(c.q, c.want, 10); d != c.dist {
+			t.Fatalf("case %q: editDistance to %q is %d, the case says %d", c.q, c.want, d, c.dist)
+		}
+		got := x.nearest(c.q, 5)
+		has := false
+		for _, g := range got {
+			has = has || g == c.want
+		}
+		if has != c.found {
+			t.Errorf("nearest(%q) = %v: %q found %v, want %v", c.q, got, c.want, has, c.found)
+		}
+		if c.found && got[0] != c.want {
+			t.Errorf("nearest(%q) = %v, want %q first", c.q, got, c.want)
+		}
+	}
+}
