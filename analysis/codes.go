@@ -22,6 +22,7 @@ func reg(code string, sev Severity, title string) string {
 var (
 	KG001 = reg("KG001", Information, "checked against the embedded reference kernel")
 	KG100 = reg("KG100", Error, "syntax error")
+	KG101 = reg("KG101", Warning, "expression too deeply nested for analysis")
 	KG201 = reg("KG201", Error, "unknown helper, function or builtin")
 	KG202 = reg("KG202", Error, "not available in this program or probe type")
 	KG203 = reg("KG203", Error, "GPL-only helper in a program without a GPL-compatible license")
