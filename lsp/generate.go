@@ -100,7 +100,14 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 	_ = reply(ctx, nil, nil)
 	s.goSafe("generation", func() {
 		token := s.newProgress("generate")
-		s.kbWait(s.connCtx, 0)
+		// The cancel handler is registered before the client learns the
+		// token (progress "begin"): a cancel sent right after "begin"
+		// must find it.
+		gctx, gcancel := context.WithTimeout(s.connCtx, 10*time.Minute)
+		defer gcancel()
+		s.trackCancel(token, gcancel)
+		defer s.untrackCancel(token)
+		s.kbWait(gctx, 0)
 		k := s.currentKB()
 		opts, perr := s.agentOptions(k)
 		start := "offline provider: retrieving the closest verified example"
@@ -116,10 +123,6 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 		opts.Progress = func(msg string) {
 			s.progress(token, map[string]any{"kind": "report", "message": msg})
 		}
-		gctx, gcancel := context.WithTimeout(s.connCtx, 10*time.Minute)
-		defer gcancel()
-		s.trackCancel(token, gcancel)
-		defer s.untrackCancel(token)
 		r, err := agent.Generate(gctx, agent.Request{Text: request, Lang: dialect}, opts)
 		if err != nil {
 			s.progress(token, map[string]any{"kind": "end", "message": err.Error()})

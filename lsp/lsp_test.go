@@ -374,7 +374,11 @@ func TestChangeStorm(t *testing.T) {
 	c := newClient(t, 50*time.Millisecond)
 	c.initialize()
 	uri := protocol.DocumentURI("file:///tmp/kgent-test/storm.bt")
-	ch := c.watch(uri)
+	// Every publish of the storm is kept (watch's channel drops past 100).
+	ch := make(chan protocol.PublishDiagnosticsParams, 10000)
+	c.mu.Lock()
+	c.diags[uri] = append(c.diags[uri], ch)
+	c.mu.Unlock()
 	c.open(uri, "bpftrace", "BEGIN { }\n")
 	c.wait(ch, nil)
 	const n = 3000
@@ -382,18 +386,27 @@ func TestChangeStorm(t *testing.T) {
 		c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": i},
 			"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]any{"line": 0, "character": 7}, "end": map[string]any{"line": 0, "character": 7}}, "text": "x"}}})
 	}
-	// The last version: BEGIN { xxx... } has an unknown builtin.
-	p := c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == n })
-	if got := codes(p.Diagnostics); len(got) == 0 {
-		t.Fatalf("final diagnostics %v", got)
+	// Count every publish up to the last version's: a server that
+	// analyses and publishes each change sends thousands; coalescing
+	// sends one per quiet moment of 50 ms in the storm.
+	var versions []uint32
+	timeout := time.After(60 * time.Second)
+	for len(versions) == 0 || versions[len(versions)-1] != n {
+		select {
+		case p := <-ch:
+			if len(versions) > 0 && p.Version < versions[len(versions)-1] {
+				t.Fatalf("version %d published after %d", p.Version, versions[len(versions)-1])
+			}
+			versions = append(versions, p.Version)
+			if p.Version == n && len(codes(p.Diagnostics)) == 0 {
+				t.Fatalf("final diagnostics %v", codes(p.Diagnostics))
+			}
+		case <-timeout:
+			t.Fatalf("no publish of version %d; published %v", n, versions)
+		}
 	}
-	count := 0
-	for len(ch) > 0 {
-		<-ch
-		count++
-	}
-	if count > 10 {
-		t.Fatalf("%d extra publishes: edits were not coalesced", count)
+	if len(versions) > n/30 {
+		t.Fatalf("%d publishes for %d changes: edits were not coalesced", len(versions), n)
 	}
 }
 
@@ -443,21 +456,6 @@ func TestBadInput(t *testing.T) {
 	var res any
 	if err := c.call("shutdown", nil, &res); err != nil {
 		t.Fatalf("server stopped serving after garbage: %v", err)
-	}
-}
-
-func TestCancellation(t *testing.T) {
-	c := newClient(t, 0)
-	c.initialize()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := c.conn.Call(ctx, "textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": "file:///x.bt"}, "position": map[string]any{"line": 0, "character": 0}}, nil)
-	if err == nil {
-		t.Fatal("a cancelled call returned no error")
-	}
-	// The server still answers afterwards.
-	if err := c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": "file:///x.bt"}, "position": map[string]any{"line": 0, "character": 0}}, nil); err != nil {
-		t.Fatal(err)
 	}
 }
 
