@@ -23,7 +23,7 @@ func (k *KB) HeaderNames() map[string]bool {
 		for _, dir := range headerDirs {
 			files, _ := filepath.Glob(filepath.Join(dir, "bpf", "*.h"))
 			for _, f := range files {
-				data, err := os.ReadFile(f)
+				data, err := ReadRegular(f, MaxHeaderSize)
 				if err != nil {
 					continue
 				}
@@ -52,6 +52,9 @@ var (
 
 // FileNames returns the macros and functions a header file defines
 // (a program's own "maps.bpf.h"), cached by path and modification time.
+// Only a regular file of at most MaxHeaderSize bytes is read (see
+// ReadRegular); callers decide first whether the program may include it
+// (IncludeResolver).
 func (k *KB) FileNames(path string) (map[string]bool, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -63,7 +66,7 @@ func (k *KB) FileNames(path string) (map[string]bool, error) {
 		return c.names, nil
 	}
 	fileNamesMu.Unlock()
-	data, err := os.ReadFile(path)
+	data, err := ReadRegular(path, MaxHeaderSize)
 	if err != nil {
 		return nil, err
 	}

@@ -39,15 +39,7 @@ func (k *KB) HeaderInstalled(name string) Tri {
 	if filepath.IsAbs(name) {
 		return k.FileExists(name)
 	}
-	dirs := append([]string{}, headerDirs...)
-	// Debian's multiarch directory (sys/socket.h lives there).
-	if multi, _ := filepath.Glob("/usr/include/*-linux-gnu*"); len(multi) > 0 {
-		dirs = append(dirs, multi...)
-	}
-	if rel := hostRelease(); rel != "" {
-		dirs = append(dirs, "/lib/modules/"+rel+"/build/include", "/usr/src/linux-headers-"+rel+"/include")
-	}
-	for _, d := range dirs {
+	for _, d := range systemIncludeDirs() {
 		if _, err := os.Stat(filepath.Join(d, name)); err == nil {
 			return Yes
 		}
