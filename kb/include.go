@@ -79,6 +79,26 @@ func (r *IncludeResolver) Resolve(name string, quoted, read bool) (string, error
 	if name == "" {
 		return "", nil
 	}
+	// A system header found once is found again: <bpf/bpf_helpers.h>
+	// is not looked up on every keystroke.
+	var key string
+	if !quoted && !filepath.IsAbs(name) {
+		key = strings.Join(append([]string{name}, r.sc.Paths...), "\x00")
+		if p, ok := systemFound.Load(key); ok {
+			return p.(string), nil
+		}
+	}
+	p, err := r.resolve(name, quoted, read)
+	if key != "" && p != "" && err == nil {
+		systemFound.Store(key, p)
+	}
+	return p, err
+}
+
+// systemFound caches the <...> includes found in an allowed directory.
+var systemFound sync.Map
+
+func (r *IncludeResolver) resolve(name string, quoted, read bool) (string, error) {
 	var cands []string
 	if filepath.IsAbs(name) {
 		cands = []string{filepath.Clean(name)}
@@ -197,8 +217,9 @@ func pseudoFS(p string) bool {
 
 // systemIncludeDirs are the directories searched for system headers:
 // /usr/include, /usr/local/include, Debian's multiarch directory
-// (sys/socket.h lives there) and the running kernel's headers.
-func systemIncludeDirs() []string {
+// (sys/socket.h lives there) and the running kernel's headers. They are
+// listed once: globbing /usr/include on every check costs a millisecond.
+var systemIncludeDirs = sync.OnceValue(func() []string {
 	dirs := append([]string{}, headerDirs...)
 	if multi, _ := filepath.Glob("/usr/include/*-linux-gnu*"); len(multi) > 0 {
 		dirs = append(dirs, multi...)
@@ -207,7 +228,7 @@ func systemIncludeDirs() []string {
 		dirs = append(dirs, "/lib/modules/"+rel+"/build/include", "/usr/src/linux-headers-"+rel+"/include")
 	}
 	return dirs
-}
+})
 
 // systemRoots are the real directories of the system headers; /usr/src
 // holds the kernel headers, whose directories link into one another

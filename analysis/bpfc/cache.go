@@ -106,6 +106,7 @@ func (c *checker) context() string {
 		fmt.Fprintf(h, "%s\x01", strings.Join(keys, "\x00"))
 	}
 	fmt.Fprintf(h, "%s\x01", strings.Join(c.includes, "\x00"))
+	fmt.Fprintf(h, "%s\x01", strings.Join(c.incRead, "\x00"))
 	return string(h.Sum(nil))
 }
 

@@ -20,6 +20,10 @@ type Options struct {
 	// Path is the document's path; headers it includes with quotes are
 	// read (through the kb) relative to its directory.
 	Path string
+	// IncludePaths are the configured include directories: besides the
+	// program's directory and the system headers, the only places an
+	// include may be read from (see include.go).
+	IncludePaths []string
 }
 
 // Program is a function placed in a program section.
@@ -254,6 +258,10 @@ type checker struct {
 	cache    *checkCache // nil: nothing is kept
 	nodes    collector   // the walk's node buffer: each worker has its own
 	ctxKey   string      // what besides its text decides a function's findings
+
+	incLines []includeLine // every #include, in file order
+	incRead  []string      // files of includes that may be read, in order
+	incMaybe bool          // a quoted include was not found or not read
 }
 
 func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
@@ -310,6 +318,7 @@ func check(src string, m masked, roots []*sitter.Node, opts Options, cache *chec
 		c.mapDef(&c.sum.Maps[i])
 	}
 	c.sections()
+	c.resolveIncludes(opts)
 	c.ctxKey = c.context()
 	c.walkFunctions(tops)
 	for i := range c.out {
@@ -416,6 +425,7 @@ func (c *checker) syntax(n *sitter.Node) {
 type fileScope struct {
 	names    []string
 	includes []string
+	incLines []includeLine
 	vmlinux  bool
 	items    []scopeItem
 }
@@ -447,6 +457,7 @@ func (c *checker) scanScope(tops []sitter.Node, cl *collector) fileScope {
 				fs.names = append(fs.names, text(c.src, id))
 			}
 		case "preproc_include":
+			fs.incLines = appendInclude(fs.incLines, c.src, n)
 			if p := n.ChildByFieldId(fieldPath); p != nil && p.Kind() == "string_literal" {
 				if inc := strings.Trim(text(c.src, p), `"`); inc != "vmlinux.h" {
 					fs.includes = append(fs.includes, inc)
@@ -479,6 +490,7 @@ func (c *checker) addScope(fs fileScope) {
 		c.local[n] = true
 	}
 	c.includes = append(c.includes, fs.includes...)
+	c.incLines = append(c.incLines, fs.incLines...)
 	c.vmlinux = c.vmlinux || fs.vmlinux
 }
 

@@ -2,7 +2,6 @@ package bpfc
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -294,23 +293,6 @@ func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
 		c.add(analysis.New(analysis.KG203, span(fn), fmt.Sprintf("%s is GPL-only but the license is %q", name, c.sum.License)).
 			WithNote("the kernel refuses GPL-only helpers in programs whose license is not GPL-compatible"))
 	}
-}
-
-// definedInIncludes reports whether a header the file includes with
-// quotes defines name, or may: an include that cannot be read (no path,
-// unsaved buffer elsewhere) makes the answer "maybe", and no error is
-// reported from a maybe.
-func (c *checker) definedInIncludes(name string) bool {
-	for _, inc := range c.includes {
-		if c.path == "" || c.path == "-" {
-			return true
-		}
-		names, err := c.k.FileNames(filepath.Join(filepath.Dir(c.path), inc))
-		if err != nil || names[name] {
-			return true
-		}
-	}
-	return false
 }
 
 // coreRead checks BPF_CORE_READ(src, a, b, ...) field chains; skip is the
