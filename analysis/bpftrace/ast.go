@@ -147,7 +147,13 @@ type (
 		X    Expr
 		Span analysis.Span
 	}
-	BadExpr struct{ Span analysis.Span }
+	// BadExpr is text that could not be read as an expression, or one
+	// nested deeper than the analysis goes; X is the part read before the
+	// parser gave up, if any (checked, while the whole has no known value).
+	BadExpr struct {
+		X    Expr
+		Span analysis.Span
+	}
 )
 
 type (
@@ -229,83 +235,108 @@ func (*BlockStmt) stmt()  {}
 
 // Walk calls fn for n and every node below it, parents first.
 func Walk(n Node, fn func(Node)) {
+	walk(n, func(n Node) bool { fn(n); return true })
+}
+
+// walk is Walk that stops as soon as fn returns false; it reports whether
+// it went through. Parse bounds the depth of the tree (see bound), so the
+// recursion here is bounded too.
+func walk(n Node, fn func(Node) bool) bool {
 	if n == nil {
-		return
+		return true
 	}
 	switch x := n.(type) {
-	case nil:
-		return
 	case *Block:
 		if x == nil {
-			return
+			return true
 		}
-		fn(x)
+		if !fn(x) {
+			return false
+		}
 		for _, s := range x.Stmts {
-			Walk(s, fn)
+			if !walk(s, fn) {
+				return false
+			}
 		}
-		return
+		return true
 	}
-	fn(n)
-	switch x := n.(type) {
-	case *MapRef:
-		for _, k := range x.Keys {
-			Walk(k, fn)
+	if !fn(n) {
+		return false
+	}
+	var buf [3]Node
+	for _, k := range children(n, buf[:0]) {
+		if !walk(k, fn) {
+			return false
 		}
+	}
+	return true
+}
+
+// children appends the nodes right below n to buf, in source order.
+func children(n Node, buf []Node) []Node {
+	exprs := func(es []Expr) {
+		for _, e := range es {
+			buf = append(buf, e)
+		}
+	}
+	switch x := n.(type) {
+	case *Block:
+		if x != nil {
+			for _, s := range x.Stmts {
+				buf = append(buf, s)
+			}
+		}
+	case *MapRef:
+		exprs(x.Keys)
 	case *Call:
-		for _, a := range x.Args {
-			Walk(a, fn)
+		exprs(x.Args)
+	case *Tuple:
+		exprs(x.Elems)
+	case *LoopStmt:
+		exprs(x.Head)
+		if x.Body != nil {
+			buf = append(buf, x.Body)
 		}
 	case *Binary:
-		Walk(x.L, fn)
-		Walk(x.R, fn)
+		buf = append(buf, x.L, x.R)
 	case *Unary:
-		Walk(x.X, fn)
+		buf = append(buf, x.X)
 	case *Ternary:
-		Walk(x.Cond, fn)
-		Walk(x.Then, fn)
-		Walk(x.Else, fn)
+		buf = append(buf, x.Cond, x.Then, x.Else)
 	case *FieldAccess:
-		Walk(x.X, fn)
+		buf = append(buf, x.X)
 	case *IndexExpr:
-		Walk(x.X, fn)
-		Walk(x.Index, fn)
+		buf = append(buf, x.X, x.Index)
 	case *Cast:
-		Walk(x.X, fn)
+		buf = append(buf, x.X)
 	case *Paren:
-		Walk(x.X, fn)
-	case *BlockExpr:
-		Walk(x.Block, fn)
-	case *Tuple:
-		for _, e := range x.Elems {
-			Walk(e, fn)
+		buf = append(buf, x.X)
+	case *BadExpr:
+		if x.X != nil {
+			buf = append(buf, x.X)
 		}
+	case *BlockExpr:
+		buf = append(buf, x.Block)
 	case *Assign:
-		Walk(x.LHS, fn)
-		Walk(x.RHS, fn)
+		buf = append(buf, x.LHS, x.RHS)
 	case *ExprStmt:
-		Walk(x.X, fn)
+		buf = append(buf, x.X)
 	case *IfStmt:
-		Walk(x.Cond, fn)
+		buf = append(buf, x.Cond)
 		if x.Then != nil {
-			Walk(x.Then, fn)
+			buf = append(buf, x.Then)
 		}
 		if x.Else != nil {
-			Walk(x.Else, fn)
-		}
-	case *LoopStmt:
-		for _, h := range x.Head {
-			Walk(h, fn)
-		}
-		if x.Body != nil {
-			Walk(x.Body, fn)
+			buf = append(buf, x.Else)
 		}
 	case *ReturnStmt:
 		if x.X != nil {
-			Walk(x.X, fn)
+			buf = append(buf, x.X)
 		}
 	case *BlockStmt:
-		Walk(x.Block, fn)
+		buf = append(buf, x.Block)
 	}
+	return buf
 }
 
 // Unparen strips parentheses around an expression.

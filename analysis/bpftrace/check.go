@@ -21,12 +21,28 @@ type Options struct {
 	// Version is the bpftrace version to check against; "" means the
 	// installed one (or the newest known when none is installed).
 	Version string
+	// Path is the script's path and IncludePaths the configured include
+	// directories: with the system headers, where its includes may be
+	// read from (include.go).
+	Path         string
+	IncludePaths []string
 }
 
 // Check parses and checks a script.
 func Check(src string, opts Options) []analysis.Finding {
-	f, findings := Parse(src)
-	c := &checker{src: src, file: f, k: opts.KB, version: opts.Version}
+	fs, _ := CheckContext(context.Background(), src, opts)
+	return fs
+}
+
+// CheckContext is Check that stops soon after ctx ends; it then returns
+// the findings made so far and ctx's error.
+func CheckContext(ctx context.Context, src string, opts Options) ([]analysis.Finding, error) {
+	f, findings := parse(ctx, src)
+	if err := ctx.Err(); err != nil {
+		return findings, err
+	}
+	c := &checker{ctx: ctx, src: src, file: f, k: opts.KB, version: opts.Version}
+	c.inc = includeScope(opts)
 	if c.version == "" {
 		c.version = InstalledVersion()
 	}
@@ -35,7 +51,7 @@ func Check(src string, opts Options) []analysis.Finding {
 		c.version = c.spec.Version
 	}
 	c.run()
-	return append(findings, c.out...)
+	return append(findings, c.out...), c.err
 }
 
 var (
@@ -62,6 +78,9 @@ func InstalledVersion() string {
 }
 
 type checker struct {
+	ctx     context.Context
+	err     error // ctx's error once the check noticed it ended
+	ticks   int
 	src     string
 	file    *File
 	k       *kb.KB
@@ -70,9 +89,36 @@ type checker struct {
 	out     []analysis.Finding
 	// maps: name -> aggregation (true) / value (false) first seen
 	mapKinds map[string]mapUse
+	inc      kb.IncludeScope // where includes may be read from
 	// typeArgs are identifiers that name a type or a mode, not a
 	// builtin: sizeof(int), kstack(perf), offsetof(struct s, field).
 	typeArgs map[int]bool
+	probe    *Probe // the probe being checked
+	// types memoizes typeOf in one probe until a variable's type
+	// changes: a field chain asks for the type of every link.
+	types map[Expr]*ctype
+	// includes caches hasIncludes (0: not yet known, 1 no, 2 yes).
+	includes int
+}
+
+// alive reports whether the check should go on, looking at ctx every so
+// many calls; once ctx has ended it stays false.
+func (c *checker) alive() bool {
+	if c.err != nil {
+		return false
+	}
+	if c.ticks++; c.ticks&255 == 0 {
+		c.err = c.ctx.Err()
+	}
+	return c.err == nil
+}
+
+// walk walks n with visit while the check is alive.
+func (c *checker) walk(n Node, visit func(Node)) {
+	walk(n, func(n Node) bool {
+		visit(n)
+		return c.alive()
+	})
 }
 
 type mapUse struct {
@@ -87,21 +133,18 @@ func (c *checker) run() {
 	c.mapKinds = map[string]mapUse{}
 	c.typeArgs = map[int]bool{}
 	c.features()
-	for _, d := range c.file.Directives {
-		if d.Kind == "include" && c.k != nil && c.guardActive(d.Guard) == kb.Yes {
-			if c.k.HeaderInstalled(d.Arg) == kb.No {
-				c.add(analysis.New(analysis.KG506, d.Span, fmt.Sprintf("header %s is not installed on this machine", d.Arg)).
-					WithNote("with BTF, kernel types are known without headers: remove the #include if the script only uses kernel structs"))
-			}
-		}
-	}
+	c.checkIncludes()
 	c.undefinedMaps()
 	st := &valueState{maps: map[string]*mapSig{}}
 	for _, p := range c.file.Probes {
 		kinds := map[string]bool{}
 		for _, ap := range p.Attach {
+			if !c.alive() {
+				return
+			}
 			kinds[c.attach(ap)] = true
 		}
+		c.probe = p
 		c.body(p, kinds)
 		c.values(p, st)
 	}
@@ -453,6 +496,7 @@ var argN = regexp.MustCompile(`^s?arg\d+$`)
 func (c *checker) body(p *Probe, kinds map[string]bool) {
 	locals := map[string]bool{}
 	vars := varTypes{}
+	c.types = map[Expr]*ctype{}
 	visit := func(n Node) {
 		switch x := n.(type) {
 		case *Assign:
@@ -488,10 +532,10 @@ func (c *checker) body(p *Probe, kinds map[string]bool) {
 		}
 	}
 	if p.Pred != nil {
-		Walk(p.Pred, visit)
+		c.walk(p.Pred, visit)
 	}
 	if p.Body != nil {
-		Walk(p.Body, visit)
+		c.walk(p.Body, visit)
 	}
 }
 
@@ -594,10 +638,7 @@ func (c *checker) strOfArray(x *Call) {
 	if id, ok := Unparen(fa.X).(*Ident); !ok || id.Name != "args" {
 		return
 	}
-	for _, p := range c.file.Probes {
-		if x.Span.Start < p.Span.Start || x.Span.End > p.Span.End || len(p.Attach) != 1 {
-			continue
-		}
+	if p := c.probe; p != nil && len(p.Attach) == 1 {
 		ap := p.Attach[0]
 		if kb.BpftraceProbeTypes[ap.Type] != "tracepoint" || len(ap.Parts) != 2 {
 			return
@@ -745,10 +786,7 @@ func (c *checker) field(x *FieldAccess, kinds map[string]bool) {
 	}
 	// The fields are checked against every attach point of the probe; a
 	// wildcard or unknown attach point makes the answer unknown.
-	for _, p := range c.file.Probes {
-		if x.Span.Start < p.Span.Start || x.Span.End > p.Span.End {
-			continue
-		}
+	if p := c.probe; p != nil {
 		var valid []string
 		for _, ap := range p.Attach {
 			fields, known := c.argsOf(ap)
@@ -835,12 +873,16 @@ func (c *checker) cast(x *Cast) {
 // hasIncludes tells whether the script includes a header the
 // preprocessor may really read (not one under #ifndef BPFTRACE_HAVE_BTF).
 func (c *checker) hasIncludes() bool {
-	for _, d := range c.file.Directives {
-		if d.Kind == "include" && c.guardActive(d.Guard) != kb.No {
-			return true
+	if c.includes == 0 {
+		c.includes = 1
+		for _, d := range c.file.Directives {
+			if d.Kind == "include" && c.guardActive(d.Guard) != kb.No {
+				c.includes = 2
+				break
+			}
 		}
 	}
-	return false
+	return c.includes == 2
 }
 
 func (c *checker) mapAssign(m *MapRef, rhs Expr) {
@@ -878,7 +920,7 @@ func (c *checker) undefinedMaps() {
 	assigned := map[string]bool{}
 	var reads []*MapRef
 	for _, p := range c.file.Probes {
-		p.walk(func(n Node) {
+		visit := func(n Node) {
 			switch x := n.(type) {
 			case *Assign:
 				if m, ok := Unparen(x.LHS).(*MapRef); ok {
@@ -891,7 +933,16 @@ func (c *checker) undefinedMaps() {
 			case *MapRef:
 				reads = append(reads, x)
 			}
-		})
+		}
+		if p.Pred != nil {
+			c.walk(p.Pred, visit)
+		}
+		if p.Body != nil {
+			c.walk(p.Body, visit)
+		}
+	}
+	if c.err != nil {
+		return
 	}
 	if len(assigned) == 0 && len(reads) == 0 {
 		return

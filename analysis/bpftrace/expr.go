@@ -1,6 +1,7 @@
 package bpftrace
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/kgent/kgent/analysis"
@@ -22,10 +23,7 @@ func (p *parser) expr(inPred bool) Expr {
 	p.depth++
 	defer func() { p.depth-- }()
 	if p.depth > maxDepth {
-		p.errorAt(p.span(), "expression is nested too deeply")
-		s := p.span()
-		p.advance()
-		return &BadExpr{Span: s}
+		return p.skipDeep(inPred)
 	}
 	cond := p.binary(1, inPred)
 	if p.is("?") {
@@ -40,6 +38,7 @@ func (p *parser) expr(inPred bool) Expr {
 
 func (p *parser) binary(minPrec int, inPred bool) Expr {
 	left := p.unary(inPred)
+	n := 0 // the length of the chain: each operator is a level of the tree
 	for p.tok.kind == tPunct {
 		op := p.tok.text
 		prec, ok := precedence[op]
@@ -48,9 +47,82 @@ func (p *parser) binary(minPrec int, inPred bool) Expr {
 		}
 		p.advance()
 		right := p.binary(prec+1, inPred)
-		left = &Binary{Op: op, L: left, R: right, Span: analysis.Span{Start: left.NodeSpan().Start, End: right.NodeSpan().End}}
+		sp := analysis.Span{Start: left.NodeSpan().Start, End: right.NodeSpan().End}
+		if n++; n > maxDepth {
+			// Read on to the end of the chain, keeping only what is
+			// within the limit.
+			left = p.cut(left, sp)
+			continue
+		}
+		left = &Binary{Op: op, L: left, R: right, Span: sp}
 	}
 	return left
+}
+
+// cut is the node for a chain grown past maxDepth: x is the part within
+// the limit, sp the whole chain so far. KG101 is reported at the first cut.
+func (p *parser) cut(x Expr, sp analysis.Span) Expr {
+	if b, ok := x.(*BadExpr); ok && b.X != nil {
+		b.Span = sp
+		return b
+	}
+	p.tooDeep(analysis.Span{Start: x.NodeSpan().End, End: sp.End})
+	return &BadExpr{X: x, Span: sp}
+}
+
+// tooDeep reports KG101 at sp (the first time only).
+func (p *parser) tooDeep(sp analysis.Span) {
+	if p.deep {
+		return
+	}
+	p.deep = true
+	sp.End = min(sp.End, sp.Start+64)
+	if i := strings.IndexByte(p.lx.src[sp.Start:sp.End], '\n'); i > 0 {
+		sp.End = sp.Start + i
+	}
+	if sp.End <= sp.Start {
+		sp.End = min(sp.Start+1, len(p.lx.src))
+		sp.Start = min(sp.Start, sp.End)
+	}
+	p.errs = append(p.errs, analysis.New(analysis.KG101, sp, fmt.Sprintf("expression nested more than %d levels deep: kgent does not analyse it past this point", maxDepth)).
+		WithNote("split it into steps kept in variables"))
+}
+
+// skipDeep reads over an expression nested too deeply, to the token that
+// ends the bracket around it (or the statement), without building it.
+func (p *parser) skipDeep(inPred bool) Expr {
+	start := p.tok.pos
+	p.tooDeep(p.span())
+	depth := 0
+	for p.tok.kind != tEOF {
+		if p.tok.kind == tPunct {
+			switch p.tok.text {
+			case "{":
+				if depth == 0 {
+					// The block after an if or while condition.
+					return &BadExpr{Span: analysis.Span{Start: start, End: max(start, p.lastEnd)}}
+				}
+				depth++
+			case "(", "[":
+				depth++
+			case ")", "]", "}":
+				if depth == 0 {
+					return &BadExpr{Span: analysis.Span{Start: start, End: max(start, p.lastEnd)}}
+				}
+				depth--
+			case ";", ",", ":", "?":
+				if depth == 0 {
+					return &BadExpr{Span: analysis.Span{Start: start, End: max(start, p.lastEnd)}}
+				}
+			case "/":
+				if depth == 0 && inPred {
+					return &BadExpr{Span: analysis.Span{Start: start, End: max(start, p.lastEnd)}}
+				}
+			}
+		}
+		p.advance()
+	}
+	return &BadExpr{Span: analysis.Span{Start: start, End: max(start, p.lastEnd)}}
 }
 
 func (p *parser) unary(inPred bool) Expr {
@@ -58,10 +130,20 @@ func (p *parser) unary(inPred bool) Expr {
 		switch p.tok.text {
 		case "!", "~", "-", "+", "*", "&", "++", "--":
 			op, start := p.tok.text, p.tok.pos
+			p.depth++
+			defer func() { p.depth-- }()
+			if p.depth > maxDepth {
+				return p.skipDeep(inPred)
+			}
 			p.advance()
 			x := p.unary(inPred)
 			return &Unary{Op: op, X: x, Span: analysis.Span{Start: start, End: x.NodeSpan().End}}
 		case "(":
+			p.depth++
+			defer func() { p.depth-- }()
+			if p.depth > maxDepth {
+				return p.skipDeep(inPred)
+			}
 			if c := p.tryCast(inPred); c != nil {
 				return c
 			}
@@ -122,7 +204,17 @@ func (p *parser) tryCast(inPred bool) Expr {
 }
 
 func (p *parser) postfix(x Expr, inPred bool) Expr {
-	for {
+	// Each step of the chain is a level of the tree; past maxDepth the
+	// chain is read on without keeping its steps.
+	var kept Expr // the chain within the limit, once it is past it
+	for n := 0; ; n++ {
+		if n > maxDepth {
+			if kept == nil {
+				kept = x
+			}
+			x = p.cut(kept, analysis.Span{Start: kept.NodeSpan().Start, End: x.NodeSpan().End})
+			kept = x
+		}
 		switch {
 		case p.is("."), p.is("->"):
 			arrow := p.is("->")

@@ -1,6 +1,7 @@
 package bpftrace
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -8,9 +9,13 @@ import (
 	"github.com/kgent/kgent/kb"
 )
 
-// maxDepth bounds nesting; maxSteps bounds the parser's work on any input
-// (a token is read at most a few times, casts re-read their parenthesis).
-const maxDepth = 200
+// maxDepth bounds nesting: of brackets and blocks while parsing, and of
+// the finished tree (bound cuts what lies deeper, operator chains
+// included), so every recursive walk over the tree stays shallow. Past it
+// one KG101 is reported and the rest is not analysed. maxSteps bounds the
+// parser's work on any input (a token is read at most a few times, casts
+// re-read their parenthesis).
+const maxDepth = 1000
 
 func maxSteps(n int) int { return 8*n + 1024 }
 
@@ -26,6 +31,9 @@ type parser struct {
 	lastEnd    int
 	// guards is the stack of open preprocessor conditions.
 	guards []string
+	// deep is set once KG101 is reported: one per file.
+	deep bool
+	ctx  context.Context
 	// quiet silences parser errors after a lexer error (an unterminated
 	// string or comment) until the next probe: one typo, one finding.
 	quiet   bool
@@ -35,9 +43,16 @@ type parser struct {
 // Parse parses src. It never fails: syntax errors come back as KG100
 // findings and the tree holds everything that could be read.
 func Parse(src string) (*File, []analysis.Finding) {
-	p := &parser{lx: lexer{src: src}, file: &File{Enums: map[string]analysis.Span{}, Structs: map[string]analysis.Span{}, StructFields: map[string][]string{}, Macros: map[string]analysis.Span{}, Features: map[string]analysis.Span{}}, lastErrPos: -1}
+	return parse(context.Background(), src)
+}
+
+// parse is Parse that stops reading (as at the end of the text) once ctx
+// ends.
+func parse(ctx context.Context, src string) (*File, []analysis.Finding) {
+	p := &parser{lx: lexer{src: src}, file: &File{Enums: map[string]analysis.Span{}, Structs: map[string]analysis.Span{}, StructFields: map[string][]string{}, Macros: map[string]analysis.Span{}, Features: map[string]analysis.Span{}}, lastErrPos: -1, ctx: ctx}
 	p.advance()
 	p.parseFile()
+	p.bound()
 	for _, e := range p.lx.errs {
 		p.errs = append(p.errs, analysis.New(analysis.KG100, analysis.Span{Start: e.pos, End: e.end}, e.msg))
 	}
@@ -47,8 +62,9 @@ func Parse(src string) (*File, []analysis.Finding) {
 func (p *parser) advance() {
 	p.steps++
 	p.lastEnd = p.tok.end
-	if p.steps > maxSteps(len(p.lx.src)) {
-		// A bug guard: no input needs this many tokens; stop cleanly.
+	if p.steps > maxSteps(len(p.lx.src)) || p.steps&1023 == 0 && p.ctx.Err() != nil {
+		// A bug guard (no input needs this many tokens), or the caller
+		// gave up: stop cleanly.
 		p.tok = token{kind: tEOF, pos: len(p.lx.src), end: len(p.lx.src)}
 		return
 	}
@@ -572,8 +588,11 @@ func (p *parser) syncStmt() {
 }
 
 func (p *parser) stmt() Stmt {
+	// A statement and the block around it are two levels of the tree.
+	p.depth++
+	defer func() { p.depth-- }()
 	if p.depth > maxDepth {
-		p.errorAt(p.span(), "nesting is too deep")
+		p.tooDeep(p.span())
 		p.syncStmt()
 		return nil
 	}
@@ -662,6 +681,14 @@ func (p *parser) prevEnd() int {
 }
 
 func (p *parser) ifStmt() Stmt {
+	// Each else if is a level of the tree.
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxDepth {
+		p.tooDeep(p.span())
+		p.skipIfChain()
+		return nil
+	}
 	start := p.tok.pos
 	p.advance()
 	is := &IfStmt{}
@@ -687,6 +714,26 @@ func (p *parser) ifStmt() Stmt {
 	return is
 }
 
+// skipIfChain reads over the rest of an else-if chain, from its 'if', in
+// a loop: what is nested in it lies past maxDepth and is not kept.
+func (p *parser) skipIfChain() {
+	for p.tok.kind == tIdent && p.tok.text == "if" {
+		p.advance()
+		p.expr(false)
+		if !p.is("{") {
+			return
+		}
+		p.block()
+		if p.tok.kind != tIdent || p.tok.text != "else" {
+			return
+		}
+		p.advance()
+	}
+	if p.is("{") {
+		p.block()
+	}
+}
+
 var assignOps = map[string]bool{"=": true, "+=": true, "-=": true, "*=": true, "/=": true, "%=": true, "&=": true, "|=": true, "^=": true, "<<=": true, ">>=": true}
 
 func (p *parser) assignExpr() Expr {
@@ -698,4 +745,103 @@ func (p *parser) assignExpr() Expr {
 		return &Assign{Op: op, LHS: lhs, RHS: rhs, Span: analysis.Span{Start: lhs.NodeSpan().Start, End: rhs.NodeSpan().End}}
 	}
 	return lhs
+}
+
+// bound cuts every expression that lies more than maxDepth levels deep in
+// the tree (chains inside brackets inside chains can go deeper than
+// either limit alone), replacing it with a BadExpr, so that the checks
+// and every other recursive walk over the tree stay shallow. It walks
+// with a stack of its own.
+func (p *parser) bound() {
+	type item struct {
+		e *Expr // an expression's place in its parent, or nil
+		n Node  // a statement or block, when e is nil
+		d int
+	}
+	var stack []item
+	pushE := func(d int, es ...*Expr) {
+		for _, e := range es {
+			if *e != nil {
+				stack = append(stack, item{e: e, d: d})
+			}
+		}
+	}
+	pushList := func(d int, es []Expr) {
+		for i := range es {
+			pushE(d, &es[i])
+		}
+	}
+	for _, pr := range p.file.Probes {
+		pushE(1, &pr.Pred)
+		if pr.Body != nil {
+			stack = append(stack, item{n: pr.Body, d: 1})
+		}
+	}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n, d := it.n, it.d+1
+		if it.e != nil {
+			if it.d > maxDepth {
+				sp := (*it.e).NodeSpan()
+				p.tooDeep(sp)
+				*it.e = &BadExpr{Span: sp}
+				continue
+			}
+			n = *it.e
+		}
+		switch x := n.(type) {
+		case *Block:
+			for _, s := range x.Stmts {
+				if s != nil {
+					stack = append(stack, item{n: s, d: d})
+				}
+			}
+		case *ExprStmt:
+			pushE(d, &x.X)
+		case *IfStmt:
+			pushE(d, &x.Cond)
+			if x.Then != nil {
+				stack = append(stack, item{n: x.Then, d: d})
+			}
+			if x.Else != nil {
+				stack = append(stack, item{n: x.Else, d: d})
+			}
+		case *LoopStmt:
+			pushList(d, x.Head)
+			if x.Body != nil {
+				stack = append(stack, item{n: x.Body, d: d})
+			}
+		case *ReturnStmt:
+			pushE(d, &x.X)
+		case *BlockStmt:
+			stack = append(stack, item{n: x.Block, d: d})
+		case *MapRef:
+			pushList(d, x.Keys)
+		case *Call:
+			pushList(d, x.Args)
+		case *Tuple:
+			pushList(d, x.Elems)
+		case *Binary:
+			pushE(d, &x.L, &x.R)
+		case *Unary:
+			pushE(d, &x.X)
+		case *Ternary:
+			pushE(d, &x.Cond, &x.Then, &x.Else)
+		case *FieldAccess:
+			pushE(d, &x.X)
+		case *IndexExpr:
+			pushE(d, &x.X, &x.Index)
+		case *Cast:
+			pushE(d, &x.X)
+		case *Paren:
+			pushE(d, &x.X)
+		case *BadExpr:
+			pushE(d, &x.X)
+		case *BlockExpr:
+			stack = append(stack, item{n: x.Block, d: d})
+		case *Assign:
+			pushE(d, &x.LHS, &x.RHS)
+		}
+	}
 }

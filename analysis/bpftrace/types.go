@@ -27,8 +27,21 @@ const autoDerefSince = "0.25"
 // assigned two different types is unknown (nil entry kept).
 type varTypes map[string]*ctype
 
-// typeOf resolves the struct type of an expression, or nil.
+// typeOf resolves the struct type of an expression, or nil. Answers are
+// kept until a variable's type changes: each link of a chain asks for the
+// type of the links below it.
 func (c *checker) typeOf(e Expr, vars varTypes) *ctype {
+	if t, ok := c.types[e]; ok {
+		return t
+	}
+	t := c.resolveType(e, vars)
+	if c.types != nil {
+		c.types[e] = t
+	}
+	return t
+}
+
+func (c *checker) resolveType(e Expr, vars varTypes) *ctype {
 	switch x := Unparen(e).(type) {
 	case *Cast:
 		kind, name, _ := strings.Cut(x.Type, " ")
@@ -93,9 +106,14 @@ func (c *checker) assignVar(name string, rhs Expr, vars varTypes) {
 	switch {
 	case !seen:
 		vars[name] = t
+	case prev == nil && t == nil:
+		return
 	case prev == nil || t == nil || *prev != *t:
 		vars[name] = nil
+	default:
+		return
 	}
+	clear(c.types) // answers that read the variable may change
 }
 
 // typedField checks one field access on a resolved struct type: the field

@@ -35,7 +35,13 @@ type valueState struct {
 	maps map[string]*mapSig
 	vars map[string]string
 	tp   *kb.Tracepoint
+	// kinds memoizes kindOf until a variable or a map changes kind: each
+	// operator of a chain asks for the kinds below it.
+	kinds map[Expr]string
 }
+
+// changed forgets the kinds worked out so far.
+func (st *valueState) changed() { clear(st.kinds) }
 
 type mapSig struct {
 	value     string // kind of the values assigned
@@ -49,6 +55,17 @@ type mapSig struct {
 }
 
 func (c *checker) kindOf(e Expr, st *valueState) string {
+	if k, ok := st.kinds[e]; ok {
+		return k
+	}
+	k := c.resolveKind(e, st)
+	if st.kinds != nil {
+		st.kinds[e] = k
+	}
+	return k
+}
+
+func (c *checker) resolveKind(e Expr, st *valueState) string {
 	switch x := Unparen(e).(type) {
 	case *StrLit:
 		return vkStr
@@ -128,6 +145,7 @@ func isIntType(t string) bool {
 func (c *checker) values(p *Probe, st *valueState) {
 	st.vars = map[string]string{}
 	st.tp = nil
+	st.kinds = map[Expr]string{}
 	if len(p.Attach) == 1 && c.k != nil {
 		ap := p.Attach[0]
 		if kb.BpftraceProbeTypes[ap.Type] == "tracepoint" && len(ap.Parts) == 2 && !strings.ContainsAny(ap.Raw, "*?") {
@@ -152,6 +170,7 @@ func (c *checker) values(p *Probe, st *valueState) {
 				switch {
 				case !seen:
 					st.vars[lhs.Name] = k
+					st.changed()
 				case prev != "" && k != "" && prev != k && (prev == vkStr || k == vkStr):
 					c.add(analysis.New(analysis.KG406, x.RHS.NodeSpan(), fmt.Sprintf("%s holds %s and is assigned %s here", lhs.Name, article(prev), article(k))))
 				}
@@ -165,6 +184,7 @@ func (c *checker) values(p *Probe, st *valueState) {
 				m := st.maps[lhs.Name]
 				if m.value == "" {
 					m.value, m.valueSpan = k, x.RHS.NodeSpan()
+					st.changed()
 				} else if k != "" && m.value != k && m.value != vkAgg && k != vkAgg && (m.value == vkStr || k == vkStr) {
 					f := analysis.New(analysis.KG406, x.RHS.NodeSpan(), fmt.Sprintf("map %s holds %s values and is assigned %s here", lhs.Name, m.value, article(k)))
 					f.Related = append(f.Related, analysis.Related{Span: m.valueSpan, Message: "first assigned here"})
@@ -178,10 +198,10 @@ func (c *checker) values(p *Probe, st *valueState) {
 		}
 	}
 	if p.Pred != nil {
-		Walk(p.Pred, visit)
+		c.walk(p.Pred, visit)
 	}
 	if p.Body != nil {
-		Walk(p.Body, visit)
+		c.walk(p.Body, visit)
 	}
 }
 
