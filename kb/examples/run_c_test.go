@@ -82,10 +82,16 @@ func TestCExamplesRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := verify.New(verify.Options{KB: k, CacheDir: filepath.Join(os.TempDir(), "kgent-examples-verify")})
-	ran := 0
+	ran, want := 0, 0
 	for _, e := range exs {
 		if e.Dialect != "c" || e.Trigger == "" {
 			continue
+		}
+		// USDT programs are compiled and loaded but not attached here:
+		// cilium/ebpf has no USDT attach (libbpf resolves the note's
+		// address and semaphore). Every other example with a trigger runs.
+		if !strings.Contains(e.Source, `SEC("usdt`) {
+			want++
 		}
 		obj := filepath.Join(t.TempDir(), e.Slug+".o")
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -111,8 +117,8 @@ func TestCExamplesRun(t *testing.T) {
 		ran++
 		t.Run(e.Slug, func(t *testing.T) { runC(t, e, spec) })
 	}
-	if ran < 20 {
-		t.Fatalf("only %d C examples ran", ran)
+	if ran != want || ran == 0 {
+		t.Fatalf("%d of the %d C examples with a trigger (USDT aside) ran", ran, want)
 	}
 }
 

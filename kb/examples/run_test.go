@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,19 +15,27 @@ import (
 	"github.com/kgent/kgent/internal/testenv"
 )
 
-// TestExamplesRun attaches each bpftrace example that has a trigger and
-// whose probes can attach here (not kprobes), runs the trigger, and
-// requires at least one line of output beyond bpftrace's banner. Runs are
-// bounded in time and killed with their process group.
+// TestExamplesRun attaches each bpftrace example that has a trigger (all
+// of them must attach here: none may use kprobes), runs the trigger, and
+// requires that the example's own event probes fired: every probe other
+// than BEGIN, END and interval gets a counter at the start of its action
+// block, and the counter printed at exit must be non-zero. Output printed
+// by BEGIN (a header) is no evidence. Runs are bounded in time and killed
+// with their process group.
 func TestExamplesRun(t *testing.T) {
 	testenv.Require(t, testenv.BPF, testenv.Bpftrace, testenv.Tracefs)
 	exs, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ran := 0
+	ran, want := 0, 0
 	for _, e := range exs {
-		if e.Dialect != "bpftrace" || e.Trigger == "" || strings.Contains(e.Source, "kprobe:") {
+		if e.Dialect != "bpftrace" || e.Trigger == "" {
+			continue
+		}
+		want++
+		if strings.Contains(e.Source, "kprobe:") {
+			t.Errorf("%s: has a trigger but uses kprobes, which this kernel cannot attach", e.Slug)
 			continue
 		}
 		ran++
@@ -35,7 +44,11 @@ func TestExamplesRun(t *testing.T) {
 			prog := filepath.Join(dir, "prog.bt")
 			// End the run by itself after a few seconds so END and map
 			// printing happen even without a signal.
-			src := e.Source + "\ninterval:s:4 { exit(); }\n"
+			src, probes := countEvents(e.Source)
+			if probes == 0 {
+				t.Fatalf("no event probe to count in:\n%s", e.Source)
+			}
+			src += "\ninterval:s:4 { exit(); }\n"
 			if err := os.WriteFile(prog, []byte(src), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -78,18 +91,18 @@ func TestExamplesRun(t *testing.T) {
 			if !attached {
 				t.Fatalf("bpftrace did not attach:\n%s", strings.Join(out, "\n"))
 			}
-			events := 0
+			events := -1
 			for _, l := range out {
-				if l != "" && !strings.HasPrefix(l, "Attaching") {
-					events++
+				if n, ok := strings.CutPrefix(l, eventCounter+": "); ok {
+					events, _ = strconv.Atoi(n)
 				}
 			}
-			if events == 0 {
-				t.Fatalf("no output after the trigger %q:\n%s", e.Trigger, strings.Join(out, "\n"))
+			if events <= 0 {
+				t.Fatalf("the example's probes did not fire under the trigger %q (%s: %d):\n%s", e.Trigger, eventCounter, events, strings.Join(out, "\n"))
 			}
 		})
 	}
-	if ran < 10 {
-		t.Fatalf("only %d examples ran", ran)
+	if ran != want || ran == 0 {
+		t.Fatalf("%d of the %d examples with a trigger ran", ran, want)
 	}
 }
