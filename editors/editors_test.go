@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,27 +36,60 @@ func TestNeovimEndToEnd(t *testing.T) {
 	}
 }
 
-// TestNeovimHealth runs :checkhealth kgent.
+// TestNeovimHealth runs :checkhealth kgent: with everything in place
+// every check reports OK (the server's version, the kb of the running
+// kernel, each tool, root); with the server missing, the report says so
+// as an error.
 func TestNeovimHealth(t *testing.T) {
-	testenv.Require(t, testenv.Nvim)
+	testenv.Require(t, testenv.Nvim, testenv.Clang, testenv.Bpftool, testenv.Bpftrace)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "kgent")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/kgent").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	report := filepath.Join(dir, "health.txt")
-	lua := `vim.opt.runtimepath:prepend('nvim'); vim.g.kgent_no_setup = true; require('kgent').config.cmd = { '` + bin + `', 'lsp' }`
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "nvim", "--headless", "-u", "NONE", "-c", "lua "+lua, "-c", "checkhealth kgent", "-c", "w! "+report, "-c", "qa!")
-	cmd.Env = append(os.Environ(), "KGENT_KB_DIR="+filepath.Join(dir, "kb"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	data, _ := os.ReadFile(report)
-	for _, want := range []string{"kgent server", "kgent tools", "clang"} {
-		if !strings.Contains(string(data), want) {
-			t.Fatalf("health report lacks %q:\n%s", want, data)
+	health := func(server string) string {
+		report := filepath.Join(t.TempDir(), "health.txt")
+		lua := `vim.opt.runtimepath:prepend('nvim'); vim.g.kgent_no_setup = true; require('kgent').config.cmd = { '` + server + `', 'lsp' }`
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "nvim", "--headless", "-u", "NONE", "-c", "lua "+lua, "-c", "checkhealth kgent", "-c", "w! "+report, "-c", "qa!")
+		cmd.Env = append(os.Environ(), "KGENT_KB_DIR="+filepath.Join(dir, "kb"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
 		}
+		data, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	var uts syscall.Utsname
+	if err := syscall.Uname(&uts); err != nil {
+		t.Fatal(err)
+	}
+	release := ""
+	for _, c := range uts.Release {
+		if c == 0 {
+			break
+		}
+		release += string(rune(c))
+	}
+	root := "OK: running as root"
+	if os.Getuid() != 0 {
+		root = "WARNING: not root"
+	}
+	report := health(bin)
+	for _, want := range []string{"## kgent server", "OK: " + bin + ": kgent ", "OK: kb: kernel:", release, "## kgent tools",
+		"OK: clang found", "OK: bpftool found", "OK: bpftrace found", root} {
+		if !strings.Contains(report, want) {
+			t.Errorf("health report lacks %q:\n%s", want, report)
+		}
+	}
+	if strings.Contains(report, "ERROR") || strings.Contains(report, "WARNING: kb") {
+		t.Errorf("health report has errors:\n%s", report)
+	}
+	missing := filepath.Join(dir, "no-such-kgent")
+	if report := health(missing); !strings.Contains(report, "ERROR: "+missing+" not found") {
+		t.Errorf("a missing server is not an error:\n%s", report)
 	}
 }

@@ -95,7 +95,19 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 		r.Findings = []analysis.Finding{unavailable(fmt.Sprintf("bpftrace %s is older than 0.12 and has no --emit-elf to check a script without attaching; install a newer bpftrace", ver))}
 		return r
 	}
-	tmp, err := os.MkdirTemp("", "kgent-bt-")
+	if v.opts.Untrusted {
+		if at, why := includeProblem(text); why != "" {
+			// bpftrace reads includes as root: an untrusted script only
+			// gets system headers.
+			f := unavailable("bpftrace was not run: " + why + "; bpftrace reads included files as root, so a script from an untrusted source may only include system headers by a plain relative name")
+			idx := analysis.NewLineIndex(text)
+			start, end := lineSpan(text, idx, idx.Position(at).Line)
+			f.Span = analysis.Span{Start: start, End: end}
+			r.Findings = []analysis.Finding{f}
+			return r
+		}
+	}
+	tmp, err := privateDir("kgent-bt-", false)
 	if err != nil {
 		r.Findings = []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}
 		return r
@@ -105,16 +117,18 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 	if b := filepath.Base(path); path != "" && path != "-" && !strings.ContainsAny(b, " \t\n:") {
 		name = b
 	}
-	src := filepath.Join(tmp, name)
-	if err := os.WriteFile(src, []byte(text), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, name), []byte(text), 0o600); err != nil {
 		r.Findings = []analysis.Finding{unavailable("cannot write the script to a temporary directory: " + err.Error())}
 		return r
 	}
 	// --emit-elf: parse, semantic analysis, code generation; nothing is
-	// loaded or attached (--dry-run, where it exists, attaches).
-	stdout, stderr, runErr := v.run(ctx, tmp, bt, "--emit-elf", filepath.Join(tmp, "out.o"), src)
+	// loaded or attached (--dry-run, where it exists, attaches). The
+	// script is named "./name" (run in tmp) so that a name starting
+	// with '-' is never an option.
+	stdout, stderr, runErr := v.runProc(ctx, proc{dir: tmp, tmp: tmp}, bt, "--emit-elf", filepath.Join(tmp, "out.o"), "./"+name)
 	out := stdout + stderr
-	r.Log = fmt.Sprintf("bpftrace %s --emit-elf\n%s", ver, out)
+	own := v.opts.Untrusted
+	r.Log = fmt.Sprintf("bpftrace %s --emit-elf\n%s", ver, ownOutput(out, name, own))
 	if ctx.Err() != nil {
 		return r
 	}
@@ -123,7 +137,15 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 		r.Findings = []analysis.Finding{unavailable(te.Error())}
 		return r
 	}
-	r.Findings = bpftraceFindings(out, src, text, runErr != nil)
+	var oom errOutOfMemory
+	if errors.As(runErr, &oom) {
+		oom.tool = "bpftrace"
+		f := analysis.New(analysis.KG603, analysis.Span{}, oom.Error()+" checking the script: an #include of something endless (/dev/zero), a macro that expands without end, or more than verification allows (Options.MemoryLimit)")
+		f.Source = analysis.SourceBpftrace
+		r.Findings = []analysis.Finding{f}
+		return r
+	}
+	r.Findings = bpftraceFindings(out, name, text, runErr != nil, own)
 	for i := range r.Findings {
 		r.Findings[i].Notes = append(r.Findings[i].Notes, fmt.Sprintf("reported by the installed bpftrace %s (%s)", ver, bt))
 	}
@@ -132,7 +154,7 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 			r.Findings = []analysis.Finding{unavailable("bpftrace only runs as root; run kgent as root to check scripts with the installed bpftrace")}
 			return r
 		}
-		f := analysis.New(analysis.KG603, analysis.Span{}, "bpftrace failed: "+firstLine(strings.TrimSpace(cleanBpftraceOutput(out)+" "+runErr.Error())))
+		f := analysis.New(analysis.KG603, analysis.Span{}, "bpftrace failed: "+firstLine(strings.TrimSpace(cleanBpftraceOutput(ownOutput(out, name, own))+" "+runErr.Error())))
 		f.Source = analysis.SourceBpftrace
 		r.Findings = append(r.Findings, f)
 	}
@@ -152,15 +174,30 @@ func cleanBpftraceOutput(out string) string {
 }
 
 // bpftraceFindings turns bpftrace's diagnostics into findings on the
-// script's lines. Errors without a location only count when bpftrace
-// failed (it prints some as warnings of a successful run).
-func bpftraceFindings(out, src, text string, failed bool) []analysis.Finding {
+// script's lines; src is the script's name (bpftrace reports it as
+// "./src"). Errors without a location only count when bpftrace failed
+// (it prints some as warnings of a successful run). With own set
+// (untrusted sources), diagnostics in other files (headers, bpftrace's
+// definitions.h) become one "an included file has errors".
+func bpftraceFindings(out, src, text string, failed, own bool) []analysis.Finding {
 	idx := analysis.NewLineIndex(text)
 	var fs []analysis.Finding
+	hidden := false
 	for _, line := range strings.Split(cleanBpftraceOutput(out), "\n") {
 		line = strings.TrimRight(line, "\r")
-		if m := btDiagRe.FindStringSubmatch(line); m != nil {
-			file, kind, msg := m[1], m[5], m[6]
+		m := btDiagRe.FindStringSubmatch(line)
+		if m == nil && own {
+			// clang's diagnostics from bpftrace's C parser.
+			if cm := clangDiagRe.FindStringSubmatch(line); cm != nil && strings.TrimPrefix(cm[1], "./") != src {
+				if !hidden && cm[4] != "warning" && cm[4] != "note" {
+					hidden = true
+					fs = append(fs, bpftraceFinding(analysis.Span{}, "ERROR", "an included file or the script's C definitions have errors (for a script from an untrusted source only its own file's diagnostics are shown)"))
+				}
+				continue
+			}
+		}
+		if m != nil {
+			file, kind, msg := strings.TrimPrefix(m[1], "./"), m[5], m[6]
 			ln, _ := strconv.Atoi(m[2])
 			c1, _ := strconv.Atoi(m[3])
 			c2 := c1 + 1
@@ -168,7 +205,7 @@ func bpftraceFindings(out, src, text string, failed bool) []analysis.Finding {
 				c2, _ = strconv.Atoi(m[4])
 			}
 			var sp analysis.Span
-			if file == src || filepath.Base(file) == filepath.Base(src) {
+			if file == src || !own && filepath.Base(file) == filepath.Base(src) {
 				ls, le := idx.LineStart(ln-1), idx.LineEnd(ln-1)
 				start := min(ls+max(c1-1, 0), le)
 				end := min(ls+max(c2-1, 0), le)
@@ -176,6 +213,12 @@ func bpftraceFindings(out, src, text string, failed bool) []analysis.Finding {
 					end = min(start+1, le)
 				}
 				sp = analysis.Span{Start: start, End: end}
+			} else if own {
+				if !hidden && kind == "ERROR" {
+					hidden = true
+					fs = append(fs, bpftraceFinding(analysis.Span{}, "ERROR", "an included file has errors (for a script from an untrusted source only its own file's diagnostics are shown)"))
+				}
+				continue
 			} else {
 				msg = fmt.Sprintf("in %s:%d:%d: %s", file, ln, c1, msg)
 			}

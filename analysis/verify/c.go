@@ -152,7 +152,7 @@ func srcNameFor(path string) string {
 }
 
 func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
-	tmp, err := os.MkdirTemp("", "kgent-verify-")
+	tmp, err := privateDir("kgent-verify-", v.opts.Untrusted)
 	if err != nil {
 		return Result{Findings: []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}}
 	}
@@ -179,15 +179,31 @@ func (v *Verifier) verifyC(ctx context.Context, path, text string) Result {
 // callers that load and attach it themselves. The Result holds clang's
 // findings and log; ok says obj was written.
 func (v *Verifier) CompileC(ctx context.Context, path, text, obj string) (r Result, ok bool) {
-	tmp, err := os.MkdirTemp("", "kgent-compile-")
+	tmp, err := privateDir("kgent-compile-", v.opts.Untrusted)
 	if err != nil {
 		return Result{Findings: []analysis.Finding{unavailable("cannot create a temporary directory: " + err.Error())}}, false
 	}
 	defer os.RemoveAll(tmp)
-	return v.compileC(ctx, path, text, tmp, obj)
+	out := filepath.Join(tmp, "prog.o")
+	if r, ok = v.compileC(ctx, path, text, tmp, out); !ok {
+		return r, false
+	}
+	data, err := os.ReadFile(out)
+	if err == nil {
+		err = os.WriteFile(obj, data, 0o644)
+	}
+	if err != nil {
+		r.Findings = append(r.Findings, unavailable("cannot write the object file: "+err.Error()))
+		return r, false
+	}
+	return r, true
 }
 
-// compileC writes text into tmp and compiles it to obj; ok says it did.
+// compileC writes text into tmp (a private directory made by privateDir)
+// and compiles it there to obj, inside tmp; ok says it did. Untrusted
+// sources compile as nobody: what clang may read then is what any user
+// may, plus what compileC copies into tmp (vmlinux.h when the cache is
+// not readable by others, the program's own headers that are).
 func (v *Verifier) compileC(ctx context.Context, path, text, tmp, obj string) (Result, bool) {
 	var r Result
 	clang, err := lookTool(v.opts.ClangPath, "clang")
@@ -200,22 +216,42 @@ func (v *Verifier) compileC(ctx context.Context, path, text, tmp, obj string) (R
 		r.Findings = []analysis.Finding{unavailable(err.Error())}
 		return r, false
 	}
+	untrusted := v.opts.Untrusted
 	src := srcNameFor(path)
-	if err := os.WriteFile(filepath.Join(tmp, src), []byte(text), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, src), []byte(text), 0o644); err != nil {
 		r.Findings = []analysis.Finding{unavailable("cannot write the program to a temporary directory: " + err.Error())}
 		return r, false
 	}
 	flags := clangFlags()
 	args := append([]string(nil), flags...)
-	if startsWithVmlinux(text) {
-		if pch := v.vmlinuxPCH(ctx, clang, vmDir, flags); pch != "" {
+	vmInc := vmDir
+	pchOK := true
+	if untrusted && !readableByNobody(filepath.Join(vmDir, "vmlinux.h")) {
+		// The cache is private (a home directory): nobody gets a link
+		// (or copy) of the header, and no precompiled one, which names
+		// the cached path.
+		vmInc = filepath.Join(tmp, ".kgent-vmlinux")
+		if err := linkOrCopy(filepath.Join(vmDir, "vmlinux.h"), filepath.Join(vmInc, "vmlinux.h")); err != nil {
+			r.Findings = []analysis.Finding{unavailable("cannot copy vmlinux.h to a temporary directory: " + err.Error())}
+			return r, false
+		}
+		pchOK = false
+	}
+	if pchOK && startsWithVmlinux(text) {
+		if pch := v.vmlinuxPCH(ctx, clang, vmDir, flags); pch != "" && (!untrusted || readableByNobody(pch)) {
 			args = append(args, "-include-pch", pch)
 		}
 	}
-	args = append(args, "-I"+vmDir)
+	args = append(args, "-I"+vmInc)
 	if path != "" && path != "-" {
 		if abs, err := filepath.Abs(filepath.Dir(path)); err == nil {
-			args = append(args, "-I"+abs)
+			if untrusted {
+				local := filepath.Join(tmp, ".kgent-local")
+				copyLocalHeaders(text, abs, local)
+				args = append(args, "-I"+local)
+			} else {
+				args = append(args, "-I"+abs)
+			}
 		}
 	}
 	for _, p := range v.opts.IncludePaths {
@@ -223,18 +259,29 @@ func (v *Verifier) compileC(ctx context.Context, path, text, tmp, obj string) (R
 			args = append(args, "-I"+p)
 		}
 	}
-	args = append(args, "-c", src, "-o", obj)
-	stdout, stderr, err := v.run(ctx, tmp, clang, args...)
+	// "./": a file named like an option (-ofoo.bpf.c) stays a file.
+	args = append(args, "-c", "./"+src, "-o", obj)
+	p := proc{dir: tmp, tmp: tmp, drop: untrusted}
+	stdout, stderr, err := v.runProc(ctx, p, clang, args...)
 	if err != nil && ctx.Err() == nil && strings.Contains(stderr, ".pch") {
 		// clang refused the precompiled header (clang upgraded under
 		// us): compile without it.
 		args = slices.DeleteFunc(args, func(a string) bool { return a == "-include-pch" || strings.HasSuffix(a, ".pch") })
-		stdout, stderr, err = v.run(ctx, tmp, clang, args...)
+		stdout, stderr, err = v.runProc(ctx, p, clang, args...)
 	}
 	out := stdout + stderr
-	r.Log = out
+	var oom errOutOfMemory
+	if errors.As(err, &oom) {
+		oom.tool = "clang"
+		f := analysis.New(analysis.KG601, analysis.Span{}, oom.Error()+" compiling the program: a macro that expands without end, or more than verification allows (Options.MemoryLimit)")
+		f.Source = analysis.SourceClang
+		r.Findings = []analysis.Finding{f}
+		r.Log = ownOutput(out, src, untrusted)
+		return r, false
+	}
+	r.Log = ownOutput(out, src, untrusted)
 	idx := analysis.NewLineIndex(text)
-	r.Findings = append(r.Findings, clangFindings(out, src, text, idx)...)
+	r.Findings = append(r.Findings, clangFindings(out, src, text, idx, untrusted)...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return r, false
@@ -245,13 +292,90 @@ func (v *Verifier) compileC(ctx context.Context, path, text, tmp, obj string) (R
 			return r, false
 		}
 		if !analysis.HasErrors(r.Findings) {
-			f := analysis.New(analysis.KG601, analysis.Span{}, "clang failed: "+firstLine(strings.TrimSpace(out+" "+err.Error())))
+			f := analysis.New(analysis.KG601, analysis.Span{}, "clang failed: "+firstLine(strings.TrimSpace(r.Log+" "+err.Error())))
 			f.Source = analysis.SourceClang
 			r.Findings = append(r.Findings, f)
 		}
 		return r, false
 	}
+	if st, err := os.Lstat(obj); err != nil || !st.Mode().IsRegular() {
+		// What nobody left in its directory is not an object.
+		r.Findings = append(r.Findings, unavailable("clang wrote no object file"))
+		return r, false
+	}
 	return r, true
+}
+
+// linkOrCopy makes to (and its directory) hold from's content: a hard
+// link when both are on one file system, else a copy.
+func linkOrCopy(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	if os.Link(from, to) == nil {
+		return nil
+	}
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o644)
+}
+
+// Limits of copyLocalHeaders.
+const (
+	maxLocalHeaders    = 64
+	maxLocalHeaderSize = 4 << 20
+)
+
+var includeRe = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*include(?:_next)?[ \t]*["<]([^">\n]+)[">]`)
+
+// copyLocalHeaders copies into dst the headers text includes from its
+// directory dir, and those they include in turn: only names relative to
+// dir without "..", resolving (symbolic links followed) inside dir, to
+// regular files at most 4 MiB that their owner made readable by others.
+// A header that fails any of these is not copied, and clang reports it
+// missing. Nothing else of dir is read.
+func copyLocalHeaders(text, dir, dst string) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return
+	}
+	type item struct{ text, rel string } // rel: the includer's directory relative to root
+	queue := []item{{text, "."}}
+	seen := map[string]bool{}
+	for len(queue) > 0 && len(seen) < maxLocalHeaders {
+		it := queue[0]
+		queue = queue[1:]
+		for _, m := range includeRe.FindAllStringSubmatch(it.text, -1) {
+			name := m[1]
+			for _, base := range []string{it.rel, "."} {
+				rel := filepath.Clean(filepath.Join(base, name))
+				if filepath.IsAbs(name) || rel == ".." || strings.HasPrefix(rel, "../") || seen[rel] || len(seen) >= maxLocalHeaders {
+					continue
+				}
+				real, err := filepath.EvalSymlinks(filepath.Join(root, rel))
+				if err != nil || !(strings.HasPrefix(real, root+"/") || root == "/") {
+					continue
+				}
+				st, err := os.Stat(real)
+				if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o004 == 0 || st.Size() > maxLocalHeaderSize {
+					continue
+				}
+				data, err := os.ReadFile(real)
+				if err != nil || len(data) > maxLocalHeaderSize {
+					continue
+				}
+				to := filepath.Join(dst, rel)
+				if os.MkdirAll(filepath.Dir(to), 0o755) != nil || os.WriteFile(to, data, 0o644) != nil {
+					continue
+				}
+				seen[rel] = true
+				queue = append(queue, item{string(data), filepath.Dir(rel)})
+				break
+			}
+		}
+	}
 }
 
 func firstLine(s string) string {
@@ -271,15 +395,19 @@ var (
 // lines. A diagnostic inside a header lands on the program's #include
 // line that brought the header in. clang reports an oversized stack on
 // the function's name and again on instructions: those become one finding
-// with the instructions as related places.
-func clangFindings(out, src, text string, idx *analysis.LineIndex) []analysis.Finding {
+// with the instructions as related places. With own set (untrusted
+// sources) nothing of another file is repeated: an error in a header
+// becomes "an included file has errors" on the #include line, and notes
+// about other files are left out.
+func clangFindings(out, src, text string, idx *analysis.LineIndex, own bool) []analysis.Finding {
 	var fs []analysis.Finding
 	includeLine := 0 // 1-based line of the program's #include of the current header
 	last := -1       // index in fs of the finding notes attach to
 	stackFn := -1    // index in fs of the current function's stack finding
+	hidden := map[int]bool{} // own: include lines already holding a withheld error
 	for _, line := range strings.Split(out, "\n") {
 		if m := clangIncludedRe.FindStringSubmatch(line); m != nil {
-			if m[1] == src {
+			if strings.TrimPrefix(m[1], "./") == src {
 				includeLine, _ = strconv.Atoi(m[2])
 			}
 			continue
@@ -288,11 +416,11 @@ func clangFindings(out, src, text string, idx *analysis.LineIndex) []analysis.Fi
 		if m == nil {
 			continue
 		}
-		file, kind, msg := m[1], m[4], m[5]
+		file, kind, msg := strings.TrimPrefix(m[1], "./"), m[4], m[5]
 		ln, _ := strconv.Atoi(m[2])
 		col, _ := strconv.Atoi(m[3])
 		if kind == "note" {
-			if last >= 0 {
+			if last >= 0 && (!own || file == src) {
 				fs[last].Notes = append(fs[last].Notes, fmt.Sprintf("%s:%d:%d: %s", file, ln, col, msg))
 			}
 			continue
@@ -308,11 +436,22 @@ func clangFindings(out, src, text string, idx *analysis.LineIndex) []analysis.Fi
 				last = -1
 				continue // warnings in headers are not the program's
 			}
-			msg = fmt.Sprintf("in included file %s:%d:%d: %s", file, ln, col, msg)
 			if includeLine > 0 {
 				start, end := lineSpan(text, idx, includeLine-1)
 				sp = analysis.Span{Start: start, End: end}
 			}
+			if own {
+				last = -1
+				if hidden[includeLine] {
+					continue
+				}
+				hidden[includeLine] = true
+				f := analysis.New(analysis.KG601, sp, "an included file has errors (for a program from an untrusted source only its own file's diagnostics are shown)")
+				f.Source = analysis.SourceClang
+				fs = append(fs, f)
+				continue
+			}
+			msg = fmt.Sprintf("in included file %s:%d:%d: %s", file, ln, col, msg)
 		}
 		if file == src && clangStackRe.MatchString(msg) {
 			if stackFn >= 0 && !startsFunction(text, idx, sp.Start, ln-1) {
@@ -332,6 +471,44 @@ func clangFindings(out, src, text string, idx *analysis.LineIndex) []analysis.Fi
 	}
 	return fs
 }
+
+// ownOutput is a tool's output as shown for a source: all of it for a
+// trusted one; for an untrusted one only the diagnostics about the
+// program's own file src (and the source and caret lines that follow
+// them), the "N errors generated" summary and an out-of-memory report.
+// Diagnostics in other files, the "In file included from" chain, crash
+// dumps and anything else that might quote another file are left out.
+func ownOutput(out, src string, own bool) string {
+	if !own {
+		return out
+	}
+	var keep []string
+	inOwn := false
+	for _, line := range strings.Split(out, "\n") {
+		l := strings.TrimRight(line, "\r")
+		if m := clangDiagRe.FindStringSubmatch(l); m != nil {
+			inOwn = strings.TrimPrefix(m[1], "./") == src
+		} else if m := btDiagRe.FindStringSubmatch(l); m != nil {
+			inOwn = strings.TrimPrefix(m[1], "./") == src
+		} else if clangIncludedRe.MatchString(l) || strings.HasPrefix(l, "In file included from") {
+			inOwn = false
+			continue
+		} else if generatedRe.MatchString(l) || strings.HasPrefix(l, "LLVM ERROR: out of memory") || btPlainRe.MatchString(strings.TrimSpace(l)) {
+			// bpftrace's own messages name no file.
+			keep = append(keep, l)
+			inOwn = false
+			continue
+		} else if !inOwn {
+			continue
+		}
+		if inOwn {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+var generatedRe = regexp.MustCompile(`^\d+ (?:warnings?|errors?)(?: and \d+ (?:warnings?|errors?))? generated\.$`)
 
 // startsFunction reports whether off, on line, names a function being
 // defined: an identifier followed by '(' on a line that starts at column
@@ -382,7 +559,10 @@ func lineSpan(text string, idx *analysis.LineIndex, line int) (int, int) {
 // vmlinux.h is made with.
 func clangFlags() []string {
 	flags := []string{"-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_" + targetArch(),
-		"-Wall", "-Wno-unused-variable", "-Wno-unused-function", "-fno-color-diagnostics"}
+		"-Wall", "-Wno-unused-variable", "-Wno-unused-function", "-fno-color-diagnostics",
+		// A crashing clang writes no reproducer (the preprocessed
+		// program, world-readable, megabytes) into TMPDIR.
+		"-fno-crash-diagnostics"}
 	if d := multiarchInclude(); d != "" {
 		flags = append(flags, "-idirafter", d)
 	}

@@ -97,7 +97,7 @@ p.bpf.c:7:9: error: Looks like the BPF stack limit of 512 bytes is exceeded. Ple
 3 errors generated.
 `
 	idx := analysis.NewLineIndex(text)
-	fs := clangFindings(out, "p.bpf.c", text, idx)
+	fs := clangFindings(out, "p.bpf.c", text, idx, false)
 	if len(fs) != 3 {
 		t.Fatalf("want 3 findings, got %+v", fs)
 	}
@@ -125,7 +125,7 @@ kprobe:do_sys_openat2 { printf("%d\n", arg0, arg1); }
 kprobe:do_sys_openat2 { printf("%d\n", arg0, arg1); }
                         ~~~~~~~~~~~~~~~~~~~~~~~~~~
 `
-	fs := bpftraceFindings(out, "/tmp/k/w.bt", text, true)
+	fs := bpftraceFindings(out, "/tmp/k/w.bt", text, true, false)
 	if len(fs) != 2 {
 		t.Fatalf("%+v", fs)
 	}
@@ -136,7 +136,7 @@ kprobe:do_sys_openat2 { printf("%d\n", arg0, arg1); }
 		t.Errorf("error: %+v %q", fs[1], text[fs[1].Span.Start:fs[1].Span.End])
 	}
 	// Only the memlock line on a successful run: nothing.
-	if fs := bpftraceFindings(strings.SplitN(out, "\n", 2)[0], "/tmp/k/w.bt", text, false); len(fs) != 0 {
+	if fs := bpftraceFindings(strings.SplitN(out, "\n", 2)[0], "/tmp/k/w.bt", text, false, false); len(fs) != 0 {
 		t.Errorf("memlock line became %+v", fs)
 	}
 	for in, want := range map[string]Version{"bpftrace v0.17.0\n": {0, 17, 0}, "bpftrace v0.23.2-12-gabc": {0, 23, 2}, "bpftrace 0.21": {0, 21, 0}} {

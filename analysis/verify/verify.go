@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/kgent/kgent/analysis"
@@ -44,6 +42,26 @@ type Options struct {
 	// Verbose keeps the verifier's statistics of accepted programs in
 	// Result.Log too (instructions processed, stack depth), for -v.
 	Verbose bool
+	// MemoryLimit bounds the address space of each tool (clang, bpftrace,
+	// bpftool) in bytes; 0 is DefaultMemoryLimit (2 GiB), negative is no
+	// limit. A tool that reaches it yields a KG601 (clang) or KG603
+	// (bpftrace) error saying so.
+	MemoryLimit int64
+	// Untrusted is for sources kgent's user did not write or open
+	// themselves (MCP clients; files outside the editor's workspace):
+	// clang runs as nobody (when kgent is root) in a private directory
+	// holding the program and the world-readable headers it includes
+	// from its own directory, so it reads only what any user may; only
+	// loading uses kgent's privilege. bpftrace, which must run as root,
+	// is not run on scripts that #include anything but system headers by
+	// a plain relative name. Findings, notes and Log keep only what
+	// concerns the program's own file: diagnostics in other files are
+	// reduced to "an included file has errors" on the #include line.
+	Untrusted bool
+	// Gate bounds how many verifications run at once; nil is the
+	// process-wide gate (DefaultParallel: half the CPUs, at least one)
+	// that every Verifier without its own shares.
+	Gate *Gate
 }
 
 // Result of one verification.
@@ -86,6 +104,8 @@ type Verifier struct {
 	btfSums sync.Map
 	// btVersions caches bpftrace versions by path.
 	btVersions sync.Map
+	// started, when set (tests), is told the pid of every tool started.
+	started func(pid int)
 }
 
 type job struct{ cancel context.CancelFunc }
@@ -98,6 +118,9 @@ func New(opts Options) *Verifier {
 	if opts.CacheDir == "" {
 		opts.CacheDir = kb.CacheDir()
 	}
+	if opts.Gate == nil {
+		opts.Gate = defaultGate
+	}
 	return &Verifier{opts: opts, running: map[string]*job{}, cache: map[string]Result{}, pchFailed: map[string]bool{}}
 }
 
@@ -108,7 +131,15 @@ const cacheSize = 64
 // dialect d. A newer Verify for the same path cancels this one, which
 // then returns a Cancelled result. Verify never fails: what keeps
 // verification from running is a KG604 information finding.
-func (v *Verifier) Verify(ctx context.Context, path, text string, d analysis.Dialect) (r Result) {
+func (v *Verifier) Verify(ctx context.Context, path, text string, d analysis.Dialect) Result {
+	return v.VerifyJob(ctx, path, path, text, d)
+}
+
+// VerifyJob is Verify with the job named apart from the path: a newer
+// request with the same job cancels this one (independent callers that
+// verify under one name pass distinct jobs). It waits for a turn at the
+// Gate unless the result is cached.
+func (v *Verifier) VerifyJob(ctx context.Context, jobName, path, text string, d analysis.Dialect) (r Result) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -121,16 +152,16 @@ func (v *Verifier) Verify(ctx context.Context, path, text string, d analysis.Dia
 	defer cancel()
 	me := &job{cancel: cancel}
 	v.mu.Lock()
-	if prev := v.running[path]; prev != nil {
+	if prev := v.running[jobName]; prev != nil {
 		prev.cancel()
 	}
-	v.running[path] = me
+	v.running[jobName] = me
 	cached, hit := v.cache[key]
 	v.mu.Unlock()
 	defer func() {
 		v.mu.Lock()
-		if v.running[path] == me {
-			delete(v.running, path)
+		if v.running[jobName] == me {
+			delete(v.running, jobName)
 		}
 		v.mu.Unlock()
 	}()
@@ -140,6 +171,11 @@ func (v *Verifier) Verify(ctx context.Context, path, text string, d analysis.Dia
 		cached.Duration = time.Since(start)
 		return cached
 	}
+	release, err := v.opts.Gate.acquire(ctx)
+	if err != nil {
+		return Result{Findings: []analysis.Finding{unavailable("verification was cancelled by a newer request")}, Duration: time.Since(start), Cancelled: true}
+	}
+	defer release()
 
 	switch d {
 	case analysis.DialectC:
@@ -167,23 +203,21 @@ func (v *Verifier) Verify(ctx context.Context, path, text string, d analysis.Dia
 	return r
 }
 
-// key identifies a result: the text, what decides how it compiles (the
-// file's directory, include paths, tools) and the target kernel.
+// key identifies a result: the text, the file's name (findings and notes
+// name it; a name clang would read as an option is compiled as a file),
+// what decides how it compiles (the file's directory, include paths,
+// tools, trust, memory limit) and the target kernel.
 func (v *Verifier) key(path, text string, d analysis.Dialect) string {
 	h := sha256.New()
 	dir := filepath.Dir(path)
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00", d, dir, strings.Join(v.opts.IncludePaths, "\x01"),
-		v.opts.ClangPath, v.opts.BpftoolPath, v.opts.BpftracePath, v.opts.BTFPath, v.opts.Verbose)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v\x00%d\x00%s\x00", d, dir, strings.Join(v.opts.IncludePaths, "\x01"),
+		v.opts.ClangPath, v.opts.BpftoolPath, v.opts.BpftracePath, v.opts.BTFPath, v.opts.Verbose, v.opts.Untrusted, v.memoryLimit(),
+		filepath.Base(path))
 	if v.opts.KB != nil {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", v.opts.KB.Meta.Kernel, v.opts.KB.Meta.Source, v.opts.KB.Meta.BTFSHA256)
-	}
-	if d == analysis.DialectBpftrace {
-		// bpftrace names the file in its messages; the name is part of
-		// what it reports.
-		fmt.Fprintf(h, "%s\x00", filepath.Base(path))
 	}
 	h.Write([]byte(text))
 	return hex.EncodeToString(h.Sum(nil))
@@ -195,34 +229,6 @@ func unavailable(why string) analysis.Finding {
 	f := analysis.New(analysis.KG604, analysis.Span{}, "verification unavailable: "+why)
 	f.Severity = analysis.Information
 	return f
-}
-
-// errTimeout says a process ran out of time.
-type errTimeout struct {
-	tool  string
-	limit time.Duration
-}
-
-func (e errTimeout) Error() string { return fmt.Sprintf("%s timed out after %v", e.tool, e.limit) }
-
-// run runs a command in dir within the time limit. The command gets its
-// own process group, which is killed whole on timeout or cancellation, so
-// no child (clang's cc1, bpftrace's helpers) outlives it.
-func (v *Verifier) run(ctx context.Context, dir, name string, args ...string) (stdout, stderr string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, v.opts.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	if ctx.Err() == context.DeadlineExceeded {
-		err = errTimeout{filepath.Base(name), v.opts.Timeout}
-	}
-	return out.String(), errb.String(), err
 }
 
 func lookTool(configured, name string) (string, error) {
