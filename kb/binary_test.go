@@ -1,18 +1,22 @@
-package kb
+package kb_test
 
 import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
 )
 
 // TestUSDTProbes reads python3's SDT notes and compares them with what
 // readelf -n prints, when both are installed.
 func TestUSDTProbes(t *testing.T) {
 	const bin = "/usr/bin/python3"
+	testenv.Require(t, testenv.Readelf)
 	out, err := exec.Command("readelf", "-n", bin).Output()
 	if err != nil {
-		t.Skipf("readelf -n %s: %v", bin, err)
+		t.Fatalf("readelf -n %s: %v", bin, err)
 	}
 	var want []string
 	var prov string
@@ -26,7 +30,7 @@ func TestUSDTProbes(t *testing.T) {
 			prov = ""
 		}
 	}
-	probes, err := (&KB{}).USDTProbes(bin)
+	probes, err := (&kb.KB{}).USDTProbes(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +53,7 @@ func TestUSDTProbes(t *testing.T) {
 	if len(want) == 0 && len(probes) != 0 {
 		t.Errorf("readelf sees no notes, we see %v", probes)
 	}
-	if _, err := (&KB{}).USDTProbes("/no/such/binary"); err == nil {
+	if _, err := (&kb.KB{}).USDTProbes("/no/such/binary"); err == nil {
 		t.Error("no error for a missing binary")
 	}
 }

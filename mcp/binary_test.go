@@ -24,9 +24,7 @@ import (
 // json` on the same program.
 func TestBinaryOverStdio(t *testing.T) {
 	testenv.Require(t, testenv.BTF, testenv.Headers)
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	testenv.Short(t, "builds the binary")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "kgent")
 	build := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "../cmd/kgent")

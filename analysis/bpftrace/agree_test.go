@@ -87,7 +87,7 @@ func TestAgreesWithBpftrace(t *testing.T) {
 	k := hostKBFor(t)
 	version := InstalledVersion()
 	if version != "0.17" {
-		t.Skipf("the cases are judged for bpftrace 0.17, installed: %s", version)
+		testenv.Skip(t, "the cases are judged for bpftrace 0.17, installed: %s", version)
 	}
 	dir := t.TempDir()
 	for i, tc := range agreeCases {

@@ -19,11 +19,9 @@ import (
 // which bpftrace --emit-elf does not look at, may be kgent's alone.
 func TestMutantsAgreeWithBpftrace(t *testing.T) {
 	testenv.Require(t, testenv.Bpftrace, testenv.BPF)
-	if testing.Short() {
-		t.Skip("runs bpftrace some hundred times")
-	}
+	testenv.Short(t, "runs bpftrace some hundred times")
 	if v := InstalledVersion(); v != "0.17" {
-		t.Skipf("judged for bpftrace 0.17, installed: %s", v)
+		testenv.Skip(t, "judged for bpftrace 0.17, installed: %s", v)
 	}
 	k := hostKBFor(t)
 	files, _ := filepath.Glob("../../kb/examples/bt-*/prog.bt")

@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,8 @@ const (
 	Node     Requirement = "node"
 	Clangd   Requirement = "clangd"
 	Headers  Requirement = "libbpf-headers" // /usr/include/bpf/bpf_helpers.h
+	Root     Requirement = "root"           // euid 0: files can be given to other users
+	Readelf  Requirement = "readelf"        // binutils
 )
 
 // Strict reports whether missing requirements fail rather than skip.
@@ -49,6 +52,10 @@ func Missing(r Requirement) string {
 		memlockOnce.Do(func() { _ = rlimit.RemoveMemlock() })
 		if _, err := os.Stat("/sys/fs/bpf"); err != nil {
 			return "no /sys/fs/bpf: kernel without BPF"
+		}
+	case Root:
+		if os.Geteuid() != 0 {
+			return "needs root (to give files to another user)"
 		}
 	case BTF:
 		if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
@@ -83,11 +90,7 @@ func Require(t testing.TB, rs ...Requirement) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := strings.Join(missing, "; ")
-	if Strict() {
-		t.Fatalf("KGENT_REQUIRE_BPF=1 but %s", msg)
-	}
-	t.Skip(msg)
+	Skip(t, "%s", strings.Join(missing, "; "))
 }
 
 var (
@@ -131,5 +134,27 @@ func Fixtures(t *testing.T, pattern string, min int, check func(t *testing.T, pa
 				t.Error(p)
 			}
 		})
+	}
+}
+
+// Skip is the one way a test skips: with the reason, and under
+// KGENT_REQUIRE_BPF=1 (CI, where setup installed everything) it fails
+// instead, so a skip can never hide a missing install step or a feature
+// that stopped working.
+func Skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if Strict() {
+		t.Fatalf("KGENT_REQUIRE_BPF=1 but the test would skip: %s", msg)
+	}
+	t.Skip(msg)
+}
+
+// Short skips a long test under go test -short (never under
+// KGENT_REQUIRE_BPF=1, where it runs).
+func Short(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() && !Strict() {
+		t.Skip("-short: " + why)
 	}
 }
