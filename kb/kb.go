@@ -237,6 +237,7 @@ type KB struct {
 
 	dir      string // where it was loaded from or saved to
 	buildBTF string // the BTF file a fresh build read
+	cached   bool   // dir is a cache entry: its files are read only when owned by the user
 }
 
 // New indexes d.

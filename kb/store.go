@@ -45,14 +45,17 @@ type Options struct {
 	Progress func(string)
 }
 
-// CacheDir is the default kb cache directory.
+// CacheDir is the default kb cache directory: KGENT_KB_DIR, else
+// $XDG_CACHE_HOME/kgent/kb or ~/.cache/kgent/kb, else (neither is set)
+// the per-user TempCacheBase()/kb, never a directory shared between users.
+// It is only a path: Load checks it with PrivateDir before using it.
 func CacheDir() string {
 	if d := os.Getenv("KGENT_KB_DIR"); d != "" {
 		return d
 	}
 	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
+	if err != nil || !filepath.IsAbs(base) {
+		return filepath.Join(TempCacheBase(), "kb")
 	}
 	return filepath.Join(base, "kgent", "kb")
 }
@@ -92,9 +95,14 @@ func Load(opts Options) (*KB, error) {
 	if host {
 		name = "host-" + sum[:16]
 	}
+	// A cache others can write may hold a planted kb (or vmlinux.h):
+	// refuse it, saying how to fix it.
+	if err := PrivateDir(cache); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(cache, name)
 	if !opts.Rebuild {
-		k, err := LoadDir(dir)
+		k, err := loadDir(dir, true)
 		switch {
 		case err == nil && k.Meta.Schema == SchemaVersion && (!host || k.Meta.Kernel == hostRelease()):
 			return k, nil
@@ -115,7 +123,7 @@ func Load(opts Options) (*KB, error) {
 	if err := k.Save(dir, !host); err != nil {
 		warn(fmt.Sprintf("could not cache the kb in %s: %v", dir, err))
 	}
-	k.dir = dir
+	k.dir, k.cached = dir, true
 	return k, nil
 }
 
@@ -141,8 +149,18 @@ func fileSHA256(path string) (string, error) {
 }
 
 // LoadDir loads a kb directory.
-func LoadDir(dir string) (*KB, error) {
-	f, err := os.Open(filepath.Join(dir, DataFile))
+func LoadDir(dir string) (*KB, error) { return loadDir(dir, false) }
+
+// loadDir loads a kb directory; cached ones are read only when owned by
+// the user and writable by nobody else (OwnedOpen).
+func loadDir(dir string, cached bool) (*KB, error) {
+	var f *os.File
+	var err error
+	if cached {
+		f, err = OwnedOpen(filepath.Join(dir, DataFile))
+	} else {
+		f, err = os.Open(filepath.Join(dir, DataFile))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +170,7 @@ func LoadDir(dir string) (*KB, error) {
 		return nil, err
 	}
 	k := New(d)
-	k.dir = dir
+	k.dir, k.cached = dir, cached
 	return k, nil
 }
 
@@ -279,7 +297,11 @@ func (k *KB) Dir() string { return k.dir }
 func (k *KB) BTFPath() string {
 	if k.dir != "" {
 		p := filepath.Join(k.dir, BTFFile)
-		if _, err := os.Stat(p); err == nil {
+		if k.cached {
+			if OwnedFile(p) == nil {
+				return p
+			}
+		} else if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}

@@ -101,14 +101,19 @@ func (v *Verifier) vmlinuxDir(ctx context.Context) (string, error) {
 	hdr := filepath.Join(dir, "vmlinux.h")
 	v.vmMu.Lock()
 	defer v.vmMu.Unlock()
-	if st, err := os.Stat(hdr); err == nil && st.Size() > 0 {
+	// A header in a cache other users can write may be planted: the
+	// cache must be the user's own, and so must the header.
+	if err := kb.PrivateDir(v.opts.CacheDir); err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(hdr); err == nil && st.Size() > 0 && kb.OwnedFile(hdr) == nil {
 		return dir, nil
 	}
 	bpftool, err := lookTool(v.opts.BpftoolPath, "bpftool")
 	if err != nil {
 		return "", errors.New("bpftool is not installed (apt-get install bpftool); it generates vmlinux.h from the kernel's BTF")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("cannot create the vmlinux.h cache: %v", err)
 	}
 	out, stderr, err := v.run(ctx, dir, bpftool, "btf", "dump", "file", btfPath, "format", "c")
@@ -634,12 +639,12 @@ func (v *Verifier) vmlinuxPCH(ctx context.Context, clang, vmDir string, flags []
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s", clang, st.Size(), st.ModTime().UnixNano(), strings.Join(flags, "\x00"))
 	pch := filepath.Join(vmDir, "vmlinux.h."+hex.EncodeToString(h.Sum(nil))[:16]+".pch")
-	if _, err := os.Stat(pch); err == nil {
+	if kb.OwnedFile(pch) == nil {
 		return pch
 	}
 	v.pchMu.Lock()
 	defer v.pchMu.Unlock()
-	if _, err := os.Stat(pch); err == nil {
+	if kb.OwnedFile(pch) == nil {
 		return pch
 	}
 	if v.pchFailed[pch] {

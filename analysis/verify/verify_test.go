@@ -298,20 +298,29 @@ func TestUnprivileged(t *testing.T) {
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Fatal("setpriv (util-linux) is missing")
 	}
-	// Warm the vmlinux.h cache as root, readable by nobody.
+	// Warm the vmlinux.h cache as root.
 	data, _ := os.ReadFile("testdata/valid.bpf.c")
 	dir, err := os.MkdirTemp("", "kgent-unpriv-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o777); err != nil {
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
 	cache := filepath.Join(dir, "cache")
 	warm := New(Options{KB: v.opts.KB, CacheDir: cache})
 	if r := warm.Verify(context.Background(), "valid.bpf.c", string(data), analysis.DialectC); len(r.Findings) != 0 {
 		t.Fatalf("as root: %+v", r.Findings)
+	}
+	// The cache is trusted only by its owner: hand the warm one to nobody.
+	if err := filepath.Walk(cache, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, 65534, 65534)
+	}); err != nil {
+		t.Fatal(err)
 	}
 	src := filepath.Join(dir, "valid.bpf.c")
 	if err := os.WriteFile(src, data, 0o644); err != nil {
