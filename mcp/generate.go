@@ -126,21 +126,20 @@ func (t *tools) generate(ctx context.Context, req *mcp.CallToolRequest, in Gener
 var verifySeq atomic.Int64
 
 // verifyOnce verifies text as a file of dir (searched for local headers)
-// under a name of its own: the verifier runs one job per name and a newer
-// one cancels the older, which is right for an editor's document but not
-// for independent calls. ran is false when verification is not available
-// here (KG604 says why).
+// as its own job: the verifier cancels an older job of the same name,
+// which is right for an editor's document but not for independent calls.
+// The file is named as check_program names it (program.bpf.c,
+// program.bt), so equal calls share the verifier's cache. The server's
+// verifier treats every source as untrusted. ran is false when
+// verification is not available here (KG604 says why).
 func (t *tools) verifyOnce(ctx context.Context, dir, text string, d analysis.Dialect) (verify.Result, bool, error) {
 	release, err := acquire(ctx, t.heavy)
 	if err != nil {
 		return verify.Result{}, false, err
 	}
 	defer release()
-	ext := ".bt"
-	if d == analysis.DialectC {
-		ext = ".bpf.c"
-	}
-	r := t.v.Verify(ctx, filepath.Join(dir, fmt.Sprintf(".kgent-mcp-%d%s", verifySeq.Add(1), ext)), text, d)
+	job := fmt.Sprintf("mcp-%d", verifySeq.Add(1))
+	r := t.v.VerifyJob(ctx, job, filepath.Join(dir, fileName(d)), text, d)
 	if err := ctx.Err(); err != nil {
 		return r, false, err
 	}

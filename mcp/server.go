@@ -87,6 +87,9 @@ func NewServer(opts Options) *mcp.Server {
 	}
 	vo := opts.Verify
 	vo.KB = opts.KB
+	// A client's program is not the user's own: clang runs without root,
+	// bpftrace only with system headers, output shows only the program.
+	vo.Untrusted = true
 	t := &tools{opts: opts, k: opts.KB, v: verify.New(vo), heavy: make(chan struct{}, 2), gen: make(chan struct{}, 1),
 		checks: make(chan struct{}, max(2, 2*runtime.NumCPU())), log: opts.Logger}
 	s := mcp.NewServer(&mcp.Implementation{Name: "kgent", Title: "kgent: eBPF checks against the real kernel", Version: opts.Version},
