@@ -85,7 +85,7 @@ func (s *server) analyze(d *document) *result {
 	}
 	r := &result{gen: gen, version: version, text: text, idx: idx}
 	t0 := time.Now()
-	fs, err := cd.Findings(check.Options{KB: k})
+	fs, err := cd.Findings(check.Options{KB: k, IncludePaths: s.includePaths()})
 	cost := time.Since(t0)
 	switch {
 	case errors.Is(err, check.ErrUnknownDialect):

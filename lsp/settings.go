@@ -98,6 +98,18 @@ func (s *server) verifyOnSave() bool {
 	return true
 }
 
+// includePaths are the configured include directories (KGENT_INCLUDE_PATHS
+// over the includePaths setting): with the document's directory and the
+// system headers, the only places the static check reads an include from.
+func (s *server) includePaths() []string {
+	if env := os.Getenv("KGENT_INCLUDE_PATHS"); env != "" {
+		return filepath.SplitList(env)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings.IncludePaths
+}
+
 // getVerifier returns the verifier for the current kb and tool paths:
 // environment (KGENT_CLANG, KGENT_BPFTRACE, KGENT_INCLUDE_PATHS) >
 // settings > PATH.

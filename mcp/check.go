@@ -31,7 +31,7 @@ type CheckInput struct {
 	Source   string `json:"source" jsonschema:"the complete program text"`
 	Language string `json:"language" jsonschema:"c (libbpf eBPF C) or bpftrace"`
 	Verify   bool   `json:"verify,omitempty" jsonschema:"also compile and load through the kernel verifier (C) or run bpftrace's semantic pass; nothing is attached"`
-	Path     string `json:"path,omitempty" jsonschema:"optional path of the file on disk: its directory is searched for local headers during verification"`
+	Path     string `json:"path,omitempty" jsonschema:"optional path of the file on disk: its directory (and below) is searched for local headers; the source itself always comes from source"`
 }
 
 // Verification says whether verification ran.
@@ -101,7 +101,7 @@ func (t *tools) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInput
 	if err != nil {
 		return out, err
 	}
-	fs, err := check.File(name, in.Source, check.Options{KB: t.k, Dialect: d, BpftraceVersion: t.opts.BpftraceVersion})
+	fs, err := check.File(name, in.Source, check.Options{KB: t.k, Dialect: d, BpftraceVersion: t.opts.BpftraceVersion, IncludePaths: t.opts.Verify.IncludePaths})
 	release()
 	if err != nil {
 		return out, err

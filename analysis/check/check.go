@@ -33,6 +33,11 @@ type Options struct {
 	// BpftraceVersion is the bpftrace version to check against ("" for the
 	// installed one, else the newest known).
 	BpftraceVersion string
+	// IncludePaths are the configured include directories (includePaths,
+	// KGENT_INCLUDE_PATHS). A program's includes are read only from its
+	// own directory (and below), these and the system headers, and only
+	// when they are regular files: anything else is KG506.
+	IncludePaths []string
 }
 
 // File checks one document. The error is set only when the document is not
@@ -48,9 +53,9 @@ func File(path, text string, opts Options) ([]analysis.Finding, error) {
 	var fs []analysis.Finding
 	switch d {
 	case analysis.DialectBpftrace:
-		fs = bpftrace.Check(text, bpftrace.Options{KB: opts.KB, Version: opts.BpftraceVersion})
+		fs = bpftrace.Check(text, bpftrace.Options{KB: opts.KB, Version: opts.BpftraceVersion, Path: path, IncludePaths: opts.IncludePaths})
 	case analysis.DialectC:
-		fs = bpfc.Check(text, bpfc.Options{KB: opts.KB, Path: path})
+		fs = bpfc.Check(text, bpfc.Options{KB: opts.KB, Path: path, IncludePaths: opts.IncludePaths})
 	default:
 		return nil, ErrUnknownDialect
 	}
@@ -161,7 +166,7 @@ func (d *Document) Findings(opts Options) ([]analysis.Finding, error) {
 		return nil, err
 	}
 	if d.Dialect == analysis.DialectC && d.cdoc != nil {
-		return Annotate(d.cdoc.Check(bpfc.Options{KB: opts.KB, Path: d.Path}), opts.KB), nil
+		return Annotate(d.cdoc.Check(bpfc.Options{KB: opts.KB, Path: d.Path, IncludePaths: opts.IncludePaths}), opts.KB), nil
 	}
 	opts.Dialect = d.Dialect
 	return File(d.Path, d.text, opts)

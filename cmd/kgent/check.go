@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,9 +48,16 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if *lang != "" && dialect == analysis.DialectNone {
 		return usageErr("unknown --lang %q (c, bpftrace)", *lang)
 	}
-	paths, err := expandPaths(fs.Args())
+	paths, skipped, err := expandPaths(fs.Args())
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(stderr, "kgent: skipped %s\n", s)
+	}
+	var includes []string
+	if env := os.Getenv("KGENT_INCLUDE_PATHS"); env != "" {
+		includes = filepath.SplitList(env)
 	}
 	k, err := kb.Load(kf.options(stderr))
 	if err != nil {
@@ -75,7 +83,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		if d == analysis.DialectNone {
 			d = analysis.Detect(p, text)
 		}
-		findings, err := check.File(p, text, check.Options{KB: k, Dialect: d, BpftraceVersion: version})
+		findings, err := check.File(p, text, check.Options{KB: k, Dialect: d, BpftraceVersion: version, IncludePaths: includes})
 		if err != nil {
 			f.Err = err
 			couldNotRun = true
@@ -133,24 +141,37 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readSource reads a file, or stdin for "-".
+// readSource reads a file, or stdin for "-". Only a regular file is
+// read (kb.ReadRegular): /dev/zero, a named pipe or /proc/self/fd/0 named
+// on the command line is an error, not a read without end ('-' is how
+// stdin is checked).
 func readSource(p string) (string, error) {
 	var data []byte
 	var err error
 	if p == "-" {
 		data, err = io.ReadAll(io.LimitReader(os.Stdin, check.MaxSize+1))
 	} else {
-		data, err = os.ReadFile(p)
+		data, err = kb.ReadRegular(p, check.MaxSize)
 	}
-	if err != nil {
+	var fe *kb.FileError
+	switch {
+	case errors.Is(err, kb.ErrTooLarge):
+		return "", check.ErrTooLarge
+	case errors.As(err, &fe):
+		return "", errors.New(fe.Reason)
+	case err != nil:
 		return "", err
 	}
 	return string(data), nil
 }
 
-// expandPaths turns directories into the eBPF sources below them.
-func expandPaths(args []string) ([]string, error) {
-	var out []string
+// expandPaths turns directories into the eBPF sources below them; a
+// file named on the command line is kept as it is. A walk neither follows
+// symbolic links (a link named x.bt may lead out of the tree, to /dev/zero;
+// one to a file inside the tree names a file the walk finds anyway) nor
+// opens special files (a named pipe called x.bt would block the read):
+// those are returned in skipped, with the reason.
+func expandPaths(args []string) (out, skipped []string, err error) {
 	for _, a := range args {
 		if a == "-" {
 			out = append(out, a)
@@ -158,34 +179,48 @@ func expandPaths(args []string) ([]string, error) {
 		}
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !st.IsDir() {
 			out = append(out, a)
 			continue
 		}
+		root := a
+		if lst, err := os.Lstat(a); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			// A directory named through a link is walked; links
+			// inside it are not followed.
+			root = a + string(filepath.Separator)
+		}
 		var found []string
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			if d.IsDir() {
-				if n := d.Name(); p != a && (strings.HasPrefix(n, ".") || n == "node_modules") {
+				if n := d.Name(); p != root && (strings.HasPrefix(n, ".") || n == "node_modules") {
 					return filepath.SkipDir
 				}
 				return nil
 			}
 			n := d.Name()
-			if strings.HasSuffix(n, ".bt") || strings.HasSuffix(n, ".bpf.c") {
-				found = append(found, p)
+			if !strings.HasSuffix(n, ".bt") && !strings.HasSuffix(n, ".bpf.c") {
+				return nil
 			}
+			if why := kb.NotRegular(d.Type()); why != "" {
+				if d.Type()&fs.ModeSymlink != 0 {
+					why = "is a symbolic link (a directory walk does not follow links: name the file to check it)"
+				}
+				skipped = append(skipped, p+": "+why)
+				return nil
+			}
+			found = append(found, p)
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sort.Strings(found)
 		out = append(out, found...)
 	}
-	return out, nil
+	return out, skipped, nil
 }

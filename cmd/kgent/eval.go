@@ -13,6 +13,7 @@ import (
 
 	"github.com/kgent/kgent/agent"
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/kb"
 )
 
 func init() {
@@ -91,7 +92,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return usageErr("eval takes one PROMPTS file (a JSON list of {request, lang, expect_probes}, or one request per line)")
 	}
-	data, err := os.ReadFile(fs.Arg(0))
+	data, err := kb.ReadRegular(fs.Arg(0), kb.MaxProgramSize)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
