@@ -49,7 +49,7 @@ var (
 	KG503 = reg("KG503", Warning, "unsafe builtin")
 	KG504 = reg("KG504", Error, "printf format and arguments do not match")
 	KG505 = reg("KG505", Error, "stack use over 512 bytes")
-	KG506 = reg("KG506", Error, "included header is not installed")
+	KG506 = reg("KG506", Error, "included header cannot be used")
 	KG507 = reg("KG507", Error, "aggregation misuse")
 	KG508 = reg("KG508", Error, "map read but never assigned")
 	KG601 = reg("KG601", Error, "compile error")
