@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	chromem "github.com/philippgille/chromem-go"
@@ -63,7 +64,9 @@ type Result struct {
 // Options control Open.
 type Options struct {
 	// CacheDir holds persisted indexes (default: KGENT_INDEX_DIR, else
-	// the kb cache's sibling directory "index").
+	// the directory "index" inside the kb cache). It must be the user's
+	// own (kb.OwnedDir); kgent removes from it only the indexes it wrote
+	// (see ours).
 	CacheDir string
 	// Embedding selects an endpoint; empty is the local embedding.
 	Embedding EmbeddingConfig
@@ -74,12 +77,14 @@ type Options struct {
 	Progress, Warn func(string)
 }
 
-// DefaultCacheDir is where indexes persist.
+// DefaultCacheDir is where indexes persist: KGENT_INDEX_DIR, else
+// "index" inside the kb cache (older kgent used a sibling of the kb cache,
+// which is left alone).
 func DefaultCacheDir() string {
 	if d := os.Getenv("KGENT_INDEX_DIR"); d != "" {
 		return d
 	}
-	return filepath.Join(filepath.Dir(kb.CacheDir()), "index")
+	return filepath.Join(kb.CacheDir(), "index")
 }
 
 // EmbeddingFromEnv reads KGENT_EMBED_BASE_URL, KGENT_EMBED_MODEL and the
@@ -149,8 +154,20 @@ func Open(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) (
 	if cache == "" {
 		cache = DefaultCacheDir()
 	}
+	if err := kb.OwnedDir(cache); err != nil {
+		// Not the user's own: neither read nor written; the index lives
+		// in memory for this process.
+		why := fmt.Sprintf("the index is not persisted: %v", err)
+		warn(why)
+		ix, err := Build(ctx, k, exs, opts)
+		if err != nil {
+			return nil, err
+		}
+		ix.Warning = why
+		return ix, nil
+	}
 	key := Key(k, exs, opts.Embedding)
-	dir := filepath.Join(cache, key[:20])
+	dir := filepath.Join(cache, key[:keyLen])
 	if !opts.Rebuild {
 		ix, err := Load(dir, opts.Embedding)
 		switch {
@@ -160,7 +177,7 @@ func Open(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) (
 			warn(fmt.Sprintf("index %s is for another corpus or kernel: rebuilding", dir))
 		case !errors.Is(err, os.ErrNotExist):
 			warn(fmt.Sprintf("index %s is unreadable (%v): rebuilding", dir, err))
-			os.RemoveAll(dir) // so that Save replaces it
+			removeOurs(dir, false) // so that Save replaces it
 		}
 	}
 	ix, err := Build(ctx, k, exs, opts)
@@ -360,22 +377,26 @@ const (
 
 // Save persists the index in dir: chromem's export of the collections,
 // the local statistics and the manifest (written last, so a half-written
-// index has no manifest and is rebuilt).
+// index has no manifest and is rebuilt). It is written in a temporary
+// directory marked as kgent's (see ours) and renamed into place; a dir in
+// the way is replaced only when it is an index kgent wrote.
 func (ix *Index) Save(dir string) error {
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".index-*")
-	if err != nil {
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			return err
-		}
-		if tmp, err = os.MkdirTemp(filepath.Dir(dir), ".index-*"); err != nil {
-			return err
-		}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return err
 	}
-	defer os.RemoveAll(tmp)
+	tmp, err := os.MkdirTemp(parent, tempPrefix)
+	if err != nil {
+		return err
+	}
+	defer removeOurs(tmp, true)
+	if err := os.WriteFile(filepath.Join(tmp, partialFile), []byte("kgent index being written\n"), 0o600); err != nil {
+		return err
+	}
 	if err := ix.db.ExportToFile(filepath.Join(tmp, collectionsFile), false, ""); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(tmp, statsFile))
+	f, err := os.OpenFile(filepath.Join(tmp, statsFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
@@ -390,18 +411,24 @@ func (ix *Index) Save(dir string) error {
 	if err := os.WriteFile(filepath.Join(tmp, manifestFile), m, 0o644); err != nil {
 		return err
 	}
+	if err := os.Remove(filepath.Join(tmp, partialFile)); err != nil {
+		return err
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		// dir exists: another process may have saved the same index
 		// meanwhile (keep it: it may be loading it now), or a damaged
-		// one is in the way (replace it).
-		if m, rerr := os.ReadFile(filepath.Join(dir, manifestFile)); rerr == nil {
+		// one is in the way (replace it). Anything kgent did not write
+		// stays.
+		if m, rerr := os.ReadFile(filepath.Join(dir, manifestFile)); rerr == nil && ours(dir, false) {
 			var other Manifest
 			if json.Unmarshal(m, &other) == nil && other.Key == ix.Manifest.Key {
 				ix.Dir = dir
 				return nil
 			}
 		}
-		os.RemoveAll(dir)
+		if !removeOurs(dir, false) {
+			return fmt.Errorf("%s is in the way and is not an index kgent wrote: kgent leaves it alone", dir)
+		}
 		if err := os.Rename(tmp, dir); err != nil {
 			return err
 		}
@@ -413,6 +440,12 @@ func (ix *Index) Save(dir string) error {
 // Load reads an index persisted by Save. emb must be the embedding it
 // was built with (its endpoint answers queries).
 func Load(dir string, emb EmbeddingConfig) (*Index, error) {
+	// Only files of the user's own, that nobody else can change, are read.
+	for _, name := range []string{manifestFile, statsFile, collectionsFile} {
+		if err := kb.OwnedFile(filepath.Join(dir, name)); err != nil {
+			return nil, err
+		}
+	}
 	mb, err := os.ReadFile(filepath.Join(dir, manifestFile))
 	if err != nil {
 		return nil, err
@@ -460,8 +493,98 @@ func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 	return ix, nil
 }
 
-// prune removes other indexes in cache but the newest few, so rebuilding
-// for new kernels or corpora does not fill the disk.
+// Names in an index directory: an index is keyLen hex digits of its key
+// (the key in its manifest starts with them); an index being written is
+// tempPrefix followed by random digits and holds partialFile until done.
+const (
+	keyLen      = 20
+	tempPrefix  = ".kgent-index-"
+	partialFile = "kgent-index-partial"
+)
+
+// ours reports whether dir is an entry kgent wrote in an index directory,
+// so that it may be removed: a directory (not a link) of the user's own
+// holding nothing but the files of an index, and either a finished index
+// whose name is the start of the key in its manifest, or (temp) an index
+// being written that still holds partialFile. A folder of the user's,
+// whatever its name, fails one of these.
+func ours(dir string, temp bool) bool {
+	st, err := os.Lstat(dir)
+	if err != nil || !st.IsDir() || !ownedDir(st) {
+		return false
+	}
+	name := filepath.Base(dir)
+	if temp != strings.HasPrefix(name, tempPrefix) {
+		return false
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	partial := false
+	for _, e := range ents {
+		switch {
+		case !e.Type().IsRegular():
+			return false
+		case e.Name() == partialFile && temp:
+			partial = true
+		case e.Name() == collectionsFile || e.Name() == statsFile || e.Name() == manifestFile:
+		default:
+			return false
+		}
+	}
+	if temp {
+		return partial
+	}
+	if !isKey(name, keyLen) {
+		return false
+	}
+	mb, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if err != nil {
+		return false
+	}
+	var m Manifest
+	return json.Unmarshal(mb, &m) == nil && isKey(m.Key, 2*sha256.Size) && strings.HasPrefix(m.Key, name)
+}
+
+func ownedDir(st os.FileInfo) bool {
+	s, ok := st.Sys().(*syscall.Stat_t)
+	return ok && int(s.Uid) == os.Geteuid()
+}
+
+// isKey: n lower-case hex digits.
+func isKey(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// removeOurs removes dir when it is an index kgent wrote (ours): its
+// files one by one, then the directory, which fails if anything else
+// appeared meanwhile. It reports whether dir is gone.
+func removeOurs(dir string, temp bool) bool {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	if !ours(dir, temp) {
+		return false
+	}
+	for _, name := range []string{collectionsFile, statsFile, manifestFile, partialFile} {
+		os.Remove(filepath.Join(dir, name))
+	}
+	return os.Remove(dir) == nil
+}
+
+// prune removes indexes kgent wrote in cache but the newest few, so
+// rebuilding for new kernels or corpora does not fill the disk, and
+// indexes left half-written for an hour. Nothing else in cache is
+// touched.
 func prune(cache, keep string) {
 	ents, err := os.ReadDir(cache)
 	if err != nil {
@@ -476,14 +599,20 @@ func prune(cache, keep string) {
 		if !e.IsDir() || e.Name() == keep {
 			continue
 		}
-		if info, err := e.Info(); err == nil {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+				removeOurs(filepath.Join(cache, e.Name()), true)
+			}
+			continue
+		}
+		if info, err := e.Info(); err == nil && isKey(e.Name(), keyLen) {
 			old = append(old, aged{e.Name(), info.ModTime()})
 		}
 	}
 	sort.Slice(old, func(i, j int) bool { return old[i].mod.After(old[j].mod) })
 	for i, o := range old {
-		if i >= 3 || strings.HasPrefix(o.name, ".index-") && time.Since(o.mod) > time.Hour {
-			os.RemoveAll(filepath.Join(cache, o.name))
+		if i >= 3 {
+			removeOurs(filepath.Join(cache, o.name), false)
 		}
 	}
 }

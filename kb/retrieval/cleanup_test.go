@@ -1,0 +1,164 @@
+package retrieval
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb/examples"
+)
+
+// userFolders fills dir with what a user might keep in a directory they
+// point KGENT_INDEX_DIR at, including names kgent's older cleanup matched
+// (".index-*", any directory beyond the newest three) and a folder named
+// like an index, with a manifest that is not kgent's. It returns the
+// paths of the user's files.
+func userFolders(t *testing.T, dir string) []string {
+	t.Helper()
+	old := time.Now().Add(-3 * time.Hour)
+	var files []string
+	add := func(rel, content string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	for i := range 5 {
+		add(filepath.Join("project"+strconv.Itoa(i), "notes.txt"), "mine")
+	}
+	add(filepath.Join(".index-backup", "data.txt"), "mine")
+	add(filepath.Join(".kgent-index-123", "plan.txt"), "mine")
+	add(filepath.Join("0123456789abcdef0123", manifestFile), `{"key": "not kgent's"}`)
+	add(filepath.Join("89abcdef0123456789ab", manifestFile), `{"key": "89abcdef0123456789ab0000000000000000000000000000000000000000beef"}`)
+	add(filepath.Join("89abcdef0123456789ab", "thesis.tex"), "mine")
+	add("README", "mine")
+	for _, rel := range []string{"project0", "project1", "project2", "project3", "project4", ".index-backup", ".kgent-index-123", "0123456789abcdef0123", "89abcdef0123456789ab"} {
+		os.Chtimes(filepath.Join(dir, rel), old, old)
+	}
+	return files
+}
+
+func survive(t *testing.T, files []string) {
+	t.Helper()
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err != nil || !strings.Contains(string(b), "mine") && !strings.Contains(string(b), "key") {
+			t.Errorf("the user's %s is gone or changed: %v", f, err)
+		}
+	}
+}
+
+// Rebuilding indexes in a directory that holds the user's folders removes
+// only kgent's older indexes, never the user's folders; kgent's own are
+// still pruned to the newest few.
+func TestIndexCleanupKeepsUserFolders(t *testing.T) {
+	dir := t.TempDir()
+	files := userFolders(t, dir)
+	exs := corpus(t)
+	var dirs []string
+	for i := range 6 {
+		changed := append(slices.Clone(exs), examples.Example{Slug: "bt-extra-" + strconv.Itoa(i), Dialect: "bpftrace", Source: "BEGIN { }",
+			Title: "Extra " + strconv.Itoa(i), Description: "an extra example", Probes: []string{"BEGIN"}})
+		ix, err := Open(context.Background(), nil, changed, Options{CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, ix.Dir)
+		// Older indexes look older, as they would after real use.
+		at := time.Now().Add(time.Duration(i-10) * time.Minute)
+		os.Chtimes(ix.Dir, at, at)
+	}
+	if _, err := Open(context.Background(), nil, exs, Options{CacheDir: dir, Rebuild: true}); err != nil {
+		t.Fatal(err)
+	}
+	survive(t, files)
+	left := 0
+	for _, d := range dirs {
+		if _, err := os.Stat(d); err == nil {
+			left++
+		}
+	}
+	if left > 4 || left == 0 {
+		t.Fatalf("%d of kgent's 6 older indexes left, want the newest 3 or 4", left)
+	}
+	// A half-written index of kgent's, an hour old, is removed too.
+	tmp, _ := os.MkdirTemp(dir, tempPrefix)
+	os.WriteFile(filepath.Join(tmp, partialFile), nil, 0o600)
+	os.WriteFile(filepath.Join(tmp, statsFile), []byte("x"), 0o644)
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(tmp, old, old)
+	if _, err := Open(context.Background(), nil, exs, Options{CacheDir: dir, Rebuild: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); err == nil {
+		t.Error("kgent's stale half-written index was kept")
+	}
+	survive(t, files)
+}
+
+// The default index directory is inside the kb cache.
+func TestDefaultIndexDirInsideKBCache(t *testing.T) {
+	kbDir := filepath.Join(t.TempDir(), "kb")
+	t.Setenv("KGENT_KB_DIR", kbDir)
+	t.Setenv("KGENT_INDEX_DIR", "")
+	if d := DefaultCacheDir(); d != filepath.Join(kbDir, "index") {
+		t.Fatalf("default index dir %s, want inside %s", d, kbDir)
+	}
+}
+
+// An index directory another user owns, or others can write, is neither
+// read nor written: a planted index is not used; search still works from
+// an index built in memory, with a warning naming the directory.
+func TestIndexDirNotOwnedRefused(t *testing.T) {
+	testenv.Require(t, testenv.Root)
+	exs := corpus(t)
+	for _, tc := range []struct {
+		name  string
+		setup func(dir string) error
+	}{
+		{"group-writable", func(dir string) error { return os.Chmod(dir, 0o775) }},
+		{"another user's", func(dir string) error {
+			return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+				if err != nil {
+					return err
+				}
+				return os.Lchown(p, 65534, 65534)
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "index")
+			ix, err := Open(context.Background(), nil, exs, Options{CacheDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Plant: the persisted index now answers with a fake example.
+			if err := os.WriteFile(filepath.Join(ix.Dir, manifestFile), []byte(`{"key":"`+ix.Manifest.Key+`","embedding":"`+ix.Manifest.Embedding+`","counts":{}}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			var warnings []string
+			again, err := Open(context.Background(), nil, exs, Options{CacheDir: dir, Warn: func(s string) { warnings = append(warnings, s) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Dir != "" || len(warnings) != 1 || !strings.Contains(warnings[0], dir) || !strings.Contains(warnings[0], "KGENT_INDEX_DIR") {
+				t.Fatalf("dir %q, warnings %q", again.Dir, warnings)
+			}
+			if rs, err := again.Search(context.Background(), KindExamples, "tcp retransmissions", 1, ""); err != nil || len(rs) != 1 {
+				t.Fatalf("search from memory: %v %v", rs, err)
+			}
+		})
+	}
+}
