@@ -80,7 +80,7 @@ func Build(opts BuildOptions) (*KB, error) {
 			opts.Progress(fmt.Sprintf(format, args...))
 		}
 	}
-	raw, err := os.ReadFile(p.BTF)
+	raw, err := ReadRegular(p.BTF, MaxBTFSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading BTF: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 const (
 	MaxProgramSize = 16 << 20
 	MaxHeaderSize  = 8 << 20
+	// MaxBTFSize bounds a BTF file (a kernel's is 5-10 MiB).
+	MaxBTFSize = 512 << 20
 )
 
 // Errors of ReadRegular, for errors.Is.
@@ -44,6 +46,25 @@ func (e *FileError) Unwrap() error { return e.Err }
 // *FileError wrapping ErrNotRegular; a file over limit bytes one wrapping
 // ErrTooLarge.
 func ReadRegular(path string, limit int64) ([]byte, error) {
+	f, err := OpenRegular(path, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(path, limit)
+	}
+	return data, nil
+}
+
+// OpenRegular opens a regular file of at most limit bytes for reading
+// with the checks of ReadRegular; the caller reads at most limit+1 bytes
+// (a /proc file's size says nothing) and closes it.
+func OpenRegular(path string, limit int64) (*os.File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -55,21 +76,14 @@ func ReadRegular(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if st, err = f.Stat(); err != nil {
-		return nil, err
+	if st, err = f.Stat(); err == nil {
+		err = regularWithin(path, st, limit)
 	}
-	if err := regularWithin(path, st, limit); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	if int64(len(data)) > limit {
-		return nil, tooLarge(path, limit)
-	}
-	return data, nil
+	return f, nil
 }
 
 // regularWithin checks a file's type and size before it is read.

@@ -141,3 +141,24 @@ func TestReadRegularReadsRegularFiles(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// TestLoadRefusesSpecialBTF: a BTF file named by the user (--btf, the
+// targetBTF setting) that is a device or a named pipe is an error, not a
+// hash or read without end.
+func TestLoadRefusesSpecialBTF(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "vmlinux")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/dev/zero", fifo, pipeFD(t)} {
+		var err error
+		guard(t, func() { _, err = Load(Options{BTFFile: p, CacheDir: t.TempDir()}) })
+		if !errors.Is(err, ErrNotRegular) {
+			t.Errorf("Load(BTFFile %s): %v, want ErrNotRegular", p, err)
+		}
+	}
+	if _, err := Build(BuildOptions{BTFFile: "/dev/zero", NoProbe: true}); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("Build(BTFFile /dev/zero): %v, want ErrNotRegular", err)
+	}
+}

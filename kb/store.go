@@ -135,14 +135,17 @@ func hostRelease() string {
 	return unix.ByteSliceToString(u.Release[:])
 }
 
+// fileSHA256 hashes a BTF file the user named (--btf, targetBTF): only a
+// regular file is read (OpenRegular), so /dev/zero or a named pipe is an
+// error rather than a hash without end.
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path, MaxBTFSize)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, io.LimitReader(f, MaxBTFSize+1)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
