@@ -9,7 +9,12 @@ import (
 
 type initializeParams struct {
 	InitializationOptions json.RawMessage `json:"initializationOptions"`
-	Capabilities          struct {
+	RootURI               string          `json:"rootUri"`
+	RootPath              string          `json:"rootPath"`
+	WorkspaceFolders      []struct {
+		URI string `json:"uri"`
+	} `json:"workspaceFolders"`
+	Capabilities struct {
 		Workspace struct {
 			Configuration bool `json:"configuration"`
 		} `json:"workspace"`
@@ -38,6 +43,7 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 	s.initialized = true
 	s.canPullConfig = p.Capabilities.Workspace.Configuration
 	s.canProgress = p.Capabilities.Window.WorkDoneProgress
+	s.workspace = workspaceDirs(p)
 	s.mu.Unlock()
 	s.goSafe("kb load", func() { s.loadKB(false) })
 	return reply(ctx, map[string]any{

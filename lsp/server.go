@@ -76,6 +76,7 @@ type server struct {
 	kbLoadedFrom  kb.Options    // what the current kb was loaded with
 	verifier      *verify.Verifier
 	verifyState   string
+	workspace     []string // the client's workspace folders (verify.go)
 	// cancels stops running generations by progress token.
 	cancels map[string]context.CancelFunc
 

@@ -1,7 +1,10 @@
 package lsp
 
 import (
+	"path/filepath"
 	"strings"
+
+	"go.lsp.dev/protocol"
 
 	"github.com/kgent/kgent/analysis"
 )
@@ -28,7 +31,14 @@ func (s *server) verifyDoc(d *document) {
 	}
 	s.setVerifyState("running")
 	s.sendStatusWith(d.path, 0)
-	res := s.getVerifier().Verify(s.connCtx, d.path, r.text, d.dialect)
+	v := s.getVerifier()
+	if !s.inWorkspace(d.path) {
+		// A file from elsewhere (a download, another user's tree) is
+		// not compiled with kgent's privileges: clang without root,
+		// bpftrace only with system headers, only its own diagnostics.
+		v = v.Untrusted()
+	}
+	res := v.Verify(s.connCtx, d.path, r.text, d.dialect)
 	if s.connCtx.Err() != nil {
 		return
 	}
@@ -91,4 +101,59 @@ func shortPath(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// workspaceDirs are the directories of the client's workspace: its
+// workspace folders, else its root URI, else its root path.
+func workspaceDirs(p initializeParams) []string {
+	var dirs []string
+	for _, f := range p.WorkspaceFolders {
+		dirs = append(dirs, uriPath(protocol.DocumentURI(f.URI)))
+	}
+	if len(dirs) == 0 && p.RootURI != "" {
+		dirs = append(dirs, uriPath(protocol.DocumentURI(p.RootURI)))
+	}
+	if len(dirs) == 0 && p.RootPath != "" {
+		dirs = append(dirs, p.RootPath)
+	}
+	var out []string
+	for _, d := range dirs {
+		if filepath.IsAbs(d) {
+			out = append(out, filepath.Clean(d))
+		}
+	}
+	return out
+}
+
+// inWorkspace reports whether path lies in one of the workspace folders
+// given at initialize (a client without any has none: every file is
+// outside). Symbolic links are resolved on both sides, so a link inside
+// the workspace to a file outside it is outside.
+func (s *server) inWorkspace(path string) bool {
+	s.mu.Lock()
+	dirs := s.workspace
+	s.mu.Unlock()
+	if !filepath.IsAbs(path) {
+		return false
+	}
+	real := resolved(filepath.Clean(path))
+	for _, d := range dirs {
+		d = resolved(d)
+		if real == d || strings.HasPrefix(real, strings.TrimSuffix(d, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// resolved is path with symbolic links resolved as far as they exist
+// (an unsaved file's directory still resolves).
+func resolved(path string) string {
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	if r, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(r, filepath.Base(path))
+	}
+	return path
 }

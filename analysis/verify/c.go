@@ -406,9 +406,9 @@ var (
 // about other files are left out.
 func clangFindings(out, src, text string, idx *analysis.LineIndex, own bool) []analysis.Finding {
 	var fs []analysis.Finding
-	includeLine := 0 // 1-based line of the program's #include of the current header
-	last := -1       // index in fs of the finding notes attach to
-	stackFn := -1    // index in fs of the current function's stack finding
+	includeLine := 0         // 1-based line of the program's #include of the current header
+	last := -1               // index in fs of the finding notes attach to
+	stackFn := -1            // index in fs of the current function's stack finding
 	hidden := map[int]bool{} // own: include lines already holding a withheld error
 	for _, line := range strings.Split(out, "\n") {
 		if m := clangIncludedRe.FindStringSubmatch(line); m != nil {

@@ -502,3 +502,22 @@ func TestCacheKeyHasName(t *testing.T) {
 		t.Error("the same file again is not cached")
 	}
 }
+
+// BenchmarkVerifyColdUntrusted is BenchmarkVerifyCold for an untrusted
+// source: clang as nobody, vmlinux.h linked into the private directory
+// (no precompiled header when the cache is private).
+func BenchmarkVerifyColdUntrusted(b *testing.B) {
+	k := testenv.HostKB(b, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
+	v := New(Options{KB: k, CacheDir: filepath.Join(os.TempDir(), "kgent-verify-test"), Untrusted: true})
+	data, _ := os.ReadFile(benchProgram)
+	src := string(data)
+	v.Verify(context.Background(), benchProgram, src, analysis.DialectC)
+	i := 0
+	for b.Loop() {
+		i++
+		r := v.Verify(context.Background(), benchProgram, fmt.Sprintf("%s\n// run %d\n", src, i), analysis.DialectC)
+		if len(r.Findings) != 0 || r.Cached {
+			b.Fatalf("%+v", r.Findings)
+		}
+	}
+}

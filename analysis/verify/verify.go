@@ -106,6 +106,9 @@ type Verifier struct {
 	btVersions sync.Map
 	// started, when set (tests), is told the pid of every tool started.
 	started func(pid int)
+	// untrusted is the sibling Untrusted returns, made once.
+	untrustedOnce sync.Once
+	untrusted     *Verifier
 }
 
 type job struct{ cancel context.CancelFunc }
@@ -125,6 +128,21 @@ func New(opts Options) *Verifier {
 }
 
 const cacheSize = 64
+
+// Untrusted returns a Verifier with v's options and Untrusted set (v
+// itself when it is set already), made once, sharing v's gate: for a
+// server that verifies its user's files and files from elsewhere.
+func (v *Verifier) Untrusted() *Verifier {
+	if v.opts.Untrusted {
+		return v
+	}
+	v.untrustedOnce.Do(func() {
+		o := v.opts
+		o.Untrusted = true
+		v.untrusted = New(o)
+	})
+	return v.untrusted
+}
 
 // Verify verifies text, the document at path (possibly unsaved: the file
 // on disk is never read, only its directory is used for includes), in
