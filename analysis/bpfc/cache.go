@@ -50,6 +50,14 @@ func (cc *checkCache) end() {
 	}
 }
 
+// abort ends a check that stopped part way: what it found is incomplete,
+// the cache keeps what it had.
+func (cc *checkCache) abort() {
+	if cc != nil {
+		cc.nextFns, cc.nextLocs = nil, nil
+	}
+}
+
 func (cc *checkCache) function(key string) ([]analysis.Finding, bool) {
 	if cc == nil {
 		return nil, false

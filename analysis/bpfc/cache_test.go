@@ -1,6 +1,7 @@
 package bpfc
 
 import (
+	"context"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -60,7 +61,7 @@ func testDocCache(t *testing.T, recut bool) int {
 				t.Fatalf("%s: after edit %d (%d..%d -> %q): %v", path, i, at, end, ins, err)
 			}
 			got := d.Check(opts)
-			want := check(d.src, d.m, d.roots(), opts, nil)
+			want, _ := check(context.Background(), d.src, d.m, d.roots(), opts, nil)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s: after edit %d (%d..%d -> %q) the cached check differs from an uncached one:\ngot  %+v\nwant %+v", path, i, at, end, ins, got, want)
 			}

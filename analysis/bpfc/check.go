@@ -1,12 +1,14 @@
 package bpfc
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
 
@@ -125,10 +127,9 @@ func summarizePart(src string, m masked, tops []sitter.Node, prevEnd int) Summar
 		// Sections in front of (or inside) this node belong to it; the
 		// last one counts.
 		var sec *Section
-		for j := range m.sections {
-			if sp := m.sections[j].Span; sp.Start >= prevEnd && sp.Start < end {
-				sec = &m.sections[j]
-			}
+		// Sections are in text order: the first at or after prevEnd.
+		for j := sort.Search(len(m.sections), func(j int) bool { return m.sections[j].Span.Start >= prevEnd }); j < len(m.sections) && m.sections[j].Span.Start < end; j++ {
+			sec = &m.sections[j]
 		}
 		prevEnd = end
 		if sec == nil {
@@ -172,8 +173,9 @@ func summarizePart(src string, m masked, tops []sitter.Node, prevEnd int) Summar
 				if id := declaredName(c); id != nil {
 					mp.Name, mp.NameSpan = text(src, id), span(id)
 				}
-				for _, f := range m.fields {
-					if f.Span.Start >= start && f.Span.End <= end {
+				// Fields are in text order: the first at or after start.
+				for j := sort.Search(len(m.fields), func(j int) bool { return m.fields[j].Span.Start >= start }); j < len(m.fields) && m.fields[j].Span.Start < end; j++ {
+					if f := m.fields[j]; f.Span.End <= end {
 						mp.Fields = append(mp.Fields, f)
 					}
 				}
@@ -214,16 +216,37 @@ func (s *Summary) finish(m masked) {
 	}
 }
 
+// findKind is the first node of a kind in n (n included), in document
+// order.
 func findKind(n *sitter.Node, kind string) *sitter.Node {
-	if n.Kind() == kind {
-		return n
-	}
-	for i := uint(0); i < n.NamedChildCount(); i++ {
-		if f := findKind(n.NamedChild(i), kind); f != nil {
-			return f
+	id := cLang.IdForNodeKind(kind, true)
+	var found *sitter.Node
+	preorder(n, func(x *sitter.Node) bool {
+		if found == nil && x.KindId() == id {
+			found = x
+		}
+		return found == nil
+	}, func() bool { return found == nil })
+	return found
+}
+
+// preorder visits n and the nodes below it in document order, with a
+// cursor: no recursion however deep the tree, and no Child(i), which steps
+// through the siblings before i on every call. visit says whether to go
+// into the node's children; more whether to go on at all.
+func preorder(n *sitter.Node, visit func(*sitter.Node) bool, more func() bool) {
+	cur := n.Walk()
+	defer cur.Close()
+	for more() {
+		if visit(cur.Node()) && cur.GotoFirstChild() {
+			continue
+		}
+		for cur.Depth() == 0 || !cur.GotoNextSibling() {
+			if cur.Depth() == 0 || !cur.GotoParent() {
+				return
+			}
 		}
 	}
-	return nil
 }
 
 // declaredName is the identifier a declaration declares.
@@ -262,6 +285,25 @@ type checker struct {
 	incLines []includeLine // every #include, in file order
 	incRead  []string      // files of includes that may be read, in order
 	incMaybe bool          // a quoted include was not found or not read
+
+	// types keeps exprType's answers in the function being walked.
+	types map[uintptr]typeAnswer
+	ctx   context.Context
+	// stopped is set once the check noticed ctx ended; shared by the
+	// workers of a check.
+	stopped *atomic.Bool
+}
+
+// alive reports whether the check should go on: false once ctx has ended.
+func (c *checker) alive() bool {
+	if c.stopped.Load() {
+		return false
+	}
+	if c.ctx.Err() != nil {
+		c.stopped.Store(true)
+		return false
+	}
+	return true
 }
 
 func (c *checker) add(f analysis.Finding) { c.out = append(c.out, f) }
@@ -273,10 +315,23 @@ func clamp(s analysis.Span, n int) analysis.Span {
 	return s
 }
 
-func check(src string, m masked, roots []*sitter.Node, opts Options, cache *checkCache) []analysis.Finding {
-	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache}
+// check checks a parsed text. Once ctx ends it stops soon and returns
+// ctx's error with the findings made so far; the cache then keeps what it
+// had.
+func check(ctx context.Context, src string, m masked, roots []*sitter.Node, opts Options, cache *checkCache) ([]analysis.Finding, error) {
+	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache,
+		ctx: ctx, stopped: new(atomic.Bool)}
 	cache.begin()
-	defer cache.end()
+	defer func() {
+		if c.stopped.Load() {
+			cache.abort()
+		} else {
+			cache.end()
+		}
+	}()
+	if !c.alive() {
+		return nil, ctx.Err()
+	}
 	// Each segment's items are listed, summarized and scanned for
 	// file-scope definitions on a thread of its own; the results are
 	// joined in file order.
@@ -320,12 +375,17 @@ func check(src string, m masked, roots []*sitter.Node, opts Options, cache *chec
 	c.sections()
 	c.resolveIncludes(opts)
 	c.ctxKey = c.context()
-	c.walkFunctions(tops)
+	if c.alive() {
+		c.walkFunctions(tops)
+	}
 	for i := range c.out {
 		c.out[i].Span = clamp(c.out[i].Span, len(src))
 	}
 	sort.SliceStable(c.out, func(i, j int) bool { return c.out[i].Span.Start < c.out[j].Span.Start })
-	return c.out
+	if !c.alive() {
+		return c.out, ctx.Err()
+	}
+	return c.out, nil
 }
 
 // part is one segment's share of a check.
@@ -391,13 +451,18 @@ func each(n int, f func(int)) {
 }
 
 // syntax reports ERROR and MISSING nodes: one finding per broken region.
-func (c *checker) syntax(n *sitter.Node) {
-	if len(c.out) >= 20 || !n.HasError() {
-		return
+func (c *checker) syntax(root *sitter.Node) {
+	preorder(root, c.syntaxNode, func() bool { return len(c.out) < 20 && c.alive() })
+}
+
+// syntaxNode reports n if it is broken and tells whether to look inside.
+func (c *checker) syntaxNode(n *sitter.Node) bool {
+	if !n.HasError() {
+		return false
 	}
 	if n.IsMissing() {
 		c.add(analysis.New(analysis.KG100, analysis.Span{Start: int(n.StartByte()), End: int(n.StartByte()) + 1}, fmt.Sprintf("syntax error: missing %s", n.Kind())))
-		return
+		return false
 	}
 	if n.IsError() {
 		sp := span(n)
@@ -412,11 +477,9 @@ func (c *checker) syntax(n *sitter.Node) {
 			sp.End = sp.Start + line
 		}
 		c.add(analysis.New(analysis.KG100, sp, fmt.Sprintf("syntax error near %q", t)))
-		return
+		return false
 	}
-	for i := uint(0); i < n.ChildCount(); i++ {
-		c.syntax(n.Child(i))
-	}
+	return true
 }
 
 // fileScope is what one run of top-level items defines: the names of
@@ -595,7 +658,13 @@ func (c *checker) nodeAt(off int) *sitter.Node {
 func (c *checker) kfuncs() {
 	for _, off := range c.m.ksyms {
 		n := c.nodeAt(off)
-		for n != nil && n.Kind() != "declaration" && n.Kind() != "translation_unit" {
+		// The marker sits in a declarator a few levels below its
+		// declaration (Parent costs the depth of the tree: bounded).
+		for up := 0; n != nil && n.Kind() != "declaration" && n.Kind() != "translation_unit"; up++ {
+			if up == 16 {
+				n = nil
+				break
+			}
 			n = n.Parent()
 		}
 		if n == nil || n.Kind() != "declaration" {
@@ -650,6 +719,10 @@ func (c *checker) kfuncs() {
 }
 
 func (c *checker) sections() {
+	onPrograms := make(map[analysis.Span]bool, len(c.sum.Programs))
+	for _, p := range c.sum.Programs {
+		onPrograms[p.Section.Span] = true
+	}
 	for _, s := range c.m.sections {
 		if kb.IsDataSection(s.Name) {
 			continue
@@ -659,13 +732,7 @@ func (c *checker) sections() {
 		}
 		// Programs are reported in program(); sections not on a
 		// function are reported here.
-		onProgram := false
-		for _, p := range c.sum.Programs {
-			if p.Section.Span == s.Span {
-				onProgram = true
-			}
-		}
-		if !onProgram {
+		if !onPrograms[s.Span] {
 			c.unknownSection(s)
 		}
 	}

@@ -1,6 +1,7 @@
 package bpfc
 
 import (
+	"context"
 	"sync"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
@@ -214,12 +215,19 @@ func (d *Doc) Close() {
 
 // Check runs the checks on the current text.
 func (d *Doc) Check(opts Options) []analysis.Finding {
+	fs, _ := d.CheckContext(context.Background(), opts)
+	return fs
+}
+
+// CheckContext is Check that stops soon after ctx ends; it then returns
+// the findings made so far and ctx's error.
+func (d *Doc) CheckContext(ctx context.Context, opts Options) ([]analysis.Finding, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.segs) == 0 {
-		return nil
+		return nil, ctx.Err()
 	}
-	return check(d.src, d.m, d.roots(), opts, d.cache)
+	return check(ctx, d.src, d.m, d.roots(), opts, d.cache)
 }
 
 // Summary describes the programs and maps of the document.
@@ -234,8 +242,19 @@ func (d *Doc) Summary() Summary {
 
 // Check parses and checks src once.
 func Check(src string, opts Options) []analysis.Finding {
+	fs, _ := CheckContext(context.Background(), src, opts)
+	return fs
+}
+
+// CheckContext is Check that stops soon after ctx ends (the parse itself
+// is not interrupted); it then returns the findings made so far and
+// ctx's error.
+func CheckContext(ctx context.Context, src string, opts Options) ([]analysis.Finding, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	d := NewDoc([]byte(src))
 	defer d.Close()
 	d.cache = nil // checked once: nothing to keep
-	return d.Check(opts)
+	return d.CheckContext(ctx, opts)
 }

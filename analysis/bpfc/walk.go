@@ -12,6 +12,14 @@ import (
 	"github.com/kgent/kgent/kb"
 )
 
+// Kind ids exprType compares.
+var (
+	kindCast            = cLang.IdForNodeKind("cast_expression", true)
+	kindFieldExpression = cLang.IdForNodeKind("field_expression", true)
+	kindIdentifier      = cLang.IdForNodeKind("identifier", true)
+	kindParenthesized   = cLang.IdForNodeKind("parenthesized_expression", true)
+)
+
 // varType is what the checker knows of a variable: the struct or union it
 // points to (or is), from its declaration.
 type varType struct {
@@ -75,7 +83,7 @@ func (c *checker) walkFunctions(tops []sitter.Node) {
 		defer w.nodes.free()
 		for {
 			i := int(next.Add(1)) - 1
-			if i >= len(todo) {
+			if i >= len(todo) || !w.alive() {
 				return
 			}
 			jb := &jobs[todo[i]]
@@ -94,6 +102,7 @@ func (c *checker) walkFunctions(tops []sitter.Node) {
 // checkFunction checks one function definition's body.
 func (c *checker) checkFunction(n *sitter.Node, prog *Program) {
 	vars := map[string]varType{}
+	c.types = map[uintptr]typeAnswer{}
 	if _, params := funcName(n); params != nil {
 		for k := uint(0); k < params.NamedChildCount(); k++ {
 			c.declare(params.NamedChild(k), vars)
@@ -172,6 +181,9 @@ func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
 			case "identifier":
 				if ref != "" && !c.structs[ref] {
 					vars[text(c.src, d)] = varType{ref: ref, pointer: ptr}
+					if len(c.types) > 0 {
+						c.types = map[uintptr]typeAnswer{} // answers may read the name
+					}
 				}
 				if !ptr && (isArr || ref != "") {
 					size += arr * c.sizeOfType(typeNode)
@@ -230,6 +242,9 @@ func (c *checker) walkBody(body *sitter.Node, prog *Program, vars map[string]var
 	stack := 0
 	nodes, tags := c.nodes.collect(body, bodyTags)
 	for i := range nodes {
+		if i&255 == 255 && !c.alive() {
+			break
+		}
 		n := nodes[i]
 		switch tags[i] {
 		case tagDecl:
@@ -352,49 +367,96 @@ func (c *checker) unknownField(t *kb.Type, name string, sp analysis.Span) {
 	c.add(f)
 }
 
+// typeAnswer is what exprType found for a node.
+type typeAnswer struct {
+	vt varType
+	ok bool
+}
+
 // exprType finds the struct an expression refers to: a declared variable,
-// or a field chain from one.
+// or a field chain from one. It goes down the chain (through parentheses)
+// in a loop to a base it knows the type of, then back up, and keeps the
+// answer of every link: the walk visits the outermost link first, and each
+// link below asks again.
 func (c *checker) exprType(n *sitter.Node, vars map[string]varType) (varType, bool) {
-	switch n.Kind() {
-	case "identifier":
-		vt, ok := vars[text(c.src, n)]
-		return vt, ok
-	case "parenthesized_expression":
-		if n.NamedChildCount() == 1 {
-			return c.exprType(n.NamedChild(0), vars)
+	var chain []sitter.Node // from n down, without the base
+	cur := *n
+	var a typeAnswer
+	for {
+		if known, ok := c.types[cur.Id()]; ok {
+			a = known
+			break
 		}
-	case "cast_expression":
+		k := cur.KindId()
+		if k == kindParenthesized && cur.NamedChildCount() == 1 {
+			chain = append(chain, cur)
+			cur = *cur.NamedChild(0)
+			continue
+		}
+		if k == kindFieldExpression {
+			if arg := cur.ChildByFieldId(fieldArgument); arg != nil {
+				chain = append(chain, cur)
+				cur = *arg
+				continue
+			}
+		}
+		a = c.baseType(&cur, vars)
+		c.remember(&cur, a)
+		break
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		link := &chain[i]
+		if a.ok && link.KindId() == kindFieldExpression {
+			a = c.memberType(link, a.vt)
+		}
+		c.remember(link, a)
+	}
+	return a.vt, a.ok
+}
+
+func (c *checker) remember(n *sitter.Node, a typeAnswer) {
+	if c.types != nil {
+		c.types[n.Id()] = a
+	}
+}
+
+// baseType is the type of an expression that is not a link of a chain.
+func (c *checker) baseType(n *sitter.Node, vars map[string]varType) typeAnswer {
+	switch n.KindId() {
+	case kindIdentifier:
+		vt, ok := vars[text(c.src, n)]
+		return typeAnswer{vt, ok}
+	case kindCast:
 		t := n.ChildByFieldId(fieldType)
 		if t == nil {
-			return varType{}, false
+			return typeAnswer{}
 		}
 		s := findKind(t, "struct_specifier")
 		if s == nil {
-			return varType{}, false
+			return typeAnswer{}
 		}
 		if name := s.ChildByFieldId(fieldName); name != nil && !c.structs[text(c.src, name)] {
-			return varType{ref: text(c.src, name), pointer: strings.Contains(text(c.src, t), "*")}, true
+			return typeAnswer{varType{ref: text(c.src, name), pointer: strings.Contains(text(c.src, t), "*")}, true}
 		}
-	case "field_expression":
-		base, ok := c.exprType(n.ChildByFieldId(fieldArgument), vars)
-		if !ok {
-			return varType{}, false
-		}
-		t, ok := c.k.Resolve(base.ref)
-		if !ok {
-			return varType{}, false
-		}
-		field := n.ChildByFieldId(fieldField)
-		if field == nil {
-			return varType{}, false
-		}
-		m, ok := c.k.Member(t, text(c.src, field))
-		if !ok || m.Ref == "" {
-			return varType{}, false
-		}
-		return varType{ref: m.Ref, pointer: m.Pointer}, true
 	}
-	return varType{}, false
+	return typeAnswer{}
+}
+
+// memberType is the type of the field a field_expression reaches in base.
+func (c *checker) memberType(n *sitter.Node, base varType) typeAnswer {
+	t, ok := c.k.Resolve(base.ref)
+	if !ok {
+		return typeAnswer{}
+	}
+	field := n.ChildByFieldId(fieldField)
+	if field == nil {
+		return typeAnswer{}
+	}
+	m, ok := c.k.Member(t, text(c.src, field))
+	if !ok || m.Ref == "" {
+		return typeAnswer{}
+	}
+	return typeAnswer{varType{ref: m.Ref, pointer: m.Pointer}, true}
 }
 
 // fieldExpr checks x->f and x.f on variables of known BTF struct types.

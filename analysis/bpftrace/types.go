@@ -113,7 +113,9 @@ func (c *checker) assignVar(name string, rhs Expr, vars varTypes) {
 	default:
 		return
 	}
-	clear(c.types) // answers that read the variable may change
+	if len(c.types) > 0 { // answers that read the variable may change
+		c.types = map[Expr]*ctype{}
+	}
 }
 
 // typedField checks one field access on a resolved struct type: the field

@@ -40,8 +40,13 @@ type valueState struct {
 	kinds map[Expr]string
 }
 
-// changed forgets the kinds worked out so far.
-func (st *valueState) changed() { clear(st.kinds) }
+// changed forgets the kinds worked out so far (a new map: clearing a big
+// one costs its size, and a script may change kinds often).
+func (st *valueState) changed() {
+	if len(st.kinds) > 0 {
+		st.kinds = map[Expr]string{}
+	}
+}
 
 type mapSig struct {
 	value     string // kind of the values assigned
