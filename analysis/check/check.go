@@ -4,6 +4,7 @@
 package check
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,6 +44,11 @@ type Options struct {
 // File checks one document. The error is set only when the document is not
 // checked at all (binary, too large, unknown dialect).
 func File(path, text string, opts Options) ([]analysis.Finding, error) {
+	return FileContext(context.Background(), path, text, opts)
+}
+
+// FileContext is File that stops soon after ctx ends, with ctx's error.
+func FileContext(ctx context.Context, path, text string, opts Options) ([]analysis.Finding, error) {
 	if err := Checkable(text); err != nil {
 		return nil, err
 	}
@@ -51,13 +57,17 @@ func File(path, text string, opts Options) ([]analysis.Finding, error) {
 		d = analysis.Detect(path, text)
 	}
 	var fs []analysis.Finding
+	var err error
 	switch d {
 	case analysis.DialectBpftrace:
-		fs = bpftrace.Check(text, bpftrace.Options{KB: opts.KB, Version: opts.BpftraceVersion, Path: path, IncludePaths: opts.IncludePaths})
+		fs, err = bpftrace.CheckContext(ctx, text, bpftrace.Options{KB: opts.KB, Version: opts.BpftraceVersion, Path: path, IncludePaths: opts.IncludePaths})
 	case analysis.DialectC:
-		fs = bpfc.Check(text, bpfc.Options{KB: opts.KB, Path: path, IncludePaths: opts.IncludePaths})
+		fs, err = bpfc.CheckContext(ctx, text, bpfc.Options{KB: opts.KB, Path: path, IncludePaths: opts.IncludePaths})
 	default:
 		return nil, ErrUnknownDialect
+	}
+	if err != nil {
+		return nil, err
 	}
 	return Annotate(fs, opts.KB), nil
 }
@@ -162,14 +172,24 @@ func (d *Document) SetText(text string) {
 
 // Findings checks the current text, exactly as File does.
 func (d *Document) Findings(opts Options) ([]analysis.Finding, error) {
+	return d.FindingsContext(context.Background(), opts)
+}
+
+// FindingsContext is Findings that stops soon after ctx ends, with ctx's
+// error.
+func (d *Document) FindingsContext(ctx context.Context, opts Options) ([]analysis.Finding, error) {
 	if err := Checkable(d.text); err != nil {
 		return nil, err
 	}
 	if d.Dialect == analysis.DialectC && d.cdoc != nil {
-		return Annotate(d.cdoc.Check(bpfc.Options{KB: opts.KB, Path: d.Path, IncludePaths: opts.IncludePaths}), opts.KB), nil
+		fs, err := d.cdoc.CheckContext(ctx, bpfc.Options{KB: opts.KB, Path: d.Path, IncludePaths: opts.IncludePaths})
+		if err != nil {
+			return nil, err
+		}
+		return Annotate(fs, opts.KB), nil
 	}
 	opts.Dialect = d.Dialect
-	return File(d.Path, d.text, opts)
+	return FileContext(ctx, d.Path, d.text, opts)
 }
 
 // CSummary is the program/map summary of a C document.

@@ -1,8 +1,12 @@
 package check
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
@@ -56,5 +60,91 @@ func TestDocumentMatchesFile(t *testing.T) {
 	b, err2 := File("x.bpf.c", d.Text(), Options{})
 	if err1 != nil || err2 != nil || len(a) != len(b) {
 		t.Fatalf("%v %v\n%+v\n%+v", err1, err2, a, b)
+	}
+}
+
+// FuzzCheck runs the whole check path (dialect detection, either checker,
+// the incremental document) on any text, now and then with a context that
+// ends part way: it must return (with ctx's error when cancelled) and
+// never give a span outside the text.
+func FuzzCheck(f *testing.F) {
+	for _, p := range []string{"../bpftrace/testdata/*.bt", "../bpfc/testdata/*.bpf.c"} {
+		files, _ := filepath.Glob(p)
+		for _, name := range files {
+			data, _ := os.ReadFile(name)
+			f.Add(filepath.Base(name), string(data), uint16(0))
+		}
+	}
+	f.Add("x.bt", "BEGIN { @x = 1+1+1; $t = curtask->parent->parent; }", uint16(3))
+	f.Add("x.bpf.c", "#include \"vmlinux.h\"\nint f(struct task_struct *t) { return t->parent->pid; }", uint16(1))
+	f.Fuzz(func(t *testing.T, name, src string, stop uint16) {
+		if strings.ContainsAny(name, "/\x00") {
+			return // a path, not a name: the checks may read beside it
+		}
+		ctx := context.Background()
+		if stop > 0 {
+			ctx = &stopAfter{Context: ctx, n: int64(stop)}
+		}
+		check := func(fs []analysis.Finding, err error) {
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUnknownDialect) && !errors.Is(err, ErrBinary) {
+				t.Fatalf("error %v", err)
+			}
+			if err != nil && stop == 0 && errors.Is(err, context.Canceled) {
+				t.Fatal("cancelled without a cancel")
+			}
+			for _, fd := range fs {
+				if fd.Span.Start < 0 || fd.Span.End > len(src) || fd.Span.Start > fd.Span.End {
+					t.Fatalf("bad span %+v of %s for %d bytes", fd.Span, fd.Code, len(src))
+				}
+			}
+		}
+		check(FileContext(ctx, name, src, Options{BpftraceVersion: "0.17"}))
+		d := NewDocument(name, src, analysis.DialectNone)
+		defer d.Close()
+		if stop > 0 {
+			ctx = &stopAfter{Context: context.Background(), n: int64(stop)}
+		}
+		check(d.FindingsContext(ctx, Options{BpftraceVersion: "0.17"}))
+	})
+}
+
+// stopAfter is a context whose Err is context.Canceled once it has been
+// asked n times.
+type stopAfter struct {
+	context.Context
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *stopAfter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestFileContextCancelled: an ended context ends the check with its
+// error, for both dialects.
+func TestFileContextCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, name := range []string{"x.bt", "x.bpf.c"} {
+		src := "BEGIN { @x = 1; }\n"
+		if name == "x.bpf.c" {
+			src = "#include \"vmlinux.h\"\nint f(void) { return 0; }\n"
+		}
+		if _, err := FileContext(ctx, name, src, Options{}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: err %v", name, err)
+		}
+		d := NewDocument(name, src, analysis.DialectNone)
+		if _, err := d.FindingsContext(ctx, Options{}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s document: err %v", name, err)
+		}
+		d.Close()
+		if _, err := FileContext(context.Background(), name, src, Options{}); err != nil {
+			t.Errorf("%s not cancelled: err %v", name, err)
+		}
 	}
 }
