@@ -12,6 +12,8 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/kgent/kgent/internal/endpoint"
 )
 
 // Message is one chat message.
@@ -63,6 +65,12 @@ type Config struct {
 	BaseURL string
 	Model   string
 	APIKey  string
+	// KeyURL is the endpoint APIKey was configured for ("" is any):
+	// ConfigFromEnv binds the environment's key to the environment's
+	// endpoint (KGENT_LLM_BASE_URL, else OpenAI's). When BaseURL names
+	// another endpoint (an editor setting or a flag chose it), the key is
+	// not sent and the provider's KeyWithheld says so.
+	KeyURL string
 	// Timeout bounds one request; default 120 s.
 	Timeout time.Duration
 	// Retries on 429, 5xx, timeouts and undecodable replies; default 3.
@@ -73,9 +81,14 @@ type Config struct {
 }
 
 // ConfigFromEnv reads KGENT_LLM_BASE_URL, KGENT_LLM_MODEL and
-// OPENAI_API_KEY; ok is false when no endpoint is configured.
+// OPENAI_API_KEY; ok is false when no endpoint is configured. The key is
+// bound to the environment's endpoint (KeyURL).
 func ConfigFromEnv() (Config, bool) {
 	c := Config{BaseURL: os.Getenv("KGENT_LLM_BASE_URL"), Model: os.Getenv("KGENT_LLM_MODEL"), APIKey: os.Getenv("OPENAI_API_KEY")}
+	c.KeyURL = c.BaseURL
+	if c.KeyURL == "" {
+		c.KeyURL = endpoint.OpenAI
+	}
 	return c, c.BaseURL != "" || c.APIKey != ""
 }
 
@@ -83,8 +96,9 @@ func ConfigFromEnv() (Config, bool) {
 // through a compatible proxy, Ollama, vLLM, llama.cpp) through go-openai.
 // It is safe for concurrent use.
 type OpenAI struct {
-	cfg    Config
-	client *openai.Client
+	cfg      Config
+	client   *openai.Client
+	withheld string
 }
 
 // retryAfterKey carries a per-call holder for the Retry-After of the last
@@ -93,9 +107,17 @@ type retryAfterKey struct{}
 
 // retryAfterTransport records the Retry-After of each response into the
 // holder of the request's context.
-type retryAfterTransport struct{ base http.RoundTripper }
+// Without a key it sends no Authorization header at all.
+type retryAfterTransport struct {
+	base  http.RoundTripper
+	noKey bool
+}
 
 func (t retryAfterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.noKey && r.Header.Get("Authorization") != "" {
+		r = r.Clone(r.Context())
+		r.Header.Del("Authorization")
+	}
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {
 		return resp, err
@@ -138,12 +160,32 @@ func NewOpenAI(cfg Config) (*OpenAI, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
+	withheld := ""
+	if cfg.APIKey != "" && cfg.KeyURL != "" && !endpoint.Same(cfg.KeyURL, cfg.BaseURL) {
+		// The key was given for another endpoint: a base URL from an
+		// editor's settings or a flag must not receive it.
+		withheld = redact(fmt.Sprintf("the API key from the environment (OPENAI_API_KEY) is for %s, so it is not sent to %s, which the editor's settings or a flag chose; "+
+			"to use the key there, set KGENT_LLM_BASE_URL=%s in kgent's own environment", displayURL(cfg.KeyURL), displayURL(cfg.BaseURL), displayURL(cfg.BaseURL)), cfg.APIKey)
+		cfg.APIKey = ""
+	}
 	oc := openai.DefaultConfig(cfg.APIKey)
 	if cfg.BaseURL != "" {
 		oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	}
-	oc.HTTPClient = &http.Client{Transport: retryAfterTransport{base: http.DefaultTransport}, Timeout: cfg.Timeout}
-	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc)}, nil
+	oc.HTTPClient = &http.Client{Transport: retryAfterTransport{base: http.DefaultTransport, noKey: cfg.APIKey == ""}, Timeout: cfg.Timeout}
+	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc), withheld: withheld}, nil
+}
+
+// KeyWithheld says why the environment's API key is not sent to this
+// provider's endpoint ("" when it is, or there is none). It never
+// contains the key.
+func (p *OpenAI) KeyWithheld() string { return p.withheld }
+
+func displayURL(u string) string {
+	if u == "" {
+		return endpoint.OpenAI
+	}
+	return u
 }
 
 // Name is "openai".
@@ -169,7 +211,8 @@ func (p *OpenAI) Complete(ctx context.Context, msgs []Message) (Reply, error) {
 				return Reply{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens},
 					&EndpointError{Kind: ErrBadReply, msg: "the model returned an empty answer"}
 			}
-			return Reply{Content: resp.Choices[0].Message.Content, PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}, nil
+			// The key never travels further, even when an endpoint echoes it.
+			return Reply{Content: redact(resp.Choices[0].Message.Content, p.cfg.APIKey), PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}, nil
 		}
 		if ctx.Err() != nil {
 			return Reply{}, fmt.Errorf("generation stopped: %w", ctx.Err())

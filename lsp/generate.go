@@ -187,7 +187,10 @@ func (s *server) untrackCancel(token *protocol.ProgressToken) {
 
 // agentOptions chooses the provider: settings (llm.*) over the
 // environment (KGENT_LLM_BASE_URL, KGENT_LLM_MODEL, OPENAI_API_KEY); the
-// offline provider when neither configures an endpoint.
+// offline provider when neither configures an endpoint. The
+// environment's key goes only to the environment's endpoint: a
+// llm.baseURL naming another gets no key, and the user is told why
+// (agent.OpenAI.KeyWithheld).
 func (s *server) agentOptions(k *kb.KB) (agent.Options, error) {
 	s.mu.Lock()
 	st := s.settings
@@ -207,6 +210,10 @@ func (s *server) agentOptions(k *kb.KB) (agent.Options, error) {
 		p, err := agent.NewOpenAI(cfg)
 		if err != nil {
 			return opts, err
+		}
+		if w := p.KeyWithheld(); w != "" {
+			s.log.Printf("generation: %s", w)
+			s.notify("window/showMessage", protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: "kgent: " + w})
 		}
 		opts.Provider = p
 	}

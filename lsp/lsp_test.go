@@ -59,14 +59,20 @@ func (p pipeRWC) Close() error {
 
 func newClient(t testing.TB, debounce time.Duration) *client {
 	t.Helper()
-	load := loadKB(t)
+	return newClientOpts(t, Options{Debounce: debounce})
+}
+
+// newClientOpts is newClient with the server's options (LoadKB is set).
+func newClientOpts(t testing.TB, opts Options) *client {
+	t.Helper()
+	opts.LoadKB = loadKB(t)
 	cr, sw := io.Pipe()
 	sr, cw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &client{t: t, diags: map[protocol.DocumentURI][]chan protocol.PublishDiagnosticsParams{}, notes: make(chan notification, 1000), raw: cw, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		Serve(ctx, pipeRWC{Reader: sr, Writer: sw, closers: []io.Closer{sr, sw}}, Options{Debounce: debounce, LoadKB: load})
+		Serve(ctx, pipeRWC{Reader: sr, Writer: sw, closers: []io.Closer{sr, sw}}, opts)
 	}()
 	c.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(pipeRWC{Reader: cr, Writer: cw, closers: []io.Closer{cr, cw}}))
 	c.conn.Go(ctx, func(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {

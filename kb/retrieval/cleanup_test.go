@@ -162,3 +162,40 @@ func TestIndexDirNotOwnedRefused(t *testing.T) {
 		})
 	}
 }
+
+// The environment's OPENAI_API_KEY belongs to its LLM endpoint: an
+// embedding endpoint elsewhere does not get it (a warning says so, without
+// the key); KGENT_EMBED_API_KEY is that endpoint's own key.
+func TestEmbeddingKeyBoundToItsEndpoint(t *testing.T) {
+	const key = "sk-embed-bound-0123456789abcdef"
+	srv, _ := fakeEmbeddings(t, key, nil)
+	exs := corpus(t)[:5]
+	t.Setenv("KGENT_EMBED_BASE_URL", srv.URL+"/v1")
+	t.Setenv("KGENT_EMBED_MODEL", "fake-embed")
+	t.Setenv("KGENT_LLM_BASE_URL", "")
+	t.Setenv("KGENT_EMBED_API_KEY", "")
+	t.Setenv("OPENAI_API_KEY", key)
+	var warnings []string
+	_, err := Build(context.Background(), nil, exs, Options{Embedding: EmbeddingFromEnv(), Warn: func(s string) { warnings = append(warnings, s) }})
+	if err == nil {
+		t.Fatal("the embedding endpoint accepted a request: it got the LLM endpoint's key")
+	}
+	if strings.Contains(err.Error(), key) || len(warnings) != 1 || strings.Contains(warnings[0], key) || !strings.Contains(warnings[0], "KGENT_EMBED_API_KEY") {
+		t.Fatalf("error %v, warnings %q", err, warnings)
+	}
+	// The same key named as the embedding endpoint's own: it is sent.
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("KGENT_EMBED_API_KEY", key)
+	warnings = nil
+	if _, err := Build(context.Background(), nil, exs, Options{Embedding: EmbeddingFromEnv(), Warn: func(s string) { warnings = append(warnings, s) }}); err != nil || len(warnings) != 0 {
+		t.Fatalf("%v %q", err, warnings)
+	}
+	// A flag naming another endpoint: not sent there.
+	emb := EmbeddingFromEnv()
+	emb.BaseURL = "http://127.0.0.1:1/v1"
+	warnings = nil
+	Build(context.Background(), nil, exs, Options{Embedding: emb, Warn: func(s string) { warnings = append(warnings, s) }})
+	if len(warnings) != 1 {
+		t.Fatalf("flag endpoint: warnings %q", warnings)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/kgent/kgent/internal/endpoint"
 )
 
 // Field is text of a document with the weight its terms get: an
@@ -134,6 +136,9 @@ type EmbeddingConfig struct {
 	BaseURL string // e.g. https://api.openai.com/v1 or http://localhost:11434/v1
 	Model   string // e.g. text-embedding-3-small
 	APIKey  string
+	// KeyURL is the endpoint APIKey was configured for ("" is any); the
+	// key is not sent to another BaseURL (a flag chose it).
+	KeyURL string
 	// Timeout bounds one request (default 60 s).
 	Timeout time.Duration
 }
@@ -154,11 +159,19 @@ type remote struct {
 	client *openai.Client
 	model  string
 	cfg    EmbeddingConfig
+	// withheld says why the configured key is not sent ("" when it is).
+	withheld string
 }
 
 func newRemote(c EmbeddingConfig) (*remote, error) {
 	if c.Model == "" {
 		return nil, errors.New("an embedding endpoint needs a model (KGENT_EMBED_MODEL)")
+	}
+	withheld := ""
+	if c.APIKey != "" && c.KeyURL != "" && !endpoint.Same(c.KeyURL, c.BaseURL) {
+		withheld = strings.ReplaceAll(fmt.Sprintf("the API key from the environment is for %s, so it is not sent to the embedding endpoint %s; "+
+			"to use a key there, set KGENT_EMBED_BASE_URL to it and the key in KGENT_EMBED_API_KEY", c.KeyURL, c.BaseURL), c.APIKey, "[redacted]")
+		c.APIKey = ""
 	}
 	oc := openai.DefaultConfig(c.APIKey)
 	if c.BaseURL != "" {
@@ -167,7 +180,7 @@ func newRemote(c EmbeddingConfig) (*remote, error) {
 	if c.Timeout == 0 {
 		c.Timeout = 60 * time.Second
 	}
-	return &remote{client: openai.NewClientWithConfig(oc), model: c.Model, cfg: c}, nil
+	return &remote{client: openai.NewClientWithConfig(oc), model: c.Model, cfg: c, withheld: withheld}, nil
 }
 
 const remoteBatch = 64

@@ -27,6 +27,7 @@ import (
 
 	chromem "github.com/philippgille/chromem-go"
 
+	"github.com/kgent/kgent/internal/endpoint"
 	"github.com/kgent/kgent/kb"
 	"github.com/kgent/kgent/kb/examples"
 )
@@ -88,13 +89,21 @@ func DefaultCacheDir() string {
 }
 
 // EmbeddingFromEnv reads KGENT_EMBED_BASE_URL, KGENT_EMBED_MODEL and the
-// key (KGENT_EMBED_API_KEY, else OPENAI_API_KEY).
+// key: KGENT_EMBED_API_KEY, bound to KGENT_EMBED_BASE_URL, else
+// OPENAI_API_KEY, bound to the LLM endpoint of the environment
+// (KGENT_LLM_BASE_URL, else OpenAI's API). A key is sent only to the
+// endpoint it is bound to (EmbeddingConfig.KeyURL).
 func EmbeddingFromEnv() EmbeddingConfig {
-	key := os.Getenv("KGENT_EMBED_API_KEY")
-	if key == "" {
-		key = os.Getenv("OPENAI_API_KEY")
+	c := EmbeddingConfig{BaseURL: os.Getenv("KGENT_EMBED_BASE_URL"), Model: os.Getenv("KGENT_EMBED_MODEL")}
+	if key := os.Getenv("KGENT_EMBED_API_KEY"); key != "" {
+		c.APIKey, c.KeyURL = key, c.BaseURL
+	} else if key := os.Getenv("OPENAI_API_KEY"); key != "" {
+		c.APIKey, c.KeyURL = key, os.Getenv("KGENT_LLM_BASE_URL")
 	}
-	return EmbeddingConfig{BaseURL: os.Getenv("KGENT_EMBED_BASE_URL"), Model: os.Getenv("KGENT_EMBED_MODEL"), APIKey: key}
+	if c.APIKey != "" && c.KeyURL == "" {
+		c.KeyURL = endpoint.OpenAI
+	}
+	return c
 }
 
 // Index is a built or loaded set of collections.
@@ -207,6 +216,9 @@ func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) 
 		r, err := newRemote(opts.Embedding)
 		if err != nil {
 			return nil, err
+		}
+		if r.withheld != "" && opts.Warn != nil {
+			opts.Warn(r.withheld)
 		}
 		ix.remote = r
 	}
