@@ -84,9 +84,26 @@ func (s *server) analyze(d *document) *result {
 		return nil
 	}
 	r := &result{gen: gen, version: version, text: text, idx: idx}
+	// A change to the text stops this check (applyChangeLocked): its
+	// result would be dropped anyway, and the worker checks the new text.
+	ctx, cancel := context.WithCancel(s.connCtx)
+	defer cancel()
+	d.mu.Lock()
+	d.cancelCheck = cancel
+	superseded := d.gen != gen
+	d.mu.Unlock()
+	if superseded {
+		cancel()
+	}
 	t0 := time.Now()
-	fs, err := cd.Findings(check.Options{KB: k, IncludePaths: s.includePaths()})
+	fs, err := cd.FindingsContext(ctx, check.Options{KB: k, IncludePaths: s.includePaths()})
 	cost := time.Since(t0)
+	d.mu.Lock()
+	d.cancelCheck = nil
+	d.mu.Unlock()
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
+	}
 	switch {
 	case errors.Is(err, check.ErrUnknownDialect):
 		r.notCheck = err

@@ -46,6 +46,9 @@ type document struct {
 	// next save replaces them.
 	verified []analysis.Finding
 	closed   bool
+	// cancelCheck stops the static check running on this document, if
+	// any: a change makes its result stale.
+	cancelCheck func()
 
 	wake chan struct{} // capacity 1: a change is waiting for analysis
 	done chan struct{} // closed by close
@@ -108,6 +111,9 @@ func (d *document) indexLocked() *analysis.LineIndex {
 // text). Positions are UTF-16, converted through the line index of the
 // text as it is before this change.
 func (d *document) applyChangeLocked(rng *protocol.Range, text string) {
+	if d.cancelCheck != nil {
+		d.cancelCheck()
+	}
 	if rng == nil {
 		d.text, d.idx, d.reset, d.pending, d.verified = text, nil, true, nil, nil
 		return

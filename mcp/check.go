@@ -101,7 +101,7 @@ func (t *tools) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInput
 	if err != nil {
 		return out, err
 	}
-	fs, err := check.File(name, in.Source, check.Options{KB: t.k, Dialect: d, BpftraceVersion: t.opts.BpftraceVersion, IncludePaths: t.opts.Verify.IncludePaths})
+	fs, err := check.FileContext(ctx, name, in.Source, check.Options{KB: t.k, Dialect: d, BpftraceVersion: t.opts.BpftraceVersion, IncludePaths: t.opts.Verify.IncludePaths})
 	release()
 	if err != nil {
 		return out, err
