@@ -9,15 +9,18 @@ const secretKey = "kgent.apiKey";
 
 function settings(): logic.Settings {
   const c = vscode.workspace.getConfiguration("kgent");
+  // Binaries and the endpoint come from the user's settings only (see
+  // logic.machineScoped), whatever a workspace says.
+  const user = (key: string) => logic.userLevel<string>(c.inspect<string>(key));
   return {
-    serverPath: c.get<string>("serverPath"),
+    serverPath: user("serverPath"),
     kbDir: c.get<string>("kbDir"),
     targetBTF: c.get<string>("targetBTF"),
     verifyOnSave: c.get<boolean>("verifyOnSave"),
-    clangPath: c.get<string>("clangPath"),
-    bpftracePath: c.get<string>("bpftracePath"),
+    clangPath: user("clangPath"),
+    bpftracePath: user("bpftracePath"),
     includePaths: c.get<string[]>("includePaths"),
-    llm: { provider: c.get<string>("llm.provider"), baseURL: c.get<string>("llm.baseURL"), model: c.get<string>("llm.model") },
+    llm: { provider: c.get<string>("llm.provider"), baseURL: user("llm.baseURL"), model: c.get<string>("llm.model") },
   };
 }
 

@@ -14,6 +14,30 @@ export interface Settings {
   llm?: { provider?: string; baseURL?: string; model?: string };
 }
 
+/**
+ * Settings that choose a binary kgent runs (as root, on save) or where the
+ * API key is sent. They are "machine" scoped in package.json, so VS Code
+ * ignores them in workspace and folder settings; the extension reads them
+ * from the user's settings only as well.
+ */
+export const machineScoped = ["serverPath", "clangPath", "bpftracePath", "llm.baseURL"] as const;
+
+/** What configuration.inspect answers for a setting. */
+export interface Inspected<T> {
+  defaultValue?: T;
+  globalValue?: T;
+  workspaceValue?: T;
+  workspaceFolderValue?: T;
+}
+
+/** A machine-scoped setting's value: the user's own, else the default; never a workspace's. */
+export function userLevel<T>(i: Inspected<T> | undefined): T | undefined {
+  if (!i) {
+    return undefined;
+  }
+  return i.globalValue !== undefined ? i.globalValue : i.defaultValue;
+}
+
 export const installURL = "https://github.com/kgent/kgent#quickstart-debian-12-as-root";
 
 /** Finds the server: the setting first, then kgent on PATH. */
@@ -72,14 +96,21 @@ export function initializationOptions(s: Settings): { kgent: Settings } {
   return { kgent: out };
 }
 
-/** The server's environment: the API key from secret storage, never from settings. */
+/**
+ * The server's environment: the API key from secret storage, never from
+ * settings. The server sends the environment's key only to the
+ * environment's endpoint, so the user's llm.baseURL becomes
+ * KGENT_LLM_BASE_URL only with the key stored for it (kgent: Set API key);
+ * without one, a key inherited from VS Code's environment stays bound to
+ * that environment's endpoint and the server does not send it elsewhere.
+ */
 export function serverEnv(base: NodeJS.ProcessEnv, apiKey: string | undefined, s: Settings): NodeJS.ProcessEnv {
   const env = { ...base };
   if (apiKey) {
     env.OPENAI_API_KEY = apiKey;
-  }
-  if (s.llm?.baseURL) {
-    env.KGENT_LLM_BASE_URL = s.llm.baseURL;
+    if (s.llm?.baseURL) {
+      env.KGENT_LLM_BASE_URL = s.llm.baseURL;
+    }
   }
   if (s.llm?.model) {
     env.KGENT_LLM_MODEL = s.llm.model;

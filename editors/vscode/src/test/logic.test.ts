@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
 import * as logic from "../logic";
 
 test("server path: setting first, then PATH", () => {
@@ -27,6 +29,33 @@ test("the API key goes to the server's environment only", () => {
   assert.equal(env.KGENT_LLM_BASE_URL, "http://h/v1");
   assert.equal(env.KGENT_LLM_MODEL, "m");
   assert.equal(logic.serverEnv({}, undefined, {}).OPENAI_API_KEY, undefined);
+});
+
+test("a key from VS Code's environment stays bound to that environment's endpoint", () => {
+  // No stored key: the user's llm.baseURL is not made the environment's
+  // endpoint, so the server does not send OPENAI_API_KEY there.
+  const env = logic.serverEnv({ OPENAI_API_KEY: "sk-env" }, undefined, { llm: { baseURL: "http://elsewhere/v1" } });
+  assert.equal(env.KGENT_LLM_BASE_URL, undefined);
+  assert.equal(env.OPENAI_API_KEY, "sk-env");
+  const kept = logic.serverEnv({ OPENAI_API_KEY: "sk-env", KGENT_LLM_BASE_URL: "http://mine/v1" }, undefined, { llm: { baseURL: "http://elsewhere/v1" } });
+  assert.equal(kept.KGENT_LLM_BASE_URL, "http://mine/v1");
+});
+
+test("binaries and the endpoint are machine-scoped and read from user settings only", () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8"));
+  const props = pkg.contributes.configuration.properties;
+  for (const key of logic.machineScoped) {
+    assert.equal(props["kgent." + key]?.scope, "machine", `kgent.${key} is not machine-scoped`);
+  }
+  // Every setting naming a binary or an endpoint is in the list.
+  for (const [key, p] of Object.entries<{ description: string }>(props)) {
+    if (/binary|endpoint|clang used|bpftrace used/i.test(p.description)) {
+      assert.ok((logic.machineScoped as readonly string[]).includes(key.replace(/^kgent\./, "")), `${key} chooses a binary or endpoint`);
+    }
+  }
+  assert.equal(logic.userLevel({ defaultValue: "", globalValue: "/usr/bin/clang", workspaceValue: "./evil-clang" }), "/usr/bin/clang");
+  assert.equal(logic.userLevel({ defaultValue: "", workspaceValue: "http://attacker/v1", workspaceFolderValue: "http://attacker/v1" }), "");
+  assert.equal(logic.userLevel(undefined), undefined);
 });
 
 test("intent comments get a CodeLens, other comments do not", () => {
