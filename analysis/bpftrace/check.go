@@ -138,15 +138,53 @@ func (c *checker) run() {
 	st := &valueState{maps: map[string]*mapSig{}}
 	for _, p := range c.file.Probes {
 		kinds := map[string]bool{}
+		var absent [][]int // per attach point: its findings that say the target is missing
 		for _, ap := range p.Attach {
 			if !c.alive() {
 				return
 			}
+			before := len(c.out)
 			kinds[c.attach(ap)] = true
+			var missing []int
+			for i := before; i < len(c.out); i++ {
+				if missingTarget[c.out[i].Code] && c.out[i].Severity == analysis.Error {
+					missing = append(missing, i)
+				}
+			}
+			absent = append(absent, missing)
 		}
+		c.providedFor(absent)
 		c.probe = p
 		c.body(p, kinds)
 		c.values(p, st)
+	}
+}
+
+// missingTarget are the codes that say an attach point's target is not
+// on the target kernel or machine.
+var missingTarget = map[string]bool{analysis.KG302: true, analysis.KG304: true, analysis.KG305: true, analysis.KG306: true, analysis.KG307: true}
+
+// providedFor turns the missing-target errors of a probe's attach points
+// into warnings when another attach point of the same probe resolves:
+// bpftrace attaches what exists and only warns about the rest, which is
+// how scripts provide for kernels that renamed a function
+// (kprobe:blk_account_io_start, kprobe:__blk_account_io_start).
+func (c *checker) providedFor(absent [][]int) {
+	if len(absent) < 2 {
+		return
+	}
+	resolves := false
+	for _, a := range absent {
+		resolves = resolves || len(a) == 0
+	}
+	if !resolves {
+		return
+	}
+	for _, a := range absent {
+		for _, i := range a {
+			c.out[i].Severity = analysis.Warning
+			c.out[i].Notes = append(c.out[i].Notes, "another attach point of this probe exists: bpftrace attaches that one and skips this one with a warning")
+		}
 	}
 }
 

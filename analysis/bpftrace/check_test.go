@@ -1,6 +1,7 @@
 package bpftrace
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -117,5 +118,36 @@ func TestCheckWithoutKB(t *testing.T) {
 	}
 	if got := strings.Join(codes, " "); got != "KG201 KG202" {
 		t.Errorf("findings without a kb: %s, want KG201 KG202", got)
+	}
+}
+
+// A missing target in a probe list is a warning when another attach
+// point of the probe exists (bpftrace attaches it and skips the rest),
+// an error when none does.
+func TestProbeListSeverity(t *testing.T) {
+	k := hostKBFor(t)
+	src, err := os.ReadFile("testdata/probe_lists.bt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]analysis.Severity{
+		"vfs_raed_renamed_in_2030": analysis.Warning,
+		"no_such_function_one":     analysis.Error,
+		"no_such_function_two":     analysis.Error,
+		"sys_enter_opnat":          analysis.Warning,
+	}
+	seen := 0
+	for _, f := range Check(string(src), Options{KB: k, Version: "0.17"}) {
+		for name, sev := range want {
+			if strings.Contains(f.Message, name+" ") {
+				seen++
+				if f.Severity != sev {
+					t.Errorf("%s: %s %s, want %s", name, f.Severity, f.Message, sev)
+				}
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of %d findings", seen, len(want))
 	}
 }
