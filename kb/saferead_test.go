@@ -78,11 +78,15 @@ func TestReadRegularRefusesSpecialFiles(t *testing.T) {
 // regular file we may read through that name, and it must not be drained.
 func TestReadRegularProcSelfFD0(t *testing.T) {
 	st, err := os.Stat("/proc/self/fd/0")
-	if err != nil {
-		t.Skipf("no /proc/self/fd/0: %v", err)
-	}
 	var rerr error
 	guard(t, func() { _, rerr = ReadRegular("/proc/self/fd/0", MaxProgramSize) })
+	if err != nil {
+		// No standard input at all (CI closes it): nothing to read.
+		if rerr == nil {
+			t.Fatalf("stdin is closed (%v) yet ReadRegular read it", err)
+		}
+		return
+	}
 	if !st.Mode().IsRegular() && !errors.Is(rerr, ErrNotRegular) {
 		t.Fatalf("stdin is %v; ReadRegular error %v, want ErrNotRegular", st.Mode(), rerr)
 	}

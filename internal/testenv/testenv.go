@@ -150,11 +150,12 @@ func Skip(t testing.TB, format string, args ...any) {
 	t.Skip(msg)
 }
 
-// Short skips a long test under go test -short (never under
-// KGENT_REQUIRE_BPF=1, where it runs).
+// Short skips a long test under go test -short and in each mutant's run
+// of make mutate (KGENT_MUTATE=1), never under KGENT_REQUIRE_BPF=1,
+// where it runs.
 func Short(t testing.TB, why string) {
 	t.Helper()
-	if testing.Short() && !Strict() {
+	if (testing.Short() || os.Getenv("KGENT_MUTATE") == "1") && !Strict() {
 		t.Skip("-short: " + why)
 	}
 }
