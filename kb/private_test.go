@@ -200,3 +200,20 @@ func chownAll(t *testing.T, root string) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkCacheChecks is what verification adds per run before it uses
+// a cached vmlinux.h: the cache directory's checks and the header's.
+func BenchmarkCacheChecks(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "kb")
+	hdr := filepath.Join(dir, "vmlinux", "0123", "vmlinux.h")
+	os.MkdirAll(filepath.Dir(hdr), 0o700)
+	os.WriteFile(hdr, []byte("x"), 0o644)
+	for b.Loop() {
+		if err := kb.PrivateDir(dir); err != nil {
+			b.Fatal(err)
+		}
+		if err := kb.OwnedFile(hdr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
