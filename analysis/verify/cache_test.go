@@ -92,3 +92,38 @@ func TestPlantedVmlinuxNotUsed(t *testing.T) {
 		t.Fatal("a vmlinux.h owned by another user was used")
 	}
 }
+
+// The attack as it was: with HOME unset the default cache was
+// $TMPDIR/kgent/kb whoever owned it, and a vmlinux.h another user planted
+// there was compiled into a root verification. The default cache is now
+// per-user and private, so the planted header is never read.
+func TestNoHomePlantedVmlinuxNotCompiled(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Clang, testenv.Bpftool, testenv.Headers)
+	tmp := t.TempDir()
+	os.Chmod(tmp, 0o777|os.ModeSticky) // like /tmp
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("KGENT_KB_DIR", "")
+	probe := New(Options{CacheDir: filepath.Join(tmp, "kgent", "kb")})
+	hdr := plantHeader(t, probe)
+	os.WriteFile(hdr, []byte("#error PLANTED header compiled\n"), 0o666)
+	v := New(Options{})
+	if strings.HasPrefix(v.opts.CacheDir, filepath.Join(tmp, "kgent")+string(filepath.Separator)) {
+		t.Fatalf("the default cache is the shared %s", v.opts.CacheDir)
+	}
+	src := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n" +
+		"SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint handle(void *ctx) { return 0; }\n"
+	r := v.Verify(context.Background(), filepath.Join(tmp, "p.bpf.c"), src, analysis.DialectC)
+	for _, f := range r.Findings {
+		if strings.Contains(f.Message, "PLANTED") {
+			t.Fatalf("the planted header was compiled: %+v", f)
+		}
+		if f.Code == analysis.KG601 {
+			t.Fatalf("compile error: %+v", f)
+		}
+	}
+	if strings.Contains(r.Log, "PLANTED") {
+		t.Fatalf("the planted header was compiled:\n%s", r.Log)
+	}
+}
