@@ -76,6 +76,7 @@ func attach(p *ebpf.Program, section string) (link.Link, error) {
 // buffer, an entry in a map (a non-zero one for arrays), or output from an
 // iterator. Bounded in time; every link and map is closed.
 func TestCExamplesRun(t *testing.T) {
+	testenv.Short(t, "attaches every C example under its trigger")
 	k := testenv.HostKB(t, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers, testenv.Tracefs)
 	exs, err := Load()
 	if err != nil {

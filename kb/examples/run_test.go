@@ -23,6 +23,7 @@ import (
 // by BEGIN (a header) is no evidence. Runs are bounded in time and killed
 // with their process group.
 func TestExamplesRun(t *testing.T) {
+	testenv.Short(t, "attaches every bpftrace example under its trigger for seconds each")
 	testenv.Require(t, testenv.BPF, testenv.Bpftrace, testenv.Tracefs)
 	exs, err := Load()
 	if err != nil {
