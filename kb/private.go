@@ -32,17 +32,18 @@ func TempCacheBase() string {
 // group and other read access is removed. Every directory above it must be
 // safe too. The error names the path and how to fix it.
 func PrivateDir(dir string) error {
-	return ownDir(dir, true)
+	return ownDir(dir, true, "KGENT_KB_DIR")
 }
 
 // OwnedDir is PrivateDir for a directory others may read: it must be
 // owned by the effective user and writable by nobody else; a new one is
-// created with mode 0700.
+// created with mode 0700. The error's fix names KGENT_INDEX_DIR.
 func OwnedDir(dir string) error {
-	return ownDir(dir, false)
+	return ownDir(dir, false, "KGENT_INDEX_DIR")
 }
 
-func ownDir(dir string, private bool) error {
+// ownDir checks dir; env is the variable that moves it, for the fix.
+func ownDir(dir string, private bool, env string) error {
 	if dir == "" {
 		return errors.New("no cache directory")
 	}
@@ -54,7 +55,7 @@ func ownDir(dir string, private bool) error {
 	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
 		if _, err := os.Lstat(p); err == nil {
 			if _, err := safePath(p, true); err != nil {
-				return fmt.Errorf("%v: kgent does not trust a cache there; set %s to a directory of your own", err, cacheEnvHint(abs))
+				return fmt.Errorf("%v: kgent does not trust a cache there; set %s to a directory of your own", err, env)
 			}
 			break
 		}
@@ -67,7 +68,7 @@ func ownDir(dir string, private bool) error {
 	}
 	real, err := safePath(abs, false)
 	if err != nil {
-		return fmt.Errorf("%v: kgent does not trust a cache there; set %s to a directory of your own", err, cacheEnvHint(abs))
+		return fmt.Errorf("%v: kgent does not trust a cache there; set %s to a directory of your own", err, env)
 	}
 	st, err := os.Lstat(real)
 	if err != nil {
@@ -79,11 +80,11 @@ func ownDir(dir string, private bool) error {
 	}
 	if uid != os.Geteuid() {
 		return fmt.Errorf("the cache directory %s is owned by uid %d, not by you (uid %d), so kgent does not trust what it holds: remove it, or set %s to a directory of your own",
-			abs, uid, os.Geteuid(), cacheEnvHint(abs))
+			abs, uid, os.Geteuid(), env)
 	}
 	if mode.Perm()&0o022 != 0 {
 		return fmt.Errorf("the cache directory %s is writable by other users (mode %04o), so its files may have been planted: remove it (rm -rf %s) and let kgent recreate it, or set %s to a directory of your own",
-			abs, mode.Perm(), abs, cacheEnvHint(abs))
+			abs, mode.Perm(), abs, env)
 	}
 	if private && mode.Perm()&0o077 != 0 {
 		if err := os.Chmod(real, mode.Perm()&0o700); err != nil {
@@ -91,14 +92,6 @@ func ownDir(dir string, private bool) error {
 		}
 	}
 	return nil
-}
-
-// cacheEnvHint names the variable that moves the cache holding dir.
-func cacheEnvHint(dir string) string {
-	if strings.Contains(dir, string(filepath.Separator)+"index") {
-		return "KGENT_INDEX_DIR"
-	}
-	return "KGENT_KB_DIR"
 }
 
 // OwnedFile checks a file kgent is about to read from a cache: a regular
