@@ -55,7 +55,7 @@ func ownDir(dir string, private bool, env string) error {
 	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
 		if _, err := os.Lstat(p); err == nil {
 			if _, err := safePath(p, true); err != nil {
-				return fmt.Errorf("%v: kgent does not trust a cache there; set %s to a directory of your own", err, env)
+				return fmt.Errorf("%v: kgent does not trust a cache there; remove it if it is not yours to keep, or set %s to a directory of your own", err, env)
 			}
 			break
 		}
@@ -68,7 +68,7 @@ func ownDir(dir string, private bool, env string) error {
 	}
 	real, err := safePath(abs, false)
 	if err != nil {
-		return fmt.Errorf("%v: kgent does not trust a cache there; set %s to a directory of your own", err, env)
+		return fmt.Errorf("%v: kgent does not trust a cache there; remove it if it is not yours to keep, or set %s to a directory of your own", err, env)
 	}
 	st, err := os.Lstat(real)
 	if err != nil {
@@ -189,6 +189,9 @@ func safePath(abs string, whole bool) (string, error) {
 		cur = next
 		if st.IsDir() && (len(rest) > 0 || whole) {
 			if err := checkDirOnPath(cur, trusted); err != nil {
+				if cur == abs {
+					return "", err
+				}
 				return "", fmt.Errorf("%v (on the way to %s)", err, abs)
 			}
 		}
