@@ -3,13 +3,10 @@ package bpftrace
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
@@ -54,27 +51,26 @@ func CheckContext(ctx context.Context, src string, opts Options) ([]analysis.Fin
 	return append(findings, c.out...), c.err
 }
 
-var (
-	versionOnce sync.Once
-	installed   string
-)
-
-// InstalledVersion is the installed bpftrace's version ("0.17"), or "" when
-// none is installed.
+// InstalledVersion is the version ("0.17") of the bpftrace in PATH, or ""
+// when none is installed. It is detected once per binary and cached by
+// the kb (kb.ToolVersion): checks start no process.
 func InstalledVersion() string {
-	versionOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "bpftrace", "--version").Output()
-		if err != nil {
-			return
+	v, err := kb.ToolVersion("bpftrace")
+	if err != nil {
+		return ""
+	}
+	return MajorMinor(v)
+}
+
+// MajorMinor cuts a release to the "0.23" the language facts are keyed
+// by: "0.23.2" is 0.23.
+func MajorMinor(v string) string {
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		if j := strings.IndexByte(v[i+1:], '.'); j >= 0 {
+			return v[:i+1+j]
 		}
-		m := regexp.MustCompile(`v?(\d+\.\d+)`).FindStringSubmatch(string(out))
-		if m != nil {
-			installed = m[1]
-		}
-	})
-	return installed
+	}
+	return v
 }
 
 type checker struct {
