@@ -14,11 +14,17 @@ import (
 )
 
 // worker is the one analysis goroutine of a document: woken by changes,
-// it waits until the document has been quiet for the debounce, analyses
-// the newest text and publishes. Changes that arrive meanwhile coalesce
+// it analyses the newest text and publishes. A change after a pause is
+// analysed at once (the analysis takes a millisecond or two: a debounce
+// in front of it would be most of what the user waits for); a change
+// that comes while the previous one was still being analysed or within
+// a few analysis times of it is part of a burst (pasting, an editor
+// replaying edits, a formatter), and the worker waits until the burst
+// has been quiet for the debounce. Changes that arrive meanwhile coalesce
 // into one wake-up, so a storm of edits costs a few analyses, not one
 // each, and nothing queues.
 func (s *server) worker(d *document) {
+	var lastWake time.Time
 	for {
 		select {
 		case <-d.wake:
@@ -27,12 +33,16 @@ func (s *server) worker(d *document) {
 		case <-s.connCtx.Done():
 			return
 		}
-		if delay := s.debounce(d); delay > 0 {
+		now := time.Now()
+		burst := now.Sub(lastWake) < s.burstWindow(d)
+		lastWake = now
+		if delay := s.debounce(d, burst); delay > 0 {
 			t := time.NewTimer(delay)
 		quiet:
 			for {
 				select {
 				case <-d.wake:
+					lastWake = time.Now()
 					t.Reset(delay)
 				case <-t.C:
 					break quiet
@@ -59,18 +69,32 @@ func (s *server) worker(d *document) {
 // slowAnalysis is the analysis time from which the debounce grows with it.
 const slowAnalysis = 250 * time.Millisecond
 
-// debounce is the quiet time before analysing d: the configured one, or,
-// for documents whose analysis is slow (megabytes of C take seconds), as
-// long as the last analysis took (at most 2 s), so typing in them does
-// not keep a core busy with analyses of texts that are already stale.
-func (s *server) debounce(d *document) time.Duration {
+// burstWindow is how close two changes must come to be one burst: four
+// times the last analysis, at least 10 ms (a typist's fastest keystrokes
+// are about 50 ms apart).
+func (s *server) burstWindow(d *document) time.Duration {
 	d.mu.Lock()
 	cost := d.cost
 	d.mu.Unlock()
-	if cost > slowAnalysis {
+	return max(10*time.Millisecond, 4*cost)
+}
+
+// debounce is the quiet time before analysing d: none for a change after
+// a pause; the configured one inside a burst; and for documents whose
+// analysis is slow (megabytes of C take seconds), as long as the last
+// analysis took (at most 2 s), so typing in them does not keep a core
+// busy with analyses of texts that are already stale.
+func (s *server) debounce(d *document, burst bool) time.Duration {
+	d.mu.Lock()
+	cost := d.cost
+	d.mu.Unlock()
+	switch {
+	case cost > slowAnalysis:
 		return max(s.opts.Debounce, min(cost, 2*time.Second))
+	case burst:
+		return s.opts.Debounce
 	}
-	return s.opts.Debounce
+	return 0
 }
 
 // analyze checks the document's current text (through the same call as

@@ -676,3 +676,27 @@ func TestGenerateCancel(t *testing.T) {
 		}
 	}
 }
+
+// A change after a pause is analysed at once, whatever the debounce: the
+// debounce (here 5 s) applies only inside bursts of changes.
+func TestEditAfterPauseIsImmediate(t *testing.T) {
+	c := newClient(t, 5*time.Second)
+	c.initialize()
+	uri := protocol.DocumentURI("file:///tmp/kgent-test/pause.bt")
+	ch := c.watch(uri)
+	c.open(uri, "bpftrace", "BEGIN { }\n")
+	c.wait(ch, nil)
+	for v := 2; v <= 4; v++ {
+		time.Sleep(100 * time.Millisecond) // a pause between keystrokes
+		c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": v},
+			"contentChanges": []any{map[string]any{"text": "BEGIN { pidd" + strings.Repeat("d", v) + " }\n"}}})
+		select {
+		case p := <-ch:
+			if p.Version != uint32(v) || len(p.Diagnostics) == 0 {
+				t.Fatalf("version %d: published version %d %v", v, p.Version, codes(p.Diagnostics))
+			}
+		case <-time.After(2500 * time.Millisecond):
+			t.Fatalf("version %d waited for the 5 s debounce", v)
+		}
+	}
+}

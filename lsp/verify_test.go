@@ -23,7 +23,7 @@ func (c *client) initWorkspace(dir string) {
 	c.t.Helper()
 	var res map[string]any
 	if err := c.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + dir,
-		"workspaceFolders": []any{map[string]any{"uri": "file://" + dir, "name": "w"}},
+		"workspaceFolders":      []any{map[string]any{"uri": "file://" + dir, "name": "w"}},
 		"initializationOptions": map[string]any{"kgent": map[string]any{"verifyOnSave": true}}}, &res); err != nil {
 		c.t.Fatal(err)
 	}
