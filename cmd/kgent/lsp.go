@@ -19,7 +19,7 @@ import (
 
 func init() {
 	register("lsp", "run the language server on stdio", runLSP)
-	register("bench", "measure the language server like an editor (kgent bench lsp)", runBench)
+	register("bench", "measure whole-process checks, the language server and MCP against the alternatives (kgent bench check|lsp|mcp)", runBench)
 }
 
 // stdio joins stdin and stdout into the server's stream.
@@ -66,15 +66,14 @@ func runLSP(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// runBench drives `kgent lsp` (and clangd, for comparison) over stdio
-// with the benchmark files: a 500-line .bpf.c including vmlinux.h and a
-// 300-line .bt.
-func runBench(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "lsp" {
-		return usageErr("usage: kgent bench lsp [--edits N] [--clangd PATH] [--server PATH]")
-	}
-	fs := newFlags("bench lsp", "bench lsp [--edits N] [--clangd PATH] [--server PATH]", stderr)
+// benchLSP drives `kgent lsp` (and clangd, for comparison) over stdio
+// with the benchmark files, a 500-line .bpf.c including vmlinux.h and a
+// 300-line .bt, as an editor does: the server's default debounce, one
+// edit every --pace (a fast typist), each awaiting its diagnostics.
+func benchLSP(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench lsp", "bench lsp [--edits N] [--pace DURATION] [--clangd PATH] [--server PATH]", stderr)
 	edits := fs.Int("edits", 200, "one-line edits per session")
+	pace := fs.Duration("pace", 60*time.Millisecond, "time between the diagnostics of one edit and the next edit (a keystroke rhythm)")
 	clangd := fs.String("clangd", "clangd", "clangd to compare with (\"\" to skip)")
 	server := fs.String("server", "", "kgent binary to measure (default: this one)")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -101,11 +100,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	kgent := []string{*server, "lsp", "--debounce", "0"}
+	kgent := []string{*server, "lsp"}
 	opts := map[string]any{"kgent": map[string]any{"verifyOnSave": false}}
 	sessions := []editor.Session{
-		{Name: "kgent C", Command: kgent, InitializationOptions: opts, Path: cfile, LanguageID: "c", Text: ctext, EditLine: 20, Edit: "\t// edit\n", Edits: *edits},
-		{Name: "kgent bt", Command: kgent, InitializationOptions: opts, Path: btfile, LanguageID: "bpftrace", Text: bttext, EditLine: 4, Edit: "\t// edit\n", Edits: *edits},
+		{Name: "kgent C", Command: kgent, InitializationOptions: opts, Path: cfile, LanguageID: "c", Text: ctext, EditLine: 20, Edit: "\t// edit\n", Edits: *edits, Pace: *pace},
+		{Name: "kgent bt", Command: kgent, InitializationOptions: opts, Path: btfile, LanguageID: "bpftrace", Text: bttext, EditLine: 4, Edit: "\t// edit\n", Edits: *edits, Pace: *pace},
 	}
 	var results []editor.Result
 	for _, s := range sessions {
@@ -136,7 +135,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cd, err := editor.Run(ctx, editor.Session{Name: "clangd C", Command: []string{*clangd, "--log=error"}, Path: cfile, LanguageID: "c",
-		Text: ctext, EditLine: 20, Edit: "\t// edit\n", Edits: max(*edits/10, 10), Timeout: 120 * time.Second})
+		Text: ctext, EditLine: 20, Edit: "\t// edit\n", Edits: max(*edits/10, 10), Pace: *pace, Timeout: 120 * time.Second})
 	if err != nil {
 		return fmt.Errorf("clangd: %w", err)
 	}

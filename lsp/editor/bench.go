@@ -32,7 +32,10 @@ type Session struct {
 	EditLine int
 	Edit     string
 	Edits    int
-	Timeout  time.Duration
+	// Pace is the pause before each edit (a typist's rhythm); 0 sends the
+	// next edit as soon as the last one's diagnostics arrive.
+	Pace    time.Duration
+	Timeout time.Duration
 }
 
 // Result are the figures of one session.
@@ -119,6 +122,7 @@ func Run(ctx context.Context, s Session) (Result, error) {
 	res.FirstDiagnostics = time.Since(t1)
 	for i := 0; i < s.Edits; i++ {
 		v := i + 2
+		time.Sleep(s.Pace)
 		pos := map[string]any{"line": s.EditLine, "character": 0}
 		t := time.Now()
 		if err := c.Notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": v},
