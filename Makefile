@@ -8,7 +8,7 @@ BIN := bin/kgent
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all setup build demo test bench fuzz snapshot clean
+.PHONY: all setup build demo test bench fuzz mutate snapshot clean
 
 all: build
 
@@ -29,6 +29,11 @@ bench: build
 
 fuzz: build
 	@FUZZTIME=$${FUZZTIME:-30s} bash scripts/fuzz.sh
+
+# Mutation testing of the code that decides findings (scripts/mutate.sh;
+# MUTATE_BUDGET bounds the time, 25 minutes by default).
+mutate: build
+	@bash scripts/mutate.sh
 
 # Regenerates the embedded reference kb from this machine's kernel.
 snapshot: build
