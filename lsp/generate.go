@@ -195,7 +195,12 @@ func (s *server) agentOptions(k *kb.KB) (agent.Options, error) {
 	s.mu.Lock()
 	st := s.settings
 	s.mu.Unlock()
-	opts := agent.Options{KB: k, Verifier: s.getVerifier()}
+	// A model's program is untrusted input: compiled without root, its
+	// tool output filtered to its own file.
+	opts := agent.Options{KB: k}
+	if v := s.getVerifier(); v != nil {
+		opts.Verifier = v.Untrusted()
+	}
 	cfg, configured := agent.ConfigFromEnv()
 	if st.LLM.BaseURL != "" {
 		cfg.BaseURL, configured = st.LLM.BaseURL, true

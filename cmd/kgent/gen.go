@@ -72,7 +72,9 @@ func (f *agentFlags) setup(stderr io.Writer) (*kb.KB, agent.Options, analysis.Di
 	}
 	opts.KB, opts.Attempts = k, f.attempts
 	if !f.noVerify {
-		opts.Verifier = verify.New(verify.Options{KB: k})
+		// A model's program is untrusted input (a prompt can steer it to
+		// #include any file): compiled without root, output filtered.
+		opts.Verifier = verify.New(verify.Options{KB: k, Untrusted: true})
 	}
 	return k, opts, d, nil
 }

@@ -127,3 +127,38 @@ func TestEvalOpenAI(t *testing.T) {
 		t.Fatal("the key appears in eval's output")
 	}
 }
+
+// A model's program is verified as untrusted: steered by a prompt to
+// include a private file beside the user's work (mode 0600, so only root
+// may read it), it gets no copy of it from the compiler's messages.
+func TestGenModelProgramUntrusted(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Tracefs, testenv.Clang, testenv.BPF, testenv.Headers)
+	const token = "kgent-private-token-5f3a9c"
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile(filepath.Join(dir, "private.h"), []byte("#error "+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prog := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n#include \"private.h\"\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n\n" +
+		"SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint f(void *ctx)\n{\n\treturn 0;\n}\n"
+	reply, _ := json.Marshal(map[string]any{"id": "x", "object": "chat.completion", "model": "m",
+		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": "```c\n" + prog + "```"}}}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(reply)
+	}))
+	defer srv.Close()
+	t.Setenv("KGENT_KB_DIR", t.TempDir())
+	t.Setenv("KGENT_LLM_BASE_URL", srv.URL+"/v1")
+	t.Setenv("KGENT_LLM_MODEL", "m")
+	t.Setenv("OPENAI_API_KEY", "sk-test")
+	var out, errb bytes.Buffer
+	code := run([]string{"gen", "--lang", "c", "--attempts", "1", "--json", "count openat calls"}, &out, &errb)
+	if strings.Contains(out.String()+errb.String(), token) {
+		t.Fatalf("the private header's text reached the output (exit %d):\n%s\n%s", code, out.String(), errb.String())
+	}
+	var g jsonGen
+	if err := json.Unmarshal(out.Bytes(), &g); err != nil || g.Verified {
+		t.Fatalf("%v: verified %v\n%s\n%s", err, g.Verified, out.String(), errb.String())
+	}
+}
