@@ -1,5 +1,5 @@
 // Package report turns findings into the output formats kgent promises:
-// compiler-style text, the JSON of DESIGN.md (also what the MCP front
+// compiler-style text, the JSON described in docs/architecture.md (also what the MCP front
 // returns) and SARIF 2.1.0. Positions are 0-based lines and UTF-16
 // characters in JSON, 1-based in text and SARIF.
 package report
