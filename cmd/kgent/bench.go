@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -80,11 +81,7 @@ type contender struct {
 func benchCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench check", "bench check [--rounds N] [--server PATH]", stderr)
 	rounds := fs.Int("rounds", 20, "rounds; each runs every command once, in turn")
-	server := fs.String("server", "", "kgent binary to measure (default: this one)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	self, err := benchBinary(*server)
+	self, err := benchFlags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -162,9 +159,15 @@ func benchCheck(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func benchBinary(server string) (string, error) {
-	if server != "" {
-		return server, nil
+// benchFlags adds --server to fs, parses args and returns the kgent
+// binary to measure: --server, or this one.
+func benchFlags(fs *flag.FlagSet, args []string) (string, error) {
+	server := fs.String("server", "", "kgent binary to measure (default: this one)")
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if *server != "" {
+		return *server, nil
 	}
 	return os.Executable()
 }
@@ -190,11 +193,7 @@ func firstLines(s string, n int) string {
 func benchMCP(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench mcp", "bench mcp [--calls N] [--server PATH]", stderr)
 	calls := fs.Int("calls", 200, "check_program calls per language")
-	server := fs.String("server", "", "kgent binary to measure (default: this one)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	self, err := benchBinary(*server)
+	self, err := benchFlags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -75,16 +75,9 @@ func benchLSP(args []string, stdout, stderr io.Writer) error {
 	edits := fs.Int("edits", 200, "one-line edits per session")
 	pace := fs.Duration("pace", 60*time.Millisecond, "time between the diagnostics of one edit and the next edit (a keystroke rhythm)")
 	clangd := fs.String("clangd", "clangd", "clangd to compare with (\"\" to skip)")
-	server := fs.String("server", "", "kgent binary to measure (default: this one)")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	server, err := benchFlags(fs, args)
+	if err != nil {
 		return err
-	}
-	if *server == "" {
-		self, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		*server = self
 	}
 	dir, err := os.MkdirTemp("", "kgent-bench-")
 	if err != nil {
@@ -100,7 +93,7 @@ func benchLSP(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	kgent := []string{*server, "lsp"}
+	kgent := []string{server, "lsp"}
 	opts := map[string]any{"kgent": map[string]any{"verifyOnSave": false}}
 	sessions := []editor.Session{
 		{Name: "kgent C", Command: kgent, InitializationOptions: opts, Path: cfile, LanguageID: "c", Text: ctext, EditLine: 20, Edit: "\t// edit\n", Edits: *edits, Pace: *pace},
@@ -122,13 +115,9 @@ func benchLSP(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "clangd: not found (%v); no comparison\n", err)
 		return nil
 	}
-	hdr, err := exec.CommandContext(ctx, "bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c").Output()
-	if err != nil {
-		fmt.Fprintf(stdout, "clangd: cannot generate vmlinux.h with bpftool (%v); no comparison\n", err)
+	if err := benchVmlinux(dir); err != nil {
+		fmt.Fprintf(stdout, "clangd: cannot generate vmlinux.h (%v); no comparison\n", err)
 		return nil
-	}
-	if err := os.WriteFile(filepath.Join(dir, "vmlinux.h"), hdr, 0o644); err != nil {
-		return err
 	}
 	flags := "-target\nbpf\n-D__TARGET_ARCH_x86\n-I" + dir + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "compile_flags.txt"), []byte(flags), 0o644); err != nil {
