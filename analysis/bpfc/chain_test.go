@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kgent/kgent/analysis"
+
+	"github.com/kgent/kgent/internal/testenv"
 )
 
 // chainSources are programs built around one expression of n terms: a
@@ -67,7 +68,7 @@ func TestDeepExpressions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fs []analysis.Finding
-			hangGuard(t, func() { fs = Check(tc.src, Options{KB: k}) })
+			testenv.HangGuard(t, 2*time.Minute, func() { fs = Check(tc.src, Options{KB: k}) })
 			var unknown, field int
 			for _, f := range fs {
 				switch f.Code {
@@ -83,42 +84,6 @@ func TestDeepExpressions(t *testing.T) {
 				t.Fatalf("%d KG201 and %d KG401, want 1 and %d: %+v", unknown, field, tc.field, fs)
 			}
 		})
-	}
-}
-
-// stopAfter is a context that ends after its Err has been asked n
-// times: a check cancelled part way, the same way on every run.
-type stopAfter struct {
-	context.Context
-	n atomic.Int64
-}
-
-func newStopAfter(n int64) *stopAfter {
-	c := &stopAfter{Context: context.Background()}
-	c.n.Store(n)
-	return c
-}
-
-func (c *stopAfter) Err() error {
-	if c.n.Add(-1) < 0 {
-		return context.Canceled
-	}
-	return nil
-}
-
-// hangGuard runs f and fails the test if it has not returned after two
-// minutes (far more than any of these checks takes).
-func hangGuard(t *testing.T, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the check did not stop")
 	}
 }
 
@@ -145,7 +110,7 @@ func TestCheckCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	hangGuard(t, func() {
+	testenv.HangGuard(t, 2*time.Minute, func() {
 		if _, err := CheckContext(ctx, src, Options{KB: k}); !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled: err %v", err)
 		}
@@ -154,7 +119,7 @@ func TestCheckCancelled(t *testing.T) {
 	defer d.Close()
 	var part []analysis.Finding
 	var err error
-	hangGuard(t, func() { part, err = d.CheckContext(newStopAfter(100), Options{KB: k}) })
+	testenv.HangGuard(t, 2*time.Minute, func() { part, err = d.CheckContext(testenv.NewStopAfter(nil, 100), Options{KB: k}) })
 	if !errors.Is(err, context.Canceled) || count(part) >= 2000 {
 		t.Fatalf("cancelled part way: %d KG201, err %v", count(part), err)
 	}
@@ -165,7 +130,7 @@ func TestCheckCancelled(t *testing.T) {
 	big := "#include \"vmlinux.h\"\nSEC(\"kprobe/do_exit\") int f(struct task_struct *t) { return t" + strings.Repeat("->parent", 2_000_000) + "->pid; }\n"
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(10*time.Millisecond, cancel)
-	hangGuard(t, func() {
+	testenv.HangGuard(t, 2*time.Minute, func() {
 		if _, err := CheckContext(ctx, big, Options{KB: k}); !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled while running: err %v", err)
 		}

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kgent/kgent/analysis"
+
+	"github.com/kgent/kgent/internal/testenv"
 )
 
 // chainScripts are scripts built around one expression of n terms: a
@@ -148,56 +149,20 @@ func treeDepth(f *File) int {
 	return deepest
 }
 
-// stopAfter is a context that ends after its Err has been asked n
-// times: a check cancelled part way, the same way on every run.
-type stopAfter struct {
-	context.Context
-	n atomic.Int64
-}
-
-func newStopAfter(n int64) *stopAfter {
-	c := &stopAfter{Context: context.Background()}
-	c.n.Store(n)
-	return c
-}
-
-func (c *stopAfter) Err() error {
-	if c.n.Add(-1) < 0 {
-		return context.Canceled
-	}
-	return nil
-}
-
-// hangGuard runs f and fails the test if it has not returned after a
-// minute (far more than any of these checks takes).
-func hangGuard(t *testing.T, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("the check did not stop")
-	}
-}
-
 // TestCheckCancelled: a cancelled check returns with ctx's error, and
 // one that ends part way (in the parse or in the checks) stops there.
 func TestCheckCancelled(t *testing.T) {
 	big := "BEGIN { @x = 1" + strings.Repeat("+1", 2_000_000-1) + "; }\n"
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	hangGuard(t, func() {
+	testenv.HangGuard(t, time.Minute, func() {
 		if _, err := CheckContext(ctx, big, Options{Version: "0.17"}); !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled: err %v", err)
 		}
 	})
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(time.Millisecond, cancel)
-	hangGuard(t, func() {
+	testenv.HangGuard(t, time.Minute, func() {
 		if _, err := CheckContext(ctx, big+big, Options{Version: "0.17"}); !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled while running: err %v", err)
 		}
@@ -223,9 +188,9 @@ func TestCheckCancelled(t *testing.T) {
 		t.Fatalf("whole check: %d KG201, err %v", count(whole), err)
 	}
 	var part []analysis.Finding
-	hangGuard(t, func() {
+	testenv.HangGuard(t, time.Minute, func() {
 		// The parse asks every 1,024 tokens; past it, the checks ask.
-		part, err = CheckContext(newStopAfter(int64(len(src)/1024)+4), src, Options{Version: "0.17"})
+		part, err = CheckContext(testenv.NewStopAfter(nil, int64(len(src)/1024)+4), src, Options{Version: "0.17"})
 	})
 	if !errors.Is(err, context.Canceled) || count(part) == 0 || count(part) >= 5000 {
 		t.Fatalf("cancelled in the checks: %d KG201, err %v", count(part), err)

@@ -6,11 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
+
+	"github.com/kgent/kgent/internal/testenv"
 )
 
 // Without BTF, checks run against the embedded snapshot and say so.
@@ -83,7 +84,7 @@ func FuzzCheck(f *testing.F) {
 		}
 		ctx := context.Background()
 		if stop > 0 {
-			ctx = &stopAfter{Context: ctx, n: int64(stop)}
+			ctx = testenv.NewStopAfter(ctx, int64(stop))
 		}
 		check := func(fs []analysis.Finding, err error) {
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUnknownDialect) && !errors.Is(err, ErrBinary) {
@@ -102,27 +103,10 @@ func FuzzCheck(f *testing.F) {
 		d := NewDocument(name, src, analysis.DialectNone)
 		defer d.Close()
 		if stop > 0 {
-			ctx = &stopAfter{Context: context.Background(), n: int64(stop)}
+			ctx = testenv.NewStopAfter(nil, int64(stop))
 		}
 		check(d.FindingsContext(ctx, Options{BpftraceVersion: "0.17"}))
 	})
-}
-
-// stopAfter is a context whose Err is context.Canceled once it has been
-// asked n times.
-type stopAfter struct {
-	context.Context
-	mu sync.Mutex
-	n  int64
-}
-
-func (c *stopAfter) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n--; c.n < 0 {
-		return context.Canceled
-	}
-	return nil
 }
 
 // TestFileContextCancelled: an ended context ends the check with its
