@@ -2,16 +2,14 @@ package lsp
 
 import (
 	"bytes"
-	"encoding/json"
 	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kgent/kgent/internal/fakellm"
 	"go.lsp.dev/protocol"
 )
 
@@ -35,32 +33,10 @@ func (l *lockedBuffer) String() string {
 }
 
 // authRecorder is an OpenAI-compatible endpoint on 127.0.0.1 recording
-// the Authorization headers it receives; its answers echo the bearer
-// token back (where a reply says KEY), as a hostile endpoint would.
-func authRecorder(t *testing.T) (*httptest.Server, func() []string) {
-	var mu sync.Mutex
-	var auths []string
-	replies := []string{"```bpftrace\ntracepoint:sched:sched_switch\n{\n  @switches[args->prev_comm] = count(); // KEY\n}\n```", "It counts context switches per task name (KEY)."}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auths = append(auths, r.Header.Get("Authorization"))
-		content := "no more"
-		if len(replies) > 0 {
-			content, replies = replies[0], replies[1:]
-		}
-		mu.Unlock()
-		content = strings.ReplaceAll(content, "KEY", strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "m",
-			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": "stop"}},
-			"usage":   map[string]any{"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), auths...)
-	}
+// the Authorization header of every request and echoing the key it got.
+func authRecorder(t *testing.T) (*fakellm.Server, func() []string) {
+	srv := fakellm.New(t, "```bpftrace\ntracepoint:sched:sched_switch\n{\n  @switches[args->prev_comm] = count(); // KEY\n}\n```", "It counts context switches per task name (KEY).")
+	return srv, srv.Auths
 }
 
 // generateAll runs kgent.generate with llm.baseURL set to url in the

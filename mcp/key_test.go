@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kgent/kgent/agent"
+	"github.com/kgent/kgent/internal/fakellm"
 )
 
 // generate_program with the endpoint and key of the server's environment
@@ -22,24 +21,7 @@ import (
 func TestGenerateEchoedKeyNowhere(t *testing.T) {
 	const key = "sk-kgent-mcp-fake-key-9090-hgfedcba"
 	prog := "tracepoint:syscalls:sys_enter_openat\n{\n  @[comm] = count(); // KEY\n}\n"
-	var mu sync.Mutex
-	var auths []string
-	replies := []string{"```bpftrace\n" + prog + "```", "It counts openat calls per command (KEY)."}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auths = append(auths, r.Header.Get("Authorization"))
-		content := "no more"
-		if len(replies) > 0 {
-			content, replies = replies[0], replies[1:]
-		}
-		mu.Unlock()
-		content = strings.ReplaceAll(content, "KEY", strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "m",
-			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": "stop"}},
-			"usage":   map[string]any{"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
-	}))
-	t.Cleanup(srv.Close)
+	srv := fakellm.New(t, "```bpftrace\n"+prog+"```", "It counts openat calls per command (KEY).")
 	t.Setenv("KGENT_LLM_BASE_URL", srv.URL+"/v1")
 	t.Setenv("KGENT_LLM_MODEL", "m")
 	t.Setenv("OPENAI_API_KEY", key)
@@ -74,9 +56,7 @@ func TestGenerateEchoedKeyNowhere(t *testing.T) {
 	if !strings.Contains(string(raw), "sys_enter_openat") {
 		t.Fatalf("no program: %s", raw)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(auths) == 0 || auths[0] != "Bearer "+key {
+	if auths := srv.Auths(); len(auths) == 0 || auths[0] != "Bearer "+key {
 		t.Fatalf("the environment's endpoint did not get the key: %q", auths)
 	}
 }

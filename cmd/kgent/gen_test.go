@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kgent/kgent/internal/fakellm"
 	"github.com/kgent/kgent/internal/testenv"
 )
 
@@ -141,13 +142,7 @@ func TestGenModelProgramUntrusted(t *testing.T) {
 	}
 	prog := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n#include \"private.h\"\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n\n" +
 		"SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint f(void *ctx)\n{\n\treturn 0;\n}\n"
-	reply, _ := json.Marshal(map[string]any{"id": "x", "object": "chat.completion", "model": "m",
-		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": "```c\n" + prog + "```"}}}})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(reply)
-	}))
-	defer srv.Close()
+	srv := fakellm.New(t, "```c\n"+prog+"```")
 	t.Setenv("KGENT_KB_DIR", t.TempDir())
 	t.Setenv("KGENT_LLM_BASE_URL", srv.URL+"/v1")
 	t.Setenv("KGENT_LLM_MODEL", "m")
