@@ -240,9 +240,8 @@ func TestExit(t *testing.T) {
 }
 
 // TestDebounce: a burst of changes (an editor replaying edits, a paste)
-// is analysed once more after it has been quiet for the debounce, and
-// none of the versions inside it is published; only the change that
-// starts the burst may be analysed at once.
+// is analysed once more after it has been quiet for the debounce; only
+// the change that starts the burst may be analysed before (at once).
 func TestDebounce(t *testing.T) {
 	const debounce = 300 * time.Millisecond
 	c := rawServer(t, Options{Debounce: debounce})
@@ -273,7 +272,9 @@ func TestDebounce(t *testing.T) {
 	if waited := time.Since(last); waited < debounce {
 		t.Fatalf("published %v after the last change, before the debounce", waited)
 	}
-	if len(versions) > 2 || len(versions) == 2 && versions[0] != 2 {
-		t.Fatalf("published versions %v: only the first of the burst (2) and the last (6) may be", versions)
+	// The change that starts the burst is analysed at once: by then the
+	// text may already be a later version of the burst.
+	if len(versions) > 2 {
+		t.Fatalf("published versions %v: only one analysis at the start of the burst and one after it", versions)
 	}
 }
