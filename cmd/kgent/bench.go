@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kgent/kgent/kb/examples"
 	"github.com/kgent/kgent/lsp/editor"
 )
 
@@ -102,9 +103,25 @@ func benchCheck(args []string, stdout, stderr io.Writer) error {
 	if out, err := exec.Command(self, "check", bt).CombinedOutput(); err != nil && !strings.Contains(string(out), "KG") {
 		return fmt.Errorf("kgent check: %v\n%s", err, out)
 	}
+	// Many files in one process: the example corpus, about a hundred.
+	corpus := filepath.Join(dir, "corpus")
+	exs, err := examples.Corpus()
+	if err != nil {
+		return err
+	}
+	for _, e := range exs {
+		p := filepath.Join(corpus, e.Slug, e.FileName())
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(e.Source), 0o644); err != nil {
+			return err
+		}
+	}
 	groups := [][]*contender{
 		{{name: "kgent check .bt", argv: []string{self, "check", bt}}},
 		{{name: "kgent check .bpf.c", argv: []string{self, "check", c}}},
+		{{name: fmt.Sprintf("kgent check %d files", len(exs)), argv: []string{self, "check", corpus}}},
 	}
 	if btPath, err := exec.LookPath("bpftrace"); err != nil {
 		fmt.Fprintln(stdout, "bpftrace: not installed; no comparison for .bt")

@@ -3,6 +3,7 @@ package main
 import (
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestBenchRuns(t *testing.T) {
 			t.Fatalf("bench check: exit %d, no %q\n%s%s", code, want, out, errs)
 		}
 	}
-	if strings.Contains(out, "failed") {
+	if !regexp.MustCompile(`kgent check \d+ files +\d`).MatchString(out) || strings.Contains(out, "failed") {
 		t.Fatalf("bench check:\n%s", out)
 	}
 	code, out, errs = runCLI(t, "bench", "mcp", "--calls", "2", "--server", bin)
