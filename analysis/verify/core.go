@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+	"golang.org/x/sys/unix"
 )
 
 // coreBadRelocation is how the verifier's log shows an instruction
@@ -32,6 +33,12 @@ func coreMessage(ps *ebpf.ProgramSpec, types *btf.Spec, insn int) (msg, field st
 		}
 	}
 	if relo == nil {
+		// The log names no poisoned instruction ("frame pointer is read
+		// only" after a poisoned constant load): the first relocation
+		// this kernel's BTF cannot satisfy is the one.
+		relo = firstPoisoned(ps)
+	}
+	if relo == nil {
 		return "", ""
 	}
 	m := coreRelocRe.FindStringSubmatch(relo.String())
@@ -43,22 +50,68 @@ func coreMessage(ps *ebpf.ProgramSpec, types *btf.Spec, insn int) (msg, field st
 	if i := strings.Index(local, "___"); i > 0 {
 		kernelName = local[:i]
 	}
-	path := local
+	path, keyword := local, ""
 	if types != nil {
 		if t, err := types.AnyTypeByName(local); err == nil {
 			path = accessPath(local, t, accessor)
+			keyword = typeKeyword(t)
 		}
 	}
 	if i := strings.LastIndexAny(path, ".]"); i >= 0 && path[i] == '.' {
 		field = path[i+1:]
 	}
+	if strings.HasPrefix(kind, "enumval") && types != nil {
+		// An enum value's accessor is the value's index.
+		if t, err := types.AnyTypeByName(local); err == nil {
+			if e, ok := btf.UnderlyingType(t).(*btf.Enum); ok {
+				if n, err := strconv.Atoi(accessor); err == nil && n < len(e.Values) {
+					path = local + "::" + e.Values[n].Name
+					field = e.Values[n].Name
+				}
+			}
+		}
+	}
+	// libbpf's words: "failed to resolve CO-RE relocation <byte_off>
+	// [12] struct task_struct___old.state (0:1 @ offset 8)".
+	libbpf := fmt.Sprintf("libbpf: failed to resolve CO-RE relocation <%s> %s%s (%s)", kind, keyword, path, accessor)
+	kernel := "kernel " + kernelRelease()
 	switch {
 	case strings.HasPrefix(kind, "byte_") || strings.HasPrefix(kind, "field_") || strings.HasPrefix(kind, "signed") || strings.HasPrefix(kind, "lshift") || strings.HasPrefix(kind, "rshift"):
-		return fmt.Sprintf("CO-RE relocation failed: %s does not exist in the target kernel's %s; check it with bpf_core_field_exists() first", path, kernelName), field
+		what := path
+		if field != "" {
+			what = fmt.Sprintf("%s%s has no field %s", keyword, kernelName, field)
+			if i := strings.LastIndexByte(path, '.'); i > 0 && strings.ContainsAny(path[len(local):i], ".[") {
+				what = fmt.Sprintf("%s%s has no %s", keyword, kernelName, path[len(local)+1:])
+			}
+		}
+		return fmt.Sprintf("CO-RE relocation failed: %s%s does not relocate: %s's %s of a compatible type; check it with bpf_core_field_exists() first (%s)", keyword, path, kernel, what, libbpf), field
 	case strings.HasPrefix(kind, "enumval"):
-		return fmt.Sprintf("CO-RE relocation failed: enum value %s does not exist in the target kernel; check it with bpf_core_enum_value_exists() first", path), path
+		return fmt.Sprintf("CO-RE relocation failed: enum value %s%s does not exist in %s; check it with bpf_core_enum_value_exists() first (%s)", keyword, path, kernel, libbpf), field
 	}
-	return fmt.Sprintf("CO-RE relocation failed: type %s does not match the target kernel's %s", local, kernelName), ""
+	return fmt.Sprintf("CO-RE relocation failed: type %s%s does not match %s's %s (%s)", keyword, local, kernel, kernelName, libbpf), ""
+}
+
+// typeKeyword is "struct ", "union " or "enum " for such types, as C
+// spells their names.
+func typeKeyword(t btf.Type) string {
+	switch t.(type) {
+	case *btf.Struct:
+		return "struct "
+	case *btf.Union:
+		return "union "
+	case *btf.Enum:
+		return "enum "
+	}
+	return ""
+}
+
+// kernelRelease is the running kernel's release (uname -r).
+func kernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "(unknown)"
+	}
+	return unix.ByteSliceToString(u.Release[:])
 }
 
 // accessPath spells a CO-RE accessor ("0:1:3") on t as C: the first index
@@ -104,4 +157,33 @@ func accessPath(name string, t btf.Type, accessor string) string {
 		}
 	}
 	return out
+}
+
+// firstPoisoned is the program's first CO-RE relocation (in instruction
+// order) that has no match in the running kernel's BTF, or nil.
+func firstPoisoned(ps *ebpf.ProgramSpec) *btf.CORERelocation {
+	kernel, err := btf.LoadKernelSpec()
+	if err != nil {
+		return nil
+	}
+	var relos []*btf.CORERelocation
+	iter := ps.Instructions.Iterate()
+	for iter.Next() {
+		if r := btf.CORERelocationMetadata(iter.Ins); r != nil {
+			relos = append(relos, r)
+		}
+	}
+	if len(relos) == 0 {
+		return nil
+	}
+	fixups, err := btf.CORERelocate(relos, []*btf.Spec{kernel}, ps.ByteOrder, func(btf.Type) (btf.TypeID, error) { return 0, nil })
+	if err != nil {
+		return nil
+	}
+	for i, f := range fixups {
+		if strings.HasSuffix(f.String(), "=poison") {
+			return relos[i]
+		}
+	}
+	return nil
 }

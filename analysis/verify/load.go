@@ -1,10 +1,14 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,16 +64,39 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 	if why := privilege(); why != "" {
 		return []analysis.Finding{unavailable(why)}, ""
 	}
-	spec, err := ebpf.LoadCollectionSpec(obj)
+	raw, err := os.ReadFile(obj)
+	if err != nil {
+		return []analysis.Finding{unavailable("cannot read the compiled object: " + err.Error())}, ""
+	}
+	// What libbpf adjusts or resolves before the kernel sees the object,
+	// kgent does too (libbpf.go).
+	patched, info, err := libbpfObject(raw)
+	if err != nil {
+		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + err.Error())}, ""
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(patched))
 	if err != nil {
 		// clang made the object; what the loader cannot read (a section
 		// cilium/ebpf does not support) is kgent's limit, not the program's.
-		if strings.Contains(text, "usdt.bpf.h") {
-			// libbpf's USDT support declares its maps weak and reads
-			// LINUX_HAS_BPF_COOKIE, which only libbpf's loader provides.
-			return []analysis.Finding{unavailable("programs built on libbpf's USDT support (<bpf/usdt.bpf.h>) are compiled and checked but not loaded: they need libbpf's own loader (weak maps, LINUX_HAS_BPF_COOKIE)")}, ""
+		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + err.Error())}, ""
+	}
+	if errs := libbpfMaps(spec); len(errs) > 0 {
+		// libbpf creates every map before it loads a program: the
+		// object does not load.
+		var fs []analysis.Finding
+		for _, e := range errs {
+			f := analysis.New(analysis.KG602, mapSpan(text, e.name), "the object does not load: map "+e.name+": "+e.why)
+			f.Source = analysis.SourceVerifier
+			fs = append(fs, f)
 		}
-		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + strings.TrimPrefix(err.Error(), "file "+obj+": "))}, ""
+		return fs, ""
+	}
+	libbpfFuncs(spec, info)
+	if err := libbpfKconfig(spec, info); err != nil {
+		// libbpf refuses the whole object before loading any program.
+		f := analysis.New(analysis.KG602, externSpan(text, err.Error()), "the object does not load: libbpf cannot resolve a __kconfig extern: "+err.Error())
+		f.Source = analysis.SourceVerifier
+		return []analysis.Finding{f}, ""
 	}
 	names := make([]string, 0, len(spec.Programs))
 	for n := range spec.Programs {
@@ -83,6 +110,14 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 			break
 		}
 		ps := spec.Programs[name]
+		if ps.Type == ebpf.UnspecifiedProgram {
+			// libbpf refuses the object: it cannot tell the kind of
+			// program (cilium/ebpf would load it as a socket filter).
+			f := analysis.New(analysis.KG602, programSpan(src, text, idx, ps), fmt.Sprintf("program %s does not load: libbpf cannot guess the program type from its section %q (use a section libbpf knows: tp/, kprobe/, xdp, ...)", name, ps.SectionName))
+			f.Source = analysis.SourceVerifier
+			fs = append(fs, f)
+			continue
+		}
 		var opts ebpf.CollectionOptions
 		if v.opts.Verbose {
 			opts.Programs.LogLevel = ebpf.LogLevelStats
@@ -105,14 +140,22 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 			}
 		}
 		at := programSpan(src, text, idx, ps)
-		var ve *ebpf.VerifierError
+		var vlog []string
+		if ve := (*ebpf.VerifierError)(nil); errors.As(err, &ve) {
+			vlog = splitLog(ve.Log)
+		} else if errors.Is(err, unix.EFAULT) {
+			// The verifier returned EFAULT ("the sequence of 8193 jumps
+			// is too complex", an internal error): cilium/ebpf drops the
+			// log then. libbpf keeps it: ask libbpf, through bpftool.
+			vlog = splitLog(v.libbpfLog(ctx, obj, name, spec))
+		}
 		switch {
-		case errors.As(err, &ve) && keySentence(ve.Log) != "":
-			logs = append(logs, fmt.Sprintf("program %s (%s):\n%s", name, ps.SectionName, strings.Join(ve.Log, "\n")))
-			f := verifierFinding(ps, ve.Log, src, text, idx, at)
-			if coreBadRelocation.MatchString(keySentence(ve.Log)) {
-				if msg, field := coreMessage(ps, spec.Types, failingInsn(ve.Log)); msg != "" {
-					f.Message = msg + " (verifier: " + keySentence(ve.Log) + ")"
+		case keySentence(vlog) != "":
+			logs = append(logs, fmt.Sprintf("program %s (%s):\n%s", name, ps.SectionName, strings.Join(vlog, "\n")))
+			f := verifierFinding(ps, vlog, src, text, idx, at)
+			if coreBadRelocation.MatchString(keySentence(vlog)) || slices.ContainsFunc(vlog, func(l string) bool { return strings.Contains(l, "instruction poisoned by CO-RE") }) {
+				if msg, field := coreMessage(ps, spec.Types, failingInsn(vlog)); msg != "" {
+					f.Message = msg
 					// clang often hoists the offset load to the function's
 					// first line: point at the field's use in the program.
 					if sp, ok := useOf(text, field, f.Span.Start); ok {
@@ -133,7 +176,7 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 			f := analysis.New(analysis.KG604, at, fmt.Sprintf("struct_ops program %s is not verified on its own: the kernel loads it only through its struct_ops map (%s)", name, loadError(name, err)))
 			f.Severity = analysis.Information
 			fs = append(fs, f)
-		case errors.Is(err, btf.ErrNotFound):
+		case errors.Is(err, btf.ErrNotFound) || errors.Is(err, ebpf.ErrNotSupported) && strings.Contains(err.Error(), ": attach "):
 			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: its attach target or a type it needs is not in the kernel's BTF (%s)", name, loadError(name, err)))
 			f.Source = analysis.SourceVerifier
 			fs = append(fs, f)
@@ -311,4 +354,94 @@ func only(spec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
 		}
 	}
 	return one
+}
+
+var externNameRe = regexp.MustCompile(`'(\w+)'`)
+
+// externSpan is the declaration of the extern an error names ('NAME'),
+// or the file's start.
+func externSpan(text, msg string) analysis.Span {
+	m := externNameRe.FindStringSubmatch(msg)
+	if m == nil {
+		return analysis.Span{}
+	}
+	for off := 0; ; {
+		i := identIndex(text[off:], m[1])
+		if i < 0 {
+			return analysis.Span{}
+		}
+		i += off
+		ls := strings.LastIndexByte(text[:i], '\n') + 1
+		le := strings.IndexByte(text[i:], '\n')
+		if le < 0 {
+			le = len(text) - i
+		}
+		if strings.Contains(text[ls:i+le], "extern") {
+			return analysis.Span{Start: i, End: i + len(m[1])}
+		}
+		off = i + len(m[1])
+	}
+}
+
+// libbpfLog is the verifier's log of program name as libbpf obtains it,
+// loading the object with bpftool (libbpf) into a private pin directory
+// on bpffs that is removed again, or nil. Used when cilium/ebpf keeps no
+// log (the verifier returned EFAULT). Objects with pinned maps are not
+// loaded this way: libbpf would pin them, or reuse a running tool's.
+func (v *Verifier) libbpfLog(ctx context.Context, obj, name string, spec *ebpf.CollectionSpec) []string {
+	for _, m := range spec.Maps {
+		if m.Pinning != ebpf.PinNone {
+			return nil
+		}
+	}
+	bpftool, err := lookTool(v.opts.BpftoolPath, "bpftool")
+	if err != nil {
+		return nil
+	}
+	var st unix.Statfs_t
+	if unix.Statfs(bpffsRoot, &st) != nil || st.Type != unix.BPF_FS_MAGIC {
+		return nil
+	}
+	dir, err := os.MkdirTemp(bpffsRoot, "kgent-verify-")
+	if err != nil {
+		return nil
+	}
+	defer os.RemoveAll(dir)
+	_, stderr, _ := v.run(ctx, "", bpftool, "prog", "loadall", obj, dir)
+	return libbpfProgLog(stderr, name)
+}
+
+// bpffsRoot is where libbpfLog pins, in a directory of its own.
+const bpffsRoot = "/sys/fs/bpf"
+
+// libbpfProgLog is program name's verifier log in libbpf's output
+// ("libbpf: prog 'NAME': -- BEGIN PROG LOAD LOG --" ... "-- END PROG LOAD
+// LOG --"), or nil.
+func libbpfProgLog(out, name string) []string {
+	begin := "libbpf: prog '" + name + "': -- BEGIN PROG LOAD LOG --"
+	i := strings.Index(out, begin)
+	if i < 0 {
+		return nil
+	}
+	rest := strings.TrimPrefix(out[i+len(begin):], "\n")
+	if j := strings.Index(rest, "-- END PROG LOAD LOG --"); j >= 0 {
+		rest = rest[:j]
+	}
+	return strings.Split(strings.TrimRight(rest, "\n"), "\n")
+}
+
+// mapSpan is the name of map name where it is defined (followed by
+// SEC(".maps")), or the file's start.
+func mapSpan(text, name string) analysis.Span {
+	for off := 0; ; {
+		i := identIndex(text[off:], name)
+		if i < 0 {
+			return analysis.Span{}
+		}
+		i += off
+		if rest := strings.TrimSpace(text[i+len(name):]); strings.HasPrefix(rest, "SEC(") {
+			return analysis.Span{Start: i, End: i + len(name)}
+		}
+		off = i + len(name)
+	}
 }

@@ -71,10 +71,11 @@ var advices = []adviceRule{
 	{regexp.MustCompile(`invalid mem access '(scalar|inv)'`), "dereferences a number as a pointer: read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ()"},
 	{regexp.MustCompile(`invalid access to packet|offset is outside of the packet|packet.*out of range`), "packet access out of bounds: compare data + offset with data_end before reading"},
 	{regexp.MustCompile(`back-edge|infinite loop detected|loop is not bounded|unbounded loop`), "the verifier cannot prove this loop ends: give it a constant bound, or use bpf_loop() or bpf_for()"},
-	{regexp.MustCompile(`BPF program is too large|program is too complex|too many states`), "the program is too complex for the verifier: bound loops more tightly, or split the program"},
+	{regexp.MustCompile(`BPF program is too large|program is too complex|too many states|jumps is too complex`), "the program is too complex for the verifier: bound loops more tightly, or split the program"},
 	{regexp.MustCompile(`invalid (?:indirect |variable-offset )?read from stack`), "reads uninitialised stack memory: initialise the variable (or zero the buffer) before use"},
 	{regexp.MustCompile(`R0 !read_ok`), "the program must set a return value before exit (R0 is uninitialised)"},
 	{regexp.MustCompile(`(R\d+) !read_ok`), "reads an uninitialised value: $1 was never written before this use"},
+	{regexp.MustCompile(`invalid func unknown#233685214`), "calls a __weak kfunc this kernel does not have, on a path the verifier reaches: guard the call with if (kfunc_name) so that the verifier removes it"},
 	{regexp.MustCompile(`invalid func unknown#195896080|r10 = 0xbad2310`), "a CO-RE relocation failed: a field or type this line uses does not exist in the target kernel"},
 	{regexp.MustCompile(`program of this type cannot use helper (\w+)`), "helper $1 is not allowed in this program type"},
 	{regexp.MustCompile(`unknown func (\w+)`), "helper $1 is not allowed in this program type, or unknown to this kernel"},
@@ -103,4 +104,26 @@ func advice(key string) string {
 		}
 	}
 	return "the verifier rejected the program: " + key
+}
+
+// glueRe finds the verifier's closing statistics where they follow a
+// message the kernel printed without a newline ("expected prog array map
+// for tail callprocessed 10 insns (limit 1000000) ...").
+var glueRe = regexp.MustCompile(`(?:processed \d+ insns \(limit|verification time \d+ usec)`)
+
+// splitLog is log with each glued message on a line of its own.
+func splitLog(log []string) []string {
+	var out []string
+	for _, l := range log {
+		for {
+			loc := glueRe.FindStringIndex(l)
+			if loc == nil || loc[0] == 0 {
+				break
+			}
+			out = append(out, l[:loc[0]])
+			l = l[loc[0]:]
+		}
+		out = append(out, l)
+	}
+	return out
 }

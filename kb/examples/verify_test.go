@@ -20,9 +20,8 @@ var secRe = regexp.MustCompile(`SEC\("([^"/]+)`)
 // program through the kernel verifier (never attached). Programs of a kind
 // this kernel refuses to load (fentry, fexit, lsm: EPERM even as root)
 // still compile, and their result names the refusal (KG604); any other
-// program must load, with no error or warning, except USDT programs
-// built on libbpf's <bpf/usdt.bpf.h>, which need libbpf's own loader:
-// they compile, are checked, and say that they were not loaded.
+// program must load, with no error or warning (USDT programs built on
+// libbpf's <bpf/usdt.bpf.h> too: kgent loads them as libbpf does).
 func TestCExamplesLoad(t *testing.T) {
 	k := testenv.HostKB(t, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
 	v := verify.New(verify.Options{KB: k, CacheDir: filepath.Join(os.TempDir(), "kgent-examples-verify")})
@@ -56,9 +55,6 @@ func TestCExamplesLoad(t *testing.T) {
 				t.Errorf("%s: %s %s", e.Slug, f.Code, f.Message)
 			case f.Code == analysis.KG604 && strings.Contains(f.Message, "refuses to load"):
 				named++
-			case f.Code == analysis.KG604 && strings.Contains(e.Source, "usdt.bpf.h") && strings.Contains(f.Message, "libbpf's USDT support"):
-				// cilium/ebpf cannot load libbpf's USDT support: compiled
-				// and checked only, and the finding says so.
 			case f.Code == analysis.KG604:
 				t.Errorf("%s: not verified: %s", e.Slug, f.Message)
 			}
