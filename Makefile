@@ -38,7 +38,7 @@ mutate: build
 # Regenerates the embedded reference kb from this machine's kernel.
 snapshot: build
 	$(BIN) kb build --out .cache/snapshot -q
-	gzip -9 -c .cache/snapshot/kb.gob > kb/snapshot/kb.gob.gz
+	gzip -9 -n -c .cache/snapshot/kb.bin > kb/snapshot/kb.bin.gz
 
 clean:
 	rm -rf bin .cache

@@ -69,6 +69,17 @@ type BuildOptions struct {
 // Build builds a kb from the host (or from BTFFile) without touching the
 // cache.
 func Build(opts BuildOptions) (*KB, error) {
+	d, btfPath, err := buildData(opts)
+	if err != nil {
+		return nil, err
+	}
+	k := New(d)
+	k.buildBTF = btfPath
+	return k, nil
+}
+
+// buildData gathers the facts Build indexes, and the BTF file it read.
+func buildData(opts BuildOptions) (Data, string, error) {
 	start := time.Now()
 	p := opts.Paths.withDefaults()
 	host := opts.BTFFile == ""
@@ -82,11 +93,11 @@ func Build(opts BuildOptions) (*KB, error) {
 	}
 	raw, err := ReadRegular(p.BTF, MaxBTFSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading BTF: %w", err)
+		return Data{}, "", fmt.Errorf("reading BTF: %w", err)
 	}
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("parsing BTF %s: %w", p.BTF, err)
+		return Data{}, "", fmt.Errorf("parsing BTF %s: %w", p.BTF, err)
 	}
 	sum := sha256.Sum256(raw)
 	d := Data{Meta: Meta{
@@ -108,7 +119,7 @@ func Build(opts BuildOptions) (*KB, error) {
 	}
 	say("reading BTF %s (%d KiB)", p.BTF, len(raw)>>10)
 	if err := fromBTF(&d, spec); err != nil {
-		return nil, err
+		return Data{}, "", err
 	}
 	d.Meta.Sources["functions"] = FromBTF
 	d.Meta.Sources["types"] = FromBTF
@@ -164,9 +175,7 @@ func Build(opts BuildOptions) (*KB, error) {
 	}
 	fillFromSnapshot(&d)
 	say("built in %v", time.Since(start).Round(time.Millisecond))
-	k := New(d)
-	k.buildBTF = p.BTF
-	return k, nil
+	return d, p.BTF, nil
 }
 
 var releaseRe = regexp.MustCompile(`^\d+\.\d+\.\d+`)

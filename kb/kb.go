@@ -7,15 +7,20 @@
 package kb
 
 import (
-	"slices"
+	"encoding/binary"
+	"hash/crc32"
+	"iter"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // SchemaVersion changes whenever the on-disk format or the meaning of a
-// fact changes; a cache with another schema is rebuilt.
-const SchemaVersion = 5
+// fact changes; a cache with another schema is rebuilt. Schema 6 is the
+// memory-mapped format of format.go (schema 5 and before were gob).
+const SchemaVersion = 6
 
 // Tri is a three-valued answer. Unknown is not No: when the kb could not
 // read a source, checks must not report an error from its silence.
@@ -219,98 +224,324 @@ type Data struct {
 	ProgTypes []string
 }
 
-// KB is a loaded knowledge base with its indexes. It is safe for
-// concurrent use.
+// KB is a loaded knowledge base. Its facts stay in the kb file format
+// (format.go), memory-mapped or in memory, and records are decoded when a
+// lookup asks for them. It is safe for concurrent use.
 type KB struct {
-	Data
-	helperIdx map[string]int
-	kfuncIdx  map[string]int
-	funcIdx   map[string]int
-	tpIdx     map[string]int // "cat:name"
-	tpByName  map[string][]int
-	rawIdx    map[string]bool
-	typeIdx   map[string]int // "struct:name", "union:name", "typedef:name", "enum:name"
-	anyType   map[string]int // name -> first type with that name, structs first
+	// Meta, Attach and ProgTypes are small and decoded when the kb opens.
+	Meta   Meta
+	Attach map[string]Support
+	// ProgTypes is the list of program type names helper availability was
+	// probed for.
+	ProgTypes []string
 
-	namesOnce sync.Once
-	names     map[string]*nameIndex
+	file    []byte // the whole kb file
+	secs    *[numSections]section
+	mapped  bool   // file is a read-only mapping
+	strs    []byte // string table
+	hasSyms bool
+	fams    [numFams]family
+	cache   [numFams]sync.Map // record id -> decoded record
+
+	helperIdx, kfuncIdx, funcIdx index
+	tpIdx, tpNameIdx             index // "category:name"; name
+	typeIdx                      index // name
+	rawIdx                       index
+	kallsyms, rawList            list
+
+	names [numNameFamilies]struct {
+		once sync.Once
+		x    *nameIndex
+	}
+	damage atomic.Pointer[error]
 
 	dir      string // where it was loaded from or saved to
 	buildBTF string // the BTF file a fresh build read
 	cached   bool   // dir is a cache entry: its files are read only when owned by the user
 }
 
-// New indexes d.
+// Record families.
+const (
+	famHelper = iota
+	famKfunc
+	famFunc
+	famTp
+	famType
+	numFams
+)
+
+// family is a record area with the offset of each record.
+type family struct {
+	recs, offs []byte
+	n          int
+}
+
+func (f *family) record(i int) ([]byte, bool) {
+	if i < 0 || i >= f.n {
+		return nil, false
+	}
+	s, e := uint64(binary.LittleEndian.Uint32(f.offs[4*i:])), uint64(len(f.recs))
+	if i+1 < f.n {
+		e = uint64(binary.LittleEndian.Uint32(f.offs[4*i+4:]))
+	}
+	if s > e || e > uint64(len(f.recs)) {
+		return nil, false
+	}
+	return f.recs[s:e], true
+}
+
+// index is a table of (string offset, record id) sorted by string, then id.
+type index struct {
+	b []byte
+	n int
+}
+
+// list is a table of string offsets.
+type list struct {
+	b []byte
+	n int
+}
+
+// New indexes d: it is serialised to the kb file format in memory, so a
+// built kb answers exactly as a loaded one.
 func New(d Data) *KB {
-	k := &KB{Data: d}
-	k.index()
+	b, err := encodeData(&d)
+	if err != nil {
+		// Only a kb over 4 GiB cannot be encoded.
+		panic(err)
+	}
+	k, err := open(b)
+	if err != nil {
+		panic("kb: reopening a kb just encoded: " + err.Error())
+	}
 	return k
 }
 
-func (k *KB) index() {
-	k.helperIdx = make(map[string]int, len(k.Helpers))
-	for i, h := range k.Helpers {
-		k.helperIdx[h.Name] = i
+// open reads the header, section table and meta section of a kb file;
+// everything else is read when asked for.
+func open(b []byte) (*KB, error) {
+	secs, err := parse(b)
+	if err != nil {
+		return nil, err
 	}
-	k.kfuncIdx = make(map[string]int, len(k.Kfuncs))
-	for i, f := range k.Kfuncs {
-		k.kfuncIdx[f.Name] = i
+	m, err := decodeMeta(secs[secMeta].b)
+	if err != nil {
+		return nil, err
 	}
-	k.funcIdx = make(map[string]int, len(k.Funcs))
-	for i, f := range k.Funcs {
-		k.funcIdx[f.Name] = i
+	k := &KB{Meta: m.meta, Attach: m.attach, ProgTypes: m.progTypes, hasSyms: m.hasSyms, file: b, secs: secs, strs: secs[secStrings].b}
+	fam := func(recs, offs int) family {
+		return family{recs: secs[recs].b, offs: secs[offs].b, n: secs[offs].n}
 	}
-	k.tpIdx = make(map[string]int, len(k.Tracepoints))
-	k.tpByName = make(map[string][]int, len(k.Tracepoints))
-	for i, t := range k.Tracepoints {
-		k.tpIdx[t.Category+":"+t.Name] = i
-		k.tpByName[t.Name] = append(k.tpByName[t.Name], i)
-	}
-	k.rawIdx = make(map[string]bool, len(k.RawTracepoints))
-	for _, n := range k.RawTracepoints {
-		k.rawIdx[n] = true
-	}
-	k.typeIdx = make(map[string]int, len(k.Types))
-	k.anyType = make(map[string]int, len(k.Types))
-	for i, t := range k.Types {
-		key := t.Kind + ":" + t.Name
-		if _, dup := k.typeIdx[key]; !dup {
-			k.typeIdx[key] = i
-		}
-		if j, ok := k.anyType[t.Name]; !ok || (k.Types[j].Kind != "struct" && t.Kind == "struct") {
-			k.anyType[t.Name] = i
-		}
+	k.fams[famHelper] = fam(secHelperRecs, secHelperOffs)
+	k.fams[famKfunc] = fam(secKfuncRecs, secKfuncOffs)
+	k.fams[famFunc] = fam(secFuncRecs, secFuncOffs)
+	k.fams[famTp] = fam(secTpRecs, secTpOffs)
+	k.fams[famType] = fam(secTypeRecs, secTypeOffs)
+	idx := func(s int) index { return index{b: secs[s].b, n: secs[s].n} }
+	k.helperIdx, k.kfuncIdx, k.funcIdx = idx(secHelperIdx), idx(secKfuncIdx), idx(secFuncIdx)
+	k.tpIdx, k.tpNameIdx, k.typeIdx, k.rawIdx = idx(secTpIdx), idx(secTpNameIdx), idx(secTypeIdx), idx(secRawIdx)
+	k.kallsyms = list{b: secs[secKallsyms].b, n: secs[secKallsyms].n}
+	k.rawList = list{b: secs[secRawList].b, n: secs[secRawList].n}
+	if !k.hasSyms && k.kallsyms.n > 0 {
+		return nil, errCorrupt("kallsyms listed but marked unreadable")
 	}
 	if k.Attach == nil {
 		k.Attach = map[string]Support{}
 	}
+	return k, nil
+}
+
+// Damage is the first damage found inside the kb file by a lookup (nil
+// when none): a record that cannot be decoded is answered as absent.
+func (k *KB) Damage() error {
+	if p := k.damage.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (k *KB) damaged(what string, i int) {
+	err := errCorrupt("%s record %d", what, i)
+	k.damage.CompareAndSwap(nil, &err)
+}
+
+// Verify checks what opening leaves to lookups: every section's checksum,
+// every record and every index entry.
+func (k *KB) Verify() error {
+	for i, s := range k.secs {
+		if crc32.Checksum(s.b, crcTable) != s.crc {
+			return errCorrupt("section %d checksum mismatch", i)
+		}
+	}
+	for i := range k.fams[famHelper].n {
+		if _, ok := k.helperAt(i, false); !ok {
+			return k.Damage()
+		}
+	}
+	for i := range k.fams[famKfunc].n {
+		if _, ok := k.kfuncAt(i, false); !ok {
+			return k.Damage()
+		}
+	}
+	for i := range k.fams[famFunc].n {
+		if _, ok := k.funcAt(i, false); !ok {
+			return k.Damage()
+		}
+	}
+	for i := range k.fams[famTp].n {
+		if _, ok := k.tpAt(i, false); !ok {
+			return k.Damage()
+		}
+	}
+	for i := range k.fams[famType].n {
+		if _, ok := k.typeAt(i, false); !ok {
+			return k.Damage()
+		}
+	}
+	for _, x := range []struct {
+		idx *index
+		n   int
+	}{{&k.helperIdx, k.NumHelpers()}, {&k.kfuncIdx, k.NumKfuncs()}, {&k.funcIdx, k.NumFuncs()}, {&k.tpIdx, k.NumTracepoints()},
+		{&k.tpNameIdx, k.NumTracepoints()}, {&k.typeIdx, k.NumTypes()}, {&k.rawIdx, k.NumRawTracepoints()}} {
+		for e := range x.idx.n {
+			key, id := x.idx.entry(e)
+			if _, ok := strAt(k.strs, key); !ok || id >= x.n {
+				return errCorrupt("index entry %d", e)
+			}
+		}
+	}
+	for _, l := range []*list{&k.kallsyms, &k.rawList} {
+		for i := range l.n {
+			if _, ok := strAt(k.strs, uint64(binary.LittleEndian.Uint32(l.b[4*i:]))); !ok {
+				return errCorrupt("name list entry %d", i)
+			}
+		}
+	}
+	return nil
+}
+
+var famNames = [numFams]string{"helper", "kfunc", "function", "tracepoint", "type"}
+
+// at decodes record i of a family, from the cache when decoded before;
+// keep caches it.
+func at[T any](k *KB, fam, i int, dec func(*rd, *T), keep bool) (*T, bool) {
+	if v, ok := k.cache[fam].Load(i); ok {
+		return v.(*T), true
+	}
+	b, ok := k.fams[fam].record(i)
+	if !ok {
+		k.damaged(famNames[fam], i)
+		return nil, false
+	}
+	x := new(T)
+	r := rd{b: b, str: k.strs}
+	dec(&r, x)
+	if r.bad || len(r.b) != 0 {
+		k.damaged(famNames[fam], i)
+		return nil, false
+	}
+	if keep {
+		v, _ := k.cache[fam].LoadOrStore(i, x)
+		return v.(*T), true
+	}
+	return x, true
+}
+
+func (k *KB) helperAt(i int, keep bool) (*Helper, bool) {
+	return at(k, famHelper, i, (*rd).helper, keep)
+}
+func (k *KB) kfuncAt(i int, keep bool) (*Kfunc, bool) { return at(k, famKfunc, i, (*rd).kfunc, keep) }
+func (k *KB) funcAt(i int, keep bool) (*Func, bool)   { return at(k, famFunc, i, (*rd).fn, keep) }
+func (k *KB) tpAt(i int, keep bool) (*Tracepoint, bool) {
+	return at(k, famTp, i, (*rd).tracepoint, keep)
+}
+func (k *KB) typeAt(i int, keep bool) (*Type, bool) { return at(k, famType, i, (*rd).typ, keep) }
+
+// lead reads the first two strings of a record (names and kinds lead
+// every record) without decoding the rest.
+func (k *KB) lead(fam, i int) (a, b []byte, ok bool) {
+	rec, ok := k.fams[fam].record(i)
+	if !ok {
+		return nil, nil, false
+	}
+	r := rd{b: rec, str: k.strs}
+	a = r.sb()
+	if fam == famTp || fam == famType {
+		b = r.sb()
+	}
+	return a, b, !r.bad
+}
+
+func (x *index) entry(i int) (key uint64, id int) {
+	e := x.b[8*i:]
+	return uint64(binary.LittleEndian.Uint32(e)), int(binary.LittleEndian.Uint32(e[4:]))
+}
+
+func (k *KB) key(x *index, i int) []byte {
+	off, _ := x.entry(i)
+	b, _ := strAt(k.strs, off)
+	return b
+}
+
+// find returns the range of index entries whose key is key.
+func (k *KB) find(x *index, key string) (lo, hi int) {
+	lo = sort.Search(x.n, func(i int) bool { return string(k.key(x, i)) >= key })
+	hi = lo
+	for hi < x.n && string(k.key(x, hi)) == key {
+		hi++
+	}
+	return lo, hi
+}
+
+// last is the id of the last record named key (a later record of the
+// same name wins, as it did when the kb was a map).
+func (k *KB) last(x *index, key string) (int, bool) {
+	lo, hi := k.find(x, key)
+	if lo == hi {
+		return 0, false
+	}
+	_, id := x.entry(hi - 1)
+	return id, true
+}
+
+func (l *list) at(strs []byte, i int) []byte {
+	b, _ := strAt(strs, uint64(binary.LittleEndian.Uint32(l.b[4*i:])))
+	return b
+}
+
+// view is b as a string for a comparison that does not keep it.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // Helper looks up a helper by name (bpf_ prefix included).
 func (k *KB) Helper(name string) (*Helper, bool) {
-	i, ok := k.helperIdx[name]
+	i, ok := k.last(&k.helperIdx, name)
 	if !ok {
 		return nil, false
 	}
-	return &k.Helpers[i], true
+	return k.helperAt(i, true)
 }
 
 // Kfunc looks up a kfunc.
 func (k *KB) Kfunc(name string) (*Kfunc, bool) {
-	i, ok := k.kfuncIdx[name]
+	i, ok := k.last(&k.kfuncIdx, name)
 	if !ok {
 		return nil, false
 	}
-	return &k.Kfuncs[i], true
+	return k.kfuncAt(i, true)
 }
 
 // Func looks up a kernel function with a BTF prototype.
 func (k *KB) Func(name string) (*Func, bool) {
-	i, ok := k.funcIdx[name]
+	i, ok := k.last(&k.funcIdx, name)
 	if !ok {
 		return nil, false
 	}
-	return &k.Funcs[i], true
+	return k.funcAt(i, true)
 }
 
 // KernelFunc answers whether a kernel function exists on the target: Yes
@@ -321,50 +552,55 @@ func (k *KB) KernelFunc(name string) (*Func, Tri) {
 	if f, ok := k.Func(name); ok {
 		return f, Yes
 	}
-	if k.Kallsyms != nil {
-		if _, ok := slices.BinarySearch(k.Kallsyms, name); ok {
+	if k.hasSyms {
+		i := sort.Search(k.kallsyms.n, func(i int) bool { return string(k.kallsyms.at(k.strs, i)) >= name })
+		if i < k.kallsyms.n && string(k.kallsyms.at(k.strs, i)) == name {
 			return nil, Yes
 		}
 		// Compiler clones such as foo.isra.0 exist for foo.
 		return nil, No
 	}
-	if len(k.Funcs) > 0 {
+	if k.NumFuncs() > 0 {
 		return nil, No
 	}
 	return nil, Unknown
 }
 
 // HasKallsyms reports whether kallsyms was readable when the kb was built.
-func (k *KB) HasKallsyms() bool { return k.Kallsyms != nil }
+func (k *KB) HasKallsyms() bool { return k.hasSyms }
 
 // Tracepoint looks up category:name. When tracefs was not readable the
 // tracepoint list is empty; TracepointKnown tells whether absence means no.
 func (k *KB) Tracepoint(category, name string) (*Tracepoint, bool) {
-	i, ok := k.tpIdx[category+":"+name]
+	i, ok := k.last(&k.tpIdx, category+":"+name)
 	if !ok {
 		return nil, false
 	}
-	return &k.Tracepoints[i], true
+	return k.tpAt(i, true)
 }
 
 // TracepointsNamed returns the tracepoints with name in any category.
 func (k *KB) TracepointsNamed(name string) []*Tracepoint {
 	var out []*Tracepoint
-	for _, i := range k.tpByName[name] {
-		out = append(out, &k.Tracepoints[i])
+	lo, hi := k.find(&k.tpNameIdx, name)
+	for e := lo; e < hi; e++ {
+		_, i := k.tpNameIdx.entry(e)
+		if t, ok := k.tpAt(i, true); ok {
+			out = append(out, t)
+		}
 	}
 	return out
 }
 
 // TracepointsKnown reports whether the tracepoint list is authoritative.
-func (k *KB) TracepointsKnown() bool { return len(k.Tracepoints) > 0 }
+func (k *KB) TracepointsKnown() bool { return k.NumTracepoints() > 0 }
 
 // RawTracepoint answers whether a raw (BTF) tracepoint exists.
 func (k *KB) RawTracepoint(name string) Tri {
-	if k.rawIdx[name] {
+	if lo, hi := k.find(&k.rawIdx, name); lo < hi {
 		return Yes
 	}
-	if len(k.RawTracepoints) == 0 {
+	if k.rawList.n == 0 {
 		return Unknown
 	}
 	return No
@@ -373,17 +609,119 @@ func (k *KB) RawTracepoint(name string) Tri {
 // Type looks up a named type of a kind ("struct", "union", "enum",
 // "typedef"); kind "" finds any, structs first.
 func (k *KB) Type(kind, name string) (*Type, bool) {
-	var i int
-	var ok bool
-	if kind == "" {
-		i, ok = k.anyType[name]
-	} else {
-		i, ok = k.typeIdx[kind+":"+name]
+	lo, hi := k.find(&k.typeIdx, name)
+	found := -1
+	for e := lo; e < hi; e++ {
+		_, i := k.typeIdx.entry(e)
+		tk, _, ok := k.lead(famType, i)
+		if !ok {
+			continue
+		}
+		if kind == "" && found < 0 {
+			found = i
+		}
+		if string(tk) == kind || (kind == "" && string(tk) == "struct") {
+			found = i
+			break
+		}
 	}
-	if !ok {
+	if found < 0 {
 		return nil, false
 	}
-	return &k.Types[i], true
+	return k.typeAt(found, true)
+}
+
+// Counts of each family.
+func (k *KB) NumHelpers() int        { return k.fams[famHelper].n }
+func (k *KB) NumKfuncs() int         { return k.fams[famKfunc].n }
+func (k *KB) NumFuncs() int          { return k.fams[famFunc].n }
+func (k *KB) NumTracepoints() int    { return k.fams[famTp].n }
+func (k *KB) NumTypes() int          { return k.fams[famType].n }
+func (k *KB) NumKallsyms() int       { return k.kallsyms.n }
+func (k *KB) NumRawTracepoints() int { return k.rawList.n }
+
+// each yields the records of a family in the order the kb was built,
+// decoding each (records decoded before come from the cache).
+func each[T any](k *KB, fam int, get func(int, bool) (*T, bool)) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		for i := range k.fams[fam].n {
+			if x, ok := get(i, false); ok && !yield(x) {
+				return
+			}
+		}
+	}
+}
+
+// Helpers yields every helper; Kfuncs, Funcs, Tracepoints and Types
+// likewise, in the order the kb was built. They decode every record: to
+// scan names, use FuncNames, TracepointNames or TypeNames.
+func (k *KB) Helpers() iter.Seq[*Helper]         { return each(k, famHelper, k.helperAt) }
+func (k *KB) Kfuncs() iter.Seq[*Kfunc]           { return each(k, famKfunc, k.kfuncAt) }
+func (k *KB) Funcs() iter.Seq[*Func]             { return each(k, famFunc, k.funcAt) }
+func (k *KB) Tracepoints() iter.Seq[*Tracepoint] { return each(k, famTp, k.tpAt) }
+func (k *KB) Types() iter.Seq[*Type]             { return each(k, famType, k.typeAt) }
+
+// FuncNames yields the names of the BTF functions in kb order.
+func (k *KB) FuncNames() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := range k.fams[famFunc].n {
+			if a, _, ok := k.lead(famFunc, i); ok && !yield(string(a)) {
+				return
+			}
+		}
+	}
+}
+
+// FuncsWithPrefix yields, in kb order, the BTF functions whose name
+// starts with prefix, decoding only those.
+func (k *KB) FuncsWithPrefix(prefix string) iter.Seq[*Func] {
+	return func(yield func(*Func) bool) {
+		for i := range k.fams[famFunc].n {
+			if a, _, ok := k.lead(famFunc, i); !ok || !strings.HasPrefix(view(a), prefix) {
+				continue
+			}
+			if f, ok := k.funcAt(i, false); ok && !yield(f) {
+				return
+			}
+		}
+	}
+}
+
+// TracepointNames yields each tracepoint's category and name in kb order.
+func (k *KB) TracepointNames() iter.Seq2[string, string] {
+	return k.pairs(famTp)
+}
+
+// TypeNames yields each type's kind and name in kb order.
+func (k *KB) TypeNames() iter.Seq2[string, string] {
+	return k.pairs(famType)
+}
+
+func (k *KB) pairs(fam int) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for i := range k.fams[fam].n {
+			if a, b, ok := k.lead(fam, i); ok && !yield(string(a), string(b)) {
+				return
+			}
+		}
+	}
+}
+
+// RawTracepoints yields the raw tracepoint names (sorted).
+func (k *KB) RawTracepoints() iter.Seq[string] { return k.strings(&k.rawList) }
+
+// Kallsyms yields the kernel text symbols (sorted); none when kallsyms was
+// unreadable (HasKallsyms).
+func (k *KB) Kallsyms() iter.Seq[string] { return k.strings(&k.kallsyms) }
+
+func (k *KB) strings(l *list) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := range l.n {
+			if !yield(string(l.at(k.strs, i))) {
+				return
+			}
+		}
+	}
 }
 
 // Resolve follows typedefs from name to the struct or union it names.
@@ -490,24 +828,21 @@ func (k *KB) FuncsMatching(pattern string, limit int) ([]string, bool) {
 	if i := strings.IndexByte(pattern, '.'); i > 0 {
 		pattern = pattern[:i]
 	}
-	src := k.Kallsyms
-	if src == nil {
-		src = make([]string, 0, len(k.Funcs))
-		for _, f := range k.Funcs {
-			src = append(src, f.Name)
-		}
-		sort.Strings(src)
+	// Kallsyms are sorted; the function index is sorted by name.
+	n, name := k.kallsyms.n, func(i int) []byte { return k.kallsyms.at(k.strs, i) }
+	if !k.hasSyms {
+		n, name = k.funcIdx.n, func(i int) []byte { return k.key(&k.funcIdx, i) }
 	}
 	var out []string
-	for _, s := range src {
-		if Glob(pattern, s) {
-			out = append(out, s)
+	for i := range n {
+		if s := name(i); Glob(pattern, view(s)) {
+			out = append(out, string(s))
 			if limit > 0 && len(out) >= limit {
 				break
 			}
 		}
 	}
-	return out, len(src) > 0
+	return out, n > 0
 }
 
 // Glob matches s against a pattern with '*' (any run) and '?' (one byte).

@@ -93,7 +93,7 @@ func TestHostHelperProbes(t *testing.T) {
 
 func TestHostKfuncsAndFunctions(t *testing.T) {
 	k := host(t)
-	if len(k.Kfuncs) == 0 {
+	if k.NumKfuncs() == 0 {
 		t.Fatal("no kfuncs tagged bpf_kfunc in BTF")
 	}
 	if _, ok := k.Kfunc("bpf_task_acquire"); !ok {
@@ -211,7 +211,7 @@ func TestCacheRoundTripAndCorruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k2.Meta.BuiltAt != k1.Meta.BuiltAt || len(k2.Funcs) != len(k1.Funcs) {
+	if k2.Meta.BuiltAt != k1.Meta.BuiltAt || k2.NumFuncs() != k1.NumFuncs() {
 		t.Fatal("second load rebuilt instead of reading the cache")
 	}
 	// Corrupt the cache: Load warns and rebuilds.
@@ -223,7 +223,7 @@ func TestCacheRoundTripAndCorruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(warned) == 0 || !strings.Contains(warned[0], "unreadable") || len(k3.Funcs) != len(k1.Funcs) {
+	if len(warned) == 0 || !strings.Contains(warned[0], "unreadable") || k3.NumFuncs() != k1.NumFuncs() {
 		t.Fatalf("corrupt cache: warnings %v", warned)
 	}
 }
@@ -273,7 +273,7 @@ func TestSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.Meta.Reference || len(s.Helpers) == 0 || len(s.Funcs) == 0 {
+	if !s.Meta.Reference || s.NumHelpers() == 0 || s.NumFuncs() == 0 {
 		t.Fatalf("snapshot: %+v", s.Meta)
 	}
 }

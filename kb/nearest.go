@@ -276,42 +276,61 @@ func subsequence(q, s string) bool {
 	return i == len(q) && len(q) > 0 && q[0] == s[0]
 }
 
-// Nearest returns up to n names of a family close to q, best first.
+// Name families, as indexes into KB.names.
+var nameFamilies = [...]string{FamilyHelper, FamilyKfunc, FamilyFunc, FamilyTracepoint, FamilyRawTP, FamilyType}
+
+const numNameFamilies = len(nameFamilies)
+
+// Nearest returns up to n names of a family close to q, best first. Each
+// family's index is built on its first use, so a check that suggests no
+// function name never reads the 100k+ function names.
 func (k *KB) Nearest(family, q string, n int) []string {
-	k.namesOnce.Do(k.buildNameIndexes)
-	return k.names[family].nearest(q, n)
+	for i, f := range nameFamilies {
+		if f == family {
+			return k.nameIndex(i).nearest(q, n)
+		}
+	}
+	return nil
 }
 
-func (k *KB) buildNameIndexes() {
-	k.names = map[string]*nameIndex{}
-	var hs []string
-	for _, h := range k.Helpers {
-		hs = append(hs, h.Name)
+func (k *KB) nameIndex(i int) *nameIndex {
+	x := &k.names[i]
+	x.once.Do(func() { x.x = newNameIndex(k.familyNames(nameFamilies[i])) })
+	return x.x
+}
+
+// familyNames lists a family's names from its sorted index.
+func (k *KB) familyNames(family string) []string {
+	keys := func(x *index, out []string) []string {
+		for i := range x.n {
+			out = append(out, string(k.key(x, i)))
+		}
+		return out
 	}
-	k.names[FamilyHelper] = newNameIndex(hs)
-	var kf []string
-	for _, f := range k.Kfuncs {
-		kf = append(kf, f.Name)
+	switch family {
+	case FamilyHelper:
+		return keys(&k.helperIdx, nil)
+	case FamilyKfunc:
+		return keys(&k.kfuncIdx, nil)
+	case FamilyFunc:
+		out := keys(&k.funcIdx, make([]string, 0, k.funcIdx.n+k.kallsyms.n))
+		for i := range k.kallsyms.n {
+			out = append(out, string(k.kallsyms.at(k.strs, i)))
+		}
+		return out
+	case FamilyTracepoint:
+		return keys(&k.tpIdx, nil)
+	case FamilyRawTP:
+		return keys(&k.rawIdx, nil)
+	case FamilyType:
+		return keys(&k.typeIdx, nil)
 	}
-	k.names[FamilyKfunc] = newNameIndex(kf)
-	fs := make([]string, 0, len(k.Funcs)+len(k.Kallsyms))
-	for _, f := range k.Funcs {
-		fs = append(fs, f.Name)
-	}
-	fs = append(fs, k.Kallsyms...)
-	k.names[FamilyFunc] = newNameIndex(fs)
-	var tps []string
-	for _, t := range k.Tracepoints {
-		tps = append(tps, t.Category+":"+t.Name)
-	}
-	k.names[FamilyTracepoint] = newNameIndex(tps)
-	k.names[FamilyRawTP] = newNameIndex(k.RawTracepoints)
-	var ts []string
-	for _, t := range k.Types {
-		ts = append(ts, t.Name)
-	}
-	k.names[FamilyType] = newNameIndex(ts)
+	return nil
 }
 
 // Warm builds the name indexes now rather than on the first suggestion.
-func (k *KB) Warm() { k.namesOnce.Do(k.buildNameIndexes) }
+func (k *KB) Warm() {
+	for i := range nameFamilies {
+		k.nameIndex(i)
+	}
+}

@@ -1,7 +1,6 @@
 package kb
 
 import (
-	"bytes"
 	_ "embed"
 	"sync"
 )
@@ -9,9 +8,10 @@ import (
 // The embedded snapshot is a kb of the project machines' kernel (built by
 // `make snapshot`), without kernel documentation text. It answers when the
 // target has no BTF (a laptop, a container) and fills facts that need
-// privilege (GPL-only helpers) when the build could not probe.
+// privilege (GPL-only helpers) when the build could not probe. It is a
+// gzip-compressed kb file, decompressed into memory when first asked for.
 //
-//go:embed snapshot/kb.gob.gz
+//go:embed snapshot/kb.bin.gz
 var snapshotData []byte
 
 var (
@@ -27,14 +27,14 @@ func Snapshot() (*KB, error) {
 			snapErr = errNoSnapshot
 			return
 		}
-		d, err := decode(bytes.NewReader(snapshotData))
+		k, err := decodeCompressed(snapshotData)
 		if err != nil {
 			snapErr = err
 			return
 		}
-		d.Meta.Source = "snapshot"
-		d.Meta.Reference = true
-		snapKB = New(d)
+		k.Meta.Source = "snapshot"
+		k.Meta.Reference = true
+		snapKB = k
 	})
 	return snapKB, snapErr
 }

@@ -2,16 +2,16 @@ package kb
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,8 +20,10 @@ var errNoSnapshot = errors.New("this build has no embedded kb snapshot")
 
 // File names inside a kb directory (a cache entry or a portable profile).
 const (
-	DataFile = "kb.gob"
+	DataFile = "kb.bin" // the kb file format (format.go), memory-mapped
 	BTFFile  = "vmlinux.btf"
+	// OldDataFile is where kgent before schema 6 kept a gob-encoded kb.
+	OldDataFile = "kb.gob"
 )
 
 // Options choose which kb Load returns.
@@ -101,13 +103,20 @@ func Load(opts Options) (*KB, error) {
 		return nil, err
 	}
 	dir := filepath.Join(cache, name)
+	old := false
 	if !opts.Rebuild {
 		k, err := loadDir(dir, true)
+		var se *schemaError
 		switch {
 		case err == nil && k.Meta.Schema == SchemaVersion && (!host || k.Meta.Kernel == hostRelease()):
 			return k, nil
 		case err == nil:
 			warn(fmt.Sprintf("kb cache %s is stale (schema %d, kernel %s): rebuilding", dir, k.Meta.Schema, k.Meta.Kernel))
+		case errors.As(err, &se):
+			warn(fmt.Sprintf("kb cache %s has schema %d, this kgent reads schema %d: rebuilding", dir, se.found, SchemaVersion))
+		case errors.Is(err, os.ErrNotExist) && OwnedFile(filepath.Join(dir, OldDataFile)) == nil:
+			old = true
+			warn(fmt.Sprintf("kb cache %s is in the gob format of schema 5 and before (%s), this kgent reads schema %d (%s): rebuilding", dir, OldDataFile, SchemaVersion, DataFile))
 		case !errors.Is(err, os.ErrNotExist):
 			warn(fmt.Sprintf("kb cache %s is unreadable (%v): rebuilding", dir, err))
 		}
@@ -122,6 +131,9 @@ func Load(opts Options) (*KB, error) {
 	}
 	if err := k.Save(dir, !host); err != nil {
 		warn(fmt.Sprintf("could not cache the kb in %s: %v", dir, err))
+	} else if old {
+		// The old file is this cache's, replaced by the new one.
+		os.Remove(filepath.Join(dir, OldDataFile))
 	}
 	k.dir, k.cached = dir, true
 	return k, nil
@@ -155,59 +167,41 @@ func fileSHA256(path string) (string, error) {
 func LoadDir(dir string) (*KB, error) { return loadDir(dir, false) }
 
 // loadDir loads a kb directory; cached ones are read only when owned by
-// the user and writable by nobody else (OwnedOpen).
+// the user and writable by nobody else (OwnedOpen). The kb file is
+// memory-mapped: opening reads its header, section table and meta section.
 func loadDir(dir string, cached bool) (*KB, error) {
 	var f *os.File
 	var err error
+	path := filepath.Join(dir, DataFile)
 	if cached {
-		f, err = OwnedOpen(filepath.Join(dir, DataFile))
+		f, err = OwnedOpen(path)
 	} else {
-		f, err = os.Open(filepath.Join(dir, DataFile))
+		f, err = os.Open(path)
+		if errors.Is(err, os.ErrNotExist) {
+			if _, e := os.Stat(filepath.Join(dir, OldDataFile)); e == nil {
+				return nil, fmt.Errorf("%s holds a kb of schema 5 or before (%s); this kgent reads schema %d: rebuild it with kgent kb build --out", dir, OldDataFile, SchemaVersion)
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	d, err := decode(f)
+	b, err := mapFile(f)
 	if err != nil {
 		return nil, err
 	}
-	k := New(d)
+	k, err := open(b)
+	if err != nil {
+		unmap(b)
+		return nil, err
+	}
+	k.mapped = true
+	// No string or slice handed out points into the mapping (records and
+	// names are copies), so it can go when the kb does.
+	runtime.AddCleanup(k, unmap, b)
 	k.dir, k.cached = dir, cached
 	return k, nil
-}
-
-// diskData is the serialised form: kallsyms travel as one string, which
-// decodes far faster than 100k separate ones.
-type diskData struct {
-	D       Data
-	Syms    string
-	HasSyms bool
-}
-
-// decode reads a kb, plain (the cache) or gzip-compressed (the snapshot).
-func decode(r io.Reader) (Data, error) {
-	var dd diskData
-	br := bufio.NewReaderSize(r, 1<<20)
-	var src io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return dd.D, fmt.Errorf("corrupt kb: %w", err)
-		}
-		src = zr
-	}
-	if err := gob.NewDecoder(src).Decode(&dd); err != nil {
-		return dd.D, fmt.Errorf("corrupt kb: %w", err)
-	}
-	d := dd.D
-	if dd.HasSyms {
-		d.Kallsyms = strings.Split(dd.Syms, "\n")
-	}
-	if d.Meta.Schema != SchemaVersion {
-		return d, fmt.Errorf("kb schema %d, this kgent reads schema %d", d.Meta.Schema, SchemaVersion)
-	}
-	return d, nil
 }
 
 // Save writes the kb into dir atomically. withBTF also copies the BTF it
@@ -240,11 +234,38 @@ func (k *KB) Save(dir string, withBTF bool) error {
 	return nil
 }
 
-// encode writes the kb uncompressed: loading is what users wait for.
+// encode writes the kb file, with Meta, Attach and ProgTypes as they are
+// now (the snapshot's Meta is changed after it opens).
 func (k *KB) encode(w io.Writer) error {
-	dd := diskData{D: k.Data, Syms: strings.Join(k.Kallsyms, "\n"), HasSyms: k.Kallsyms != nil}
-	dd.D.Kallsyms = nil
-	return gob.NewEncoder(w).Encode(&dd)
+	secs, err := parse(k.file)
+	if err != nil {
+		return err
+	}
+	var sec [numSections][]byte
+	var cnt [numSections]int
+	for i, s := range secs {
+		sec[i], cnt[i] = s.b, s.n
+	}
+	sec[secMeta] = encodeMeta(&k.Meta, k.hasSyms, k.Attach, k.ProgTypes)
+	b, err := assemble(&sec, &cnt)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// decodeCompressed opens a gzip-compressed kb file (the snapshot) in memory.
+func decodeCompressed(b []byte) (*KB, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, errCorrupt("%v", err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, errCorrupt("%v", err)
+	}
+	return open(raw)
 }
 
 // WriteCompressed writes the kb gzip-compressed (the embedded snapshot).

@@ -245,11 +245,11 @@ func (t *tools) names(kind, q string, wild bool) []string {
 	var all []string
 	switch kind {
 	case "helper":
-		for _, h := range k.Helpers {
+		for h := range k.Helpers() {
 			all = append(all, h.Name)
 		}
 	case "kfunc":
-		for _, f := range k.Kfuncs {
+		for f := range k.Kfuncs() {
 			all = append(all, f.Name)
 		}
 	case "function":
@@ -257,12 +257,12 @@ func (t *tools) names(kind, q string, wild bool) []string {
 		return out
 	case "struct":
 		seen := map[string]bool{}
-		for _, typ := range k.Types {
-			switch typ.Kind {
+		for kind, name := range k.TypeNames() {
+			switch kind {
 			case "struct", "union", "enum", "typedef":
-				if !seen[typ.Name] {
-					seen[typ.Name] = true
-					all = append(all, typ.Name)
+				if !seen[name] {
+					seen[name] = true
+					all = append(all, name)
 				}
 			}
 		}
@@ -351,8 +351,7 @@ func (t *tools) tracepoints(q string, wild bool) ([]Match, []string) {
 	var tps []*kb.Tracepoint
 	switch cat, ev, hasCat := strings.Cut(name, ":"); {
 	case wild:
-		for i := range k.Tracepoints {
-			tp := &k.Tracepoints[i]
+		for tp := range k.Tracepoints() {
 			if (hasCat && kb.Glob(cat, tp.Category) && kb.Glob(ev, tp.Name)) || (!hasCat && kb.Glob(name, tp.Name)) {
 				tps = append(tps, tp)
 				if len(tps) > maxResults {
@@ -399,8 +398,8 @@ func (t *tools) tracepoints(q string, wild bool) ([]Match, []string) {
 	if !strings.Contains(q2, ":") {
 		// A bare name: compare with event names across categories.
 		var all []string
-		for _, tp := range k.Tracepoints {
-			all = append(all, tp.Name)
+		for _, name := range k.TracepointNames() {
+			all = append(all, name)
 		}
 		var out []string
 		for _, n := range kb.Nearest(all, q2, maxNearest) {

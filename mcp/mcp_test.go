@@ -360,7 +360,7 @@ func TestKernelInfo(t *testing.T) {
 	cs := session(t, Options{KB: k, BpftraceVersion: "0.17"})
 	var out InfoOutput
 	call(t, cs, "kernel_info", map[string]any{}, &out)
-	if out.KB.Kernel != k.Meta.Kernel || out.KB.Counts["helpers"] != len(k.Helpers) || out.Provider != "offline" || out.BpftraceVersion != "0.17" {
+	if out.KB.Kernel != k.Meta.Kernel || out.KB.Counts["helpers"] != k.NumHelpers() || out.Provider != "offline" || out.BpftraceVersion != "0.17" {
 		t.Fatalf("%+v", out)
 	}
 	found := false

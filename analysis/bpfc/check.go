@@ -825,7 +825,7 @@ func (c *checker) program(p *Program) {
 			c.add(analysis.Missing(analysis.KG305, tsp, "raw tracepoint", target, c.k.Nearest(kb.FamilyRawTP, target, 1)))
 		}
 	case p.Def.Attach == kb.AttachLSM:
-		if _, ok := c.k.Func("bpf_lsm_" + target); !ok && len(c.k.Funcs) > 0 {
+		if _, ok := c.k.Func("bpf_lsm_" + target); !ok && c.k.NumFuncs() > 0 {
 			f := analysis.New(analysis.KG302, tsp, fmt.Sprintf("LSM hook %s does not exist", target))
 			var hooks []string
 			for _, fn := range c.k.Nearest(kb.FamilyFunc, "bpf_lsm_"+target, 3) {

@@ -506,8 +506,8 @@ func (c *checker) tracepoint(ap *AttachPoint) {
 	sp := analysis.Span{Start: ap.Spans[0].Start, End: ap.Spans[1].End}
 	if strings.ContainsAny(cat+name, "*?") {
 		pattern := cat + ":" + name
-		for _, tp := range c.k.Tracepoints {
-			if kb.Glob(pattern, tp.Category+":"+tp.Name) {
+		for cat, name := range c.k.TracepointNames() {
+			if kb.Glob(pattern, cat+":"+name) {
 				return
 			}
 		}

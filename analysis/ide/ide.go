@@ -305,7 +305,7 @@ func secItems(prefix string, k *kb.KB) []Item {
 			case kb.AttachTracepoint:
 				return finish(tracepointItems(target, "/", k))
 			case kb.AttachRawTP, kb.AttachTpBTF:
-				for _, n := range k.RawTracepoints {
+				for n := range k.RawTracepoints() {
 					if strings.HasPrefix(n, target) {
 						items = append(items, Item{Label: n, Kind: "event"})
 					}
@@ -329,12 +329,10 @@ func secItems(prefix string, k *kb.KB) []Item {
 
 func funcItems(prefix string, k *kb.KB) []Item {
 	var items []Item
-	for _, f := range k.Funcs {
-		if strings.HasPrefix(f.Name, prefix) {
-			items = append(items, Item{Label: f.Name, Kind: "function", Detail: f.Proto(), Ref: "func:" + f.Name})
-			if len(items) >= MaxItems {
-				break
-			}
+	for f := range k.FuncsWithPrefix(prefix) {
+		items = append(items, Item{Label: f.Name, Kind: "function", Detail: f.Proto(), Ref: "func:" + f.Name})
+		if len(items) >= MaxItems {
+			break
 		}
 	}
 	return items
@@ -344,7 +342,7 @@ func tracepointItems(target, sep string, k *kb.KB) []Item {
 	var items []Item
 	cat, name, hasName := strings.Cut(target, sep)
 	seen := map[string]bool{}
-	for _, tp := range k.Tracepoints {
+	for tp := range k.Tracepoints() {
 		if !hasName {
 			if strings.HasPrefix(tp.Category, cat) && !seen[tp.Category] {
 				seen[tp.Category] = true
@@ -385,7 +383,7 @@ func helperItems(word, progType string, k *kb.KB) []Item {
 		return nil
 	}
 	var items []Item
-	for _, h := range k.Helpers {
+	for h := range k.Helpers() {
 		if !strings.HasPrefix(h.Name, word) {
 			continue
 		}
@@ -400,7 +398,7 @@ func helperItems(word, progType string, k *kb.KB) []Item {
 		items = append(items, it)
 	}
 	// kfuncs come after the helpers: they need a __ksym declaration.
-	for _, kf := range k.Kfuncs {
+	for kf := range k.Kfuncs() {
 		if strings.HasPrefix(kf.Name, word) {
 			items = append(items, Item{Label: kf.Name, Kind: "function", Detail: "kfunc " + kf.Proto(), Sort: 2, Ref: "kfunc:" + kf.Name})
 		}
@@ -436,7 +434,7 @@ func attachItems(probe, rest string, k *kb.KB) []Item {
 		return finish(tracepointItems(rest, ":", k))
 	case "rawtracepoint", "rt":
 		var items []Item
-		for _, n := range k.RawTracepoints {
+		for n := range k.RawTracepoints() {
 			if strings.HasPrefix(n, rest) {
 				items = append(items, Item{Label: n, Kind: "event"})
 			}

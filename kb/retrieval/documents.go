@@ -21,8 +21,7 @@ func documents(kind string, k *kb.KB, exs []examples.Example) []doc {
 		if k == nil {
 			return nil
 		}
-		for i := range k.Helpers {
-			h := &k.Helpers[i]
+		for h := range k.Helpers() {
 			content, summary := h.Name, helperSummary(h.Name)
 			if h.Func != nil {
 				content = h.Func.Proto()
@@ -38,16 +37,14 @@ func documents(kind string, k *kb.KB, exs []examples.Example) []doc {
 		if k == nil {
 			return nil
 		}
-		for i := range k.Kfuncs {
-			f := &k.Kfuncs[i]
+		for f := range k.Kfuncs() {
 			out = append(out, doc{id: f.Name, content: f.Func.Proto(), fields: []Field{{f.Name, 3}, {protoParams(&f.Func), 0.5}}})
 		}
 	case KindTracepoints:
 		if k == nil {
 			return nil
 		}
-		for i := range k.Tracepoints {
-			tp := &k.Tracepoints[i]
+		for tp := range k.Tracepoints() {
 			var names, decls []string
 			for _, f := range tp.Fields {
 				names = append(names, f.Name)
@@ -61,9 +58,8 @@ func documents(kind string, k *kb.KB, exs []examples.Example) []doc {
 		if k == nil {
 			return nil
 		}
-		seen := make(map[string]bool, len(k.Funcs))
-		for i := range k.Funcs {
-			f := &k.Funcs[i]
+		seen := make(map[string]bool, k.NumFuncs())
+		for f := range k.Funcs() {
 			if seen[f.Name] {
 				continue
 			}

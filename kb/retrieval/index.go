@@ -147,7 +147,7 @@ func Key(k *kb.KB, exs []examples.Example, emb EmbeddingConfig) string {
 	if k != nil {
 		m := k.Meta
 		fmt.Fprintf(h, "kb %d %s %s %s %s %d %d %d %d\n", m.Schema, m.Kernel, m.Source, m.BTFSHA256, m.BuiltAt,
-			len(k.Helpers), len(k.Kfuncs), len(k.Tracepoints), len(k.Funcs))
+			k.NumHelpers(), k.NumKfuncs(), k.NumTracepoints(), k.NumFuncs())
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
