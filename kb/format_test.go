@@ -2,7 +2,9 @@ package kb_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -833,4 +835,42 @@ func BenchmarkHeapAfterOpen(b *testing.B) {
 		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1024, "allocKB")
 	}
 	runtime.KeepAlive(keep)
+}
+
+// TestHostSumRemembered: the host BTF's sha256 names the cache entry; it
+// is remembered per boot, and a wrong remembered sum costs a hash, never a
+// wrong kb or a rebuild.
+func TestHostSumRemembered(t *testing.T) {
+	testenv.Require(t, testenv.BTF)
+	raw, err := os.ReadFile(kb.HostBTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(raw))
+	cache := t.TempDir()
+	var warned []string
+	k := hostCache(t, cache, &warned)
+	memo := filepath.Join(cache, "host-btf.sum")
+	b, err := os.ReadFile(memo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, got, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	if got != sum || k.Meta.BTFSHA256 != sum || filepath.Base(k.Dir()) != "host-"+sum[:16] {
+		t.Fatalf("remembered %q, kb %q, entry %s; the BTF's sum is %s", got, k.Meta.BTFSHA256, k.Dir(), sum)
+	}
+	wrong := strings.Repeat("ab", 32)
+	for _, m := range []string{key + "\n" + wrong + "\n", "boot another\n" + wrong + "\n", "garbage"} {
+		if err := os.WriteFile(memo, []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		warned = nil
+		k2 := hostCache(t, cache, &warned)
+		if k2.Meta.BuiltAt != k.Meta.BuiltAt || k2.Dir() != k.Dir() || len(warned) != 0 {
+			t.Errorf("memo %q: kb from %s built %s (want the cached %s), warnings %q", m, k2.Dir(), k2.Meta.BuiltAt, k.Meta.BuiltAt, warned)
+		}
+		if b, _ := os.ReadFile(memo); !strings.HasSuffix(strings.TrimSpace(string(b)), sum) {
+			t.Errorf("memo %q was not corrected: %q", m, b)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -85,10 +86,20 @@ func Load(opts Options) (*KB, error) {
 	if host {
 		btfPath = HostBTF
 	}
-	sum, err := fileSHA256(btfPath)
+	var sum string
+	var err error
+	memo := false
+	if host {
+		sum, memo, err = hostSum(cache)
+	} else {
+		sum, err = fileSHA256(btfPath)
+	}
 	if err != nil {
 		if !host {
 			return nil, fmt.Errorf("reading BTF %s: %w", btfPath, err)
+		}
+		if errors.Is(err, errUntrustedCache) {
+			return nil, errors.Unwrap(err)
 		}
 		warn("no kernel BTF at " + HostBTF + ": checking against the embedded reference kernel")
 		return Snapshot()
@@ -104,22 +115,29 @@ func Load(opts Options) (*KB, error) {
 	}
 	dir := filepath.Join(cache, name)
 	old := false
+	note := ""
 	if !opts.Rebuild {
-		k, err := loadDir(dir, true)
-		var se *schemaError
-		switch {
-		case err == nil && k.Meta.Schema == SchemaVersion && (!host || k.Meta.Kernel == hostRelease()):
+		var k *KB
+		if k, note, old = cachedKB(dir, sum, host); k != nil {
 			return k, nil
-		case err == nil:
-			warn(fmt.Sprintf("kb cache %s is stale (schema %d, kernel %s): rebuilding", dir, k.Meta.Schema, k.Meta.Kernel))
-		case errors.As(err, &se):
-			warn(fmt.Sprintf("kb cache %s has schema %d, this kgent reads schema %d: rebuilding", dir, se.found, SchemaVersion))
-		case errors.Is(err, os.ErrNotExist) && OwnedFile(filepath.Join(dir, OldDataFile)) == nil:
-			old = true
-			warn(fmt.Sprintf("kb cache %s is in the gob format of schema 5 and before (%s), this kgent reads schema %d (%s): rebuilding", dir, OldDataFile, SchemaVersion, DataFile))
-		case !errors.Is(err, os.ErrNotExist):
-			warn(fmt.Sprintf("kb cache %s is unreadable (%v): rebuilding", dir, err))
 		}
+	}
+	if memo {
+		// A build is due and the remembered sum may be wrong: hash
+		// the BTF before building for it.
+		if real, err := fileSHA256(HostBTF); err == nil && real != sum {
+			sum, dir = real, filepath.Join(cache, "host-"+real[:16])
+			writeHostSum(cache, real)
+			if !opts.Rebuild {
+				var k *KB
+				if k, note, old = cachedKB(dir, sum, host); k != nil {
+					return k, nil
+				}
+			}
+		}
+	}
+	if note != "" {
+		warn(note)
 	}
 	bo := BuildOptions{NoProbe: opts.NoProbe, Progress: opts.Progress}
 	if !host {
@@ -137,6 +155,90 @@ func Load(opts Options) (*KB, error) {
 	}
 	k.dir, k.cached = dir, true
 	return k, nil
+}
+
+// cachedKB returns the valid kb of a cache entry, or nil with why it is
+// rebuilt ("" when there is none) and whether it holds an old kb.gob.
+func cachedKB(dir, sum string, host bool) (*KB, string, bool) {
+	k, err := loadDir(dir, true)
+	var se *schemaError
+	switch {
+	case err == nil && k.Meta.Schema == SchemaVersion && (!host || k.Meta.Kernel == hostRelease() && k.Meta.BTFSHA256 == sum):
+		return k, "", false
+	case err == nil:
+		return nil, fmt.Sprintf("kb cache %s is stale (schema %d, kernel %s): rebuilding", dir, k.Meta.Schema, k.Meta.Kernel), false
+	case errors.As(err, &se):
+		return nil, fmt.Sprintf("kb cache %s has schema %d, this kgent reads schema %d: rebuilding", dir, se.found, SchemaVersion), false
+	case errors.Is(err, os.ErrNotExist) && OwnedFile(filepath.Join(dir, OldDataFile)) == nil:
+		return nil, fmt.Sprintf("kb cache %s is in the gob format of schema 5 and before (%s), this kgent reads schema %d (%s): rebuilding", dir, OldDataFile, SchemaVersion, DataFile), true
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Sprintf("kb cache %s is unreadable (%v): rebuilding", dir, err), false
+	}
+	return nil, "", false
+}
+
+// hostSumFile, in the cache directory, keeps the host BTF's sha256 for
+// the current boot.
+const hostSumFile = "host-btf.sum"
+
+var errUntrustedCache = errors.New("untrusted cache directory")
+
+// hostSum is the sha256 of the host's BTF. Hashing the ~6 MB file was
+// most of what opening the kb cost once the kb was mapped; the BTF of a
+// running kernel does not change until it reboots, so the sum is kept in
+// the cache, keyed by boot id, kernel release and size, and computed again
+// after a reboot. Without a boot id it is computed every time.
+func hostSum(cache string) (sum string, remembered bool, err error) {
+	if _, err := os.Stat(HostBTF); err != nil {
+		return "", false, err
+	}
+	if err := PrivateDir(cache); err != nil {
+		return "", false, fmt.Errorf("%w: %w", errUntrustedCache, err)
+	}
+	if key := hostSumKey(); key != "" {
+		if f, err := OwnedOpen(filepath.Join(cache, hostSumFile)); err == nil {
+			b := make([]byte, 256)
+			n, _ := io.ReadFull(f, b)
+			f.Close()
+			if k, sum, ok := strings.Cut(strings.TrimSpace(string(b[:n])), "\n"); ok && k == key && isSHA256(sum) {
+				return sum, true, nil
+			}
+		}
+	}
+	sum, err = fileSHA256(HostBTF)
+	if err != nil {
+		return "", false, err
+	}
+	writeHostSum(cache, sum)
+	return sum, false, nil
+}
+
+// hostSumKey names this boot of this kernel ("" without a boot id).
+func hostSumKey() string {
+	boot, _ := ReadRegular("/proc/sys/kernel/random/boot_id", 64)
+	id := strings.TrimSpace(string(boot))
+	st, err := os.Stat(HostBTF)
+	if id == "" || err != nil {
+		return ""
+	}
+	return fmt.Sprintf("boot %s release %s size %d", id, hostRelease(), st.Size())
+}
+
+func writeHostSum(cache, sum string) {
+	if key := hostSumKey(); key != "" {
+		_ = writeAtomic(filepath.Join(cache, hostSumFile), func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "%s\n%s\n", key, sum)
+			return err
+		})
+	}
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 func hostRelease() string {
