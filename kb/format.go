@@ -74,8 +74,8 @@ const (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// ErrSchema is returned (wrapped) when a kb file has another schema
-// version; StaleSchema says which.
+// ErrSchema is wrapped by the error opening a kb file of another schema
+// version gives (the message says which).
 var ErrSchema = errors.New("kb schema differs")
 
 type schemaError struct{ found int }

@@ -874,3 +874,43 @@ func TestHostSumRemembered(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentLookups: decoded-record caches and name indexes are
+// filled by concurrent lookups (run with -race) and agree with a lone one.
+func TestConcurrentLookups(t *testing.T) {
+	_, b := writeKB(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, kb.DataFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, err := kb.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for kind, name := range k.TypeNames() {
+		names = append(names, kind+" "+name)
+	}
+	var wg sync.WaitGroup
+	got := make([][]string, 4)
+	for g := range got {
+		wg.Go(func() {
+			for _, n := range names {
+				kind, name, _ := strings.Cut(n, " ")
+				ty, ok := k.Type(kind, name)
+				if !ok {
+					got[g] = append(got[g], "missing "+n)
+					continue
+				}
+				got[g] = append(got[g], strings.Join(k.MemberNames(ty), ","))
+			}
+			got[g] = append(got[g], k.Nearest(kb.FamilyType, "task_struc", 3)...)
+		})
+	}
+	wg.Wait()
+	for g := range got[1:] {
+		if !slices.Equal(got[g+1], got[0]) {
+			t.Fatalf("goroutine %d answered differently", g+1)
+		}
+	}
+}
