@@ -1,9 +1,15 @@
 package kb
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"sync"
 )
 
@@ -16,28 +22,77 @@ var headerNameRe = regexp.MustCompile(`(?m)^\s*#\s*define\s+(\w+)|^(?:static\s+)
 
 // HeaderNames returns the macros and functions the installed libbpf
 // headers (bpf/*.h) define, read at run time: bpf_printk, BPF_CORE_READ,
-// bpf_core_read, ... Empty when the headers are not installed.
+// bpf_core_read, ... Empty when the headers are not installed. Scanning
+// the headers takes tens of milliseconds, more than a whole check, so
+// the names are kept in the kb cache directory under the headers' names,
+// sizes and modification times, and scanned again only when one changes.
 func (k *KB) HeaderNames() map[string]bool {
 	headerNamesOnce.Do(func() {
-		headerNames = map[string]bool{}
+		var files []string
 		for _, dir := range headerDirs {
-			files, _ := filepath.Glob(filepath.Join(dir, "bpf", "*.h"))
-			for _, f := range files {
-				data, err := ReadRegular(f, MaxHeaderSize)
-				if err != nil {
-					continue
-				}
-				for _, m := range headerNameRe.FindAllSubmatch(data, -1) {
-					for _, g := range m[1:] {
-						if len(g) > 0 {
-							headerNames[string(g)] = true
-						}
+			fs, _ := filepath.Glob(filepath.Join(dir, "bpf", "*.h"))
+			files = append(files, fs...)
+		}
+		headerNames = cachedHeaderNames(files)
+	})
+	return headerNames
+}
+
+// headersFile holds the names the installed headers define, in the kb
+// cache directory.
+const headersFile = "header-names.json"
+
+type headerNamesCache struct {
+	Stamp string
+	Names []string
+}
+
+func cachedHeaderNames(files []string) map[string]bool {
+	h := sha256.New()
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			fmt.Fprintf(h, "%s\x00%d\x00%d\x00", f, st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	stamp := hex.EncodeToString(h.Sum(nil))
+	dir, err := filepath.Abs(CacheDir())
+	if err == nil {
+		if _, err := safePath(dir, true); err == nil {
+			if data, err := ReadRegular(filepath.Join(dir, headersFile), 4<<20); err == nil {
+				var c headerNamesCache
+				if json.Unmarshal(data, &c) == nil && c.Stamp == stamp {
+					names := make(map[string]bool, len(c.Names))
+					for _, n := range c.Names {
+						names[n] = true
 					}
+					return names
 				}
 			}
 		}
-	})
-	return headerNames
+	}
+	names := map[string]bool{}
+	for _, f := range files {
+		data, err := ReadRegular(f, MaxHeaderSize)
+		if err != nil {
+			continue
+		}
+		for _, m := range headerNameRe.FindAllSubmatch(data, -1) {
+			for _, g := range m[1:] {
+				if len(g) > 0 {
+					names[string(g)] = true
+				}
+			}
+		}
+	}
+	if dir != "" && PrivateDir(dir) == nil {
+		c := headerNamesCache{Stamp: stamp, Names: make([]string, 0, len(names))}
+		for n := range names {
+			c.Names = append(c.Names, n)
+		}
+		sort.Strings(c.Names)
+		_ = writeAtomic(filepath.Join(dir, headersFile), func(w io.Writer) error { return json.NewEncoder(w).Encode(c) })
+	}
+	return names
 }
 
 type fileNames struct {

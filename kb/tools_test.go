@@ -68,3 +68,34 @@ func TestToolVersionCached(t *testing.T) {
 		t.Error("no error for a tool not in PATH")
 	}
 }
+
+// The names the headers define are scanned once and kept in the cache
+// until a header changes.
+func TestHeaderNamesCached(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KGENT_KB_DIR", filepath.Join(dir, "cache"))
+	h := filepath.Join(dir, "bpf_x.h")
+	os.WriteFile(h, []byte("#define BPF_X_MACRO(a) (a)\nstatic __always_inline int bpf_x_helper(void *p)\n{ return 0; }\n"), 0o644)
+	got := cachedHeaderNames([]string{h})
+	if !got["BPF_X_MACRO"] || !got["bpf_x_helper"] {
+		t.Fatalf("scan: %v", got)
+	}
+	// The cache answers while the header is unchanged: plant a name in it
+	// to see that it is read.
+	cache := filepath.Join(dir, "cache", headersFile)
+	data, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cache, []byte(strings.Replace(string(data), `"BPF_X_MACRO"`, `"BPF_X_MACRO","FROM_CACHE"`, 1)), 0o600)
+	if got := cachedHeaderNames([]string{h}); !got["FROM_CACHE"] {
+		t.Fatalf("the cache was not used: %v", got)
+	}
+	// A changed header is scanned again.
+	os.WriteFile(h, []byte("#define BPF_Y_MACRO 1\n"), 0o644)
+	later := time.Now().Add(time.Second)
+	os.Chtimes(h, later, later)
+	if got := cachedHeaderNames([]string{h}); !got["BPF_Y_MACRO"] || got["FROM_CACHE"] || got["BPF_X_MACRO"] {
+		t.Fatalf("after a change: %v", got)
+	}
+}

@@ -43,8 +43,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 }
 
 // benchProgramBT and benchProgramC are small programs of the kind a user
-// checks: one probe, one map.
-const benchProgramBT = "tracepoint:syscalls:sys_enter_openat\n{\n  @opens[comm] = count();\n}\n"
+// checks: one probe reading its arguments, one map.
+const benchProgramBT = "tracepoint:syscalls:sys_enter_openat\n{\n  @opens[comm, str(args->filename)] = count();\n}\n"
 
 const benchProgramC = `#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
