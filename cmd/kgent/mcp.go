@@ -67,7 +67,9 @@ func runMCP(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
-	k.Warm()
+	// The nearest-name indexes are built in the background: the first
+	// request does not wait for them (a lookup builds what it needs).
+	go k.Warm()
 	opts.KB = k
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
