@@ -31,7 +31,7 @@ fuzz: build
 	@FUZZTIME=$${FUZZTIME:-30s} bash scripts/fuzz.sh
 
 # Mutation testing of the code that decides findings (scripts/mutate.sh;
-# MUTATE_BUDGET bounds the time, 25 minutes by default).
+# MUTATE_BUDGET bounds the time, 35 minutes by default).
 mutate: build
 	@bash scripts/mutate.sh
 
