@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/analysis"
-
 	"github.com/kgent/kgent/internal/testenv"
 )
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/analysis"
-
 	"github.com/kgent/kgent/internal/testenv"
 )
 

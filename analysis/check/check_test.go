@@ -10,7 +10,6 @@ import (
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
-
 	"github.com/kgent/kgent/internal/testenv"
 )
 
