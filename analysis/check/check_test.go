@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/kb"
 	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
 )
 
 // Without BTF, checks run against the embedded snapshot and say so.
