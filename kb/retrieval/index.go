@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -629,30 +630,51 @@ func prune(cache, keep string) {
 	}
 }
 
+// shared holds the indexes Shared opened, keyed by the kernel they index
+// (not by *kb.KB: a server that reloads its kb gets a new *kb.KB for the
+// same kernel, and an index per pointer kept every old kb alive), at most
+// maxShared of them, the least recently used dropped first.
 var shared struct {
-	mu sync.Mutex
-	m  map[*kb.KB]*sharedIndex
+	mu    sync.Mutex
+	m     map[string]*sharedIndex
+	order []string // least recently used first
 }
+
+const maxShared = 4
 
 type sharedIndex struct {
 	mu sync.Mutex
 	ix *Index
 }
 
+// sharedKey names the kernel k describes ("" for none).
+func sharedKey(k *kb.KB) string {
+	if k == nil {
+		return ""
+	}
+	return k.Meta.Kernel + "\x00" + k.Meta.Source + "\x00" + k.Meta.BTFSHA256 + "\x00" + k.Meta.BuiltAt
+}
+
 // Shared is the index of the embedded corpus and k (nil: examples only),
-// opened once per process with the embedding of the environment
-// (EmbeddingFromEnv) and the default cache. When a configured endpoint
-// fails, the local embedding answers and Warning says why. A failed open
-// (a cancelled context) is tried again by the next call.
+// opened once per process and kernel with the embedding of the
+// environment (EmbeddingFromEnv) and the default cache. When a configured
+// endpoint fails, the local embedding answers and Warning says why. A
+// failed open (a cancelled context) is tried again by the next call.
 func Shared(ctx context.Context, k *kb.KB) (*Index, error) {
+	key := sharedKey(k)
 	shared.mu.Lock()
 	if shared.m == nil {
-		shared.m = map[*kb.KB]*sharedIndex{}
+		shared.m = map[string]*sharedIndex{}
 	}
-	e := shared.m[k]
+	e := shared.m[key]
 	if e == nil {
 		e = &sharedIndex{}
-		shared.m[k] = e
+		shared.m[key] = e
+	}
+	shared.order = append(slices.DeleteFunc(shared.order, func(o string) bool { return o == key }), key)
+	for len(shared.order) > maxShared {
+		delete(shared.m, shared.order[0])
+		shared.order = shared.order[1:]
 	}
 	shared.mu.Unlock()
 	e.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
 	"github.com/kgent/kgent/kb/examples"
 )
 
@@ -353,5 +355,37 @@ func TestSharedFallsBackToLocal(t *testing.T) {
 	}
 	if again, _ := Shared(context.Background(), nil); again != ix {
 		t.Error("Shared opened the index twice")
+	}
+}
+
+// Shared keeps one index per kernel, not per *kb.KB: a server reloading
+// its kb twenty times keeps one index (and no old kb alive through it),
+// and at most maxShared kernels' indexes at once.
+func TestSharedPerKernel(t *testing.T) {
+	t.Setenv("KGENT_KB_DIR", t.TempDir())
+	t.Setenv("KGENT_EMBED_BASE_URL", "")
+	small := func(kernel string) *kb.KB {
+		return kb.New(kb.Data{Meta: kb.Meta{Kernel: kernel, Source: "btf-file", BTFSHA256: "sha-" + kernel}})
+	}
+	first, err := Shared(context.Background(), small("reload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		ix, err := Shared(context.Background(), small("reload"))
+		if err != nil || ix != first {
+			t.Fatalf("reload %d: a new index (%v)", i, err)
+		}
+	}
+	for i := 0; i < maxShared+2; i++ {
+		if _, err := Shared(context.Background(), small(fmt.Sprintf("k%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shared.mu.Lock()
+	n := len(shared.m)
+	shared.mu.Unlock()
+	if n > maxShared {
+		t.Fatalf("%d indexes kept", n)
 	}
 }
