@@ -58,6 +58,9 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 			"definitionProvider":     true,
 			"foldingRangeProvider":   true,
 			"executeCommandProvider": map[string]any{"commands": []string{cmdGenerate, cmdVerify, cmdKBRebuild}},
+			// Which files are trusted follows the folders the user adds
+			// and removes (workspace/didChangeWorkspaceFolders).
+			"workspace": map[string]any{"workspaceFolders": map[string]any{"supported": true, "changeNotifications": true}},
 		},
 		"serverInfo": map[string]any{"name": "kgent", "version": Version},
 	}, nil)

@@ -96,6 +96,48 @@ func TestVerifyOutsideWorkspaceUntrusted(t *testing.T) {
 	}
 }
 
+// The trusted folders follow workspace/didChangeWorkspaceFolders: after
+// the user swaps the workspace's folder for another, a file in the new
+// one is the user's own and one in the old one is untrusted.
+func TestWorkspaceFoldersChange(t *testing.T) {
+	testenv.Require(t, testenv.BPF, testenv.Clang, testenv.Bpftool, testenv.Headers)
+	b := make([]byte, 8)
+	rand.Read(b)
+	token := "kgent_token_" + hex.EncodeToString(b)
+	hdr := filepath.Join(publicDir(t), "data.h")
+	if err := os.WriteFile(hdr, []byte(token+" garbage here;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old, added := publicDir(t), publicDir(t)
+	c := newClient(t, 10*time.Millisecond)
+	c.initWorkspace(old)
+	c.notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{
+		"added":   []any{map[string]any{"uri": "file://" + added, "name": "added"}},
+		"removed": []any{map[string]any{"uri": "file://" + old, "name": "old"}}}})
+	src := fmt.Sprintf("#include \"vmlinux.h\"\n#include \"%s\"\nint x;\n", hdr)
+	for _, tc := range []struct {
+		dir   string
+		shown bool
+	}{{added, true}, {old, false}} {
+		uri := protocol.DocumentURI("file://" + filepath.Join(tc.dir, "p.bpf.c"))
+		ch := c.watch(uri)
+		c.open(uri, "c", src)
+		c.wait(ch, nil)
+		c.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
+		p := c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool {
+			for _, d := range p.Diagnostics {
+				if d.Source == "clang" {
+					return true
+				}
+			}
+			return false
+		})
+		if text := allText(p.Diagnostics); strings.Contains(text, token) != tc.shown {
+			t.Errorf("%s: header contents shown %v, want %v:\n%s", tc.dir, !tc.shown, tc.shown, text)
+		}
+	}
+}
+
 // TestSavesBounded saves ten files at once: no more compilers run at a
 // time than the verifier's bound (counted by a stand-in clang that marks
 // itself while it runs).
