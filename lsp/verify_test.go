@@ -73,19 +73,7 @@ func TestVerifyOutsideWorkspaceUntrusted(t *testing.T) {
 		dir   string
 		shown bool
 	}{{work, true}, {elsewhere, false}} {
-		uri := protocol.DocumentURI("file://" + filepath.Join(tc.dir, "p.bpf.c"))
-		ch := c.watch(uri)
-		c.open(uri, "c", src)
-		c.wait(ch, nil)
-		c.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
-		p := c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool {
-			for _, d := range p.Diagnostics {
-				if d.Source == "clang" {
-					return true
-				}
-			}
-			return false
-		})
+		p := saveForClang(c, filepath.Join(tc.dir, "p.bpf.c"), src)
 		text := allText(p.Diagnostics)
 		if strings.Contains(text, token) != tc.shown {
 			t.Errorf("%s: header contents shown %v, want %v:\n%s", tc.dir, !tc.shown, tc.shown, text)
@@ -119,23 +107,30 @@ func TestWorkspaceFoldersChange(t *testing.T) {
 		dir   string
 		shown bool
 	}{{added, true}, {old, false}} {
-		uri := protocol.DocumentURI("file://" + filepath.Join(tc.dir, "p.bpf.c"))
-		ch := c.watch(uri)
-		c.open(uri, "c", src)
-		c.wait(ch, nil)
-		c.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
-		p := c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool {
-			for _, d := range p.Diagnostics {
-				if d.Source == "clang" {
-					return true
-				}
-			}
-			return false
-		})
+		p := saveForClang(c, filepath.Join(tc.dir, "p.bpf.c"), src)
 		if text := allText(p.Diagnostics); strings.Contains(text, token) != tc.shown {
 			t.Errorf("%s: header contents shown %v, want %v:\n%s", tc.dir, !tc.shown, tc.shown, text)
 		}
 	}
+}
+
+// saveForClang opens path with src, saves it and returns the first
+// publish that carries clang's diagnostics.
+func saveForClang(c *client, path, src string) protocol.PublishDiagnosticsParams {
+	c.t.Helper()
+	uri := protocol.DocumentURI("file://" + path)
+	ch := c.watch(uri)
+	c.open(uri, "c", src)
+	c.wait(ch, nil)
+	c.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	return c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool {
+		for _, d := range p.Diagnostics {
+			if d.Source == "clang" {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestSavesBounded saves ten files at once: no more compilers run at a
