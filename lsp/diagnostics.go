@@ -34,9 +34,9 @@ func (s *server) worker(d *document) {
 			return
 		}
 		now := time.Now()
-		burst := now.Sub(lastWake) < s.burstWindow(d)
+		delay := s.debounce(d, now.Sub(lastWake))
 		lastWake = now
-		if delay := s.debounce(d, burst); delay > 0 {
+		if delay > 0 {
 			t := time.NewTimer(delay)
 		quiet:
 			for {
@@ -69,29 +69,21 @@ func (s *server) worker(d *document) {
 // slowAnalysis is the analysis time from which the debounce grows with it.
 const slowAnalysis = 250 * time.Millisecond
 
-// burstWindow is how close two changes must come to be one burst: four
-// times the last analysis, at least 10 ms (a typist's fastest keystrokes
-// are about 50 ms apart).
-func (s *server) burstWindow(d *document) time.Duration {
-	d.mu.Lock()
-	cost := d.cost
-	d.mu.Unlock()
-	return max(10*time.Millisecond, 4*cost)
-}
-
-// debounce is the quiet time before analysing d: none for a change after
-// a pause; the configured one inside a burst; and for documents whose
-// analysis is slow (megabytes of C take seconds), as long as the last
-// analysis took (at most 2 s), so typing in them does not keep a core
-// busy with analyses of texts that are already stale.
-func (s *server) debounce(d *document, burst bool) time.Duration {
+// debounce is the quiet time before analysing d, given the time since
+// the previous change: none for a change after a pause; the configured
+// one inside a burst (changes within four analysis times of each other,
+// at least 10 ms: a typist's fastest keystrokes are about 50 ms apart);
+// and for documents whose analysis is slow (megabytes of C take seconds),
+// as long as the last analysis took (at most 2 s), so typing in them does
+// not keep a core busy with analyses of texts that are already stale.
+func (s *server) debounce(d *document, sinceLast time.Duration) time.Duration {
 	d.mu.Lock()
 	cost := d.cost
 	d.mu.Unlock()
 	switch {
 	case cost > slowAnalysis:
 		return max(s.opts.Debounce, min(cost, 2*time.Second))
-	case burst:
+	case sinceLast < max(10*time.Millisecond, 4*cost):
 		return s.opts.Debounce
 	}
 	return 0

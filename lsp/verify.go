@@ -118,11 +118,20 @@ func workspaceDirs(p initializeParams) []string {
 	}
 	var out []string
 	for _, d := range dirs {
-		if filepath.IsAbs(d) {
-			out = append(out, filepath.Clean(d))
+		if d = cleanDir(d); d != "" {
+			out = append(out, d)
 		}
 	}
 	return out
+}
+
+// cleanDir is a workspace folder's path made clean, or "" when it is not
+// absolute (and so names no place to trust).
+func cleanDir(d string) string {
+	if !filepath.IsAbs(d) {
+		return ""
+	}
+	return filepath.Clean(d)
 }
 
 // inWorkspace reports whether path lies in one of the workspace folders

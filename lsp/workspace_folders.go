@@ -2,7 +2,6 @@ package lsp
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 
 	"go.lsp.dev/jsonrpc2"
@@ -24,13 +23,7 @@ func init() {
 			s.log.Print(err)
 			return nil
 		}
-		dir := func(uri string) string {
-			d := uriPath(protocol.DocumentURI(uri))
-			if !filepath.IsAbs(d) {
-				return ""
-			}
-			return filepath.Clean(d)
-		}
+		dir := func(uri string) string { return cleanDir(uriPath(protocol.DocumentURI(uri))) }
 		s.mu.Lock()
 		for _, f := range p.Event.Removed {
 			d := dir(f.URI)
