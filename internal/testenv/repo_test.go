@@ -12,6 +12,9 @@ import (
 // (a clone has none).
 func TestRepoStandsAlone(t *testing.T) {
 	root := filepath.Join("..", "..")
+	// The names are put together here so that this file does not hold
+	// what it looks for.
+	outside := []string{".." + "/shared", "DESIGN" + ".md"}
 	exts := map[string]bool{".go": true, ".md": true, ".ts": true, ".lua": true, ".sh": true, ".txt": true, ".json": true}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -20,7 +23,7 @@ func TestRepoStandsAlone(t *testing.T) {
 		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git" || d.Name() == ".cache" || d.Name() == "out") {
 			return filepath.SkipDir
 		}
-		if d.IsDir() || !exts[filepath.Ext(path)] || strings.HasSuffix(path, "repo_test.go") {
+		if d.IsDir() || !exts[filepath.Ext(path)] {
 			return nil
 		}
 		data, err := os.ReadFile(path)
@@ -28,8 +31,10 @@ func TestRepoStandsAlone(t *testing.T) {
 			return err
 		}
 		for i, line := range strings.Split(string(data), "\n") {
-			if strings.Contains(line, "../shared") || strings.Contains(line, "DESIGN.md") {
-				t.Errorf("%s:%d refers outside the repository: %s", path, i+1, strings.TrimSpace(line))
+			for _, o := range outside {
+				if strings.Contains(line, o) {
+					t.Errorf("%s:%d refers outside the repository: %s", path, i+1, strings.TrimSpace(line))
+				}
 			}
 		}
 		return nil
