@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/kb"
 )
 
 var (
@@ -52,20 +53,17 @@ func ParseBpftraceVersion(out string) (Version, bool) {
 	return v, true
 }
 
-// bpftraceVersion asks the bpftrace at path for its version, once.
-func (v *Verifier) bpftraceVersion(ctx context.Context, path string) (Version, error) {
-	if ver, ok := v.btVersions.Load(path); ok {
-		return ver.(Version), nil
-	}
-	stdout, stderr, err := v.run(ctx, os.TempDir(), path, "--version")
+// bpftraceVersion is the version of the bpftrace at path, detected once
+// per binary (kb.ToolVersion, shared with the static checks).
+func (v *Verifier) bpftraceVersion(path string) (Version, error) {
+	out, err := kb.ToolVersion(path)
 	if err != nil {
-		return Version{}, fmt.Errorf("%s --version: %v", path, err)
+		return Version{}, err
 	}
-	ver, ok := ParseBpftraceVersion(stdout + stderr)
+	ver, ok := ParseBpftraceVersion(out)
 	if !ok {
-		return Version{}, fmt.Errorf("%s --version printed no version: %q", path, firstLine(stdout+stderr))
+		return Version{}, fmt.Errorf("%s --version printed no version: %q", path, out)
 	}
-	v.btVersions.Store(path, ver)
 	return ver, nil
 }
 
@@ -86,7 +84,7 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 		r.Findings = []analysis.Finding{unavailable("bpftrace only runs as root; run kgent as root to check scripts with the installed bpftrace, static checks still ran")}
 		return r
 	}
-	ver, err := v.bpftraceVersion(ctx, bt)
+	ver, err := v.bpftraceVersion(bt)
 	if err != nil {
 		r.Findings = []analysis.Finding{unavailable("the installed bpftrace does not run: " + err.Error())}
 		return r

@@ -102,8 +102,6 @@ type Verifier struct {
 	pchFailed map[string]bool
 	// btfSums caches the sha256 of BTF files by path, size and mtime.
 	btfSums sync.Map
-	// btVersions caches bpftrace versions by path.
-	btVersions sync.Map
 	// started, when set (tests), is told the pid of every tool started.
 	started func(pid int)
 	// untrusted is the sibling Untrusted returns, made once.
