@@ -1,14 +1,10 @@
 package mcp
 
 import (
-	"bufio"
-	"context"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kgent/kgent/internal/testenv"
 )
@@ -26,21 +22,7 @@ func TestCheckProgramIncludeOfOwnInput(t *testing.T) {
 	}
 	defer inW.Close()
 	fd := strconv.Itoa(int(inR.Fd()))
-	outR, outW := io.Pipe()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	// The hang guard: a request that never gets its answer ends the
-	// session instead of the test waiting for ever.
-	guard := time.AfterFunc(time.Minute, func() { outW.Close() })
-	defer guard.Stop()
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, Options{KB: k, Version: "test"}, inR, outW) }()
-	sc := bufio.NewScanner(outR)
-	sc.Buffer(nil, 64<<20)
-	s := &rawSession{t: t, w: inW, r: sc}
-	s.send(initLine)
-	s.answer(1)
-	s.send(`{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}`)
+	s, done := startRaw(t, k, inR, inW)
 	prog := func(include string) string {
 		return strconv.Quote("#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n#include \"" + include + "\"\n" +
 			"SEC(\"tp/syscalls/sys_enter_openat\")\nint f(void *ctx) { bpf_kgent_unknown(ctx); return 0; }\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n")

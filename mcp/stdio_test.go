@@ -10,10 +10,33 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
 )
 
 // rawSession speaks newline-delimited JSON-RPC to w and reads answers
 // from r, as a client would over stdio.
+// startRaw runs the server reading in (whose writing end is inW) and
+// writing a pipe, opens the session with raw lines and returns it with
+// the channel that receives Run's result.
+func startRaw(t *testing.T, k *kb.KB, in io.Reader, inW io.Writer) (*rawSession, <-chan error) {
+	outR, outW := io.Pipe()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	// The hang guard: a request that never gets its answer ends the
+	// session instead of the test waiting for ever.
+	guard := time.AfterFunc(time.Minute, func() { outW.Close() })
+	t.Cleanup(func() { guard.Stop() })
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{KB: k, Version: "test"}, in, outW) }()
+	sc := bufio.NewScanner(outR)
+	sc.Buffer(nil, 64<<20)
+	s := &rawSession{t: t, w: inW, r: sc}
+	s.send(initLine)
+	s.answer(1)
+	s.send(`{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}`)
+	return s, done
+}
+
 type rawSession struct {
 	t *testing.T
 	w io.Writer
@@ -60,17 +83,7 @@ var garbage = []string{
 func TestRunSurvivesGarbage(t *testing.T) {
 	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
 	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, Options{KB: k, Version: "test"}, inR, outW) }()
-	sc := bufio.NewScanner(outR)
-	sc.Buffer(nil, 64<<20)
-	s := &rawSession{t: t, w: inW, r: sc}
-	s.send(initLine)
-	s.answer(1)
-	s.send(`{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}`)
+	s, done := startRaw(t, k, inR, inW)
 	for _, g := range garbage {
 		s.send(g)
 	}
