@@ -92,7 +92,9 @@ func (s *server) debounce(d *document, sinceLast time.Duration) time.Duration {
 // analyze checks the document's current text (through the same call as
 // kgent check) and remembers the result.
 func (s *server) analyze(d *document) *result {
-	k := s.currentKB()
+	// What analysis reads from the server is read before anMu: s.mu is
+	// never taken while a document's analysis lock is held.
+	k, includes := s.currentKB(), s.includePaths()
 	d.anMu.Lock()
 	defer d.anMu.Unlock()
 	cd, gen, version, text, idx, ok := d.syncedDocLocked()
@@ -112,7 +114,7 @@ func (s *server) analyze(d *document) *result {
 		cancel()
 	}
 	t0 := time.Now()
-	fs, err := cd.FindingsContext(ctx, check.Options{KB: k, IncludePaths: s.includePaths()})
+	fs, err := cd.FindingsContext(ctx, check.Options{KB: k, IncludePaths: includes})
 	cost := time.Since(t0)
 	d.mu.Lock()
 	d.cancelCheck = nil

@@ -123,13 +123,16 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 		s.conn.Close()
 	}
 	cancel()
+	// The documents are closed outside s.mu: closing one waits for its
+	// analysis (anMu), which may itself be waiting for s.mu.
 	s.mu.Lock()
-	for _, d := range s.docs {
-		d.close()
-	}
+	docs := s.docs
 	s.docs = map[protocol.DocumentURI]*document{}
 	exited, shut := s.exited, s.shutdown
 	s.mu.Unlock()
+	for _, d := range docs {
+		d.close()
+	}
 	if exited && !shut {
 		return ErrExitWithoutShutdown
 	}
