@@ -35,6 +35,10 @@ if [ ! -d /sys/kernel/tracing/events ]; then
   fi
 fi
 
+# Newer bpftrace releases in private prefixes under .cache/bpftrace, for the
+# tests that compare kgent with each release (0.17 is the system's).
+bash scripts/bpftrace-releases.sh || log "some bpftrace releases are missing: the per-release tests will skip"
+
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   export PATH=/usr/local/go/bin:$PATH
 fi
