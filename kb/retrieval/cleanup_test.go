@@ -41,8 +41,14 @@ func userFolders(t *testing.T, dir string) []string {
 	add(filepath.Join("0123456789abcdef0123", manifestFile), `{"key": "not kgent's"}`)
 	add(filepath.Join("89abcdef0123456789ab", manifestFile), `{"key": "89abcdef0123456789ab0000000000000000000000000000000000000000beef"}`)
 	add(filepath.Join("89abcdef0123456789ab", "thesis.tex"), "mine")
+	// Files named as an index's, but no manifest: not an index.
+	add(filepath.Join("0123456789abcdef0124", indexFile), "mine")
+	add(filepath.Join("0123456789abcdef0124", collectionsFile), "mine")
+	add(filepath.Join("fedcba9876543210fedc", indexFile), "mine")
+	add(filepath.Join("fedcba9876543210fedc", statsFile), "mine")
+	add(filepath.Join("fedcba9876543210fedc", manifestFile), `{"key": "0000000000000000000000000000000000000000000000000000000000000000"}`)
 	add("README", "mine")
-	for _, rel := range []string{"project0", "project1", "project2", "project3", "project4", ".index-backup", ".kgent-index-123", "0123456789abcdef0123", "89abcdef0123456789ab"} {
+	for _, rel := range []string{"project0", "project1", "project2", "project3", "project4", ".index-backup", ".kgent-index-123", "0123456789abcdef0123", "89abcdef0123456789ab", "0123456789abcdef0124", "fedcba9876543210fedc"} {
 		os.Chtimes(filepath.Join(dir, rel), old, old)
 	}
 	return files
@@ -94,6 +100,7 @@ func TestIndexCleanupKeepsUserFolders(t *testing.T) {
 	tmp, _ := os.MkdirTemp(dir, tempPrefix)
 	os.WriteFile(filepath.Join(tmp, partialFile), nil, 0o600)
 	os.WriteFile(filepath.Join(tmp, statsFile), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(tmp, indexFile), []byte("x"), 0o644)
 	old := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(tmp, old, old)
 	if _, err := Open(context.Background(), nil, exs, Options{CacheDir: dir, Rebuild: true}); err != nil {
@@ -197,5 +204,64 @@ func TestEmbeddingKeyBoundToItsEndpoint(t *testing.T) {
 	Build(context.Background(), nil, exs, Options{Embedding: emb, Warn: func(s string) { warnings = append(warnings, s) }})
 	if len(warnings) != 1 {
 		t.Fatalf("flag endpoint: warnings %q", warnings)
+	}
+}
+
+// Every file Save writes is one ours knows, so kgent can remove its own
+// indexes; a file it does not know, or a link in place of one it does,
+// makes the directory the user's, and nothing in it is removed.
+func TestOursKnowsEveryFileSaveWrites(t *testing.T) {
+	cache := t.TempDir()
+	ix, err := Open(context.Background(), smallKB(), corpus(t), Options{CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(ix.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+		if !slices.Contains(ourFiles, e.Name()) {
+			t.Errorf("Save wrote %s, which ours does not know", e.Name())
+		}
+	}
+	if !slices.Contains(names, indexFile) || !slices.Contains(names, manifestFile) {
+		t.Fatalf("the index holds %q", names)
+	}
+	if !ours(ix.Dir, false) {
+		t.Fatal("a finished index is not ours")
+	}
+	// A user's file inside: not ours, and it stays.
+	note := filepath.Join(ix.Dir, "notes.txt")
+	os.WriteFile(note, []byte("mine"), 0o644)
+	if ours(ix.Dir, false) || removeOurs(ix.Dir, false) {
+		t.Fatal("an index holding the user's file was taken for kgent's")
+	}
+	if _, err := os.Stat(note); err != nil {
+		t.Fatal("the user's file is gone")
+	}
+	os.Remove(note)
+	// A link where the index file was: not ours; the file it names stays.
+	target := filepath.Join(t.TempDir(), "precious")
+	os.WriteFile(target, []byte("mine"), 0o644)
+	os.Remove(filepath.Join(ix.Dir, indexFile))
+	if err := os.Symlink(target, filepath.Join(ix.Dir, indexFile)); err != nil {
+		t.Fatal(err)
+	}
+	if ours(ix.Dir, false) || removeOurs(ix.Dir, false) {
+		t.Fatal("an index with a link in it was taken for kgent's")
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "mine" {
+		t.Fatal("the linked file is gone or changed")
+	}
+	// With the link gone it is kgent's again, and removed whole.
+	os.Remove(filepath.Join(ix.Dir, indexFile))
+	if !removeOurs(ix.Dir, false) {
+		t.Fatal("kgent's own index was not removed")
+	}
+	if _, err := os.Stat(ix.Dir); err == nil {
+		t.Fatal("the index directory is still there")
 	}
 }

@@ -35,7 +35,19 @@ const localVersion = "local-v1"
 // (a request's "tcp" says more than its "count").
 type stats struct {
 	N  int
-	DF map[string]int32
+	DF map[string]int32 // built in memory; nil when read from the index file
+	// The mapped form: sorted terms and their frequencies.
+	file  *ixFile
+	terms strList
+	dfs   []byte
+}
+
+// df is the number of documents holding t.
+func (s *stats) df(t string) int32 {
+	if s.DF == nil && s.file != nil {
+		return s.mappedDF(t)
+	}
+	return s.DF[t]
 }
 
 func (s *stats) add(terms map[string]float32) {
@@ -45,9 +57,7 @@ func (s *stats) add(terms map[string]float32) {
 	}
 }
 
-func (s *stats) idf(t string) float32 {
-	return float32(math.Log(1 + float64(s.N+1)/float64(s.DF[t]+1)))
-}
+func (s *stats) idf(t string) float32 { return idf(s.N, s.df(t)) }
 
 // weigh counts the terms of fields with their weights.
 func weigh(fields []Field) map[string]float32 {
@@ -119,7 +129,7 @@ func queryVector(text string, st *stats) ([]float32, error) {
 		return nil, ErrNoTerms
 	}
 	for t := range tf {
-		if st.DF[t] == 0 {
+		if st.df(t) == 0 {
 			delete(tf, t)
 		}
 	}

@@ -11,7 +11,6 @@ package retrieval
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -47,6 +46,13 @@ var Kinds = []string{KindExamples, KindHelpers, KindTracepoints, KindFunctions, 
 
 // indexVersion changes when documents are built differently.
 const indexVersion = 1
+
+// formatVersion changes when the files of a persisted index change: an
+// index of another format is rebuilt, with a warning. Format 1 (no format
+// in the manifest) kept the statistics and the functions' index in a gob
+// file that every Load decoded whole; format 2 keeps them in the mapped
+// index file (see mapped.go).
+const formatVersion = 2
 
 // ErrNoTerms: the query has no word the index can match.
 var ErrNoTerms = errors.New("the query has no words to search for: describe what the program should do")
@@ -111,8 +117,9 @@ func EmbeddingFromEnv() EmbeddingConfig {
 type Index struct {
 	db     *chromem.DB
 	stats  map[string]*stats // local collections' document frequencies
-	funcs  *sparse           // kernel functions; nil without a kb
+	funcs  funcIndex         // kernel functions; nil without a kb
 	remote *remote           // nil: every collection is local
+	file   *ixFile           // the mapped index file, when loaded
 	// Manifest describes the index.
 	Manifest Manifest
 	// Dir is where it was loaded from or saved to ("" when not persisted).
@@ -124,6 +131,7 @@ type Index struct {
 // Manifest is persisted next to the collections.
 type Manifest struct {
 	Key       string         `json:"key"`
+	Format    int            `json:"format"` // formatVersion
 	Embedding string         `json:"embedding"` // "local-v1" or "openai:URL|model"
 	Kernel    string         `json:"kernel"`
 	BuiltAt   string         `json:"built_at"`
@@ -185,6 +193,9 @@ func Open(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) (
 			return ix, nil
 		case err == nil:
 			warn(fmt.Sprintf("index %s is for another corpus or kernel: rebuilding", dir))
+		case errors.Is(err, errFormat):
+			warn(fmt.Sprintf("index %s: %v: rebuilding", dir, err))
+			removeOurs(dir, false)
 		case !errors.Is(err, os.ErrNotExist):
 			warn(fmt.Sprintf("index %s is unreadable (%v): rebuilding", dir, err))
 			removeOurs(dir, false) // so that Save replaces it
@@ -209,7 +220,7 @@ func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) 
 		progress = func(string) {}
 	}
 	ix := &Index{db: chromem.NewDB(), stats: map[string]*stats{}}
-	ix.Manifest = Manifest{Key: Key(k, exs, opts.Embedding), Embedding: opts.Embedding.id(), BuiltAt: time.Now().UTC().Format(time.RFC3339), Counts: map[string]int{}}
+	ix.Manifest = Manifest{Key: Key(k, exs, opts.Embedding), Format: formatVersion, Embedding: opts.Embedding.id(), BuiltAt: time.Now().UTC().Format(time.RFC3339), Counts: map[string]int{}}
 	if k != nil {
 		ix.Manifest.Kernel = k.Meta.Kernel
 	}
@@ -313,7 +324,7 @@ func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect 
 		if n <= 0 {
 			return nil, nil
 		}
-		return ix.funcs.search(query, n)
+		return searchFuncs(ix.funcs, query, n)
 	}
 	col := ix.db.GetCollection(kind, ix.queryFunc(kind))
 	if col == nil {
@@ -358,7 +369,7 @@ func (ix *Index) Count(kind string) int {
 		if ix.funcs == nil {
 			return 0
 		}
-		return len(ix.funcs.IDs)
+		return ix.funcs.docs()
 	}
 	if c := ix.db.GetCollection(kind, ix.queryFunc(kind)); c != nil {
 		return c.Count()
@@ -375,21 +386,22 @@ func isKind(kind string) bool {
 	return false
 }
 
-// persistedStats is what the index keeps beside chromem's collections.
-type persistedStats struct {
-	Stats map[string]*stats
-	Funcs *sparse
-}
-
 // File names of a persisted index.
 const (
 	collectionsFile = "collections.gob"
-	statsFile       = "stats.gob"
+	indexFile       = "index.kgx"
 	manifestFile    = "manifest.json"
+	// statsFile is format 1's gob of the statistics and the functions'
+	// index: never read, but removed with the index that holds it.
+	statsFile = "stats.gob"
 )
 
+// ourFiles are the files an index kgent wrote may hold, of any format.
+var ourFiles = []string{collectionsFile, indexFile, manifestFile, statsFile}
+
 // Save persists the index in dir: chromem's export of the collections,
-// the local statistics and the manifest (written last, so a half-written
+// the index file (the local statistics and the functions' index) and the
+// manifest (written last, so a half-written
 // index has no manifest and is rebuilt). It is written in a temporary
 // directory marked as kgent's (see ours) and renamed into place; a dir in
 // the way is replaced only when it is an index kgent wrote.
@@ -409,15 +421,7 @@ func (ix *Index) Save(dir string) error {
 	if err := ix.db.ExportToFile(filepath.Join(tmp, collectionsFile), false, ""); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(tmp, statsFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := gob.NewEncoder(f).Encode(persistedStats{ix.stats, ix.funcs}); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := ix.writeIndexFile(filepath.Join(tmp, indexFile)); err != nil {
 		return err
 	}
 	m, _ := json.MarshalIndent(ix.Manifest, "", "  ")
@@ -434,7 +438,7 @@ func (ix *Index) Save(dir string) error {
 		// stays.
 		if m, rerr := os.ReadFile(filepath.Join(dir, manifestFile)); rerr == nil && ours(dir, false) {
 			var other Manifest
-			if json.Unmarshal(m, &other) == nil && other.Key == ix.Manifest.Key {
+			if json.Unmarshal(m, &other) == nil && other.Key == ix.Manifest.Key && other.Format == formatVersion {
 				ix.Dir = dir
 				return nil
 			}
@@ -450,22 +454,45 @@ func (ix *Index) Save(dir string) error {
 	return nil
 }
 
+// writeIndexFile writes the index file: the mapped one's bytes when the
+// index was loaded, else the encoding of what Build made.
+func (ix *Index) writeIndexFile(path string) error {
+	if ix.file != nil {
+		defer runtime.KeepAlive(ix.file)
+		return writeIndexFile(path, ix.file.b)
+	}
+	sp, _ := ix.funcs.(*sparse)
+	b, err := encodeIndex(sp, ix.stats)
+	if err != nil {
+		return err
+	}
+	return writeIndexFile(path, b)
+}
+
 // Load reads an index persisted by Save. emb must be the embedding it
-// was built with (its endpoint answers queries).
+// was built with (its endpoint answers queries). The index file is
+// mapped, not decoded: searches read the parts they need. An index of
+// another format is an error wrapping errFormat.
 func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 	// Only files of the user's own, that nobody else can change, are read.
-	for _, name := range []string{manifestFile, statsFile, collectionsFile} {
-		if err := kb.OwnedFile(filepath.Join(dir, name)); err != nil {
-			return nil, err
-		}
+	if err := kb.OwnedFile(filepath.Join(dir, manifestFile)); err != nil {
+		return nil, err
 	}
 	mb, err := os.ReadFile(filepath.Join(dir, manifestFile))
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{db: chromem.NewDB(), Dir: dir}
+	ix := &Index{db: chromem.NewDB(), Dir: dir, stats: map[string]*stats{}}
 	if err := json.Unmarshal(mb, &ix.Manifest); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if ix.Manifest.Format != formatVersion {
+		return nil, fmt.Errorf("%w: index format %d, this kgent reads format %d", errFormat, max(ix.Manifest.Format, 1), formatVersion)
+	}
+	for _, name := range []string{indexFile, collectionsFile} {
+		if err := kb.OwnedFile(filepath.Join(dir, name)); err != nil {
+			return nil, err
+		}
 	}
 	if ix.Manifest.Embedding != emb.id() {
 		return nil, fmt.Errorf("built with embedding %s, not %s", ix.Manifest.Embedding, emb.id())
@@ -475,28 +502,24 @@ func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 			return nil, err
 		}
 	}
-	var wg sync.WaitGroup
-	var statsErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		f, err := os.Open(filepath.Join(dir, statsFile))
-		if err != nil {
-			statsErr = err
-			return
-		}
-		defer f.Close()
-		var ps persistedStats
-		statsErr = gob.NewDecoder(f).Decode(&ps)
-		ix.stats, ix.funcs = ps.Stats, ps.Funcs
-	}()
-	err = ix.db.ImportFromFile(filepath.Join(dir, collectionsFile), "")
-	wg.Wait()
-	if err != nil {
+	if ix.file, err = loadIndexFile(filepath.Join(dir, indexFile)); err != nil {
 		return nil, err
 	}
-	if statsErr != nil {
-		return nil, fmt.Errorf("statistics: %w", statsErr)
+	if ix.Manifest.Counts[KindFunctions] > 0 {
+		if ix.funcs, err = ix.file.funcs(); err != nil {
+			return nil, err
+		}
+	}
+	for _, kind := range Kinds {
+		if kind == KindFunctions || slices.Contains(ix.Manifest.Remote, kind) || ix.Manifest.Counts[kind] == 0 {
+			continue
+		}
+		if ix.stats[kind], err = ix.file.stats(kind); err != nil {
+			return nil, err
+		}
+	}
+	if err := ix.db.ImportFromFile(filepath.Join(dir, collectionsFile), ""); err != nil {
+		return nil, err
 	}
 	for kind, n := range ix.Manifest.Counts {
 		if ix.Count(kind) != n {
@@ -541,7 +564,7 @@ func ours(dir string, temp bool) bool {
 			return false
 		case e.Name() == partialFile && temp:
 			partial = true
-		case e.Name() == collectionsFile || e.Name() == statsFile || e.Name() == manifestFile:
+		case slices.Contains(ourFiles, e.Name()):
 		default:
 			return false
 		}
@@ -588,7 +611,7 @@ func removeOurs(dir string, temp bool) bool {
 	if !ours(dir, temp) {
 		return false
 	}
-	for _, name := range []string{collectionsFile, statsFile, manifestFile, partialFile} {
+	for _, name := range append(slices.Clone(ourFiles), partialFile) {
 		os.Remove(filepath.Join(dir, name))
 	}
 	return os.Remove(dir) == nil

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 )
@@ -26,8 +27,11 @@ type posting struct {
 	W   float32 // the term's tf-idf weight in the document
 }
 
-func (s *sparse) idf(t string) float32 {
-	return float32(math.Log(1 + float64(s.N+1)/float64(s.DF[t]+1)))
+func (s *sparse) idf(t string) float32 { return idf(s.N, s.DF[t]) }
+
+// idf weighs a term of df documents out of n: rarer terms weigh more.
+func idf(n int, df int32) float32 {
+	return float32(math.Log(1 + float64(n+1)/float64(df+1)))
 }
 
 func tfidf(w, idf float32) float32 {
@@ -59,22 +63,55 @@ func buildSparse(docs []doc) *sparse {
 	return s
 }
 
-// search ranks documents sharing a term with the query by cosine.
-func (s *sparse) search(query string, n int) ([]Result, error) {
+// funcIndex is the functions' index as search reads it: built in memory
+// (sparse) or read from the mapped index file (mappedFuncs).
+type funcIndex interface {
+	docs() int
+	// postings appends the postings of t to buf[:0] (none when no
+	// document has t).
+	postings(t string, buf []posting) ([]posting, error)
+	norm(d int32) float32
+	cmpID(a, b int32) int
+	doc(d int32) (id, content string, err error)
+}
+
+func (s *sparse) docs() int { return len(s.IDs) }
+
+func (s *sparse) postings(t string, buf []posting) ([]posting, error) {
+	return append(buf[:0], s.Post[t]...), nil
+}
+
+func (s *sparse) norm(d int32) float32 { return s.Norm[d] }
+
+func (s *sparse) cmpID(a, b int32) int { return cmp.Compare(s.IDs[a], s.IDs[b]) }
+
+func (s *sparse) doc(d int32) (string, string, error) { return s.IDs[d], s.Content[d], nil }
+
+// searchFuncs ranks documents sharing a term with the query by cosine.
+// The query's terms are taken in order, so the sums (and the scores) are
+// the same in every run and from either form of the index.
+func searchFuncs(ix funcIndex, query string, n int) ([]Result, error) {
 	tf := weigh([]Field{{Text: query, Weight: 1}})
 	if len(tf) == 0 {
 		return nil, ErrNoTerms
 	}
-	scores := make([]float32, len(s.IDs))
+	N := ix.docs()
+	scores := make([]float32, N)
 	var touched []int32
 	var qnorm float64
-	for t, w := range tf {
-		if s.DF[t] == 0 {
+	var post []posting
+	for _, t := range slices.Sorted(maps.Keys(tf)) {
+		var err error
+		if post, err = ix.postings(t, post); err != nil {
+			return nil, err
+		}
+		if len(post) == 0 {
 			continue
 		}
-		q := tfidf(w, s.idf(t))
+		// The document frequency is the number of postings.
+		q := tfidf(tf[t], idf(N, int32(len(post))))
 		qnorm += float64(q) * float64(q)
-		for _, p := range s.Post[t] {
+		for _, p := range post {
 			if scores[p.Doc] == 0 {
 				touched = append(touched, p.Doc)
 			}
@@ -86,20 +123,24 @@ func (s *sparse) search(query string, n int) ([]Result, error) {
 	}
 	qn := float32(math.Sqrt(qnorm))
 	for _, d := range touched {
-		scores[d] /= qn * s.Norm[d]
+		scores[d] /= qn * ix.norm(d)
 	}
 	slices.SortFunc(touched, func(a, b int32) int {
 		if c := cmp.Compare(scores[b], scores[a]); c != 0 {
 			return c
 		}
-		return cmp.Compare(s.IDs[a], s.IDs[b])
+		return ix.cmpID(a, b)
 	})
 	if len(touched) > n {
 		touched = touched[:n]
 	}
 	out := make([]Result, len(touched))
 	for i, d := range touched {
-		out[i] = Result{Kind: KindFunctions, ID: s.IDs[d], Content: s.Content[d], Score: scores[d]}
+		id, content, err := ix.doc(d)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Result{Kind: KindFunctions, ID: id, Content: content, Score: scores[d]}
 	}
 	return out, nil
 }
