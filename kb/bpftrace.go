@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -13,62 +14,139 @@ import (
 
 // BTFunc is a bpftrace function: its arity (Max -1: variadic), whether it
 // is an aggregation, unsafe (needs --unsafe), takes a printf format first,
-// and the version it appeared in ("" for 0.17 and before).
+// the release it appeared in ("" for 0.17 and before) and the first
+// release without it ("" while it exists). A spec's copy has the arity of
+// its release (arity changes are in bpftraceArity).
 type BTFunc struct {
 	Min, Max int
 	Agg      bool
 	Unsafe   bool
 	Format   bool
 	Since    string
+	Until    string
+	Sig      string // signature at the spec's release, filled in by BpftraceSpec
 	Desc     string // one line, filled in by BpftraceSpec
 }
 
-// BpftraceFunctions are bpftrace's functions by name.
+// BpftraceFunctions are bpftrace's functions by name, every release
+// together: Since and Until say which releases have each. The releases
+// are read from bpftrace's changelog and documentation at each tag and
+// checked against the real 0.17, 0.23.2 and 0.27.1 (functions up to
+// 0.23 are the compiler's own; from 0.24 on many live in the standard
+// library of macros and functions bpftrace ships).
 var BpftraceFunctions = map[string]BTFunc{
 	"printf": {Min: 1, Max: -1, Format: true}, "time": {Min: 0, Max: 1},
 	"join": {Min: 1, Max: 2}, "str": {Min: 1, Max: 2}, "ksym": {Min: 1, Max: 1}, "usym": {Min: 1, Max: 1},
 	"kaddr": {Min: 1, Max: 1}, "uaddr": {Min: 1, Max: 1}, "reg": {Min: 1, Max: 1},
-	"system": {Min: 1, Max: -1, Unsafe: true, Format: true}, "exit": {Min: 0, Max: 1},
+	"system": {Min: 1, Max: -1, Unsafe: true, Format: true}, "exit": {Min: 0, Max: 0},
 	"cgroupid": {Min: 1, Max: 1}, "kstack": {Min: 0, Max: 2}, "ustack": {Min: 0, Max: 2},
 	"ntop": {Min: 1, Max: 2}, "pton": {Min: 1, Max: 1}, "cat": {Min: 1, Max: -1, Format: true},
 	"signal": {Min: 1, Max: 1, Unsafe: true}, "strncmp": {Min: 3, Max: 3}, "override": {Min: 1, Max: 1, Unsafe: true},
 	"buf": {Min: 1, Max: 2}, "sizeof": {Min: 1, Max: 1}, "print": {Min: 1, Max: 3}, "strftime": {Min: 2, Max: 2},
-	"path": {Min: 1, Max: 2}, "uptr": {Min: 1, Max: 1}, "kptr": {Min: 1, Max: 1}, "macaddr": {Min: 1, Max: 1},
+	"path": {Min: 1, Max: 1}, "uptr": {Min: 1, Max: 1}, "kptr": {Min: 1, Max: 1}, "macaddr": {Min: 1, Max: 1},
 	"cgroup_path": {Min: 1, Max: 2}, "skboutput": {Min: 4, Max: 4}, "bswap": {Min: 1, Max: 1},
-	"offsetof": {Min: 2, Max: 2}, "unwatch": {Min: 1, Max: 1},
+	"unwatch": {Min: 1, Max: 1}, "strerror": {Min: 1, Max: 1}, "debugf": {Min: 1, Max: -1, Format: true},
 	"count": {Min: 0, Max: 0, Agg: true}, "sum": {Min: 1, Max: 1, Agg: true}, "avg": {Min: 1, Max: 1, Agg: true},
 	"min": {Min: 1, Max: 1, Agg: true}, "max": {Min: 1, Max: 1, Agg: true}, "stats": {Min: 1, Max: 1, Agg: true},
 	"hist": {Min: 1, Max: 2, Agg: true}, "lhist": {Min: 4, Max: 4, Agg: true},
-	"delete": {Min: 1, Max: 2}, "clear": {Min: 1, Max: 1}, "zero": {Min: 1, Max: 1},
+	"delete": {Min: 1, Max: 1}, "clear": {Min: 1, Max: 1}, "zero": {Min: 1, Max: 1},
+	"strcontains": {Min: 2, Max: 2},
 	// Added after 0.17.
-	"strcontains": {Min: 2, Max: 2}, "len": {Min: 1, Max: 1, Since: "0.21"},
-	"errorf": {Min: 1, Max: -1, Format: true, Since: "0.19"}, "warnf": {Min: 1, Max: -1, Format: true, Since: "0.19"},
-	"debugf": {Min: 1, Max: -1, Format: true, Since: "0.19"}, "has_key": {Min: 2, Max: 2, Since: "0.21"},
-	"nsecs": {Min: 0, Max: 1, Since: "0.21"}, "percpu_kaddr": {Min: 1, Max: 2, Since: "0.21"},
-	"tseries": {Min: 3, Max: 4, Agg: true, Since: "0.24"}, "pid": {Min: 0, Max: 1, Since: "0.23"}, "tid": {Min: 0, Max: 1, Since: "0.23"},
-	// The standard library of the newest release line (0.26 and its
-	// development head), by name and arity.
-	"assert": {Min: 1, Max: 2, Since: "0.26"}, "assert_str": {Min: 1, Max: 2, Since: "0.26"},
-	"container_of": {Min: 3, Max: 3, Since: "0.26"}, "dw_ustack": {Min: 0, Max: 2, Since: "0.26"},
-	"fail": {Min: 1, Max: -1, Format: true, Since: "0.26"}, "find": {Min: 2, Max: 2, Since: "0.26"},
-	"getopt": {Min: 1, Max: 3, Since: "0.26"}, "has_cpid": {Min: 0, Max: 0, Since: "0.26"},
-	"is_array": {Min: 1, Max: 1, Since: "0.26"}, "is_err": {Min: 1, Max: 1, Since: "0.26"},
-	"is_integer": {Min: 1, Max: 1, Since: "0.26"}, "is_literal": {Min: 1, Max: 1, Since: "0.26"},
-	"is_ptr": {Min: 1, Max: 1, Since: "0.26"}, "is_str": {Min: 1, Max: 1, Since: "0.26"},
-	"is_unsigned_integer": {Min: 1, Max: 1, Since: "0.26"}, "kfunc_allowed": {Min: 1, Max: 1, Since: "0.26"},
-	"kfunc_exist": {Min: 1, Max: 1, Since: "0.26"}, "leader_comm": {Min: 0, Max: 0, Since: "0.26"},
-	"leader_tid": {Min: 0, Max: 0, Since: "0.26"}, "memcmp": {Min: 3, Max: 3, Since: "0.26"},
-	"pcomm": {Min: 0, Max: 0, Since: "0.26"}, "ppid": {Min: 0, Max: 0, Since: "0.26"},
-	"probetype": {Min: 0, Max: 0, Since: "0.26"}, "signal_name": {Min: 1, Max: 1, Since: "0.26"},
-	"signal_thread": {Min: 1, Max: 1, Unsafe: true, Since: "0.26"}, "socket_cookie": {Min: 1, Max: 1, Since: "0.26"},
-	"static_assert": {Min: 1, Max: 2, Since: "0.26"}, "str_concat": {Min: 2, Max: -1, Since: "0.26"},
-	"strcap": {Min: 1, Max: 1, Since: "0.26"}, "strerror": {Min: 1, Max: 1, Since: "0.26"},
-	"strlen": {Min: 1, Max: 1, Since: "0.26"}, "strstr": {Min: 2, Max: 2, Since: "0.26"},
-	"syscall_name": {Min: 1, Max: 1, Since: "0.26"}, "typeof": {Min: 1, Max: 1, Since: "0.26"},
-	"write_user": {Min: 2, Max: 3, Unsafe: true, Since: "0.26"},
-	"hash":       {Min: 1, Max: 1, Since: "0.26"}, "lruhash": {Min: 1, Max: 1, Since: "0.26"},
-	"percpuhash": {Min: 1, Max: 1, Since: "0.26"}, "percpulruhash": {Min: 1, Max: 1, Since: "0.26"},
-	"percpuarray": {Min: 1, Max: 1, Since: "0.26"},
+	"offsetof": {Min: 2, Max: 2, Since: "0.18"},
+	"nsecs":    {Min: 1, Max: 1, Since: "0.19"}, // nsecs(monotonic|boot|tai|sw_tai)
+	"len":      {Min: 1, Max: 1, Since: "0.20"},
+	"has_key":  {Min: 2, Max: 2, Since: "0.22"}, "percpu_kaddr": {Min: 1, Max: 2, Since: "0.22"},
+	"errorf": {Min: 1, Max: -1, Format: true, Since: "0.24"}, "warnf": {Min: 1, Max: -1, Format: true, Since: "0.24"},
+	"tseries": {Min: 3, Max: 4, Agg: true, Since: "0.24"}, "pid": {Min: 0, Max: 1, Since: "0.24"}, "tid": {Min: 0, Max: 1, Since: "0.24"},
+	"getopt": {Min: 1, Max: 2, Since: "0.24"}, "socket_cookie": {Min: 1, Max: 1, Since: "0.24"},
+	"assert": {Min: 1, Max: 2, Since: "0.24"}, "ppid": {Min: 1, Max: 1, Since: "0.24"},
+	// 0.24 made builtins callable: comm(), cpu(), ...
+	"comm": {Min: 0, Max: 0, Since: "0.24"}, "cpu": {Min: 0, Max: 0, Since: "0.24"}, "elapsed": {Min: 0, Max: 0, Since: "0.24"},
+	"uid": {Min: 0, Max: 0, Since: "0.24"}, "gid": {Min: 0, Max: 0, Since: "0.24"}, "ncpus": {Min: 0, Max: 0, Since: "0.24"},
+	"jiffies": {Min: 0, Max: 0, Since: "0.24"}, "usermode": {Min: 0, Max: 0, Since: "0.24"}, "username": {Min: 0, Max: 0, Since: "0.24"},
+	"cgroup": {Min: 0, Max: 0, Since: "0.24"}, "numaid": {Min: 0, Max: 0, Since: "0.24"}, "rand": {Min: 0, Max: 0, Since: "0.24"},
+	"cpid": {Min: 0, Max: 0, Since: "0.24"}, "curtask": {Min: 0, Max: 0, Since: "0.24"}, "func": {Min: 0, Max: 0, Since: "0.24"},
+	"probe": {Min: 0, Max: 0, Since: "0.24"}, "retval": {Min: 0, Max: 0, Since: "0.24"},
+	// The standard library of 0.25 and later.
+	"assert_str": {Min: 1, Max: 2, Since: "0.25"}, "find": {Min: 2, Max: 3, Since: "0.25"},
+	"has_cpid": {Min: 0, Max: 0, Since: "0.25"}, "is_array": {Min: 1, Max: 1, Since: "0.25"},
+	"is_integer": {Min: 1, Max: 1, Since: "0.25"}, "is_literal": {Min: 1, Max: 1, Since: "0.25"},
+	"is_ptr": {Min: 1, Max: 1, Since: "0.25"}, "is_str": {Min: 1, Max: 1, Since: "0.25"},
+	"is_unsigned_integer": {Min: 1, Max: 1, Since: "0.25"}, "kfunc_allowed": {Min: 1, Max: 1, Since: "0.25"},
+	"kfunc_exist": {Min: 1, Max: 1, Since: "0.25"}, "memcmp": {Min: 3, Max: 3, Since: "0.25"},
+	"pcomm": {Min: 0, Max: 1, Since: "0.25"}, "probetype": {Min: 0, Max: 0, Since: "0.25"},
+	"signal_thread": {Min: 1, Max: 1, Unsafe: true, Since: "0.25"}, "static_assert": {Min: 1, Max: 2, Since: "0.25"},
+	"strcap": {Min: 1, Max: 1, Since: "0.25"}, "strlen": {Min: 1, Max: 1, Since: "0.25"}, "strstr": {Min: 2, Max: 2, Since: "0.25"},
+	"syscall_name": {Min: 1, Max: 1, Since: "0.25"}, "default_str_length": {Min: 0, Max: 0, Since: "0.25"},
+	"fail": {Min: 1, Max: -1, Format: true, Since: "0.25"},
+	"leader_comm": {Min: 0, Max: 1, Since: "0.26"}, "leader_tid": {Min: 0, Max: 1, Since: "0.26"},
+	"signal_name": {Min: 1, Max: 1, Since: "0.26"}, "dw_ustack": {Min: 0, Max: 2, Since: "0.26"},
+	"write_user": {Min: 3, Max: 3, Unsafe: true, Since: "0.26"}, "is_err": {Min: 1, Max: 1, Since: "0.26"},
+	"str_concat": {Min: 2, Max: -1, Since: "0.27"}, "container_of": {Min: 3, Max: 3, Since: "0.27"},
+	"config": {Min: 1, Max: 1, Since: "0.27"},
+	// Map declarations (let @m = hash(N);), not callable elsewhere.
+	"hash": {Min: 1, Max: 1, Since: "0.24"}, "lruhash": {Min: 1, Max: 1, Since: "0.24"},
+	"percpuhash": {Min: 1, Max: 1, Since: "0.24"}, "percpulruhash": {Min: 1, Max: 1, Since: "0.24"},
+	"percpuarray": {Min: 1, Max: 1, Since: "0.24"},
+}
+
+// MapDeclTypes are the map kinds `let @m = KIND(N);` declares.
+var MapDeclTypes = map[string]bool{"hash": true, "lruhash": true, "percpuhash": true, "percpulruhash": true, "percpuarray": true}
+
+// arityFrom is a function's arity from a release on.
+type arityFrom struct {
+	since    string
+	min, max int
+}
+
+// bpftraceArity records arity changes: exit(code) from 0.21, delete with
+// several maps in 0.21 only (0.22 made it delete(@map, key) and removed
+// the multi-map form), path(p, size) from 0.22, nsecs() with no mode and
+// ppid() with none once builtins became callable.
+var bpftraceArity = map[string][]arityFrom{
+	"exit":   {{"0.21", 0, 1}},
+	"delete": {{"0.21", 1, -1}, {"0.22", 1, 2}},
+	"path":   {{"0.22", 1, 2}},
+	"nsecs":  {{"0.24", 0, 1}},
+	"ppid":   {{"0.25", 0, 1}},
+}
+
+// bpftraceSig are signatures for hover and completion, by release: the
+// newest entry at or below the spec's release applies.
+var bpftraceSig = map[string][]struct{ since, sig string }{
+	"printf": {{"", "printf(fmt, ...)"}}, "time": {{"", "time([fmt])"}}, "join": {{"", "join(argv [, sep])"}},
+	"str": {{"", "str(ptr [, len]) -> string"}}, "ksym": {{"", "ksym(addr) -> string"}}, "usym": {{"", "usym(addr) -> string"}},
+	"kaddr": {{"", "kaddr(\"name\") -> uint64"}}, "uaddr": {{"", "uaddr(\"name\") -> pointer"}}, "reg": {{"", "reg(\"name\") -> uint64"}},
+	"system": {{"", "system(fmt, ...)"}}, "exit": {{"", "exit()"}, {"0.21", "exit([code])"}},
+	"cgroupid": {{"", "cgroupid(\"path\") -> uint64"}}, "kstack": {{"", "kstack([mode,] [limit])"}}, "ustack": {{"", "ustack([mode,] [limit])"}},
+	"ntop": {{"", "ntop([af,] addr) -> string"}}, "pton": {{"", "pton(\"addr\") -> uint8[]"}}, "cat": {{"", "cat(fmt, ...)"}},
+	"signal": {{"", "signal(sig)"}}, "strncmp": {{"", "strncmp(a, b, n) -> int"}}, "override": {{"", "override(rc)"}},
+	"buf": {{"", "buf(ptr [, len]) -> buffer"}}, "sizeof": {{"", "sizeof(type|expr) -> uint64"}}, "print": {{"", "print(value [, top [, div]])"}},
+	"strftime": {{"", "strftime(fmt, nsecs) -> timestamp"}}, "path": {{"", "path(struct path *) -> string"}, {"0.22", "path(struct path * [, size]) -> string"}},
+	"uptr": {{"", "uptr(ptr)"}}, "kptr": {{"", "kptr(ptr)"}}, "macaddr": {{"", "macaddr(ptr) -> string"}},
+	"cgroup_path": {{"", "cgroup_path(id [, filter]) -> string"}}, "skboutput": {{"", "skboutput(path, skb, len, offset)"}},
+	"bswap": {{"", "bswap(int) -> int"}}, "offsetof": {{"", "offsetof(struct T, field) -> uint64"}, {"0.23", "offsetof(struct T, field[.sub...]) -> uint64"}},
+	"unwatch": {{"", "unwatch(addr)"}}, "strerror": {{"", "strerror(errno) -> string"}}, "debugf": {{"", "debugf(fmt, ...)"}},
+	"count": {{"", "count()"}}, "sum": {{"", "sum(int)"}}, "avg": {{"", "avg(int)"}}, "min": {{"", "min(int)"}}, "max": {{"", "max(int)"}},
+	"stats": {{"", "stats(int)"}}, "hist": {{"", "hist(int [, bits])"}}, "lhist": {{"", "lhist(int, min, max, step)"}},
+	"delete": {{"", "delete(@map[key])"}, {"0.21", "delete(@map[key], ...)"}, {"0.22", "delete(@map, key) or delete(@map[key])"}},
+	"clear": {{"", "clear(@map)"}}, "zero": {{"", "zero(@map)"}}, "strcontains": {{"", "strcontains(haystack, needle) -> int"}, {"0.24", "strcontains(haystack, needle) -> bool"}},
+	"nsecs": {{"", "nsecs(monotonic|boot|tai|sw_tai) -> uint64"}, {"0.24", "nsecs([monotonic|boot|tai|sw_tai]) -> uint64"}},
+	"len": {{"", "len(@map) -> int64"}, {"0.23", "len(@map|kstack|ustack) -> int64"}},
+	"has_key": {{"", "has_key(@map, key) -> int"}, {"0.24", "has_key(@map, key) -> bool"}},
+	"percpu_kaddr": {{"", "percpu_kaddr(\"name\" [, cpu]) -> uint64"}},
+	"errorf": {{"", "errorf(fmt, ...)"}}, "warnf": {{"", "warnf(fmt, ...)"}},
+	"tseries": {{"", "tseries(value, interval, num_intervals [, agg])"}},
+	"pid": {{"", "pid([curr_ns|init]) -> uint32"}}, "tid": {{"", "tid([curr_ns|init]) -> uint32"}},
+	"getopt": {{"", "getopt(\"name\" [, default])"}}, "socket_cookie": {{"", "socket_cookie(struct sock *) -> uint64"}},
+	"assert": {{"", "assert(cond [, msg])"}}, "ppid": {{"", "ppid(task) -> uint32"}, {"0.25", "ppid([task]) -> uint32"}},
+	"find": {{"", "find(@map, key [, $out]) -> bool"}}, "strlen": {{"", "strlen(str) -> uint64"}}, "strstr": {{"", "strstr(haystack, needle) -> int64"}},
+	"syscall_name": {{"", "syscall_name(nr) -> string"}}, "signal_name": {{"", "signal_name(sig) -> string"}},
+	"write_user": {{"", "write_user(dst, src, len)"}}, "str_concat": {{"", "str_concat(a, b, ...) -> string"}},
+	"container_of": {{"", "container_of(ptr, type, member)"}}, "config": {{"", "config(name)"}},
+	"hash": {{"", "let @m = hash(max_entries);"}}, "lruhash": {{"", "let @m = lruhash(max_entries);"}},
+	"percpuhash": {{"", "let @m = percpuhash(max_entries);"}}, "percpulruhash": {{"", "let @m = percpulruhash(max_entries);"}},
+	"percpuarray": {{"", "let @m = percpuarray(max_entries);"}},
 }
 
 // BpftraceHints name the right idea for names borrowed from other tools.
@@ -82,19 +160,19 @@ var BpftraceHints = map[string]string{
 	"trace":     "printf(fmt, ...) prints",
 	"println":   "printf(\"...\\n\", ...) prints a line",
 	"execname":  "the builtin comm holds the command name",
-	"ppid":      "the parent pid is curtask->real_parent->tgid (ppid is new in bpftrace 0.26)",
+	"ppid":      "the parent pid is curtask->real_parent->tgid (ppid is new in bpftrace 0.25)",
 	"now":       "nsecs is the current time in nanoseconds",
 	"timestamp": "nsecs is the current time in nanoseconds",
 }
 
-// BpftraceBuiltins are builtin variables and the version they appeared in.
+// BpftraceBuiltins are builtin variables and the release they appeared in.
 var BpftraceBuiltins = map[string]string{
 	"pid": "", "tid": "", "uid": "", "gid": "", "nsecs": "", "elapsed": "", "numaid": "", "cpu": "",
 	"comm": "", "kstack": "", "ustack": "", "retval": "", "func": "", "probe": "", "curtask": "",
-	"rand": "", "cgroup": "", "cpid": "", "args": "", "username": "", "jiffies": "", "ctx": "",
-	"usermode": "0.19", "ncpus": "0.20", "__builtin_probe": "", "true": "0.20", "false": "0.20",
-	"ppid": "0.26", "pcomm": "0.26", "leader_comm": "0.26", "leader_tid": "0.26", "probetype": "0.26",
-	"has_cpid": "0.26", "default_str_length": "0.26",
+	"rand": "", "cgroup": "", "cpid": "", "args": "", "username": "", "ctx": "", "__builtin_probe": "",
+	"true": "", "false": "", "jiffies": "0.20", "usermode": "0.24", "ncpus": "0.24",
+	"ppid": "0.25", "pcomm": "0.25", "probetype": "0.25", "has_cpid": "0.25", "default_str_length": "0.25",
+	"leader_comm": "0.26", "leader_tid": "0.26",
 }
 
 // BpftraceProbeTypes maps every spelling to the canonical probe type.
@@ -114,7 +192,10 @@ var BpftraceProbeTypes = map[string]string{
 
 // BpftraceProbeSince records spellings newer than 0.17.
 var BpftraceProbeSince = map[string]string{"fentry": "0.20", "fexit": "0.20", "rawtracepoint": "0.18", "rt": "0.18",
-	"begin": "0.24", "end": "0.24", "self": "0.24", "test": "0.25", "bench": "0.24"}
+	"begin": "0.24", "end": "0.24", "self": "0.22", "test": "0.25", "bench": "0.24"}
+
+// BpftraceProbeUntil records spellings a release dropped.
+var BpftraceProbeUntil = map[string]string{"asyncwatchpoint": "0.25", "aw": "0.25"}
 
 // BpftraceSoftwareEvents and BpftraceHardwareEvents are the event names.
 var BpftraceSoftwareEvents = []string{"cpu-clock", "cpu", "task-clock", "page-faults", "faults", "context-switches", "cs",
@@ -133,6 +214,7 @@ func VersionAtLeast(v, want string) bool {
 	if v == "" || want == "" {
 		return true
 	}
+	v, want = strings.TrimPrefix(v, "v"), strings.TrimPrefix(want, "v")
 	var a1, a2, b1, b2 int
 	parse2(v, &a1, &a2)
 	parse2(want, &b1, &b2)
@@ -171,8 +253,51 @@ func parse2(v string, x, y *int) {
 }
 
 // BpftraceVersions are the bpftrace releases whose facts are recorded,
-// oldest first: the one Debian 12 ships and the newest release.
-var BpftraceVersions = []string{"0.17", "0.26"}
+// oldest first: 0.17 (Debian 12) to 0.27 (Debian sid), every minor
+// release between. Patch releases share their minor release's language.
+var BpftraceVersions = []string{"0.17", "0.18", "0.19", "0.20", "0.21", "0.22", "0.23", "0.24", "0.25", "0.26", "0.27"}
+
+// BpftraceReleases are the known releases, oldest first (a copy).
+func BpftraceReleases() []string { return append([]string(nil), BpftraceVersions...) }
+
+// BpftraceNewest is the newest known release: the one checked against
+// when no binary, setting or flag says otherwise.
+func BpftraceNewest() string { return BpftraceVersions[len(BpftraceVersions)-1] }
+
+// BpftraceMajorMinor cuts a release to the "0.23" the language facts
+// are keyed by: "0.23.2" and "v0.23.2" are 0.23; "" stays "".
+func BpftraceMajorMinor(v string) string {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		if j := strings.IndexByte(v[i+1:], '.'); j >= 0 {
+			return v[:i+1+j]
+		}
+	}
+	return v
+}
+
+// BpftraceBinaryVersion is the release ("0.23") of the bpftrace binary at
+// path (or a name looked up in PATH), detected once per binary and cached
+// by path, size and modification time (ToolVersion).
+func BpftraceBinaryVersion(path string) (string, error) {
+	v, err := ToolVersion(path)
+	if err != nil {
+		return "", err
+	}
+	return BpftraceMajorMinor(v), nil
+}
+
+// BpftraceKnown answers whether v names a recorded release ("0.23",
+// "0.23.2", "v0.23.2").
+func BpftraceKnown(v string) bool {
+	mm := BpftraceMajorMinor(v)
+	for _, k := range BpftraceVersions {
+		if k == mm {
+			return true
+		}
+	}
+	return false
+}
 
 // BTProbeType is a bpftrace probe type and what its programs may read.
 type BTProbeType struct {
@@ -211,7 +336,7 @@ var bpftraceProbes = []BTProbeType{
 	{Name: "iter", Aliases: []string{"it"}, Format: "iter:ITERATOR", Desc: "BPF iterator over kernel objects (tasks, files, ...)"},
 	{Name: "BEGIN", Aliases: []string{"begin"}, Format: "BEGIN", Desc: "runs once before the other probes attach"},
 	{Name: "END", Aliases: []string{"end"}, Format: "END", Desc: "runs once after the other probes detach"},
-	{Name: "self", Since: "0.24", Format: "self:signal:SIGUSR1", Desc: "an event of the bpftrace process itself"},
+	{Name: "self", Since: "0.22", Format: "self:signal:SIGUSR1", Desc: "an event of the bpftrace process itself"},
 	{Name: "test", Since: "0.25", Format: "test:NAME", Desc: "a test run by bpftrace --test"},
 	{Name: "bench", Since: "0.24", Format: "bench:NAME", Desc: "a micro benchmark run by bpftrace --bench"},
 }
@@ -225,14 +350,78 @@ var (
 	btSargRemovedIn    = "0.25"
 )
 
-// BpftraceSyntaxSince records language constructs newer than 0.17.
+// BpftraceSyntaxSince records language constructs newer than 0.17, by
+// the release that first parses them.
 var BpftraceSyntaxSince = map[string]string{
-	"for":       "0.21", // for ($kv : @map)
-	"for-range": "0.24", // for ($i : 0..10)
-	"config":    "0.20", // config = { ... }
-	"let":       "0.22", // let $x; let @m = hash(N)
-	"macro":     "0.25", // macro name(args) { ... }
-	"import":    "0.26",
+	"config":      "0.20", // config = { key = value }
+	"for":         "0.21", // for ($kv : @map)
+	"tuple-key":   "0.22", // @m[$tuple] with a tuple variable as one key
+	"let":         "0.22", // let $x; let $x: type = v
+	"block-scope": "0.22", // variables live in their block
+	"if-noparen":  "0.24", // if $x { } (no parentheses)
+	"for-range":   "0.24", // for ($i : 0..10)
+	"map-decl":    "0.24", // let @m = hash(N); (behind unstable_map_decl in 0.24)
+	"macro":       "0.24", // macro name(args) { ... } (behind unstable_macro in 0.24)
+	"bool":        "0.24", // true / false as booleans
+	"duration":    "0.24", // 1s, 10ms
+	"block-expr":  "0.24", // { stmts; expr } as a value
+	"record":      "0.25", // (a = 1, b = 2)
+	"addr-of":     "0.25", // &$x (behind unstable_addr until 0.26)
+	"import":      "0.26", // import "file.bt";
+}
+
+// BpftraceUnstable are features that a release parses only when the
+// script's config enables them (flag = enable); Stable is the release
+// that no longer needs the flag ("" while it still does). bpftrace
+// warns when a feature is used without its flag.
+var BpftraceUnstable = map[string]struct{ Flag, Since, Stable string }{
+	"map-decl": {"unstable_map_decl", "0.24", "0.25"},
+	"macro":    {"unstable_macro", "0.24", "0.25"},
+	"addr-of":  {"unstable_addr", "0.24", "0.26"},
+	"import":   {"unstable_import", "0.24", "0.26"},
+	"tseries":  {"unstable_tseries", "0.24", ""},
+}
+
+// bpftraceConfig are the keys a config block sets, by the release that
+// added them and the first release without them; keys may also be
+// written as their environment variable (BPFTRACE_MAX_MAP_KEYS).
+var bpftraceConfig = map[string]struct{ since, until string }{
+	"cache_user_symbols": {"0.20", ""}, "cpp_demangle": {"0.20", ""}, "log_size": {"0.20", ""},
+	"max_bpf_progs": {"0.20", ""}, "max_cat_bytes": {"0.20", ""}, "max_map_keys": {"0.20", ""},
+	"max_probes": {"0.20", ""}, "max_strlen": {"0.20", ""}, "max_type_res_iterations": {"0.20", "0.24"},
+	"perf_rb_pages": {"0.20", ""}, "stack_mode": {"0.20", ""}, "str_trunc_trailer": {"0.20", ""},
+	"lazy_symbolication": {"0.21", ""}, "missing_probes": {"0.21", ""}, "probe_inline": {"0.21", "0.24"},
+	"on_stack_limit": {"0.22", ""}, "print_maps_on_exit": {"0.22", ""}, "symbol_source": {"0.22", "0.24"},
+	"use_blazesym": {"0.23", ""}, "license": {"0.24", ""}, "show_debug_info": {"0.24", ""},
+	// Old names kept as aliases.
+	"strlen": {"0.20", ""}, "no_cpp_demangle": {"0.20", ""}, "cat_bytes_max": {"0.20", ""}, "map_keys_max": {"0.20", ""},
+	"unstable_map_decl": {"0.24", ""}, "unstable_macro": {"0.24", ""}, "unstable_addr": {"0.24", ""},
+	"unstable_import": {"0.24", ""}, "unstable_tseries": {"0.24", ""}, "unstable_typeinfo": {"0.25", ""},
+	"unstable_import_statement": {"0.25", ""}, "unstable_dw_ustack": {"0.26", ""},
+}
+
+// BpftraceConfigKey answers whether a config block of release v may set
+// key, and the release that added it ("" when no release has it).
+func BpftraceConfigKey(v, key string) (ok bool, since string) {
+	k := strings.ToLower(key)
+	k = strings.TrimPrefix(k, "bpftrace_")
+	c, known := bpftraceConfig[k]
+	if !known {
+		return false, ""
+	}
+	return VersionAtLeast(v, c.since) && (c.until == "" || !VersionAtLeast(v, c.until)), c.since
+}
+
+// BpftraceConfigKeys are the keys release v's config block takes.
+func BpftraceConfigKeys(v string) []string {
+	var out []string
+	for k := range bpftraceConfig {
+		if ok, _ := BpftraceConfigKey(v, k); ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // BTSpec is what one bpftrace version knows.
@@ -250,14 +439,14 @@ var (
 // BpftraceSpec returns the facts of the nearest recorded version at or
 // below version; an unknown or empty version gets the newest.
 func BpftraceSpec(version string) *BTSpec {
-	v := BpftraceVersions[len(BpftraceVersions)-1]
-	if version != "" {
+	v := BpftraceNewest()
+	if mm := BpftraceMajorMinor(version); versionLike(mm) {
 		for _, known := range BpftraceVersions {
-			if VersionAtLeast(version, known) {
+			if VersionAtLeast(mm, known) {
 				v = known
 			}
 		}
-		if !VersionAtLeast(version, BpftraceVersions[0]) {
+		if !VersionAtLeast(mm, BpftraceVersions[0]) {
 			v = BpftraceVersions[0]
 		}
 	}
@@ -274,6 +463,9 @@ func BpftraceSpec(version string) *BTSpec {
 		}
 		var al []string
 		for _, a := range p.Aliases {
+			if u := BpftraceProbeUntil[a]; u != "" && VersionAtLeast(v, u) {
+				continue
+			}
 			if VersionAtLeast(v, BpftraceProbeSince[a]) {
 				al = append(al, a)
 			}
@@ -295,13 +487,33 @@ func BpftraceSpec(version string) *BTSpec {
 		}
 	}
 	for n, f := range BpftraceFunctions {
-		if VersionAtLeast(v, f.Since) {
-			f.Desc = bpftraceFuncDesc[n]
-			s.funcs[n] = f
+		if !VersionAtLeast(v, f.Since) || f.Until != "" && VersionAtLeast(v, f.Until) {
+			continue
 		}
+		for _, a := range bpftraceArity[n] {
+			if VersionAtLeast(v, a.since) {
+				f.Min, f.Max = a.min, a.max
+			}
+		}
+		for _, sg := range bpftraceSig[n] {
+			if VersionAtLeast(v, sg.since) {
+				f.Sig = sg.sig
+			}
+		}
+		f.Desc = bpftraceFuncDesc[n]
+		if f.Desc == "" && bpftraceBuiltinDesc[n] != "" {
+			f.Desc = bpftraceBuiltinDesc[n] + " (the builtin, called as a function)"
+		}
+		s.funcs[n] = f
 	}
 	btSpecs[v] = s
 	return s
+}
+
+// versionLike tells whether v starts like a release number ("0.23").
+func versionLike(v string) bool {
+	i := strings.IndexByte(v, '.')
+	return i > 0 && i < len(v)-1 && v[0] >= '0' && v[0] <= '9' && v[i+1] >= '0' && v[i+1] <= '9'
 }
 
 // ProbeType looks a probe type up by any spelling.
@@ -385,6 +597,81 @@ func (s *BTSpec) Provides(probeType, builtin string) bool {
 		return p.Func
 	}
 	return true
+}
+
+// bpftraceNotes are changes of meaning a release made to a name, shown
+// with its documentation for the releases from then on.
+var bpftraceNotes = map[string][]struct{ since, note string }{
+	"pid":         {{"0.22", "a uint32 since bpftrace 0.22 (a uint64 before)"}},
+	"tid":         {{"0.22", "a uint32 since bpftrace 0.22 (a uint64 before)"}},
+	"probe":       {{"0.23", "a string since bpftrace 0.23"}},
+	"args":        {{"", "a pointer: read fields with args->FIELD"}, {"0.19", "a struct since bpftrace 0.19: read fields with args.FIELD"}},
+	"delete":      {{"0.21", "0.21 deletes from several maps in one call"}, {"0.22", "delete(@map, key) since bpftrace 0.22; the several-map form is gone"}},
+	"strcontains": {{"0.24", "returns a bool since bpftrace 0.24"}},
+	"has_key":     {{"0.24", "returns a bool since bpftrace 0.24"}},
+	"len":         {{"0.23", "takes kstack and ustack too since bpftrace 0.23"}},
+	"offsetof":    {{"0.23", "takes sub-fields (a.b.c) since bpftrace 0.23"}},
+	"sarg0":       {{"0.21", "deprecated since bpftrace 0.21, removed in 0.25: read *(reg(\"sp\") + OFFSET)"}},
+	"exit":        {{"0.21", "takes an exit code since bpftrace 0.21"}, {"0.25", "not allowed inside loops since bpftrace 0.25"}},
+	"tseries":     {{"", "unstable: enable with config = { unstable_tseries = enable }"}},
+}
+
+// Doc is the hover documentation of a builtin or function as release
+// s.Version knows it: signature, description, the release that added it,
+// changes of meaning up to this release, and, for a name this release
+// lacks, the releases that have it. "" for a name no release knows.
+func (s *BTSpec) Doc(name string) string {
+	var b strings.Builder
+	note := func(key string) {
+		for _, n := range bpftraceNotes[key] {
+			if n.since == "" || VersionAtLeast(s.Version, n.since) {
+				b.WriteString("\n\n" + n.note)
+			}
+		}
+	}
+	if f, ok := s.funcs[name]; ok {
+		sig := f.Sig
+		if sig == "" {
+			sig = name + "()"
+		}
+		fmt.Fprintf(&b, "**%s** (bpftrace %s)\n\n%s", sig, s.Version, f.Desc)
+		if f.Agg {
+			b.WriteString(" (aggregation)")
+		}
+		if f.Unsafe {
+			b.WriteString(" (unsafe: needs --unsafe)")
+		}
+		if f.Since != "" {
+			fmt.Fprintf(&b, "\n\nnew in bpftrace %s", f.Since)
+		}
+		note(name)
+		return b.String()
+	}
+	if s.Builtin(name) {
+		fmt.Fprintf(&b, "**%s** (bpftrace %s builtin)\n\n%s", name, s.Version, BuiltinDesc(name))
+		if since := BpftraceBuiltins[name]; since != "" {
+			fmt.Fprintf(&b, "\n\nnew in bpftrace %s", since)
+		}
+		key := name
+		if _, ok := argIndex(name, "sarg"); ok {
+			key = "sarg0"
+		}
+		note(key)
+		return b.String()
+	}
+	if f, ok := BpftraceFunctions[name]; ok {
+		if f.Until != "" && VersionAtLeast(s.Version, f.Until) {
+			return fmt.Sprintf("**%s**: removed in bpftrace %s (checking against %s)", name, f.Until, s.Version)
+		}
+		return fmt.Sprintf("**%s**: new in bpftrace %s (checking against %s)", name, f.Since, s.Version)
+	}
+	if since, ok := BpftraceBuiltins[name]; ok {
+		return fmt.Sprintf("**%s**: builtin new in bpftrace %s (checking against %s)", name, since, s.Version)
+	}
+	if _, ok := argIndex(name, "sarg"); ok {
+		return fmt.Sprintf("**%s**: removed in bpftrace %s (checking against %s): read *(reg(\"sp\") + OFFSET)", name, btSargRemovedIn, s.Version)
+	}
+	return ""
 }
 
 // Hint names the right idea for a name borrowed from another tool ("" if
@@ -488,4 +775,5 @@ var bpftraceFuncDesc = map[string]string{
 	"write_user": "write to user memory (unsafe)", "hash": "declare a hash map of a size",
 	"lruhash": "declare an LRU hash map of a size", "percpuhash": "declare a per-CPU hash map of a size",
 	"percpulruhash": "declare a per-CPU LRU hash map of a size", "percpuarray": "declare a per-CPU array of a size",
+	"config": "the value of a bpftrace configuration variable",
 }

@@ -88,7 +88,7 @@ func TestFixesApply(t *testing.T) {
 }
 
 func TestDescribeAndNames(t *testing.T) {
-	for name, frag := range map[string]string{"hist": "histogram", "comm": "command name", "log2": "hist(x)", "ppid": "0.26+", "count": "aggregation"} {
+	for name, frag := range map[string]string{"hist": "histogram", "comm": "command name", "log2": "hist(x)", "ppid": "new in bpftrace 0.2", "count": "aggregation"} {
 		if d := Describe(name); !strings.Contains(d, frag) {
 			t.Errorf("Describe(%s) = %q, want %q in it", name, d, frag)
 		}

@@ -40,10 +40,14 @@ func fnDetail(name string, f kb.BTFunc) string {
 	return d
 }
 
-// Names lists builtins and functions.
+// Names lists builtins and functions of every release; a builtin that
+// newer releases also let be called (comm()) is listed as a variable.
 func Names() []NameInfo {
 	var out []NameInfo
 	for n, f := range kb.BpftraceFunctions {
+		if _, builtin := kb.BpftraceBuiltins[n]; builtin {
+			continue
+		}
 		out = append(out, NameInfo{Name: n, Kind: "function", Detail: fnDetail(n, f)})
 	}
 	for n, since := range kb.BpftraceBuiltins {
@@ -60,20 +64,18 @@ func Names() []NameInfo {
 	return out
 }
 
-// Describe is hover text for a builtin or function ("" when unknown).
-func Describe(name string) string {
-	if f, ok := kb.BpftraceFunctions[name]; ok {
-		return fmt.Sprintf("**bpftrace function %s**: %s", name, fnDetail(name, f))
-	}
-	if since, ok := kb.BpftraceBuiltins[name]; ok {
-		s := fmt.Sprintf("**bpftrace builtin %s**", name)
-		if desc := kb.BuiltinDesc(name); desc != "" {
-			s += ": " + desc
-		}
-		if since != "" {
-			s += " (bpftrace " + since + "+)"
-		}
-		return s
+// Describe is hover text for a builtin or function as the newest known
+// release has it ("" when unknown).
+func Describe(name string) string { return DescribeAt("", name) }
+
+// DescribeAt is hover text for a builtin or function as release version
+// has it ("" for the newest): signature, meaning, the release that added
+// it and changes of meaning up to that release; for a name the release
+// lacks, the release that has it; for a name borrowed from another tool,
+// the bpftrace way.
+func DescribeAt(version, name string) string {
+	if d := kb.BpftraceSpec(version).Doc(name); d != "" {
+		return d
 	}
 	if h, ok := kb.BpftraceHints[name]; ok {
 		return fmt.Sprintf("**%s** is not bpftrace: %s", name, h)

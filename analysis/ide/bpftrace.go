@@ -85,7 +85,7 @@ func btHover(text string, sp analysis.Span, word string) (Hover, bool) {
 		}
 		return Hover{Markdown: b.String(), Span: sp}, true
 	}
-	if doc := bpftrace.Describe(word); doc != "" {
+	if doc := bpftrace.DescribeAt(spec.Version, word); doc != "" {
 		return Hover{Markdown: doc, Span: sp}, true
 	}
 	return Hover{}, false
