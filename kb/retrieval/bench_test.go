@@ -9,8 +9,10 @@ import (
 	"github.com/kgent/kgent/kb/examples"
 )
 
-// The issue's targets: one query < 5 ms, loading the persisted index
-// < 300 ms. Figures are in the README.
+// The targets: one query < 5 ms; loading the persisted index about a
+// millisecond (issue #17: it is mapped, not decoded), and loading it with
+// the first query of a kind not much more than the query. Figures are in
+// the README.
 
 func BenchmarkBuild(b *testing.B) {
 	k := testenv.HostKB(b)
@@ -48,6 +50,26 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Load(dir, EmbeddingConfig{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkLoadAndSearch is what one kgent kb search, MCP search or agent
+// run pays for the index: loading it from the cache and the first query
+// of a kind (which checks and decodes that kind's part of the file).
+func BenchmarkLoadAndSearch(b *testing.B) {
+	dir := persisted(b)
+	for _, kind := range Kinds {
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				ix, err := Load(dir, EmbeddingConfig{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := ix.Search(context.Background(), kind, "how long do tcp connections take to establish", 5, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,10 +50,11 @@ const indexVersion = 1
 
 // formatVersion changes when the files of a persisted index change: an
 // index of another format is rebuilt, with a warning. Format 1 (no format
-// in the manifest) kept the statistics and the functions' index in a gob
-// file that every Load decoded whole; format 2 keeps them in the mapped
-// index file (see mapped.go).
-const formatVersion = 2
+// in the manifest) kept the collections, the statistics and the functions'
+// index in gob files that every Load decoded whole; format 2 mapped the
+// statistics and the functions' index but still decoded the collections'
+// gob; format 3 keeps everything in the mapped index file (mapped.go).
+const formatVersion = 3
 
 // ErrNoTerms: the query has no word the index can match.
 var ErrNoTerms = errors.New("the query has no words to search for: describe what the program should do")
@@ -120,6 +122,10 @@ type Index struct {
 	funcs  funcIndex         // kernel functions; nil without a kb
 	remote *remote           // nil: every collection is local
 	file   *ixFile           // the mapped index file, when loaded
+	// docs are the documents Build gave each collection, for Save.
+	docs map[string][]chromem.Document
+	// damaged is set when a search found the mapped file damaged.
+	damaged atomic.Bool
 	// Manifest describes the index.
 	Manifest Manifest
 	// Dir is where it was loaded from or saved to ("" when not persisted).
@@ -131,7 +137,7 @@ type Index struct {
 // Manifest is persisted next to the collections.
 type Manifest struct {
 	Key       string         `json:"key"`
-	Format    int            `json:"format"` // formatVersion
+	Format    int            `json:"format"`    // formatVersion
 	Embedding string         `json:"embedding"` // "local-v1" or "openai:URL|model"
 	Kernel    string         `json:"kernel"`
 	BuiltAt   string         `json:"built_at"`
@@ -219,7 +225,7 @@ func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) 
 	if progress == nil {
 		progress = func(string) {}
 	}
-	ix := &Index{db: chromem.NewDB(), stats: map[string]*stats{}}
+	ix := &Index{db: chromem.NewDB(), stats: map[string]*stats{}, docs: map[string][]chromem.Document{}}
 	ix.Manifest = Manifest{Key: Key(k, exs, opts.Embedding), Format: formatVersion, Embedding: opts.Embedding.id(), BuiltAt: time.Now().UTC().Format(time.RFC3339), Counts: map[string]int{}}
 	if k != nil {
 		ix.Manifest.Kernel = k.Meta.Kernel
@@ -289,6 +295,16 @@ func Build(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) 
 		if err := col.AddDocuments(ctx, cdocs, runtime.GOMAXPROCS(0)); err != nil {
 			return nil, fmt.Errorf("indexing %s: %w", kind, err)
 		}
+		// Saved as chromem-go holds them (normalized), so a loaded
+		// index scores them as the built one does.
+		for i, d := range cdocs {
+			held, err := col.GetByID(ctx, d.ID)
+			if err != nil {
+				return nil, fmt.Errorf("indexing %s: %w", kind, err)
+			}
+			cdocs[i].Embedding = held.Embedding
+		}
+		ix.docs[kind] = cdocs
 		ix.Manifest.Counts[kind] = len(cdocs)
 	}
 	return ix, nil
@@ -315,8 +331,14 @@ func (ix *Index) queryFunc(kind string) chromem.EmbeddingFunc {
 }
 
 // Search ranks the documents of kind for query. dialect filters examples
-// ("bpftrace" or "c"; "" for both).
+// ("bpftrace" or "c"; "" for both). The first search of a kind in a
+// loaded index checks and decodes that kind's part of the index file.
 func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect string) ([]Result, error) {
+	if ix.file != nil && isKind(kind) {
+		if err := ix.file.verify(kind); err != nil {
+			return nil, ix.damage(err)
+		}
+	}
 	if kind == KindFunctions {
 		if ix.funcs == nil {
 			return nil, nil
@@ -324,7 +346,14 @@ func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect 
 		if n <= 0 {
 			return nil, nil
 		}
-		return searchFuncs(ix.funcs, query, n)
+		rs, err := searchFuncs(ix.funcs, query, n)
+		if errors.Is(err, errCorruptFile) {
+			return nil, ix.damage(err)
+		}
+		return rs, err
+	}
+	if ix.file != nil {
+		return ix.searchMapped(ctx, kind, query, n, dialect)
 	}
 	col := ix.db.GetCollection(kind, ix.queryFunc(kind))
 	if col == nil {
@@ -363,6 +392,56 @@ func (ix *Index) Search(ctx context.Context, kind, query string, n int, dialect 
 	return out, nil
 }
 
+// searchMapped is Search in a loaded index: the documents' vectors are
+// scanned in the mapped file, and only the results decoded.
+func (ix *Index) searchMapped(ctx context.Context, kind, query string, n int, dialect string) ([]Result, error) {
+	c := ix.file.collection(kind)
+	if c == nil {
+		if !isKind(kind) {
+			return nil, fmt.Errorf("unknown kind %q: one of %s", kind, strings.Join(Kinds, ", "))
+		}
+		return nil, nil // no documents of this kind (no kb)
+	}
+	if strings.TrimSpace(query) == "" {
+		return nil, ErrNoTerms
+	}
+	n = min(n, c.n)
+	if n <= 0 {
+		return nil, nil
+	}
+	q, err := ix.queryFunc(kind)(ctx, query)
+	switch {
+	case errors.Is(err, ErrNoTerms):
+		return nil, ErrNoTerms
+	case errors.Is(err, errNoMatch):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("embedding the query: %w", err)
+	}
+	if kind != KindExamples {
+		dialect = ""
+	}
+	rs, err := c.query(kind, q, n, dialect)
+	if err != nil {
+		return nil, ix.damage(err)
+	}
+	return rs, nil
+}
+
+// damage handles a damaged index file found by a search: the index is
+// removed (when it is kgent's), so the next Open rebuilds it, and Shared
+// opens it again.
+func (ix *Index) damage(err error) error {
+	if !errors.Is(err, errCorruptFile) {
+		return err
+	}
+	ix.damaged.Store(true)
+	if ix.Dir != "" && removeOurs(ix.Dir, false) {
+		return fmt.Errorf("the index in %s is damaged (%v): it was removed, and the next search rebuilds it", ix.Dir, err)
+	}
+	return fmt.Errorf("the index in %s is damaged (%v): remove it, or search with --reindex", ix.Dir, err)
+}
+
 // Count is the number of documents of kind.
 func (ix *Index) Count(kind string) int {
 	if kind == KindFunctions {
@@ -370,6 +449,9 @@ func (ix *Index) Count(kind string) int {
 			return 0
 		}
 		return ix.funcs.docs()
+	}
+	if ix.file != nil {
+		return ix.file.count(kind)
 	}
 	if c := ix.db.GetCollection(kind, ix.queryFunc(kind)); c != nil {
 		return c.Count()
@@ -388,20 +470,19 @@ func isKind(kind string) bool {
 
 // File names of a persisted index.
 const (
+	indexFile    = "index.kgx"
+	manifestFile = "manifest.json"
+	// Older formats' gob files (chromem-go's export of the collections;
+	// the statistics and the functions' index): never read, but removed
+	// with the index that holds them.
 	collectionsFile = "collections.gob"
-	indexFile       = "index.kgx"
-	manifestFile    = "manifest.json"
-	// statsFile is format 1's gob of the statistics and the functions'
-	// index: never read, but removed with the index that holds it.
-	statsFile = "stats.gob"
+	statsFile       = "stats.gob"
 )
 
 // ourFiles are the files an index kgent wrote may hold, of any format.
 var ourFiles = []string{collectionsFile, indexFile, manifestFile, statsFile}
 
-// Save persists the index in dir: chromem's export of the collections,
-// the index file (the local statistics and the functions' index) and the
-// manifest (written last, so a half-written
+// Save persists the index in dir: the index file and the manifest (written last, so a half-written
 // index has no manifest and is rebuilt). It is written in a temporary
 // directory marked as kgent's (see ours) and renamed into place; a dir in
 // the way is replaced only when it is an index kgent wrote.
@@ -416,9 +497,6 @@ func (ix *Index) Save(dir string) error {
 	}
 	defer removeOurs(tmp, true)
 	if err := os.WriteFile(filepath.Join(tmp, partialFile), []byte("kgent index being written\n"), 0o600); err != nil {
-		return err
-	}
-	if err := ix.db.ExportToFile(filepath.Join(tmp, collectionsFile), false, ""); err != nil {
 		return err
 	}
 	if err := ix.writeIndexFile(filepath.Join(tmp, indexFile)); err != nil {
@@ -462,7 +540,7 @@ func (ix *Index) writeIndexFile(path string) error {
 		return writeIndexFile(path, ix.file.b)
 	}
 	sp, _ := ix.funcs.(*sparse)
-	b, err := encodeIndex(sp, ix.stats)
+	b, err := encodeIndex(sp, ix.stats, ix.docs)
 	if err != nil {
 		return err
 	}
@@ -489,10 +567,8 @@ func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 	if ix.Manifest.Format != formatVersion {
 		return nil, fmt.Errorf("%w: index format %d, this kgent reads format %d", errFormat, max(ix.Manifest.Format, 1), formatVersion)
 	}
-	for _, name := range []string{indexFile, collectionsFile} {
-		if err := kb.OwnedFile(filepath.Join(dir, name)); err != nil {
-			return nil, err
-		}
+	if err := kb.OwnedFile(filepath.Join(dir, indexFile)); err != nil {
+		return nil, err
 	}
 	if ix.Manifest.Embedding != emb.id() {
 		return nil, fmt.Errorf("built with embedding %s, not %s", ix.Manifest.Embedding, emb.id())
@@ -518,8 +594,13 @@ func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 			return nil, err
 		}
 	}
-	if err := ix.db.ImportFromFile(filepath.Join(dir, collectionsFile), ""); err != nil {
-		return nil, err
+	for _, kind := range Kinds {
+		if kind == KindFunctions {
+			continue
+		}
+		if err := ix.file.checkDocs(kind); err != nil {
+			return nil, err
+		}
 	}
 	for kind, n := range ix.Manifest.Counts {
 		if ix.Count(kind) != n {
@@ -702,7 +783,7 @@ func Shared(ctx context.Context, k *kb.KB) (*Index, error) {
 	shared.mu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.ix != nil {
+	if e.ix != nil && !e.ix.damaged.Load() {
 		return e.ix, nil
 	}
 	exs, err := examples.Corpus()

@@ -1,10 +1,12 @@
 package retrieval
 
-// The index file (indexFile) holds what Load would otherwise decode
-// eagerly: the kernel functions' inverted index and the local
-// collections' term statistics. It is memory-mapped (kb.MapFile) and read
-// in place: opening checks its header and directory; a search decodes
-// only the terms, postings and documents it touches.
+// The index file (indexFile) holds every collection: the kernel
+// functions' inverted index, and the documents, vectors and (local
+// embedding) term statistics of the others. It is memory-mapped
+// (kb.MapFile) and read in place: opening checks its header and
+// directory; the first search of a kind checks that kind's sections; a
+// search scans the vectors in place and decodes only the documents it
+// returns, or the functions' terms and postings the query names.
 //
 // Layout, little-endian, in the style of the kb file (kb/format.go):
 //
@@ -14,7 +16,7 @@ package retrieval
 //	           length uint64, count uint32, crc32c uint32
 //	sections   at their offsets, each 8-byte aligned
 //
-// A section is one of three shapes, by its name's suffix:
+// A section is one of four shapes, by its name's suffix:
 //
 //	.str   a list of count strings: count+1 uint32 offsets into the
 //	       bytes that follow them (string i is bytes[off[i]:off[i+1]])
@@ -22,16 +24,21 @@ package retrieval
 //	.f32   count float32
 //	.post  count postings: document uint32, weight float32
 //
-// Sections: funcs.terms.str (sorted), funcs.start.u32 (terms+1: where
-// each term's postings start in funcs.post), funcs.post, funcs.ids.str,
-// funcs.content.str, funcs.norm.f32; per local collection KIND:
-// KIND.terms.str (sorted), KIND.df.u32, KIND.n.u32 (one: the number of
-// documents).
+// Sections, named by the kind they belong to: functions.terms.str
+// (sorted), functions.start.u32 (terms+1: where each term's postings
+// start in functions.post), functions.post, functions.ids.str,
+// functions.content.str, functions.norm.f32; per other KIND: KIND.ids.str,
+// KIND.content.str, KIND.title.str, KIND.dialect.str (a document each),
+// KIND.vecs.f32 (the documents' vectors, one after the other, all of one
+// size); with the local embedding also KIND.terms.str (sorted), KIND.df.u32
+// and KIND.n.u32 (one: the number of documents counted).
 //
-// Open checks the header, every section's bounds, its size against its
-// count and its checksum: a truncated or damaged file is an error (Open
-// rebuilds the index). Reads are bounds-checked as well, so nothing in a
-// file can make a search read out of bounds.
+// Load checks the header, every section's bounds and its size against
+// its count: a truncated file or a damaged header is an error, and Open
+// rebuilds the index. The first search of a kind checks the checksums of
+// the kind's sections: damage there is an error that removes the index,
+// so the next Open rebuilds it. Reads are bounds-checked as well, so
+// nothing in a file can make a search read out of bounds.
 
 import (
 	"cmp"
@@ -45,6 +52,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+
+	chromem "github.com/philippgille/chromem-go"
 
 	"github.com/kgent/kgent/kb"
 )
@@ -60,9 +70,11 @@ const (
 
 var ixCRC = crc32.MakeTable(crc32.Castagnoli)
 
-// errCorrupt wraps what is wrong with a damaged index file.
+// errCorruptFile is wrapped by what is wrong with a damaged index file.
+var errCorruptFile = errors.New("corrupt index file")
+
 func errCorrupt(format string, args ...any) error {
-	return fmt.Errorf("corrupt index file: "+format, args...)
+	return fmt.Errorf("%w: "+format, append([]any{errCorruptFile}, args...)...)
 }
 
 // errFormat: the file is of another format version.
@@ -149,9 +161,15 @@ func (w *ixWriter) bytes() ([]byte, error) {
 
 func align8(n int) int { return (n + 7) &^ 7 }
 
-// encodeIndex writes the functions' index and the local statistics.
-func encodeIndex(funcs *sparse, st map[string]*stats) ([]byte, error) {
+// encodeIndex writes the functions' index, the collections' documents
+// and the local statistics.
+func encodeIndex(funcs *sparse, st map[string]*stats, cols map[string][]chromem.Document) ([]byte, error) {
 	w := &ixWriter{}
+	for _, kind := range slices.Sorted(maps.Keys(cols)) {
+		if err := w.docs(kind, cols[kind]); err != nil {
+			return nil, err
+		}
+	}
 	if funcs != nil {
 		terms := make([]string, 0, len(funcs.Post))
 		for t := range funcs.Post {
@@ -168,12 +186,12 @@ func encodeIndex(funcs *sparse, st map[string]*stats) ([]byte, error) {
 			}
 		}
 		start = append(start, uint32(len(post)/8))
-		w.strs("funcs.terms", terms)
-		w.u32s("funcs.start", start)
-		w.add("funcs.post", post, len(post)/8)
-		w.strs("funcs.ids", funcs.IDs)
-		w.strs("funcs.content", funcs.Content)
-		w.f32s("funcs.norm", funcs.Norm)
+		w.strs("functions.terms", terms)
+		w.u32s("functions.start", start)
+		w.add("functions.post", post, len(post)/8)
+		w.strs("functions.ids", funcs.IDs)
+		w.strs("functions.content", funcs.Content)
+		w.f32s("functions.norm", funcs.Norm)
 	}
 	for _, kind := range slices.Sorted(maps.Keys(st)) {
 		s := st[kind]
@@ -189,6 +207,30 @@ func encodeIndex(funcs *sparse, st map[string]*stats) ([]byte, error) {
 	return w.bytes()
 }
 
+// docs writes a collection's documents, with their vectors as chromem-go
+// holds them (normalized).
+func (w *ixWriter) docs(kind string, ds []chromem.Document) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	dim := len(ds[0].Embedding)
+	ids, conts, titles, dialects := make([]string, len(ds)), make([]string, len(ds)), make([]string, len(ds)), make([]string, len(ds))
+	vecs := make([]float32, 0, dim*len(ds))
+	for i, d := range ds {
+		if len(d.Embedding) != dim || dim == 0 {
+			return fmt.Errorf("%s: vectors of %d and %d dimensions", kind, dim, len(d.Embedding))
+		}
+		ids[i], conts[i], titles[i], dialects[i] = d.ID, d.Content, d.Metadata["title"], d.Metadata["dialect"]
+		vecs = append(vecs, d.Embedding...)
+	}
+	w.strs(kind+".ids", ids)
+	w.strs(kind+".content", conts)
+	w.strs(kind+".title", titles)
+	w.strs(kind+".dialect", dialects)
+	w.f32s(kind+".vecs", vecs)
+	return nil
+}
+
 // ---- reading ----
 
 // ixFile is an opened index file. Its sections point into the mapping,
@@ -199,6 +241,10 @@ type ixFile struct {
 	b    []byte
 	secs map[string][]byte
 	cnts map[string]int
+	crcs map[string]uint32
+
+	mu       sync.Mutex
+	verified map[string]error // by kind
 }
 
 // strList is a .str section.
@@ -240,7 +286,7 @@ func (l strList) find(s string) (int, bool) {
 	return 0, false
 }
 
-func u32At(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[4*i:]) }
+func u32At(b []byte, i int) uint32  { return binary.LittleEndian.Uint32(b[4*i:]) }
 func f32At(b []byte, i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])) }
 
 // parseIndex checks the header, the directory and every section's bounds,
@@ -265,7 +311,7 @@ func parseIndex(b []byte) (*ixFile, error) {
 	if ns > (uint64(len(b))-ixHeaderSize)/ixEntrySize {
 		return nil, errCorrupt("truncated directory")
 	}
-	f := &ixFile{b: b, secs: map[string][]byte{}, cnts: map[string]int{}}
+	f := &ixFile{b: b, secs: map[string][]byte{}, cnts: map[string]int{}, crcs: map[string]uint32{}, verified: map[string]error{}}
 	dirEnd := ixHeaderSize + ns*ixEntrySize
 	for i := range ns {
 		e := b[ixHeaderSize+i*ixEntrySize:]
@@ -297,12 +343,147 @@ func parseIndex(b []byte) (*ixFile, error) {
 		if want != l {
 			return nil, errCorrupt("section %s: %d entries in %d bytes", name, n, l)
 		}
-		if crc32.Checksum(s, ixCRC) != binary.LittleEndian.Uint32(e[44:]) {
-			return nil, errCorrupt("section %s: checksum mismatch", name)
-		}
-		f.secs[name], f.cnts[name] = s, int(n)
+		f.secs[name], f.cnts[name], f.crcs[name] = s, int(n), binary.LittleEndian.Uint32(e[44:])
 	}
 	return f, nil
+}
+
+// verify checks the checksums of kind's sections, once.
+func (f *ixFile) verify(kind string) error {
+	defer runtime.KeepAlive(f)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err, done := f.verified[kind]; done {
+		return err
+	}
+	var err error
+	for _, name := range slices.Sorted(maps.Keys(f.secs)) {
+		if strings.HasPrefix(name, kind+".") && crc32.Checksum(f.secs[name], ixCRC) != f.crcs[name] {
+			err = errCorrupt("section %s: checksum mismatch", name)
+			break
+		}
+	}
+	f.verified[kind] = err
+	return err
+}
+
+// count is the number of documents of a collection kind (not functions).
+func (f *ixFile) count(kind string) int { return f.cnts[kind+".ids.str"] }
+
+// checkDocs checks the shapes of a collection's sections, from the
+// directory alone.
+func (f *ixFile) checkDocs(kind string) error {
+	n := f.count(kind)
+	if n == 0 {
+		return nil
+	}
+	for _, part := range []string{"content", "title", "dialect"} {
+		if _, ok := f.secs[kind+"."+part+".str"]; !ok || f.cnts[kind+"."+part+".str"] != n {
+			return errCorrupt("%s: %d documents, %d %s", kind, n, f.cnts[kind+"."+part+".str"], part)
+		}
+	}
+	if v := f.cnts[kind+".vecs.f32"]; v == 0 || v%n != 0 {
+		return errCorrupt("%s: %d numbers are not the vectors of %d documents", kind, v, n)
+	}
+	return nil
+}
+
+// mappedCol is a collection read from the file.
+type mappedCol struct {
+	f                            *ixFile
+	ids, conts, titles, dialects strList
+	vecs                         []byte
+	n, dim                       int
+}
+
+// collection opens kind's documents (after checkDocs); nil when it has
+// none.
+func (f *ixFile) collection(kind string) *mappedCol {
+	n := f.count(kind)
+	if n == 0 {
+		return nil
+	}
+	c := &mappedCol{f: f, n: n, vecs: f.secs[kind+".vecs.f32"], dim: f.cnts[kind+".vecs.f32"] / n}
+	c.ids, _ = f.strs(kind + ".ids")
+	c.conts, _ = f.strs(kind + ".content")
+	c.titles, _ = f.strs(kind + ".title")
+	c.dialects, _ = f.strs(kind + ".dialect")
+	return c
+}
+
+// query ranks the documents (of dialect, when given) by the dot product of
+// their vectors with q, normalized first unless it is of unit length: the
+// ranking of chromem-go's Query over the same vectors, to the bit (Build
+// saves them as chromem-go holds them, normalized). Only the n best
+// documents are decoded; documents of equal score keep their order.
+func (c *mappedCol) query(kind string, q []float32, n int, dialect string) ([]Result, error) {
+	defer runtime.KeepAlive(c.f)
+	if len(q) != c.dim {
+		return nil, fmt.Errorf("the query's vector has %d dimensions, the %s documents' %d", len(q), kind, c.dim)
+	}
+	if !unitLength(q) {
+		q = normalized(q)
+	}
+	type hit struct {
+		d   int
+		sim float32
+	}
+	hits := make([]hit, 0, c.n)
+	row := 4 * c.dim
+	for d := range c.n {
+		if dialect != "" {
+			if di, _ := c.dialects.at(d); string(di) != dialect {
+				continue
+			}
+		}
+		v := c.vecs[d*row : (d+1)*row]
+		var sim float32
+		for i, x := range q {
+			sim += x * math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
+		}
+		hits = append(hits, hit{d, sim})
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.sim, a.sim) })
+	out := make([]Result, 0, min(n, len(hits)))
+	for _, h := range hits[:min(n, len(hits))] {
+		if h.sim <= 0 {
+			break
+		}
+		id, ok1 := c.ids.at(h.d)
+		content, ok2 := c.conts.at(h.d)
+		title, ok3 := c.titles.at(h.d)
+		di, ok4 := c.dialects.at(h.d)
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			return nil, errCorrupt("%s: document %d out of bounds", kind, h.d)
+		}
+		out = append(out, Result{Kind: kind, ID: string(id), Title: string(title), Content: string(content), Dialect: string(di), Score: h.sim})
+	}
+	return out, nil
+}
+
+// unitLength: within a millionth of 1, as chromem-go requires of the
+// vectors it does not normalize.
+func unitLength(v []float32) bool {
+	var sq float64
+	for _, x := range v {
+		sq += float64(x) * float64(x)
+	}
+	return math.Abs(math.Sqrt(sq)-1) < 1e-6
+}
+
+// normalized divides v by its length, summed in float32 as chromem-go
+// normalizes a query.
+func normalized(v []float32) []float32 {
+	var sq float32
+	for _, x := range v {
+		sq += x * x
+	}
+	l := float32(math.Sqrt(float64(sq)))
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x / l
+	}
+	return out
 }
 
 func (f *ixFile) strs(name string) (strList, bool) {
@@ -348,30 +529,30 @@ func loadIndexFile(path string) (*ixFile, error) {
 
 // mappedFuncs is the functions' index read from the file.
 type mappedFuncs struct {
-	f                 *ixFile
-	terms, ids, conts strList
+	f                  *ixFile
+	terms, ids, conts  strList
 	start, post, norms []byte
-	n                 int
+	n                  int
 }
 
 func (f *ixFile) funcs() (*mappedFuncs, error) {
 	m := &mappedFuncs{f: f}
 	var ok [3]bool
-	m.terms, ok[0] = f.strs("funcs.terms")
-	m.ids, ok[1] = f.strs("funcs.ids")
-	m.conts, ok[2] = f.strs("funcs.content")
+	m.terms, ok[0] = f.strs("functions.terms")
+	m.ids, ok[1] = f.strs("functions.ids")
+	m.conts, ok[2] = f.strs("functions.content")
 	if ok != [3]bool{true, true, true} {
 		return nil, errCorrupt("the functions' sections are missing")
 	}
 	m.n = m.ids.n
 	var err error
-	if m.start, err = f.section("funcs.start.u32", m.terms.n+1); err != nil {
+	if m.start, err = f.section("functions.start.u32", m.terms.n+1); err != nil {
 		return nil, err
 	}
-	if m.post, err = f.section("funcs.post", f.cnts["funcs.post"]); err != nil {
+	if m.post, err = f.section("functions.post", f.cnts["functions.post"]); err != nil {
 		return nil, err
 	}
-	if m.norms, err = f.section("funcs.norm.f32", m.n); err != nil {
+	if m.norms, err = f.section("functions.norm.f32", m.n); err != nil {
 		return nil, err
 	}
 	if m.conts.n != m.n {

@@ -176,7 +176,7 @@ func TestOpenPersists(t *testing.T) {
 	}
 
 	// Damage the first index: it is rebuilt, with a warning.
-	if err := os.WriteFile(filepath.Join(ix.Dir, collectionsFile), []byte("garbage"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(ix.Dir, indexFile), []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	built, warnings = 0, nil
