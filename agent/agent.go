@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/bpftrace"
-	"github.com/kgent/kgent/analysis/check"
-	"github.com/kgent/kgent/analysis/verify"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -28,12 +26,15 @@ type Request struct {
 
 // Options of a generation run.
 type Options struct {
-	KB       *kb.KB
+	// Pipeline checks every candidate (its kb, bpftrace release and
+	// verifier): the same call as kgent check and the editor.
+	Pipeline *pipeline.Pipeline
 	Provider Provider // nil: the offline provider
 	Attempts int      // model attempts; default 3
-	// Verifier compiles and loads (C) or runs bpftrace's own pass on
-	// every candidate the static checks accept; nil: static checks only.
-	Verifier *verify.Verifier
+	// Verify compiles and loads (C) or runs bpftrace's own pass on every
+	// candidate the static checks accept, as an untrusted source (a model
+	// writes what a prompt steers it to); false: static checks only.
+	Verify bool
 	// Retriever finds examples and specs for the prompt; nil: the
 	// built-in one (NewRetriever(KB)).
 	Retriever Retriever
@@ -43,10 +44,10 @@ type Options struct {
 	// PromptBudget caps the first prompt in tokens (about 4 bytes each);
 	// default 3000.
 	PromptBudget int
-	// BpftraceVersion is the bpftrace version to write for and check
-	// against ("0.17"); "" for the installed one.
-	BpftraceVersion string
 }
+
+// kb is the kb candidates are checked against.
+func (o Options) kb() *kb.KB { return o.Pipeline.KB() }
 
 // Attempt is one candidate and what the checks said of it.
 type Attempt struct {
@@ -119,8 +120,11 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 	if strings.TrimSpace(req.Text) == "" {
 		return nil, errors.New("empty request")
 	}
+	if opts.Pipeline == nil || opts.Pipeline.KB() == nil {
+		return nil, errors.New("agent: no kb to check programs against")
+	}
 	if opts.Retriever == nil {
-		opts.Retriever = NewRetriever(opts.KB)
+		opts.Retriever = NewRetriever(opts.kb())
 	}
 	if opts.Provider == nil {
 		return offline(ctx, req, opts)
@@ -142,16 +146,13 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 		lang = requestLang(req.Text)
 	}
 	res = &Result{Provider: opts.Provider.Name(), Lang: lang, Best: -1}
-	btVersion := opts.BpftraceVersion
-	if btVersion == "" && lang == analysis.DialectBpftrace {
-		btVersion = bpftrace.InstalledVersion()
-	}
-	pp := buildPrompt(ctx, req.Text, lang, opts.KB, opts.Retriever, opts.PromptBudget, btVersion)
+	btVersion, _ := opts.Pipeline.BpftraceRelease()
+	pp := buildPrompt(ctx, req.Text, lang, opts.kb(), opts.Retriever, opts.PromptBudget, btVersion)
 	res.Context, res.Example = pp.Used, pp.Example
 	base := []Message{{Role: "system", Content: systemPrompt(lang)}, {Role: "user", Content: pp.Text}}
 	kernel := ""
-	if opts.KB != nil {
-		kernel = " (Linux " + opts.KB.Meta.Kernel + ")"
+	if opts.kb() != nil {
+		kernel = " (Linux " + opts.kb().Meta.Kernel + ")"
 	}
 	mem := &memory{}
 	msgs := base
@@ -283,37 +284,29 @@ func contextSummary(used []string) string {
 	return fmt.Sprintf("%d example(s) and %d kernel fact(s)", ex, len(used)-ex)
 }
 
-// checkProgram runs the static checks and, when they pass, the compiler
-// and verifier (or bpftrace). verified is true only when verification ran
-// to the end on this program and reported no error: not when there is no
-// verifier, when it could not run (KG604), when it was cancelled, or when
-// the static checks stopped it. A panic in a check is a finding, never a
-// crash: model output is the least trusted input kgent sees.
+// checkProgram checks a candidate through the pipeline, as kgent check
+// does, and, when the static checks pass, verifies it as an untrusted
+// source. verified is true only when verification ran to the end on this
+// program and reported no error. A panic in a check is an internal error
+// (the pipeline reports it), never a crash: model output is the least
+// trusted input kgent sees.
 func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts Options) (fs []analysis.Finding, verified bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			fs, verified = []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, fmt.Sprintf("internal error checking the program (this is a bug): %v", p))}, false
-		}
-	}()
 	name := "generated.bt"
 	if lang == analysis.DialectC {
 		name = "generated.bpf.c"
 	}
-	fs, err := check.File(name, code, check.Options{KB: opts.KB, Dialect: lang, BpftraceVersion: opts.BpftraceVersion})
+	snap, err := opts.Pipeline.Analyze(ctx, pipeline.Document{Path: name, Text: code, Dialect: lang})
 	if err != nil {
-		return []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, err.Error())}, false
+		return nil, false
 	}
-	if opts.Verifier == nil || analysis.HasErrors(fs) || ctx.Err() != nil {
-		return fs, false
+	if snap.NotChecked != nil {
+		return []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, "the program was not checked: "+snap.NotChecked.Error())}, false
 	}
-	r := opts.Verifier.Verify(ctx, name, code, lang)
-	verified = !r.Cancelled && !analysis.HasErrors(r.Findings)
-	for _, f := range r.Findings {
-		if f.Code == analysis.KG604 {
-			verified = false
-		}
+	if !opts.Verify || analysis.HasErrors(snap.Static) || ctx.Err() != nil {
+		return snap.Static, false
 	}
-	return verify.Merge(fs, r.Findings), verified
+	r := opts.Pipeline.Check(ctx, snap, pipeline.Options{Verify: true, Untrusted: true})
+	return r.Findings, r.Verification.Ran && !analysis.HasErrors(r.Verification.Findings)
 }
 
 func errorCount(fs []analysis.Finding) int {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/verify"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/internal/testenv"
 	"github.com/kgent/kgent/kb"
 )
@@ -160,7 +160,7 @@ func TestRepairAndFeedbackC(t *testing.T) {
 		step{content: "It prints the pid of every process that calls openat, through the trace pipe."})
 	var log progressLog
 	r, err := Generate(context.Background(), Request{Text: "print the pid of processes that open files", Lang: analysis.DialectC},
-		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k}), Progress: log.add})
+		Options{Pipeline: pipe(k), Provider: f.provider(t, nil), Verify: true, Progress: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestRepairAndFeedbackBpftrace(t *testing.T) {
 	f := newFake(t, step{content: block("bpftrace", first)}, step{content: block("bpftrace", second)},
 		step{content: "Prints the pid and file name of every openat call."})
 	r, err := Generate(context.Background(), Request{Text: "print files opened with the pid", Lang: analysis.DialectBpftrace},
-		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k})})
+		Options{Pipeline: pipe(k), Provider: f.provider(t, nil), Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestAllAttemptsFail(t *testing.T) {
 	bad1 := "tracepoint:syscalls:sys_enter_openat { @x = log2(1); printf(\"%d\\n\"); }\n"
 	bad2 := "tracepoint:syscalls:sys_enter_openat { printf(\"%d %d\\n\", pid); }\n"
 	f := newFake(t, step{content: block("bpftrace", bad1)}, step{content: block("bpftrace", bad2)}, step{content: block("bpftrace", bad1)}, step{content: "explanation"})
-	r, err := Generate(context.Background(), Request{Text: "count opens", Lang: analysis.DialectBpftrace}, Options{KB: k, Provider: f.provider(t, nil), Attempts: 3})
+	r, err := Generate(context.Background(), Request{Text: "count opens", Lang: analysis.DialectBpftrace}, Options{Pipeline: pipe(k), Provider: f.provider(t, nil), Attempts: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestMemoryRepeated(t *testing.T) {
 	bad := "tracepoint:syscalls:sys_enter_openat { printf(\"%d\\n\", procid()); }\n"
 	bad2 := "tracepoint:syscalls:sys_enter_openat { @[procid()] = count(); }\n"
 	f := newFake(t, step{content: block("bpftrace", bad)}, step{content: block("bpftrace", bad2)}, step{content: block("bpftrace", bad)}, step{content: "x"})
-	if _, err := Generate(context.Background(), Request{Text: "count opens by pid", Lang: analysis.DialectBpftrace}, Options{KB: k, Provider: f.provider(t, nil)}); err != nil {
+	if _, err := Generate(context.Background(), Request{Text: "count opens by pid", Lang: analysis.DialectBpftrace}, Options{Pipeline: pipe(k), Provider: f.provider(t, nil)}); err != nil {
 		t.Fatal(err)
 	}
 	if fb := f.request(t, 2); !strings.Contains(fb, "You repeated choices an earlier attempt was refused for") || !strings.Contains(fb, "`procid`") {
@@ -281,7 +281,7 @@ func TestEndpointErrors(t *testing.T) {
 	req := Request{Text: "count opens per process", Lang: analysis.DialectBpftrace}
 	run := func(t *testing.T, p *OpenAI) (*Result, error, time.Duration) {
 		t0 := time.Now()
-		r, err := Generate(context.Background(), req, Options{KB: k, Provider: p, Attempts: 3})
+		r, err := Generate(context.Background(), req, Options{Pipeline: pipe(k), Provider: p, Attempts: 3})
 		return r, err, time.Since(t0)
 	}
 	fast := func(c *Config) { c.MaxBackoff = 10 * time.Millisecond }
@@ -352,7 +352,7 @@ func TestEndpointErrors(t *testing.T) {
 	})
 	t.Run("garbage body and no choices", func(t *testing.T) {
 		f := newFake(t, step{raw: "<html>gateway</html>"}, step{noChoices: true}, step{content: "```bpftrace\nBEGIN { printf(\"hi\\n\")"}, step{content: good}, step{content: "counts"})
-		r, err := Generate(context.Background(), req, Options{KB: k, Provider: f.provider(t, fast), Attempts: 3})
+		r, err := Generate(context.Background(), req, Options{Pipeline: pipe(k), Provider: f.provider(t, fast), Attempts: 3})
 		if err != nil || !r.Clean || len(r.Attempts) != 3 || !strings.Contains(r.Attempts[0].Err, "empty answer") || !strings.Contains(r.Attempts[1].Err, "not closed") {
 			t.Fatalf("%v %+v", err, r)
 		}
@@ -382,11 +382,11 @@ func TestKeyNeverLeaks(t *testing.T) {
 		step{status: 500, errMsg: "key " + secret}, step{content: good}, step{content: "counts opens, key " + secret})
 	var log progressLog
 	p := f.provider(t, func(c *Config) { c.MaxBackoff = 10 * time.Millisecond })
-	_, err := Generate(context.Background(), Request{Text: "count opens"}, Options{KB: k, Provider: p, Progress: log.add})
+	_, err := Generate(context.Background(), Request{Text: "count opens"}, Options{Pipeline: pipe(k), Provider: p, Progress: log.add})
 	if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "abcdefgh") || !strings.Contains(err.Error(), "HTTP 400") {
 		t.Fatalf("%v", err)
 	}
-	r, err := Generate(context.Background(), Request{Text: "count opens"}, Options{KB: k, Provider: p, Progress: log.add})
+	r, err := Generate(context.Background(), Request{Text: "count opens"}, Options{Pipeline: pipe(k), Provider: p, Progress: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	t0 := time.Now()
-	_, err := Generate(ctx, Request{Text: "count opens"}, Options{KB: k, Provider: f.provider(t, nil)})
+	_, err := Generate(ctx, Request{Text: "count opens"}, Options{Pipeline: pipe(k), Provider: f.provider(t, nil)})
 	if !errors.Is(err, context.Canceled) || time.Since(t0) > 2*time.Second {
 		t.Fatalf("%v after %v", err, time.Since(t0))
 	}
@@ -529,7 +529,7 @@ func BenchmarkAttemptOverhead(b *testing.B) {
 	}
 	k.Warm()
 	r := NewRetriever(k)
-	opts := Options{KB: k}
+	opts := Options{Pipeline: pipe(k)}
 	for _, tc := range []struct {
 		name, request, code string
 		lang                analysis.Dialect
@@ -568,7 +568,7 @@ func TestRepairRounds(t *testing.T) {
 	first := "tracepoint:sched:sched_process_exc\n{\n  printf(\"%d\\n\", args->pidd);\n}\n"
 	f := newFake(t, step{content: block("bpftrace", first)}, step{content: "Prints the pid of every exec."})
 	r, err := Generate(context.Background(), Request{Text: "print the pid of every exec", Lang: analysis.DialectBpftrace},
-		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k})})
+		Options{Pipeline: pipe(k), Provider: f.provider(t, nil), Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -585,7 +585,7 @@ func TestRepairFieldC(t *testing.T) {
 		"SEC(\"tracepoint/sched/sched_process_exec\")\nint trace_exec(struct trace_event_raw_sched_process_exec *ctx)\n{\n\tbpf_printk(\"exec %d\", ctx->pidd);\n\treturn 0;\n}\n"
 	f := newFake(t, step{content: block("c", prog)}, step{content: "Prints the pid of every exec to the trace pipe."})
 	r, err := Generate(context.Background(), Request{Text: "print the pid of every exec", Lang: analysis.DialectC},
-		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k})})
+		Options{Pipeline: pipe(k), Provider: f.provider(t, nil), Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -635,13 +635,13 @@ func TestVerifierDecides(t *testing.T) {
 		"SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint count_openat(void *ctx)\n{\n\tu32 pid = bpf_get_current_pid_tgid() >> 32;\n" +
 		"\tu64 *n = bpf_map_lookup_elem(&counts, &pid);\n\t*n += 1;\n\treturn 0;\n}\n"
 	// The static checks alone find nothing to object to.
-	if fs, ok := checkProgram(context.Background(), bad, analysis.DialectC, Options{KB: k}); analysis.HasErrors(fs) || ok {
+	if fs, ok := checkProgram(context.Background(), bad, analysis.DialectC, Options{Pipeline: pipe(k)}); analysis.HasErrors(fs) || ok {
 		t.Fatalf("static checks: verified %v, findings %+v", ok, fs)
 	}
 	f := newFake(t, step{content: block("c", bad)}, step{content: block("c", bad)}, step{content: "Counts openat calls per process."})
 	var log progressLog
 	r, err := Generate(context.Background(), Request{Text: "count openat calls per process", Lang: analysis.DialectC},
-		Options{KB: k, Provider: f.provider(t, nil), Verifier: verify.New(verify.Options{KB: k}), Attempts: 2, Progress: log.add})
+		Options{Pipeline: pipe(k), Provider: f.provider(t, nil), Verify: true, Attempts: 2, Progress: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -672,9 +672,9 @@ func TestUnverifiedWhenVerificationCannotRun(t *testing.T) {
 	prog := "tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }\n"
 	f := newFake(t, step{content: block("bpftrace", prog)}, step{content: "Counts openat calls per command."})
 	var log progressLog
-	v := verify.New(verify.Options{KB: k, BpftracePath: "/nonexistent/bpftrace", ClangPath: "/nonexistent/clang"})
+	pl := pipeline.New(pipeline.Config{Settings: pipeline.Settings{BpftracePath: "/nonexistent/bpftrace", ClangPath: "/nonexistent/clang"}}, k)
 	r, err := Generate(context.Background(), Request{Text: "count openat calls per command", Lang: analysis.DialectBpftrace},
-		Options{KB: k, Provider: f.provider(t, nil), Verifier: v, Progress: log.add})
+		Options{Pipeline: pl, Provider: f.provider(t, nil), Verify: true, Progress: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,3 +682,7 @@ func TestUnverifiedWhenVerificationCannotRun(t *testing.T) {
 		t.Fatalf("clean %v verified %v findings %+v\n%s", r.Clean, r.Verified, r.Findings, log.String())
 	}
 }
+
+// pipe is the pipeline of k with the environment's configuration, as a
+// front would build it.
+func pipe(k *kb.KB) *pipeline.Pipeline { return pipeline.New(pipeline.Config{}, k) }

@@ -12,6 +12,7 @@ import (
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/bpftrace"
 	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -24,9 +25,9 @@ var (
 )
 
 // Offline answers a request from the corpus with static checks only; it
-// is Generate without a provider and without a verifier.
-func Offline(k *kb.KB, req Request) (*Result, error) {
-	return Generate(context.Background(), req, Options{KB: k})
+// is Generate without a provider and without verification.
+func Offline(p *pipeline.Pipeline, req Request) (*Result, error) {
+	return Generate(context.Background(), req, Options{Pipeline: p})
 }
 
 // offline is the offline provider: the closest verified example of the
@@ -69,8 +70,8 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 		Notes:       []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", best.Name)}}
 	t1 := time.Now()
 	if r.Lang == analysis.DialectBpftrace {
-		r.Program, r.Notes = adaptAttach(opts.KB, r.Program, req.Text, r.Notes)
-		r.Program, r.Notes = adaptPrinted(opts.KB, r.Program, req.Text, r.Notes)
+		r.Program, r.Notes = adaptAttach(opts.kb(), r.Program, req.Text, r.Notes)
+		r.Program, r.Notes = adaptPrinted(opts.kb(), r.Program, req.Text, r.Notes)
 		r.Program, r.Notes = adaptBpftrace(r.Program, req.Text, r.Notes)
 	}
 	for _, alt := range found[1:min(len(found), 3)] {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/internal/testenv"
 	"github.com/kgent/kgent/kb"
 )
@@ -17,7 +16,7 @@ func TestOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Offline(k, Request{Text: "trace files opened by pid 1234", Lang: analysis.DialectBpftrace})
+	r, err := Offline(pipe(k), Request{Text: "trace files opened by pid 1234", Lang: analysis.DialectBpftrace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,10 +26,10 @@ func TestOffline(t *testing.T) {
 	if !strings.Contains(r.Program, "/pid == 1234/") || !r.Clean {
 		t.Fatalf("program %q clean %v findings %+v", r.Program, r.Clean, r.Findings)
 	}
-	if _, err := Offline(k, Request{Text: "   "}); err == nil {
+	if _, err := Offline(pipe(k), Request{Text: "   "}); err == nil {
 		t.Fatal("empty request accepted")
 	}
-	if _, err := Offline(k, Request{Text: "zzqx wvvy"}); err != ErrNoMatch {
+	if _, err := Offline(pipe(k), Request{Text: "zzqx wvvy"}); err != ErrNoMatch {
 		t.Fatalf("nonsense request: %v", err)
 	}
 }
@@ -51,7 +50,7 @@ func TestOfflineAdapts(t *testing.T) {
 		t.Fatalf("%s %v", got, notes)
 	}
 	// Printed fields the request names are added.
-	r, err := Offline(k, Request{Text: "print every file opened with its uid", Lang: analysis.DialectBpftrace})
+	r, err := Offline(pipe(k), Request{Text: "print every file opened with its uid", Lang: analysis.DialectBpftrace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +61,7 @@ func TestOfflineAdapts(t *testing.T) {
 
 func TestOfflineFilterJoinsPredicate(t *testing.T) {
 	k := testenv.HostKB(t, testenv.Tracefs)
-	r, err := Offline(k, Request{Text: `histogram of bytes requested by read calls of the process named "nginx"`, Lang: analysis.DialectBpftrace})
+	r, err := Offline(pipe(k), Request{Text: `histogram of bytes requested by read calls of the process named "nginx"`, Lang: analysis.DialectBpftrace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +77,7 @@ func TestOfflineVerified(t *testing.T) {
 	testenv.Require(t, testenv.Bpftrace, testenv.BPF)
 	var lines []string
 	r, err := Generate(context.Background(), Request{Text: "count context switches per task"},
-		Options{KB: k, Verifier: verify.New(verify.Options{KB: k}), Progress: func(s string) { lines = append(lines, s) }})
+		Options{Pipeline: pipe(k), Verify: true, Progress: func(s string) { lines = append(lines, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}

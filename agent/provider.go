@@ -13,6 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/internal/endpoint"
 )
 
@@ -90,6 +91,31 @@ func ConfigFromEnv() (Config, bool) {
 		c.KeyURL = endpoint.OpenAI
 	}
 	return c, c.BaseURL != "" || c.APIKey != ""
+}
+
+// ProviderFor is the provider of a resolved configuration's llm
+// settings: nil (the offline provider) when llm.provider is "offline" or
+// when nothing configures an endpoint or a key; an OpenAI-compatible
+// endpoint otherwise. The key is the environment's (OPENAI_API_KEY, read
+// through getenv; keys are never settings), bound to the environment's
+// endpoint (KGENT_LLM_BASE_URL, else OpenAI's): an llm.baseURL naming
+// another endpoint gets no key (OpenAI.KeyWithheld says so).
+func ProviderFor(l pipeline.LLM, getenv func(string) string) (Provider, error) {
+	c := Config{BaseURL: l.BaseURL, Model: l.Model, APIKey: getenv("OPENAI_API_KEY"), KeyURL: getenv("KGENT_LLM_BASE_URL")}
+	if c.KeyURL == "" {
+		c.KeyURL = endpoint.OpenAI
+	}
+	switch {
+	case l.Provider == "offline":
+		return nil, nil
+	case l.Provider == "openai" || c.BaseURL != "" || c.APIKey != "":
+		p, err := NewOpenAI(c)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	return nil, nil
 }
 
 // OpenAI is a provider for any OpenAI-compatible endpoint (OpenAI, Azure

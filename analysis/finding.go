@@ -3,6 +3,8 @@
 // It never imports protocol types; lsp/ and the CLI convert findings.
 package analysis
 
+import "sort"
+
 // Severity of a finding, ordered from worst to mildest.
 type Severity int
 
@@ -147,4 +149,34 @@ func Missing(code string, span Span, what, name string, nearest []string) Findin
 		f = f.WithFix("Replace with "+nearest[0], span, nearest[0])
 	}
 	return f
+}
+
+// Sort orders findings by position (start, then end), code and message,
+// and drops exact duplicates, into a new slice: the one order every front
+// shows, so the same text always gives the same list.
+func Sort(fs []Finding) []Finding {
+	out := append([]Finding(nil), fs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case a.Span.Start != b.Span.Start:
+			return a.Span.Start < b.Span.Start
+		case a.Span.End != b.Span.End:
+			return a.Span.End < b.Span.End
+		case a.Code != b.Code:
+			return a.Code < b.Code
+		}
+		return a.Message < b.Message
+	})
+	dedup := out[:0]
+	for i, f := range out {
+		if i > 0 {
+			p := out[i-1]
+			if p.Span == f.Span && p.Code == f.Code && p.Message == f.Message && p.Source == f.Source {
+				continue
+			}
+		}
+		dedup = append(dedup, f)
+	}
+	return dedup
 }

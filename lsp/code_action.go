@@ -33,20 +33,20 @@ func init() {
 		if r == nil {
 			return reply(ctx, actions, nil)
 		}
-		start, end := fromRange(r.idx, p.Range)
+		start, end := fromRange(r.Lines(), p.Range)
 		for _, f := range d.findingsFor(r) {
 			if f.Span.End < start || f.Span.Start > end {
 				continue
 			}
-			diag := toDiagnostic(d.uri, r.idx, f)
+			diag := toDiagnostic(d.uri, r.Lines(), f)
 			for i, fx := range f.Fixes {
 				actions = append(actions, protocol.CodeAction{
 					Title: fx.Title, Kind: protocol.QuickFix, Diagnostics: []protocol.Diagnostic{diag}, IsPreferred: i == 0,
-					Edit: &protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{d.uri: toTextEdits(r.idx, fx.Edits)}},
+					Edit: &protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{d.uri: toTextEdits(r.Lines(), fx.Edits)}},
 				})
 			}
 		}
-		if ga := generateAction(d.uri, r.text, int(p.Range.Start.Line)); ga != nil {
+		if ga := generateAction(d.uri, r.Text, int(p.Range.Start.Line)); ga != nil {
 			actions = append(actions, *ga)
 		}
 		return reply(ctx, actions, nil)

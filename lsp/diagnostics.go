@@ -2,14 +2,12 @@ package lsp
 
 import (
 	"context"
-	"errors"
-	"sort"
 	"time"
 
 	"go.lsp.dev/protocol"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/analysis/verify"
 )
 
@@ -89,19 +87,15 @@ func (s *server) debounce(d *document, sinceLast time.Duration) time.Duration {
 	return 0
 }
 
-// analyze checks the document's current text (through the same call as
-// kgent check) and remembers the result.
+// analyze checks the document's current text through the pipeline (the
+// same call as kgent check and MCP) and remembers the result.
 func (s *server) analyze(d *document) *result {
-	// What analysis reads from the server is read before anMu: s.mu is
-	// never taken while a document's analysis lock is held.
-	k, includes := s.currentKB(), s.includePaths()
 	d.anMu.Lock()
 	defer d.anMu.Unlock()
 	cd, gen, version, text, idx, ok := d.syncedDocLocked()
 	if !ok {
 		return nil
 	}
-	r := &result{gen: gen, version: version, text: text, idx: idx}
 	// A change to the text stops this check (applyChangeLocked): its
 	// result would be dropped anyway, and the worker checks the new text.
 	ctx, cancel := context.WithCancel(s.connCtx)
@@ -114,25 +108,19 @@ func (s *server) analyze(d *document) *result {
 		cancel()
 	}
 	t0 := time.Now()
-	fs, err := cd.FindingsContext(ctx, check.Options{KB: k, IncludePaths: includes})
+	snap, err := s.pipe.Analyze(ctx, pipeline.Document{Path: d.path, Version: version, Text: text, Parsed: cd, Lines: idx})
 	cost := time.Since(t0)
 	d.mu.Lock()
 	d.cancelCheck = nil
 	d.mu.Unlock()
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+	if err != nil {
+		// Cancelled by a change, or no kb (a failed load: the user was
+		// told, and a reload re-checks).
 		return nil
 	}
-	switch {
-	case errors.Is(err, check.ErrUnknownDialect):
-		r.notCheck = err
-	case err != nil:
-		r.notCheck = err
-		fs = []analysis.Finding{{Code: analysis.KG100, Severity: analysis.Warning, Source: analysis.SourceKgent,
-			Message: "kgent does not check this document: " + err.Error()}}
-	}
-	r.static = fs
-	if sum, isC := cd.CSummary(); isC {
-		r.summary = &sum
+	r := &result{gen: gen, Snapshot: snap}
+	if snap.NotChecked != nil {
+		s.tellNotChecked(d, snap.NotChecked)
 	}
 	d.mu.Lock()
 	d.cost = cost
@@ -141,6 +129,21 @@ func (s *server) analyze(d *document) *result {
 	}
 	d.mu.Unlock()
 	return r
+}
+
+// tellNotChecked says once per document why kgent does not check it
+// (binary, too large, not eBPF C or bpftrace): not a finding about the
+// program, so not a diagnostic.
+func (s *server) tellNotChecked(d *document, why error) {
+	d.mu.Lock()
+	told := d.toldNotChecked
+	d.toldNotChecked = true
+	d.mu.Unlock()
+	if told {
+		return
+	}
+	s.log.Printf("%s: not checked: %v", d.path, why)
+	s.notify("window/logMessage", protocol.LogMessageParams{Type: protocol.MessageTypeInfo, Message: "kgent does not check " + d.path + ": " + why.Error()})
 }
 
 // current returns an analysis of the document's current text: the last
@@ -168,9 +171,9 @@ func (d *document) findingsFor(r *result) []analysis.Finding {
 	}
 	d.mu.Unlock()
 	if len(verified) == 0 {
-		return r.static
+		return r.Static
 	}
-	return verify.Merge(r.static, verified)
+	return analysis.Sort(verify.Merge(r.Static, verified))
 }
 
 // publish sends r's diagnostics if r is still about the current text and
@@ -185,43 +188,13 @@ func (s *server) publish(d *document, r *result) {
 	if stale || d.publishedOnce && r.gen < d.publishedGen {
 		return
 	}
-	fs := sortFindings(d.findingsFor(r))
+	fs := d.findingsFor(r)
 	diags := make([]protocol.Diagnostic, 0, len(fs))
 	for _, f := range fs {
-		diags = append(diags, toDiagnostic(d.uri, r.idx, f))
+		diags = append(diags, toDiagnostic(d.uri, r.Lines(), f))
 	}
 	d.publishedGen, d.publishedOnce = r.gen, true
-	s.notify("textDocument/publishDiagnostics", protocol.PublishDiagnosticsParams{URI: d.uri, Version: uint32(max(r.version, 0)), Diagnostics: diags})
-}
-
-// sortFindings orders findings by position, then code and message, and
-// drops exact duplicates, so the same text always publishes the same
-// list.
-func sortFindings(fs []analysis.Finding) []analysis.Finding {
-	out := append([]analysis.Finding(nil), fs...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case a.Span.Start != b.Span.Start:
-			return a.Span.Start < b.Span.Start
-		case a.Span.End != b.Span.End:
-			return a.Span.End < b.Span.End
-		case a.Code != b.Code:
-			return a.Code < b.Code
-		}
-		return a.Message < b.Message
-	})
-	dedup := out[:0]
-	for i, f := range out {
-		if i > 0 {
-			p := out[i-1]
-			if p.Span == f.Span && p.Code == f.Code && p.Message == f.Message && p.Source == f.Source {
-				continue
-			}
-		}
-		dedup = append(dedup, f)
-	}
-	return dedup
+	s.notify("textDocument/publishDiagnostics", protocol.PublishDiagnosticsParams{URI: d.uri, Version: uint32(max(r.Version, 0)), Diagnostics: diags})
 }
 
 // reanalyzeAll re-checks every open document (after the kb changed).

@@ -8,8 +8,8 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/bpfc"
 	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/pipeline"
 )
 
 // maxPendingEdits bounds the edits queued for the incremental C parse
@@ -46,6 +46,8 @@ type document struct {
 	// next save replaces them.
 	verified []analysis.Finding
 	closed   bool
+	// toldNotChecked: the user was told why kgent does not check it.
+	toldNotChecked bool
 	// cancelCheck stops the static check running on this document, if
 	// any: a change makes its result stale.
 	cancelCheck func()
@@ -64,15 +66,11 @@ type document struct {
 	publishedOnce bool
 }
 
-// result is the outcome of one static analysis of one text.
+// result is one static analysis of one text: the pipeline's snapshot
+// of the document version, and the change generation it belongs to.
 type result struct {
-	gen      uint64
-	version  int32
-	text     string
-	idx      *analysis.LineIndex
-	static   []analysis.Finding
-	summary  *bpfc.Summary // C only
-	notCheck error         // why the document is not checked, if so
+	gen uint64
+	*pipeline.Snapshot
 }
 
 func newDocument(uri protocol.DocumentURI, version int32, languageID, text string) *document {

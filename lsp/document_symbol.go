@@ -31,9 +31,9 @@ func init() {
 		if r == nil {
 			return reply(ctx, out, nil)
 		}
-		for _, sym := range ide.Symbols(r.text, d.dialect, r.summary) {
+		for _, sym := range ide.Symbols(r.Text, d.dialect, r.Summary) {
 			out = append(out, protocol.DocumentSymbol{Name: sym.Name, Detail: sym.Detail, Kind: symbolKinds[sym.Kind],
-				Range: toRange(r.idx, sym.Span), SelectionRange: toRange(r.idx, sym.NameSpan)})
+				Range: toRange(r.Lines(), sym.Span), SelectionRange: toRange(r.Lines(), sym.NameSpan)})
 		}
 		return reply(ctx, out, nil)
 	}

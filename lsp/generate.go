@@ -12,7 +12,6 @@ import (
 
 	"github.com/kgent/kgent/agent"
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/kb"
 )
 
 // intentComment finds the comment block around line: consecutive lines
@@ -108,8 +107,7 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 		s.trackCancel(token, gcancel)
 		defer s.untrackCancel(token)
 		s.kbWait(gctx, 0)
-		k := s.currentKB()
-		opts, perr := s.agentOptions(k)
+		opts, perr := s.agentOptions()
 		start := "offline provider: retrieving the closest verified example"
 		if opts.Provider != nil {
 			start = "asking " + opts.Provider.Name()
@@ -185,43 +183,27 @@ func (s *server) untrackCancel(token *protocol.ProgressToken) {
 	delete(s.cancels, token.String())
 }
 
-// agentOptions chooses the provider: settings (llm.*) over the
-// environment (KGENT_LLM_BASE_URL, KGENT_LLM_MODEL, OPENAI_API_KEY); the
-// offline provider when neither configures an endpoint. The
-// environment's key goes only to the environment's endpoint: a
+// agentOptions checks candidates through the server's pipeline and
+// chooses the provider from the resolved llm settings (environment over
+// editor settings; offline when nothing configures an endpoint). The
+// environment's key goes only to the environment's endpoint: an
 // llm.baseURL naming another gets no key, and the user is told why
 // (agent.OpenAI.KeyWithheld).
-func (s *server) agentOptions(k *kb.KB) (agent.Options, error) {
-	s.mu.Lock()
-	st := s.settings
-	s.mu.Unlock()
-	// A model's program is untrusted input: compiled without root, its
-	// tool output filtered to its own file.
-	opts := agent.Options{KB: k}
-	if v := s.getVerifier(); v != nil {
-		opts.Verifier = v.Untrusted()
+func (s *server) agentOptions() (agent.Options, error) {
+	// A model's program is untrusted input: the agent verifies it
+	// without root, its tool output filtered to its own file.
+	opts := agent.Options{Pipeline: s.pipe, Verify: true}
+	p, err := agent.ProviderFor(s.pipe.Config().LLM, s.opts.Getenv)
+	if err != nil {
+		return opts, err
 	}
-	cfg, configured := agent.ConfigFromEnv()
-	if st.LLM.BaseURL != "" {
-		cfg.BaseURL, configured = st.LLM.BaseURL, true
-	}
-	if st.LLM.Model != "" {
-		cfg.Model = st.LLM.Model
-	}
-	switch {
-	case st.LLM.Provider == "offline":
-		return opts, nil
-	case st.LLM.Provider == "openai" || configured:
-		p, err := agent.NewOpenAI(cfg)
-		if err != nil {
-			return opts, err
-		}
-		if w := p.KeyWithheld(); w != "" {
+	if o, ok := p.(*agent.OpenAI); ok {
+		if w := o.KeyWithheld(); w != "" {
 			s.log.Printf("generation: %s", w)
 			s.notify("window/showMessage", protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: "kgent: " + w})
 		}
-		opts.Provider = p
 	}
+	opts.Provider = p
 	return opts, nil
 }
 

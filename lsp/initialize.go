@@ -44,7 +44,9 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 	s.canPullConfig = p.Capabilities.Workspace.Configuration
 	s.canProgress = p.Capabilities.Window.WorkDoneProgress
 	s.workspace = workspaceDirs(p)
+	probs := append(s.envProbs, s.resolveLocked().Problems...)
 	s.mu.Unlock()
+	s.report(probs)
 	s.goSafe("kb load", func() { s.loadKB(false) })
 	return reply(ctx, map[string]any{
 		"capabilities": map[string]any{
@@ -62,7 +64,7 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 			// and removes (workspace/didChangeWorkspaceFolders).
 			"workspace": map[string]any{"workspaceFolders": map[string]any{"supported": true, "changeNotifications": true}},
 		},
-		"serverInfo": map[string]any{"name": "kgent", "version": Version},
+		"serverInfo": map[string]any{"name": "kgent", "version": s.opts.Version},
 	}, nil)
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/pipeline"
 )
 
 // A result computed for a text the document no longer has is never
@@ -52,8 +53,8 @@ func TestPublishDropsStaleResults(t *testing.T) {
 	resultOf := func(msg string) *result {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		return &result{gen: d.gen, version: d.version, text: d.text, idx: d.indexLocked(),
-			static: []analysis.Finding{analysis.New(analysis.KG201, analysis.Span{Start: 8, End: 9}, msg)}}
+		return &result{gen: d.gen, Snapshot: &pipeline.Snapshot{Version: d.version, Text: d.text,
+			Static: []analysis.Finding{analysis.New(analysis.KG201, analysis.Span{Start: 8, End: 9}, msg)}}}
 	}
 	r1 := resultOf("v1")
 	change(2, "BEGIN { bb(); }\n")

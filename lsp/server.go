@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -29,14 +30,19 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
-	"github.com/kgent/kgent/analysis/verify"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/kb"
 )
 
 // Options configure a server.
 type Options struct {
-	// KB holds the kb flags (--kb, --btf); they win over editor settings.
-	KB kb.Options
+	// Flags are the command line's settings (--kb, --btf,
+	// --bpftrace-version): they win over the environment and the editor.
+	Flags pipeline.Settings
+	// Getenv reads the environment (default os.Getenv), once, at start.
+	Getenv func(string) string
+	// Version is the server's version in serverInfo (default "devel").
+	Version string
 	// Debounce is the quiet time after an edit before analysis: 0 means
 	// the default of 100 ms, a negative value none (benchmarks).
 	Debounce time.Duration
@@ -66,19 +72,25 @@ type server struct {
 	initialized   bool
 	shutdown      bool
 	exited        bool
-	settings      Settings
-	canPullConfig bool // the client answers workspace/configuration
-	canProgress   bool // the client supports window/workDoneProgress
+	env           pipeline.Settings  // the environment's layer, read at start
+	editor        pipeline.Settings  // the editor's layer
+	envProbs      []pipeline.Problem // the environment's malformed values
+	told          map[string]bool    // configuration problems already shown
+	canPullConfig bool               // the client answers workspace/configuration
+	canProgress   bool               // the client supports window/workDoneProgress
 	docs          map[protocol.DocumentURI]*document
-	kb            *kb.KB
 	kbErr         error
 	kbReady       chan struct{} // closed once the first kb load finished
 	kbLoadedFrom  kb.Options    // what the current kb was loaded with
-	verifier      *verify.Verifier
 	verifyState   string
 	workspace     []string // the client's workspace folders (verify.go)
 	// cancels stops running generations by progress token.
 	cancels map[string]context.CancelFunc
+
+	// pipe checks every document: the configuration, the kb and the
+	// verifier, shared with kgent check and MCP. Safe for concurrent use;
+	// never read under mu's lock order inversions (it has its own lock).
+	pipe *pipeline.Pipeline
 
 	// exit is closed when the client sends exit.
 	exit chan struct{}
@@ -106,10 +118,18 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	if opts.KBWait == 0 {
 		opts.KBWait = 3 * time.Second
 	}
+	if opts.Version == "" {
+		opts.Version = "devel"
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
 	connCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &server{opts: opts, log: opts.Logger, docs: map[protocol.DocumentURI]*document{},
-		kbReady: make(chan struct{}), connCtx: connCtx, verifyState: "idle", exit: make(chan struct{})}
+		kbReady: make(chan struct{}), connCtx: connCtx, verifyState: "idle", exit: make(chan struct{}), told: map[string]bool{}}
+	s.env, s.envProbs = pipeline.EnvSettings(opts.Getenv)
+	s.pipe = pipeline.New(s.resolveLocked(), nil)
 	s.goSafe("warm-up", warmUp)
 	s.conn = jsonrpc2.NewConn(newTolerantStream(rwc, opts.Logger))
 	s.conn.Go(connCtx, cancelHandler(jsonrpc2.AsyncHandler(s.handle)))
@@ -293,7 +313,3 @@ func (s *server) openDocs() []*document {
 	}
 	return out
 }
-
-// Version is the server version reported in initialize; set by the
-// command.
-var Version = "devel"

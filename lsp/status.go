@@ -10,9 +10,7 @@ import (
 // swaps it in, re-checks the open documents and reports kgent/status.
 // The first load, at initialize, releases kbReady.
 func (s *server) loadKB(rebuild bool) {
-	s.mu.Lock()
-	opts := s.kbOptionsLocked()
-	s.mu.Unlock()
+	opts := s.kbOptions()
 	opts.Rebuild = rebuild
 	opts.Warn = func(w string) { s.log.Print("kb: " + w) }
 	k, err := s.opts.LoadKB(opts)
@@ -23,12 +21,17 @@ func (s *server) loadKB(rebuild bool) {
 	default:
 		first = true
 	}
-	if err == nil || first {
-		s.kb, s.kbErr = k, err
+	swap := err == nil || first
+	cfg := s.resolveLocked()
+	if swap {
+		s.kbErr = err
 		s.kbLoadedFrom = opts
-		s.verifier = nil
 	}
 	s.mu.Unlock()
+	if swap {
+		// The old kb is dropped here: nothing else holds it.
+		s.pipe.Reconfigure(cfg, k)
+	}
 	if first {
 		close(s.kbReady)
 	}
@@ -46,11 +49,7 @@ func (s *server) loadKB(rebuild bool) {
 }
 
 // currentKB is the loaded kb, nil before or without one.
-func (s *server) currentKB() *kb.KB {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.kb
-}
+func (s *server) currentKB() *kb.KB { return s.pipe.KB() }
 
 // Status is the kgent/status notification: which kernel the checks are
 // against and what verification is doing.
@@ -69,8 +68,9 @@ func (s *server) sendStatus() { s.sendStatusWith("", 0) }
 
 func (s *server) sendStatusWith(path string, ms int64) {
 	s.mu.Lock()
-	k, kerr, st := s.kb, s.kbErr, Status{Verification: s.verifyState, Path: path, Millis: ms}
+	kerr, st := s.kbErr, Status{Verification: s.verifyState, Path: path, Millis: ms}
 	s.mu.Unlock()
+	k := s.currentKB()
 	if k != nil {
 		info := k.Info()
 		st.Kernel, st.Source, st.Reference, st.Counts = info.Kernel, info.Source, info.Reference, info.Counts

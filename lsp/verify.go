@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"github.com/kgent/kgent/analysis/pipeline"
 	"path/filepath"
 	"strings"
 
@@ -9,10 +10,10 @@ import (
 	"github.com/kgent/kgent/analysis"
 )
 
-// verifyDoc runs verification with $/progress and publishes static and
-// verification findings together. A newer save cancels an older run (the
-// verifier does that per path). Programs with syntax errors are not
-// verified: the compiler would only repeat them.
+// verifyDoc verifies the document's current snapshot through the
+// pipeline, with $/progress, and publishes static and verification
+// findings together. The job is the document: a newer save cancels an
+// older run. Files outside the workspace are untrusted sources.
 func (s *server) verifyDoc(d *document) {
 	s.kbWait(s.connCtx, 0)
 	r := s.current(d)
@@ -21,44 +22,40 @@ func (s *server) verifyDoc(d *document) {
 	}
 	token := s.newProgress("verify")
 	s.progress(token, map[string]any{"kind": "begin", "title": "kgent: verifying " + shortPath(d.path), "message": "compiling and loading through the verifier"})
-	if r.notCheck != nil || hasSyntaxErrors(r.static) {
-		msg := "not verified: fix the syntax errors first"
-		if r.notCheck != nil {
-			msg = "not verified: " + r.notCheck.Error()
-		}
-		s.progress(token, map[string]any{"kind": "end", "message": msg})
-		return
-	}
 	s.setVerifyState("running")
 	s.sendStatusWith(d.path, 0)
-	v := s.getVerifier()
-	if !s.inWorkspace(d.path) {
-		// A file from elsewhere (a download, another user's tree) is
-		// not compiled with kgent's privileges: clang without root,
-		// bpftrace only with system headers, only its own diagnostics.
-		v = v.Untrusted()
-	}
-	res := v.Verify(s.connCtx, d.path, r.text, d.dialect)
+	// A file from elsewhere (a download, another user's tree) is not
+	// compiled with kgent's privileges: clang without root, bpftrace only
+	// with system headers, only its own diagnostics.
+	res := s.pipe.Check(s.connCtx, r.Snapshot, pipeline.Options{Verify: true, Untrusted: !s.inWorkspace(d.path), Job: string(d.uri)})
 	if s.connCtx.Err() != nil {
 		return
 	}
-	if res.Cancelled {
+	v := res.Verification
+	if v.Cancelled {
 		// A newer save of the same file is verifying: it publishes; this
 		// run's "cancelled" must not replace what the editor shows.
 		s.progress(token, map[string]any{"kind": "end", "message": "superseded by a newer save"})
 		return
 	}
+	if v.Findings == nil && v.Unavailable != nil {
+		// Not run at all (syntax errors, a document kgent does not check).
+		s.progress(token, map[string]any{"kind": "end", "message": v.Unavailable.Error()})
+		s.setVerifyState(v.Unavailable.Error())
+		s.sendStatus()
+		return
+	}
 	msg := "verified: the kernel accepts the program"
 	switch {
-	case analysis.HasErrors(res.Findings):
-		msg = "rejected: " + firstMessage(res.Findings)
-	case len(res.Findings) > 0:
-		msg = firstMessage(res.Findings)
+	case analysis.HasErrors(v.Findings):
+		msg = "rejected: " + firstMessage(v.Findings)
+	case len(v.Findings) > 0:
+		msg = firstMessage(v.Findings)
 	}
 	d.mu.Lock()
 	current := d.gen == r.gen
 	if current {
-		d.verified = res.Findings
+		d.verified = v.Findings
 	}
 	d.mu.Unlock()
 	if !current {
@@ -66,7 +63,7 @@ func (s *server) verifyDoc(d *document) {
 	}
 	s.progress(token, map[string]any{"kind": "end", "message": msg})
 	s.setVerifyState(msg)
-	s.sendStatusWith(d.path, res.Duration.Milliseconds())
+	s.sendStatusWith(d.path, v.Duration.Milliseconds())
 	if current {
 		s.publish(d, r)
 	}
@@ -76,15 +73,6 @@ func (s *server) setVerifyState(st string) {
 	s.mu.Lock()
 	s.verifyState = st
 	s.mu.Unlock()
-}
-
-func hasSyntaxErrors(fs []analysis.Finding) bool {
-	for _, f := range fs {
-		if f.Severity == analysis.Error && strings.HasPrefix(f.Code, "KG1") {
-			return true
-		}
-	}
-	return false
 }
 
 func firstMessage(fs []analysis.Finding) string {

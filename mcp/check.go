@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,9 +11,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/analysis/report"
-	"github.com/kgent/kgent/analysis/verify"
 )
 
 const checkDescription = "Check an eBPF program against the kernel this server targets. language is \"c\" (libbpf-style eBPF C, the *.bpf.c side) " +
@@ -101,32 +99,29 @@ func (t *tools) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInput
 	if err != nil {
 		return out, err
 	}
-	fs, err := check.FileContext(ctx, name, in.Source, check.Options{KB: t.k, Dialect: d, BpftraceVersion: t.opts.BpftraceVersion, IncludePaths: t.opts.Verify.IncludePaths})
+	snap, err := t.p.Analyze(ctx, pipeline.Document{Path: name, Text: in.Source, Dialect: d})
 	release()
 	if err != nil {
 		return out, err
 	}
-	out.Verification.Requested = in.Verify
-	if in.Verify {
-		r, ran, err := t.verifyOnce(ctx, filepath.Dir(name), in.Source, d)
-		if err != nil {
-			return out, err
-		}
-		out.Verification.Ran = ran
-		if d == analysis.DialectC {
-			out.Verification.What = "compiled with clang -O2 -g -target bpf and loaded through the kernel verifier (not attached)"
-		} else {
-			out.Verification.What = "bpftrace's semantic analysis and code generation (bpftrace --emit-elf; not attached)"
-		}
-		if !out.Verification.Ran {
-			out.Verification.What = ""
-		}
-		out.Verification.DurationMS = r.Duration.Round(time.Millisecond).Milliseconds()
-		if analysis.HasErrors(r.Findings) {
-			out.Verification.Log = tail(r.Log, 4<<10)
-		}
-		fs = verify.Merge(fs, r.Findings)
+	if snap.NotChecked != nil {
+		return out, snap.NotChecked
 	}
+	// A client's program is not the user's own: clang runs without root,
+	// bpftrace only with system headers, output shows only the program.
+	r := t.p.Check(ctx, snap, pipeline.Options{Verify: in.Verify, Untrusted: true})
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	v := r.Verification
+	if v.Cancelled {
+		return out, errors.New("verification was cancelled")
+	}
+	out.Verification = Verification{Requested: v.Requested, Ran: v.Ran, What: v.What, DurationMS: v.Duration.Round(time.Millisecond).Milliseconds()}
+	if analysis.HasErrors(v.Findings) {
+		out.Verification.Log = tail(v.Log, 4<<10)
+	}
+	fs := r.Findings
 	out.Diagnostics = report.Diagnostics(name, in.Source, fs)
 	for _, f := range fs {
 		switch f.Severity {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -14,7 +12,6 @@ import (
 	"github.com/kgent/kgent/agent"
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/report"
-	"github.com/kgent/kgent/analysis/verify"
 )
 
 func (t *tools) generateDescription() string {
@@ -101,7 +98,7 @@ func (t *tools) generate(ctx context.Context, req *mcp.CallToolRequest, in Gener
 	}
 	defer release()
 	start := time.Now()
-	opts := agent.Options{KB: t.k, Provider: t.opts.Provider, Verifier: t.v, Progress: progress(ctx, req), BpftraceVersion: t.opts.BpftraceVersion}
+	opts := agent.Options{Pipeline: t.p, Provider: t.opts.Provider, Verify: true, Progress: progress(ctx, req)}
 	r, err := agent.Generate(ctx, agent.Request{Text: text, Lang: d}, opts)
 	if err != nil {
 		return out, err
@@ -121,37 +118,6 @@ func (t *tools) generate(ctx context.Context, req *mcp.CallToolRequest, in Gener
 		out.Attempts = append(out.Attempts, ao)
 	}
 	return out, nil
-}
-
-var verifySeq atomic.Int64
-
-// verifyOnce verifies text as a file of dir (searched for local headers)
-// as its own job: the verifier cancels an older job of the same name,
-// which is right for an editor's document but not for independent calls.
-// The file is named as check_program names it (program.bpf.c,
-// program.bt), so equal calls share the verifier's cache. The server's
-// verifier treats every source as untrusted. ran is false when
-// verification is not available here (KG604 says why).
-func (t *tools) verifyOnce(ctx context.Context, dir, text string, d analysis.Dialect) (verify.Result, bool, error) {
-	release, err := acquire(ctx, t.heavy)
-	if err != nil {
-		return verify.Result{}, false, err
-	}
-	defer release()
-	job := fmt.Sprintf("mcp-%d", verifySeq.Add(1))
-	r := t.v.VerifyJob(ctx, job, filepath.Join(dir, fileName(d)), text, d)
-	if err := ctx.Err(); err != nil {
-		return r, false, err
-	}
-	if r.Cancelled {
-		return r, false, errors.New("verification was cancelled")
-	}
-	for _, f := range r.Findings {
-		if f.Code == analysis.KG604 {
-			return r, false, nil
-		}
-	}
-	return r, true, nil
 }
 
 // progress forwards the agent's steps as MCP progress notifications when

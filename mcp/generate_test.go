@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kgent/kgent/agent"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/internal/testenv"
 )
 
@@ -138,7 +139,7 @@ func TestGenerateProgress(t *testing.T) {
 	opts := Options{Provider: openAI(t, srv.URL, secret)}
 	var mu sync.Mutex
 	var got []string
-	opts.KB = testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	opts.Pipeline = pipeline.New(pipeline.Config{}, testenv.HostKB(t, testenv.Tracefs, testenv.Headers))
 	st, ct := mcp.NewInMemoryTransports()
 	ss, err := NewServer(opts).Connect(context.Background(), st, nil)
 	if err != nil {

@@ -27,7 +27,8 @@ type InfoOutput struct {
 }
 
 func (t *tools) info(context.Context, *mcp.CallToolRequest, InfoInput) (InfoOutput, error) {
-	out := InfoOutput{KB: t.k.Info(), Provider: "offline", BpftraceVersion: t.opts.BpftraceVersion}
+	bt, _ := t.p.BpftraceRelease()
+	out := InfoOutput{KB: t.k.Info(), Provider: "offline", BpftraceVersion: bt}
 	if out.KB.Attach == nil {
 		out.KB.Attach = []kb.AttachInfo{}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/analysis/report"
 	"github.com/kgent/kgent/internal/testenv"
 	"github.com/kgent/kgent/kb"
@@ -21,8 +22,8 @@ import (
 // transport.
 func session(t *testing.T, opts Options) *mcp.ClientSession {
 	t.Helper()
-	if opts.KB == nil {
-		opts.KB = testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
+	if opts.Pipeline == nil {
+		opts.Pipeline = pipeline.New(pipeline.Config{}, testenv.HostKB(t, testenv.Tracefs, testenv.Headers))
 	}
 	if opts.Version == "" {
 		opts.Version = "test"
@@ -118,7 +119,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 func TestCheckProgram(t *testing.T) {
 	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
-	cs := session(t, Options{KB: k})
+	cs := session(t, Options{Pipeline: pipeline.New(pipeline.Config{}, k)})
 	var out CheckOutput
 	call(t, cs, "check_program", map[string]any{"source": inventedHelper, "language": "c"}, &out)
 	if out.Errors != 1 || len(out.Diagnostics) == 0 {
@@ -234,7 +235,7 @@ func TestCheckVerify(t *testing.T) {
 
 func TestLookupKernel(t *testing.T) {
 	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
-	cs := session(t, Options{KB: k})
+	cs := session(t, Options{Pipeline: pipeline.New(pipeline.Config{}, k)})
 	var out LookupOutput
 	lookup := func(kind, q string) LookupOutput {
 		t.Helper()
@@ -323,8 +324,8 @@ func TestLookupKernel(t *testing.T) {
 	if len(out.Matches) != 0 || len(out.Nearest) == 0 {
 		t.Fatalf("%+v", out)
 	}
-	lookup("bpftrace", "nsecs") // a builtin, and a function since 0.21
-	if len(out.Matches) != 2 || out.Matches[0].Details[0] != "builtin variable" || !strings.Contains(strings.Join(out.Matches[1].Details, " "), "0.21") {
+	lookup("bpftrace", "nsecs") // a builtin, and a function since 0.19
+	if len(out.Matches) != 2 || out.Matches[0].Details[0] != "builtin variable" || !strings.Contains(strings.Join(out.Matches[1].Details, " "), "0.19") {
 		t.Fatalf("%+v", out)
 	}
 	lookup("bpftrace", "quantize")
@@ -346,7 +347,7 @@ func hasMatch(out LookupOutput, name string) bool {
 	return false
 }
 
-func hasField(fs []Field, name string) bool {
+func hasField(fs []kb.FactField, name string) bool {
 	for _, f := range fs {
 		if f.Name == name {
 			return true
@@ -357,7 +358,7 @@ func hasField(fs []Field, name string) bool {
 
 func TestKernelInfo(t *testing.T) {
 	k := testenv.HostKB(t, testenv.Tracefs, testenv.Headers)
-	cs := session(t, Options{KB: k, BpftraceVersion: "0.17"})
+	cs := session(t, Options{Pipeline: pipeline.New(pipeline.Config{Settings: pipeline.Settings{BpftraceVersion: "0.17"}}, k)})
 	var out InfoOutput
 	call(t, cs, "kernel_info", map[string]any{}, &out)
 	if out.KB.Kernel != k.Meta.Kernel || out.KB.Counts["helpers"] != k.NumHelpers() || out.Provider != "offline" || out.BpftraceVersion != "0.17" {
@@ -436,7 +437,7 @@ func TestLookupOddQueries(t *testing.T) {
 	cs := session(t, Options{})
 	queries := []string{"*", "?", "***", ":", "::::", "/", "tracepoint:", "tracepoint:*:*", "struct ", "struct *", "raw_tp:",
 		"a", "é", "syscalls:", ":sys_enter_openat", "kprobe/", "SEC(\"xdp\")", strings.Repeat("x", maxQuery), "bpf_\x01", "()", "nsecs()"}
-	for _, kind := range append(lookupKinds, "any") {
+	for _, kind := range append(kb.LookupKinds, "any") {
 		for _, q := range queries {
 			res := call(t, cs, "lookup_kernel", map[string]any{"kind": kind, "query": q}, nil)
 			if strings.Contains(text(res), "inside kgent") {

@@ -20,7 +20,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kgent/kgent/agent"
-	"github.com/kgent/kgent/analysis/verify"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -31,8 +31,6 @@ const (
 	maxQuery      = 512     // bytes of a lookup or search query
 	maxResults    = 20      // facts, matches or examples per answer
 	maxNearest    = 5       // nearest names when nothing matches
-	maxFields     = 400     // struct members or tracepoint fields per fact
-	maxDoc        = 4 << 10 // bytes of a helper's documentation
 	quickLimit    = 10 * time.Second
 	verifyLimit   = 90 * time.Second
 	generateLimit = 5 * time.Minute
@@ -40,14 +38,11 @@ const (
 
 // Options configure the server.
 type Options struct {
-	KB      *kb.KB
-	Version string
-	// BpftraceVersion is the bpftrace version checked against ("" for the
-	// installed one), as `kgent check --bpftrace-version`.
-	BpftraceVersion string
-	// Verify configures verification (clang, bpftrace, include paths);
-	// its KB is set from KB.
-	Verify verify.Options
+	// Pipeline checks programs (its kb, bpftrace release, include paths
+	// and verifier): the same call as kgent check and the editor, so a
+	// program gets the same findings through every front.
+	Pipeline *pipeline.Pipeline
+	Version  string
 	// Provider is the LLM behind generate_program; nil is the offline
 	// provider. ProviderErr, when set, is why the configured provider could
 	// not be made: generate_program answers with it instead of silently
@@ -65,19 +60,18 @@ type Options struct {
 
 type tools struct {
 	opts Options
+	p    *pipeline.Pipeline
 	k    *kb.KB
-	v    *verify.Verifier
-	// heavy limits concurrent verification; gen serialises generation (the
-	// agent verifies its candidates under one fixed name, and two runs
-	// would cancel each other's verification).
-	heavy chan struct{}
-	gen   chan struct{}
+	// gen bounds concurrent generations (each holds a model call and
+	// verifications).
+	gen chan struct{}
 	// checks bounds concurrent static checks (CPU and memory).
 	checks chan struct{}
 	log    *slog.Logger
 }
 
-// NewServer builds the MCP server with kgent's tools. opts.KB is required.
+// NewServer builds the MCP server with kgent's tools. opts.Pipeline, with
+// a kb loaded, is required.
 func NewServer(opts Options) *mcp.Server {
 	if opts.Logger == nil {
 		opts.Logger = discard()
@@ -85,15 +79,11 @@ func NewServer(opts Options) *mcp.Server {
 	if opts.GenerateLimit <= 0 {
 		opts.GenerateLimit = generateLimit
 	}
-	vo := opts.Verify
-	vo.KB = opts.KB
-	// A client's program is not the user's own: clang runs without root,
-	// bpftrace only with system headers, output shows only the program.
-	vo.Untrusted = true
-	t := &tools{opts: opts, k: opts.KB, v: verify.New(vo), heavy: make(chan struct{}, 2), gen: make(chan struct{}, 1),
+	k := opts.Pipeline.KB()
+	t := &tools{opts: opts, p: opts.Pipeline, k: k, gen: make(chan struct{}, 2),
 		checks: make(chan struct{}, max(2, 2*runtime.NumCPU())), log: opts.Logger}
 	s := mcp.NewServer(&mcp.Implementation{Name: "kgent", Title: "kgent: eBPF checks against the real kernel", Version: opts.Version},
-		&mcp.ServerOptions{Instructions: instructions(opts.KB), Logger: opts.Logger})
+		&mcp.ServerOptions{Instructions: instructions(k), Logger: opts.Logger})
 	f := false
 	local := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &f}
 	genAnn := &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: &f}

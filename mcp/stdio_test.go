@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/internal/testenv"
 	"github.com/kgent/kgent/kb"
 )
@@ -27,7 +28,9 @@ func startRaw(t *testing.T, k *kb.KB, in io.Reader, inW io.Writer) (*rawSession,
 	guard := time.AfterFunc(time.Minute, func() { outW.Close() })
 	t.Cleanup(func() { guard.Stop() })
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, Options{KB: k, Version: "test"}, in, outW) }()
+	go func() {
+		done <- Run(ctx, Options{Pipeline: pipeline.New(pipeline.Config{}, k), Version: "test"}, in, outW)
+	}()
 	sc := bufio.NewScanner(outR)
 	sc.Buffer(nil, 64<<20)
 	s := &rawSession{t: t, w: inW, r: sc}

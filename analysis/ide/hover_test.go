@@ -19,7 +19,7 @@ func TestHoverKinds(t *testing.T) {
 		want    []string
 	}{
 		{"helper", analysis.DialectC, "u64 id = bpf_get_current_pid_tgid();", "bpf_get_current_pid_tgid",
-			[]string{"helper bpf_get_current_pid_tgid", "u64 bpf_get_current_pid_tgid(void)", "Program types on this kernel", "tgid"}},
+			[]string{"helper bpf_get_current_pid_tgid", "u64 bpf_get_current_pid_tgid(void)", "program types: ", "tgid"}},
 		{"tracepoint in SEC", analysis.DialectC, `SEC("tp/syscalls/sys_enter_openat")`, "sys_enter_openat",
 			[]string{"tracepoint syscalls:sys_enter_openat", "filename", "offset"}},
 		{"tracepoint in bpftrace", analysis.DialectBpftrace, "tracepoint:sched:sched_switch { }", "sched_switch",

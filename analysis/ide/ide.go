@@ -61,15 +61,11 @@ func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
 	if word == "" || k == nil {
 		return Hover{}, false
 	}
-	var b strings.Builder
 	// Tracepoints: cat:name (bpftrace) or cat/name (SEC).
 	if tp := tracepointAround(text, sp, k); tp != nil {
-		fmt.Fprintf(&b, "**tracepoint %s:%s**\n\n```c\n", tp.Category, tp.Name)
-		for _, f := range tp.Fields {
-			fmt.Fprintf(&b, "%s %s; // offset %d, size %d\n", f.Type, f.Name, f.Offset, f.Size)
+		if h, ok := factHover(k, "tracepoint", tp.Category+":"+tp.Name, sp); ok {
+			return h, true
 		}
-		b.WriteString("```\n")
-		return Hover{Markdown: b.String(), Span: sp}, true
 	}
 	if h, ok := fieldHover(text, sp, word, k); ok {
 		return h, true
@@ -79,63 +75,59 @@ func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
 			return h, true
 		}
 	}
-	if h, ok := k.Helper(word); ok {
-		fmt.Fprintf(&b, "**helper %s** (id %d)\n\n", h.Name, h.ID)
-		if h.Func != nil {
-			fmt.Fprintf(&b, "```c\n%s\n```\n\n", h.Func.Proto())
-		}
-		if h.GPLOnly == kb.Yes {
-			b.WriteString("GPL-only.\n\n")
-		}
-		if h.Allowed != nil {
-			var types []string
-			for _, pt := range k.ProgTypes {
-				if h.Allowed[pt] == kb.Yes {
-					types = append(types, pt)
-				}
-			}
-			fmt.Fprintf(&b, "Program types on this kernel: %s\n\n", strings.Join(types, ", "))
-		}
-		if doc := kb.HelperDoc(h.Name); doc != "" {
-			b.WriteString(doc)
-		}
-		return Hover{Markdown: b.String(), Span: sp}, true
-	}
-	if kf, ok := k.Kfunc(word); ok {
-		fmt.Fprintf(&b, "**kfunc %s**\n\n```c\n%s\n```\n", kf.Name, kf.Proto())
-		return Hover{Markdown: b.String(), Span: sp}, true
-	}
-	if fn, present := k.KernelFunc(word); present == kb.Yes {
-		fmt.Fprintf(&b, "**kernel function %s**\n\n", word)
-		if fn != nil {
-			fmt.Fprintf(&b, "```c\n%s\n```\n\n", fn.Proto())
-		}
-		fmt.Fprintf(&b, "kprobe: %s, fentry: %s on this kernel\n", k.AttachSupport(kb.AttachKprobe).Supported, k.AttachSupport(kb.AttachFentry).Supported)
-		return Hover{Markdown: b.String(), Span: sp}, true
-	}
-	// A field after -> or . of a known struct is described by its struct;
-	// a struct name by its members.
-	for _, kind := range []string{"struct", "union"} {
-		if strings.HasSuffix(strings.TrimSpace(text[:sp.Start]), kind) {
-			if t, ok := k.Type(kind, word); ok {
-				fmt.Fprintf(&b, "**%s %s** (%d bytes)\n\n```c\n", kind, t.Name, t.Size)
-				for i, m := range t.Members {
-					if i == 120 {
-						fmt.Fprintf(&b, "/* %d more */\n", len(t.Members)-120)
-						break
-					}
-					fmt.Fprintf(&b, "%s %s; // offset %d\n", m.Type, m.Name, m.Offset/8)
-				}
-				b.WriteString("```\n")
-				return Hover{Markdown: b.String(), Span: sp}, true
-			}
+	for _, kind := range []string{"helper", "kfunc", "function"} {
+		if h, ok := factHover(k, kind, word, sp); ok {
+			return h, true
 		}
 	}
-	if t, ok := k.Type("typedef", word); ok {
-		fmt.Fprintf(&b, "**typedef %s** = `%s`\n", t.Name, t.Target)
-		return Hover{Markdown: b.String(), Span: sp}, true
+	// A struct or union name after its keyword is described by its
+	// members; a typedef wherever it is used.
+	before := strings.TrimSpace(text[max(0, sp.Start-16):sp.Start])
+	if strings.HasSuffix(before, "struct") || strings.HasSuffix(before, "union") {
+		if h, ok := factHover(k, "struct", word, sp); ok {
+			return h, true
+		}
+	}
+	if _, ok := k.Type("typedef", word); ok {
+		return factHover(k, "struct", word, sp)
 	}
 	return Hover{}, false
+}
+
+// factHover renders the kb's facts about name (of a lookup kind) as
+// hover Markdown: the same facts kgent kb lookup prints and MCP's
+// lookup_kernel returns.
+func factHover(k *kb.KB, kind, name string, sp analysis.Span) (Hover, bool) {
+	res, err := k.LookupFacts(kind, name)
+	if err != nil || len(res.Matches) == 0 {
+		return Hover{}, false
+	}
+	var b strings.Builder
+	for i, m := range res.Matches {
+		if i > 0 {
+			b.WriteString("\n---\n\n")
+		}
+		b.WriteString(FactMarkdown(m, k.Meta.Kernel))
+	}
+	return Hover{Markdown: b.String(), Span: sp}, true
+}
+
+// FactMarkdown is one kb match in Markdown: a heading, code (prototype,
+// fields or members) in a C block, then the other facts.
+func FactMarkdown(m kb.Match, kernel string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s %s**", m.Kind, m.Name)
+	if kernel != "" {
+		fmt.Fprintf(&b, " (kernel %s)", kernel)
+	}
+	b.WriteString("\n\n")
+	if code := m.CodeLines(); len(code) > 0 {
+		b.WriteString("```c\n" + strings.Join(code, "\n") + "\n```\n\n")
+	}
+	for _, l := range m.FactLines() {
+		b.WriteString(l + "  \n")
+	}
+	return b.String()
 }
 
 var fieldBaseRe = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*(->|\.)\s*$`)

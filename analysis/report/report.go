@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/kgent/kgent/analysis"
@@ -88,7 +87,7 @@ func toRange(idx *analysis.LineIndex, s analysis.Span) Range {
 func Diagnostics(path, text string, fs []analysis.Finding) []JSONDiagnostic {
 	idx := analysis.NewLineIndex(text)
 	out := make([]JSONDiagnostic, 0, len(fs))
-	for _, f := range sorted(text, fs) {
+	for _, f := range analysis.Sort(fs) {
 		d := JSONDiagnostic{
 			Range: toRange(idx, f.Span), Severity: f.Severity.String(), Code: f.Code,
 			Source: f.Source, Message: f.Message,
@@ -120,17 +119,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func sorted(_ string, fs []analysis.Finding) []analysis.Finding {
-	out := append([]analysis.Finding(nil), fs...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Span.Start != out[j].Span.Start {
-			return out[i].Span.Start < out[j].Span.Start
-		}
-		return out[i].Code < out[j].Code
-	})
-	return out
-}
-
 // JSON builds the JSON report.
 func JSON(files []File, k KBInfo) JSONReport {
 	r := JSONReport{Files: []JSONFile{}, KB: k}
@@ -159,7 +147,7 @@ func WriteText(w io.Writer, files []File, verbose bool) error {
 			continue
 		}
 		idx := analysis.NewLineIndex(f.Text)
-		for _, d := range sorted(f.Text, f.Findings) {
+		for _, d := range analysis.Sort(f.Findings) {
 			p := idx.Position(d.Span.Start)
 			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", f.Path, p.Line+1, p.Character+1, d.Severity, d.Code, d.Message)
 			line := strings.TrimRight(f.Text[idx.LineStart(p.Line):idx.LineEnd(p.Line)], "\r")
@@ -298,7 +286,7 @@ func WriteSARIF(w io.Writer, files []File, toolVersion, wd string) error {
 		}
 		uri = filepath.ToSlash(uri)
 		idx := analysis.NewLineIndex(f.Text)
-		for _, d := range sorted(f.Text, f.Findings) {
+		for _, d := range analysis.Sort(f.Findings) {
 			a, b := idx.Position(d.Span.Start), idx.Position(d.Span.End)
 			msg := d.Message
 			if len(d.Notes) > 0 && len(d.Notes[0]) < 300 {

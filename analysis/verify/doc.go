@@ -1,7 +1,9 @@
 // Package verify runs what static checks cannot replace: clang, the
 // kernel verifier and the installed bpftrace, and puts their complaints on
-// the source lines that caused them. It is the only analysis package that
-// does IO; it knows nothing of editors or protocols.
+// the source lines that caused them. It is the analysis package that runs
+// tools on the program (the static checks only ask the kb, which caches
+// what it learns of the machine, such as a tool's version); it knows
+// nothing of editors or protocols.
 //
 // Nothing is ever attached: programs are loaded through the verifier and
 // closed; bpftrace runs with --emit-elf (parse, semantic analysis and code

@@ -76,10 +76,13 @@ type Result struct {
 	// Cached is true when the result came from the cache (same text,
 	// dialect, directory, options and target kernel).
 	Cached bool
-	// Cancelled is true when a newer request for the same path (or ctx)
+	// Cancelled is true when a newer request for the same job (or ctx)
 	// cancelled this one; Findings then hold only a KG604 saying so and
 	// should not replace earlier results.
 	Cancelled bool
+	// Unavailable says why verification did not run, or ran only in part
+	// (the message of its KG604 findings); "" when it ran in full.
+	Unavailable string
 }
 
 // Verifier runs verification jobs: one per path at a time (a newer
@@ -160,7 +163,7 @@ func (v *Verifier) VerifyJob(ctx context.Context, jobName, path, text string, d 
 	defer func() {
 		if p := recover(); p != nil {
 			f := analysis.New(analysis.KG604, analysis.Span{}, fmt.Sprintf("verification unavailable: internal error (this is a bug): %v", p))
-			r = Result{Findings: []analysis.Finding{f}, Duration: time.Since(start)}
+			r = Result{Findings: []analysis.Finding{f}, Duration: time.Since(start), Unavailable: f.Message}
 		}
 	}()
 	key := v.key(path, text, d)
@@ -189,7 +192,7 @@ func (v *Verifier) VerifyJob(ctx context.Context, jobName, path, text string, d 
 	}
 	release, err := v.opts.Gate.acquire(ctx)
 	if err != nil {
-		return Result{Findings: []analysis.Finding{unavailable("verification was cancelled by a newer request")}, Duration: time.Since(start), Cancelled: true}
+		return Result{Findings: []analysis.Finding{unavailable("verification was cancelled by a newer request")}, Duration: time.Since(start), Cancelled: true, Unavailable: "verification was cancelled by a newer request"}
 	}
 	defer release()
 
@@ -202,8 +205,9 @@ func (v *Verifier) VerifyJob(ctx context.Context, jobName, path, text string, d 
 		r.Findings = []analysis.Finding{unavailable("no verifier for this kind of file (only eBPF C and bpftrace)")}
 	}
 	r.Duration = time.Since(start)
+	r.Unavailable = unavailableReason(r.Findings)
 	if ctx.Err() != nil {
-		return Result{Findings: []analysis.Finding{unavailable("verification was cancelled by a newer request")}, Duration: r.Duration, Cancelled: true, Log: r.Log}
+		return Result{Findings: []analysis.Finding{unavailable("verification was cancelled by a newer request")}, Duration: r.Duration, Cancelled: true, Log: r.Log, Unavailable: "verification was cancelled by a newer request"}
 	}
 	v.mu.Lock()
 	if _, ok := v.cache[key]; !ok {
@@ -237,6 +241,18 @@ func (v *Verifier) key(path, text string, d analysis.Dialect) string {
 	}
 	h.Write([]byte(text))
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// unavailableReason joins the messages of the KG604 findings, the ones
+// verification itself makes when it cannot run in full.
+func unavailableReason(fs []analysis.Finding) string {
+	var why []string
+	for _, f := range fs {
+		if f.Code == analysis.KG604 {
+			why = append(why, strings.TrimPrefix(f.Message, "verification unavailable: "))
+		}
+	}
+	return strings.Join(why, "; ")
 }
 
 // unavailable is the one finding that says verification could not run

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/check"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/analysis/report"
 	"github.com/kgent/kgent/kb"
 )
@@ -19,9 +21,6 @@ import (
 func init() {
 	register("check", "check eBPF C and bpftrace files against the target kernel", runCheck)
 }
-
-// verifyHook runs verification for `check --verify`; set by verify.go.
-var verifyHook func(k *kb.KB, path, text string, d analysis.Dialect, static []analysis.Finding, verbose bool, stderr io.Writer) []analysis.Finding
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", "check [--format text|json|sarif] [--kb DIR] [--btf FILE] [--verify] [-v] PATH...", stderr)
@@ -55,52 +54,46 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	for _, s := range skipped {
 		fmt.Fprintf(stderr, "kgent: skipped %s\n", s)
 	}
-	var includes []string
-	if env := os.Getenv("KGENT_INCLUDE_PATHS"); env != "" {
-		includes = filepath.SplitList(env)
-	}
-	k, err := kb.Load(kf.options(stderr))
+	cfg, err := resolveConfig(pipeline.Settings{KBDir: kf.dir, TargetBTF: kf.btf, BpftraceVersion: *btVersion})
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
+		return err
 	}
-	version := *btVersion
-	if version == "" {
-		version = os.Getenv("KGENT_BPFTRACE_VERSION")
+	cfg.Verbose = *verbose
+	p, err := openPipeline(cfg, kf, stderr)
+	if err != nil {
+		return err
 	}
+	k := p.KB()
 	var files []report.File
 	var mismatches []string
 	couldNotRun := false
-	for _, p := range paths {
-		text, err := readSource(p)
-		f := report.File{Path: p, Text: text}
-		if err != nil {
-			f.Err = err
-			couldNotRun = true
-			files = append(files, f)
-			continue
-		}
-		d := dialect
-		if d == analysis.DialectNone {
-			d = analysis.Detect(p, text)
-		}
-		findings, err := check.File(p, text, check.Options{KB: k, Dialect: d, BpftraceVersion: version, IncludePaths: includes})
-		if err != nil {
-			f.Err = err
-			couldNotRun = true
-			files = append(files, f)
-			continue
-		}
-		if *verify {
-			if verifyHook == nil {
-				return &exitError{code: 2, msg: "this build has no verification"}
+	for _, path := range paths {
+		text, err := readSource(path)
+		f := report.File{Path: path, Text: text}
+		if err == nil {
+			var r pipeline.Result
+			r, err = p.CheckText(context.Background(), pipeline.Document{Path: path, Text: text, Dialect: dialect}, pipeline.Options{Verify: *verify, Job: path})
+			switch {
+			case err != nil:
+			case r.Snapshot.NotChecked != nil:
+				err = r.Snapshot.NotChecked
+			default:
+				f.Findings = r.Findings
+				if *verbose && r.Verification.Log != "" {
+					fmt.Fprintf(stderr, "== %s: verification log (%v)\n%s\n", path, r.Verification.Duration.Round(1e6), r.Verification.Log)
+				}
 			}
-			findings = verifyHook(k, p, text, d, findings, *verbose, stderr)
 		}
-		f.Findings = findings
+		if err != nil {
+			f.Err = err
+			couldNotRun = true
+			files = append(files, f)
+			continue
+		}
 		files = append(files, f)
 		if *expect {
-			for _, m := range analysis.MatchWants(text, findings) {
-				mismatches = append(mismatches, p+": "+m)
+			for _, m := range analysis.MatchWants(text, f.Findings) {
+				mismatches = append(mismatches, path+": "+m)
 			}
 		}
 	}
@@ -114,7 +107,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	default:
 		err = report.WriteText(stdout, files, *verbose)
 		if e, w, i := report.Summary(files); *format == "text" {
-			fmt.Fprintf(stderr, "%d file(s): %d error(s), %d warning(s), %d note(s) (%s)\n", len(files), e, w, i, check.KernelNote(k))
+			fmt.Fprintf(stderr, "%d file(s): %d error(s), %d warning(s), %d note(s) (%s)\n", len(files), e, w, i, p.KernelNote())
 		}
 	}
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kgent/kgent/agent"
 	"github.com/kgent/kgent/analysis"
-	"github.com/kgent/kgent/analysis/verify"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -40,9 +40,10 @@ func (f *agentFlags) add(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "limit for one request (all attempts)")
 }
 
-// setup loads the kb and chooses the provider: --provider, else the
-// environment (KGENT_LLM_BASE_URL, KGENT_LLM_MODEL, OPENAI_API_KEY), else
-// offline.
+// setup resolves the configuration (flags over the environment), loads
+// the kb and chooses the provider: --provider, else llm settings from the
+// environment (KGENT_LLM_PROVIDER, KGENT_LLM_BASE_URL, KGENT_LLM_MODEL,
+// OPENAI_API_KEY), else offline.
 func (f *agentFlags) setup(stderr io.Writer) (*kb.KB, agent.Options, analysis.Dialect, error) {
 	d := analysis.ParseDialect(f.lang)
 	if d == analysis.DialectNone {
@@ -51,32 +52,18 @@ func (f *agentFlags) setup(stderr io.Writer) (*kb.KB, agent.Options, analysis.Di
 	if f.attempts < 1 {
 		return nil, agent.Options{}, d, usageErr("--attempts must be at least 1")
 	}
-	var opts agent.Options
-	cfg, configured := agent.ConfigFromEnv()
-	switch f.provider {
-	case "offline":
-	case "", "openai":
-		if f.provider == "openai" || configured {
-			p, err := agent.NewOpenAI(cfg)
-			if err != nil {
-				return nil, opts, d, usageErr("%v", err)
-			}
-			opts.Provider = p
-		}
-	default:
-		return nil, opts, d, usageErr("unknown --provider %q (offline, openai)", f.provider)
-	}
-	k, err := kb.Load(f.options(stderr))
+	cfg, err := resolveConfig(pipeline.Settings{KBDir: f.dir, TargetBTF: f.btf, LLM: pipeline.LLM{Provider: f.provider}})
 	if err != nil {
-		return nil, opts, d, &exitError{code: 2, msg: err.Error()}
+		return nil, agent.Options{}, d, err
 	}
-	opts.KB, opts.Attempts = k, f.attempts
-	if !f.noVerify {
-		// A model's program is untrusted input (a prompt can steer it to
-		// #include any file): compiled without root, output filtered.
-		opts.Verifier = verify.New(verify.Options{KB: k, Untrusted: true})
+	opts := agent.Options{Attempts: f.attempts, Verify: !f.noVerify}
+	if opts.Provider, err = agent.ProviderFor(cfg.LLM, os.Getenv); err != nil {
+		return nil, opts, d, usageErr("%v", err)
 	}
-	return k, opts, d, nil
+	if opts.Pipeline, err = openPipeline(cfg, f.kbFlags, stderr); err != nil {
+		return nil, opts, d, err
+	}
+	return opts.Pipeline.KB(), opts, d, nil
 }
 
 // signalContext ends on SIGINT or SIGTERM.
@@ -141,7 +128,7 @@ func runGen(args []string, stdout, stderr io.Writer) error {
 	status := "passes the static checks"
 	if r.Verified {
 		status += " and verification"
-	} else if opts.Verifier == nil {
+	} else if !opts.Verify {
 		status += " (not verified: --no-verify)"
 	}
 	fmt.Fprintln(stderr, "kgent gen:", status)

@@ -144,9 +144,11 @@ func runKBInfo(args []string, stdout, stderr io.Writer) error {
 }
 
 func runKBLookup(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("kb lookup", "kb lookup [--kb DIR] [--btf FILE] NAME", stderr)
+	fs := newFlags("kb lookup", "kb lookup [--kb DIR] [--btf FILE] [--kind KIND] [--json] NAME", stderr)
 	var kf kbFlags
 	addKBFlags(fs, &kf)
+	kind := fs.String("kind", "any", "what NAME is: "+strings.Join(kb.LookupKinds, ", ")+" or any; * and ? are wildcards")
+	asJSON := fs.Bool("json", false, "print JSON (the answer of MCP's lookup_kernel)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -157,19 +159,38 @@ func runKBLookup(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := k.Lookup(fs.Arg(0))
-	if len(res.Facts) == 0 {
-		fmt.Fprintf(stdout, "%s: not known to the kb for kernel %s\n", fs.Arg(0), k.Meta.Kernel)
-		if len(res.Nearest) > 0 {
-			fmt.Fprintf(stdout, "did you mean: %s\n", strings.Join(res.Nearest, ", "))
-		}
-		return &exitError{code: 1}
+	res, err := k.LookupFacts(*kind, fs.Arg(0))
+	if err != nil {
+		return usageErr("%v", err)
 	}
-	for _, f := range res.Facts {
-		fmt.Fprintf(stdout, "%s %s (%s)\n", f.Kind, f.Name, f.Source)
-		for _, l := range f.Details {
-			fmt.Fprintf(stdout, "    %s\n", l)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
 		}
+	} else {
+		if len(res.Matches) == 0 {
+			fmt.Fprintf(stdout, "%s: not known to the kb for kernel %s\n", fs.Arg(0), k.Meta.Kernel)
+			for _, h := range res.Hints {
+				fmt.Fprintln(stdout, h)
+			}
+			if len(res.Nearest) > 0 {
+				fmt.Fprintf(stdout, "did you mean: %s\n", strings.Join(res.Nearest, ", "))
+			}
+		}
+		for _, m := range res.Matches {
+			fmt.Fprintf(stdout, "%s %s (%s)\n", m.Kind, m.Name, m.Source)
+			for _, l := range m.Lines() {
+				fmt.Fprintf(stdout, "    %s\n", l)
+			}
+		}
+		if res.Truncated {
+			fmt.Fprintln(stdout, "(more matched: narrow the pattern)")
+		}
+	}
+	if len(res.Matches) == 0 {
+		return &exitError{code: 1}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"io"
 	"log"
 	"os"
@@ -30,9 +31,10 @@ func (stdio) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
 func (stdio) Close() error                { return os.Stdin.Close() }
 
 func runLSP(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("lsp", "lsp [--log FILE] [--kb DIR] [--btf FILE] [--debounce DURATION]", stderr)
+	fs := newFlags("lsp", "lsp [--log FILE] [--kb DIR] [--btf FILE] [--bpftrace-version V] [--debounce DURATION]", stderr)
 	var kf kbFlags
 	addKBFlags(fs, &kf)
+	btVersion := fs.String("bpftrace-version", "", "bpftrace version to check against (default: bpftraceVersion, else the configured bpftrace's)")
 	logFile := fs.String("log", "", "write logs to FILE (default: stderr); never stdout")
 	debounce := fs.Duration("debounce", 100*time.Millisecond, "quiet time after an edit before analysis (0: none, for benchmarks)")
 	if err := parseFlags(fs, args); err != nil {
@@ -48,10 +50,9 @@ func runLSP(args []string, stdout, stderr io.Writer) error {
 		logw = f
 	}
 	logger := log.New(logw, "kgent lsp: ", log.LstdFlags)
-	lsp.Version = versionString()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	opts := lsp.Options{KB: kf.options(logw), Logger: logger, Debounce: *debounce}
+	opts := lsp.Options{Flags: pipeline.Settings{KBDir: kf.dir, TargetBTF: kf.btf, BpftraceVersion: *btVersion}, Logger: logger, Debounce: *debounce, Version: versionString()}
 	if *debounce <= 0 {
 		opts.Debounce = -1
 	}

@@ -7,12 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/kgent/kgent/agent"
-	"github.com/kgent/kgent/analysis/verify"
-	"github.com/kgent/kgent/kb"
+	"github.com/kgent/kgent/analysis/pipeline"
 	"github.com/kgent/kgent/mcp"
 )
 
@@ -30,32 +28,17 @@ func runMCP(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	opts := mcp.Options{Version: versionString(), BpftraceVersion: *btVersion}
-	if opts.BpftraceVersion == "" {
-		opts.BpftraceVersion = os.Getenv("KGENT_BPFTRACE_VERSION")
+	cfg, err := resolveConfig(pipeline.Settings{KBDir: kf.dir, TargetBTF: kf.btf, BpftraceVersion: *btVersion, LLM: pipeline.LLM{Provider: *provider}})
+	if err != nil {
+		return err
 	}
-	cfg, configured := agent.ConfigFromEnv()
-	switch *provider {
-	case "offline":
-	case "", "openai":
-		if *provider == "openai" || configured {
-			p, err := agent.NewOpenAI(cfg)
-			if err != nil {
-				// The other tools still serve; generate_program says why.
-				opts.ProviderErr = err
-			} else {
-				opts.Provider = p
-			}
-		}
-	default:
-		return usageErr("unknown --provider %q (offline, openai)", *provider)
+	opts := mcp.Options{Version: versionString()}
+	if opts.Provider, err = agent.ProviderFor(cfg.LLM, os.Getenv); err != nil {
+		// The other tools still serve; generate_program says why.
+		opts.ProviderErr = err
 	}
-	if cfg.APIKey != "" {
-		opts.Secrets = append(opts.Secrets, cfg.APIKey)
-	}
-	opts.Verify = verify.Options{ClangPath: os.Getenv("KGENT_CLANG"), BpftracePath: os.Getenv("KGENT_BPFTRACE")}
-	if env := os.Getenv("KGENT_INCLUDE_PATHS"); env != "" {
-		opts.Verify.IncludePaths = strings.Split(env, ":")
+	if key := os.Getenv("OPENAI_API_KEY"); key != "" {
+		opts.Secrets = append(opts.Secrets, key)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -63,14 +46,14 @@ func runMCP(args []string, stdout, stderr io.Writer) error {
 	}
 	// stdout is the protocol; everything else goes to stderr.
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	k, err := kb.Load(kf.options(stderr))
+	p, err := openPipeline(cfg, kf, stderr)
 	if err != nil {
-		return &exitError{code: 2, msg: err.Error()}
+		return err
 	}
 	// The nearest-name indexes are built in the background: the first
 	// request does not wait for them (a lookup builds what it needs).
-	go k.Warm()
-	opts.KB = k
+	go p.KB().Warm()
+	opts.Pipeline = p
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := mcp.Run(ctx, opts, os.Stdin, os.Stdout); err != nil && ctx.Err() == nil {
