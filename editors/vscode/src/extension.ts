@@ -19,6 +19,7 @@ function settings(): logic.Settings {
     verifyOnSave: c.get<boolean>("verifyOnSave"),
     clangPath: user("clangPath"),
     bpftracePath: user("bpftracePath"),
+    bpftraceVersion: c.get<string>("bpftraceVersion"),
     includePaths: c.get<string[]>("includePaths"),
     llm: { provider: c.get<string>("llm.provider"), baseURL: user("llm.baseURL"), model: c.get<string>("llm.model") },
   };

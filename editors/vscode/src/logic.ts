@@ -10,6 +10,7 @@ export interface Settings {
   verifyOnSave?: boolean;
   clangPath?: string;
   bpftracePath?: string;
+  bpftraceVersion?: string;
   includePaths?: string[];
   llm?: { provider?: string; baseURL?: string; model?: string };
 }
@@ -78,7 +79,7 @@ export function missingServerMessage(setting: string | undefined): string {
 /** Settings as the server reads them (section "kgent"); no API key. */
 export function initializationOptions(s: Settings): { kgent: Settings } {
   const out: Settings = {};
-  for (const key of ["kbDir", "targetBTF", "clangPath", "bpftracePath"] as const) {
+  for (const key of ["kbDir", "targetBTF", "clangPath", "bpftracePath", "bpftraceVersion"] as const) {
     const v = s[key];
     if (typeof v === "string" && v !== "") {
       out[key] = v;

@@ -16,10 +16,10 @@ test("server path: setting first, then PATH", () => {
 
 test("initialization options carry settings, never the key", () => {
   const opts = logic.initializationOptions({
-    serverPath: "/x", kbDir: "/kb", targetBTF: "", verifyOnSave: false, includePaths: ["/inc"],
+    serverPath: "/x", kbDir: "/kb", targetBTF: "", verifyOnSave: false, includePaths: ["/inc"], bpftraceVersion: "0.23",
     llm: { provider: "openai", baseURL: "http://localhost:8080/v1", model: "m" },
   });
-  assert.deepEqual(opts, { kgent: { kbDir: "/kb", verifyOnSave: false, includePaths: ["/inc"], llm: { provider: "openai", baseURL: "http://localhost:8080/v1", model: "m" } } });
+  assert.deepEqual(opts, { kgent: { kbDir: "/kb", bpftraceVersion: "0.23", verifyOnSave: false, includePaths: ["/inc"], llm: { provider: "openai", baseURL: "http://localhost:8080/v1", model: "m" } } });
   assert.ok(!JSON.stringify(opts).includes("apiKey"));
 });
 
