@@ -194,6 +194,10 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 		if err == nil {
 			code, err = extractCode(reply.Content, lang)
 		}
+		if err == nil {
+			a.Reply, a.Program = code, code
+			a.Findings, a.Verified, err = checkProgram(ctx, code, lang, opts)
+		}
 		if err != nil {
 			a.Err = err.Error()
 			a.CheckTime, a.Duration = time.Since(t1), time.Since(t0)
@@ -203,8 +207,6 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 				Message{Role: "user", Content: feedback(i, a, mem, kernel) + " Use a ```" + fence(lang) + " block."})
 			continue
 		}
-		a.Reply, a.Program = code, code
-		a.Findings, a.Verified = checkProgram(ctx, code, lang, opts)
 		for round := 0; round < maxRepairRounds && analysis.HasErrors(a.Findings); round++ {
 			repaired, notes := repair(a.Program, a.Findings)
 			if len(notes) == 0 || repaired == a.Program {
@@ -212,8 +214,11 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 			}
 			say("attempt %d: kgent repaired %s", i, strings.Join(notes, "; "))
 			a.Repaired = append(a.Repaired, notes...)
-			a.Program = repaired
-			a.Findings, a.Verified = checkProgram(ctx, repaired, lang, opts)
+			fs, verified, err := checkProgram(ctx, repaired, lang, opts)
+			if err != nil {
+				break // the repair made it uncheckable: keep the program before it
+			}
+			a.Program, a.Findings, a.Verified = repaired, fs, verified
 		}
 		a.CheckTime, a.Duration = time.Since(t1), time.Since(t0)
 		res.Attempts = append(res.Attempts, a)
@@ -287,26 +292,26 @@ func contextSummary(used []string) string {
 // checkProgram checks a candidate through the pipeline, as kgent check
 // does, and, when the static checks pass, verifies it as an untrusted
 // source. verified is true only when verification ran to the end on this
-// program and reported no error. A panic in a check is an internal error
-// (the pipeline reports it), never a crash: model output is the least
-// trusted input kgent sees.
-func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts Options) (fs []analysis.Finding, verified bool) {
+// program and reported no error. The error says why the candidate was
+// not checked at all (binary, too large, an internal error of kgent, ctx
+// ended): not a finding about a program, so the attempt has no program.
+func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts Options) ([]analysis.Finding, bool, error) {
 	name := "generated.bt"
 	if lang == analysis.DialectC {
 		name = "generated.bpf.c"
 	}
 	snap, err := opts.Pipeline.Analyze(ctx, pipeline.Document{Path: name, Text: code, Dialect: lang})
 	if err != nil {
-		return nil, false
+		return nil, false, err
 	}
 	if snap.NotChecked != nil {
-		return []analysis.Finding{analysis.New(analysis.KG100, analysis.Span{}, "the program was not checked: "+snap.NotChecked.Error())}, false
+		return nil, false, fmt.Errorf("the program was not checked: %w", snap.NotChecked)
 	}
 	if !opts.Verify || analysis.HasErrors(snap.Static) || ctx.Err() != nil {
-		return snap.Static, false
+		return snap.Static, false, nil
 	}
 	r := opts.Pipeline.Check(ctx, snap, pipeline.Options{Verify: true, Untrusted: true})
-	return r.Findings, r.Verification.Ran && !analysis.HasErrors(r.Verification.Findings)
+	return r.Findings, r.Verification.Ran && !analysis.HasErrors(r.Verification.Findings), nil
 }
 
 func errorCount(fs []analysis.Finding) int {

@@ -541,7 +541,7 @@ func BenchmarkAttemptOverhead(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				_ = buildPrompt(context.Background(), tc.request, tc.lang, k, r, 3000, "0.17")
-				fs, _ := checkProgram(context.Background(), tc.code, tc.lang, opts)
+				fs, _, _ := checkProgram(context.Background(), tc.code, tc.lang, opts)
 				repaired, _ := repair(tc.code, fs)
 				checkProgram(context.Background(), repaired, tc.lang, opts)
 			}
@@ -635,7 +635,7 @@ func TestVerifierDecides(t *testing.T) {
 		"SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint count_openat(void *ctx)\n{\n\tu32 pid = bpf_get_current_pid_tgid() >> 32;\n" +
 		"\tu64 *n = bpf_map_lookup_elem(&counts, &pid);\n\t*n += 1;\n\treturn 0;\n}\n"
 	// The static checks alone find nothing to object to.
-	if fs, ok := checkProgram(context.Background(), bad, analysis.DialectC, Options{Pipeline: pipe(k)}); analysis.HasErrors(fs) || ok {
+	if fs, ok, err := checkProgram(context.Background(), bad, analysis.DialectC, Options{Pipeline: pipe(k)}); err != nil || analysis.HasErrors(fs) || ok {
 		t.Fatalf("static checks: verified %v, findings %+v", ok, fs)
 	}
 	f := newFake(t, step{content: block("c", bad)}, step{content: block("c", bad)}, step{content: "Counts openat calls per process."})

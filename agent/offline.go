@@ -78,7 +78,9 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 		r.Notes = append(r.Notes, fmt.Sprintf("also close: %s (%s)", alt.Name, alt.Title))
 	}
 	a := Attempt{Program: r.Program, Reply: best.Text}
-	a.Findings, a.Verified = checkProgram(ctx, r.Program, r.Lang, opts)
+	if a.Findings, a.Verified, err = checkProgram(ctx, r.Program, r.Lang, opts); err != nil {
+		return nil, err
+	}
 	for _, n := range r.Notes[1:] {
 		if strings.HasPrefix(n, "adapted:") {
 			a.Repaired = append(a.Repaired, n)
