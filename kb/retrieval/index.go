@@ -216,6 +216,7 @@ func Open(ctx context.Context, k *kb.KB, exs []examples.Example, opts Options) (
 	} else {
 		prune(cache, filepath.Base(dir))
 	}
+	ix.docs = nil // chromem-go holds the documents; these copies were for Save
 	return ix, nil
 }
 
@@ -539,6 +540,9 @@ func (ix *Index) writeIndexFile(path string) error {
 		defer runtime.KeepAlive(ix.file)
 		return writeIndexFile(path, ix.file.b)
 	}
+	if ix.docs == nil {
+		return errors.New("the index was saved once, and its documents are no longer held to save it again")
+	}
 	sp, _ := ix.funcs.(*sparse)
 	b, err := encodeIndex(sp, ix.stats, ix.docs)
 	if err != nil {
@@ -567,7 +571,11 @@ func Load(dir string, emb EmbeddingConfig) (*Index, error) {
 	if ix.Manifest.Format != formatVersion {
 		return nil, fmt.Errorf("%w: index format %d, this kgent reads format %d", errFormat, max(ix.Manifest.Format, 1), formatVersion)
 	}
-	if err := kb.OwnedFile(filepath.Join(dir, indexFile)); err != nil {
+	if err := kb.OwnedFile(filepath.Join(dir, indexFile)); errors.Is(err, os.ErrNotExist) {
+		// Not "no index": a manifest without its file is a damaged
+		// index, which Open replaces.
+		return nil, fmt.Errorf("the manifest is there, %s is not", indexFile)
+	} else if err != nil {
 		return nil, err
 	}
 	if ix.Manifest.Embedding != emb.id() {

@@ -236,6 +236,7 @@ func TestDamagedIndexFileRebuilt(t *testing.T) {
 		damaged[fmt.Sprintf("truncated to %d bytes", n)] = good[:n]
 	}
 	damaged["a byte longer"] = append(slices.Clone(good), 0)
+	damaged["gone"] = nil
 	other := slices.Clone(good)
 	binary.LittleEndian.PutUint32(other[8:], formatVersion+1)
 	damaged["another format"] = other
@@ -280,6 +281,9 @@ func TestDamagedIndexFileRebuilt(t *testing.T) {
 		}
 		if err := os.Rename(path+".new", path); err != nil {
 			t.Fatal(err)
+		}
+		if what == "gone" {
+			os.Remove(path)
 		}
 		if i, ok := flips[what]; ok {
 			flipped[i] ^= 0x41
