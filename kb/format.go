@@ -69,6 +69,8 @@ const (
 	secKallsyms
 	secRawList
 	secRawIdx
+	secConfig    // "CONFIG_X=value", sorted
+	secTraceable // sorted function names
 	numSections
 )
 
@@ -234,6 +236,8 @@ func encodeMeta(m *Meta, hasSyms bool, attach map[string]Support, progTypes []st
 	for _, p := range progTypes {
 		r.is(p)
 	}
+	r.is(m.Name)
+	r.is(m.Version)
 	return r.b
 }
 
@@ -307,6 +311,8 @@ func encodeData(d *Data) ([]byte, error) {
 	sec[secKallsyms] = w.list(d.Kallsyms)
 	sec[secRawList] = w.list(d.RawTracepoints)
 	sec[secRawIdx] = w.index(names(d.RawTracepoints, func(s *string) string { return *s }))
+	sec[secConfig] = w.list(d.Config)
+	sec[secTraceable] = w.list(d.Traceable)
 	sec[secStrings] = w.strtab
 
 	cnt[secHelperOffs], cnt[secHelperIdx] = len(d.Helpers), len(d.Helpers)
@@ -316,6 +322,7 @@ func encodeData(d *Data) ([]byte, error) {
 	cnt[secTypeOffs], cnt[secTypeIdx] = len(d.Types), len(d.Types)
 	cnt[secKallsyms] = len(d.Kallsyms)
 	cnt[secRawList], cnt[secRawIdx] = len(d.RawTracepoints), len(d.RawTracepoints)
+	cnt[secConfig], cnt[secTraceable] = len(d.Config), len(d.Traceable)
 	return assemble(&sec, &cnt)
 }
 
@@ -386,7 +393,7 @@ func parse(b []byte) (*[numSections]section, error) {
 		s := section{b: b[off : off+l], n: n, crc: binary.LittleEndian.Uint32(e[20:])}
 		width := 0
 		switch i {
-		case secHelperOffs, secKfuncOffs, secFuncOffs, secTpOffs, secTypeOffs, secKallsyms, secRawList:
+		case secHelperOffs, secKfuncOffs, secFuncOffs, secTpOffs, secTypeOffs, secKallsyms, secRawList, secConfig, secTraceable:
 			width = 4
 		case secHelperIdx, secKfuncIdx, secFuncIdx, secTpIdx, secTpNameIdx, secTypeIdx, secRawIdx:
 			width = 8
@@ -625,6 +632,8 @@ func decodeMeta(b []byte) (metaSection, error) {
 			m.progTypes[i] = r.is()
 		}
 	}
+	m.meta.Name = r.is()
+	m.meta.Version = r.is()
 	if r.bad || len(r.b) != 0 {
 		return m, errCorrupt("meta section")
 	}

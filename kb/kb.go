@@ -19,8 +19,10 @@ import (
 
 // SchemaVersion changes whenever the on-disk format or the meaning of a
 // fact changes; a cache with another schema is rebuilt. Schema 6 is the
-// memory-mapped format of format.go (schema 5 and before were gob).
-const SchemaVersion = 6
+// memory-mapped format of format.go (schema 5 and before were gob);
+// schema 7 adds the profile name, the upstream version, the kernel
+// config and the traceable-function list.
+const SchemaVersion = 7
 
 // Tri is a three-valued answer. Unknown is not No: when the kb could not
 // read a source, checks must not report an error from its silence.
@@ -52,6 +54,8 @@ const (
 	FromSnapshot = "snapshot"
 	FromBuiltin  = "builtin"
 	FromSysfs    = "sysfs"
+	FromImage    = "image"  // a kernel image's own tables (kallsyms, .BTF_ids, .data)
+	FromConfig   = "config" // the kernel's build configuration
 )
 
 // Meta describes the kernel a kb was built for.
@@ -69,6 +73,12 @@ type Meta struct {
 	// Reference is true for the embedded snapshot used when the target has
 	// no BTF: findings then carry KG001.
 	Reference bool
+	// Name is a named profile's name ("debian-6.1"), "" otherwise.
+	Name string
+	// Version is the upstream version when the build knew it more
+	// precisely than Kernel says ("6.1.176" for "6.1.0-50-amd64"); see
+	// KB.Version.
+	Version string
 }
 
 // Param is a function parameter.
@@ -222,6 +232,13 @@ type Data struct {
 	// ProgTypes is the list of program type names helper availability was
 	// probed for.
 	ProgTypes []string
+	// Config is the kernel's build configuration as sorted "CONFIG_X=v"
+	// lines (options set to n are absent); nil when unknown.
+	Config []string
+	// Traceable is the sorted list of functions ftrace can attach to
+	// (available_filter_functions, or an image's text symbols that BTF
+	// describes); nil when unknown.
+	Traceable []string
 }
 
 // KB is a loaded knowledge base. Its facts stay in the kb file format
@@ -248,6 +265,7 @@ type KB struct {
 	typeIdx                      index // name
 	rawIdx                       index
 	kallsyms, rawList            list
+	config, traceable            list
 
 	names [numNameFamilies]struct {
 		once sync.Once
@@ -342,6 +360,8 @@ func open(b []byte) (*KB, error) {
 	k.tpIdx, k.tpNameIdx, k.typeIdx, k.rawIdx = idx(secTpIdx), idx(secTpNameIdx), idx(secTypeIdx), idx(secRawIdx)
 	k.kallsyms = list{b: secs[secKallsyms].b, n: secs[secKallsyms].n}
 	k.rawList = list{b: secs[secRawList].b, n: secs[secRawList].n}
+	k.config = list{b: secs[secConfig].b, n: secs[secConfig].n}
+	k.traceable = list{b: secs[secTraceable].b, n: secs[secTraceable].n}
 	if !k.hasSyms && k.kallsyms.n > 0 {
 		return nil, errCorrupt("kallsyms listed but marked unreadable")
 	}
@@ -410,7 +430,7 @@ func (k *KB) Verify() error {
 			}
 		}
 	}
-	for _, l := range []*list{&k.kallsyms, &k.rawList} {
+	for _, l := range []*list{&k.kallsyms, &k.rawList, &k.config, &k.traceable} {
 		for i := range l.n {
 			if _, ok := strAt(k.strs, uint64(binary.LittleEndian.Uint32(l.b[4*i:]))); !ok {
 				return errCorrupt("name list entry %d", i)
