@@ -145,6 +145,9 @@ func bzPayload(b []byte) ([]byte, string, error) {
 func decompress(name string, p []byte) ([]byte, error) {
 	switch name {
 	case "xz":
+		if b, ok := xzCommand(p, MaxVmlinuxSize); ok {
+			return b, nil
+		}
 		return xzDecompress(p, MaxVmlinuxSize)
 	case "gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(p))
@@ -319,11 +322,17 @@ var distroVersionRe = regexp.MustCompile(`\b(?:Debian|Ubuntu)\s+(\d+\.\d+\.\d+)`
 
 // upstreamVersion is the most precise version the banner and release say.
 func upstreamVersion(release, banner string) string {
-	if m := distroVersionRe.FindStringSubmatch(banner); m != nil {
-		return m[1]
+	rv, ok := ParseKernelVersion(release)
+	// The banner names the compiler's version too ("gcc-12 (Debian
+	// 12.2.0-14)"): the kernel's is the last one of the release's line.
+	ms := distroVersionRe.FindAllStringSubmatch(banner, -1)
+	for i := len(ms) - 1; i >= 0; i-- {
+		if v, vok := ParseKernelVersion(ms[i][1]); vok && (!ok || v.Major == rv.Major && v.Minor == rv.Minor) {
+			return v.String()
+		}
 	}
-	if v, ok := ParseKernelVersion(release); ok {
-		return v.String()
+	if ok {
+		return rv.String()
 	}
 	return ""
 }

@@ -2,7 +2,6 @@ package kb
 
 import (
 	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -34,6 +33,7 @@ type imageSym struct {
 	name string
 	typ  byte
 	addr uint64
+	text bool
 }
 
 type imageSyms struct {
@@ -299,8 +299,26 @@ func kallsymsAddrs(img *vmlinuxImage, data []byte, base uint64, countAt, n int, 
 					s.byName[s.syms[i].name] = addrs[i]
 				}
 			}
+			// Text is told by address: 7.x writes 't' for every type.
+			ranges := [][2]string{{"_stext", "_etext"}, {"_sinittext", "_einittext"}}
+			byAddress := false
+			var lo, hi [2]uint64
+			for j, r := range ranges {
+				a, ok1 := s.byName[r[0]]
+				b, ok2 := s.byName[r[1]]
+				if ok1 && ok2 && a < b {
+					lo[j], hi[j] = a, b
+					byAddress = byAddress || j == 0
+				}
+			}
 			for i := range s.syms {
-				if c := s.syms[i].typ; c != 't' && c != 'T' {
+				x := &s.syms[i]
+				if byAddress {
+					x.text = x.addr >= lo[0] && x.addr < hi[0] || x.addr >= lo[1] && x.addr < hi[1]
+				} else {
+					x.text = x.typ == 't' || x.typ == 'T'
+				}
+				if !x.text {
 					s.byAddr = append(s.byAddr, i)
 				}
 			}
@@ -311,13 +329,14 @@ func kallsymsAddrs(img *vmlinuxImage, data []byte, base uint64, countAt, n int, 
 	return nil, fmt.Errorf("kallsyms: %d names decoded but no address table matches them", n)
 }
 
-// dataSymAt names the data symbol at exactly addr ("" when none).
-func (s *imageSyms) dataSymAt(addr uint64) string {
+// dataSymsAt names the data symbols at exactly addr.
+func (s *imageSyms) dataSymsAt(addr uint64) []string {
+	var out []string
 	i := sort.Search(len(s.byAddr), func(i int) bool { return s.syms[s.byAddr[i]].addr >= addr })
 	for ; i < len(s.byAddr) && s.syms[s.byAddr[i]].addr == addr; i++ {
-		return s.syms[s.byAddr[i]].name
+		out = append(out, s.syms[s.byAddr[i]].name)
 	}
-	return ""
+	return out
 }
 
 // textSymbols lists the names of text symbols (nm types t and T), base
@@ -325,7 +344,7 @@ func (s *imageSyms) dataSymAt(addr uint64) string {
 func (s *imageSyms) textSymbols() []string {
 	out := make([]string, 0, len(s.syms)/2)
 	for _, x := range s.syms {
-		if x.typ != 't' && x.typ != 'T' {
+		if !x.text {
 			continue
 		}
 		name := x.name
@@ -360,5 +379,3 @@ func compactStrings(s []string) []string {
 	}
 	return s[:o]
 }
-
-var _ = elf.SHT_NOBITS

@@ -275,6 +275,7 @@ type KB struct {
 
 	dir      string // where it was loaded from or saved to
 	buildBTF string // the BTF file a fresh build read
+	btfRaw   []byte // the BTF a build from a kernel image read (no file of its own)
 	cached   bool   // dir is a cache entry: its files are read only when owned by the user
 }
 

@@ -316,7 +316,14 @@ func (k *KB) Save(dir string, withBTF bool) error {
 	if err := writeAtomic(filepath.Join(dir, DataFile), k.encode); err != nil {
 		return err
 	}
-	if withBTF {
+	if withBTF && k.btfRaw != nil {
+		if err := writeAtomic(filepath.Join(dir, BTFFile), func(w io.Writer) error {
+			_, err := w.Write(k.btfRaw)
+			return err
+		}); err != nil {
+			return err
+		}
+	} else if withBTF {
 		src := k.BTFPath()
 		if src != "" && src != filepath.Join(dir, BTFFile) {
 			in, err := os.Open(src)

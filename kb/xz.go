@@ -2,10 +2,12 @@ package kb
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 
 	"github.com/ulikunitz/xz/lzma"
 )
@@ -119,6 +121,34 @@ func xzDecompress(b []byte, max int64) ([]byte, error) {
 		unBCJx86(out, start)
 	}
 	return out, nil
+}
+
+// xzCommand decompresses with the xz program, three to four times as
+// fast as the Go decoder on a kernel; ok is false when there is no xz or
+// it fails, and the Go decoder is used.
+func xzCommand(p []byte, max int64) ([]byte, bool) {
+	path, err := exec.LookPath("xz")
+	if err != nil {
+		return nil, false
+	}
+	cmd := exec.Command(path, "-dc", "--single-stream")
+	cmd.Stdin = bytes.NewReader(p)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, false
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, false
+	}
+	b, rerr := readAllLimit(out, max)
+	if rerr != nil {
+		_ = cmd.Process.Kill()
+	}
+	werr := cmd.Wait()
+	if rerr != nil || werr != nil || !bytes.HasPrefix(b, []byte(elf.ELFMAG)) {
+		return nil, false
+	}
+	return b, true
 }
 
 // readAllLimit reads r to its end, failing past max bytes.

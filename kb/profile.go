@@ -1,0 +1,217 @@
+package kb
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Named profiles are kbs of other kernels kept in the kb cache under a
+// name ("debian-6.1"): <CacheDir>/profiles/<name>/kb.bin and vmlinux.btf.
+// They are built from a kernel image (BuildImage) and opened by name.
+
+// ProfilesDir is where named profiles live.
+func ProfilesDir() string { return filepath.Join(CacheDir(), "profiles") }
+
+var profileNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
+
+// CheckProfileName says what is wrong with a profile name ("" is wrong,
+// "host" is taken by the running kernel, and a name is one path element).
+func CheckProfileName(name string) error {
+	if name == "host" {
+		return errors.New(`"host" names the running kernel, not a profile`)
+	}
+	if !profileNameRe.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("bad profile name %q: use letters, digits, '.', '_', '+' and '-' (e.g. debian-6.1)", name)
+	}
+	return nil
+}
+
+// SaveProfile stores k in the kb cache as the named profile, with the BTF
+// it describes, and returns its directory.
+func SaveProfile(k *KB, name string) (string, error) {
+	if err := CheckProfileName(name); err != nil {
+		return "", err
+	}
+	if err := PrivateDir(CacheDir()); err != nil {
+		return "", err
+	}
+	if err := PrivateDir(ProfilesDir()); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(ProfilesDir(), name)
+	k.Meta.Name = name
+	if err := k.Save(dir, true); err != nil {
+		return "", err
+	}
+	k.cached = true
+	return dir, nil
+}
+
+// OpenProfile opens a named profile from the kb cache.
+func OpenProfile(name string) (*KB, error) {
+	if err := CheckProfileName(name); err != nil {
+		return nil, err
+	}
+	if err := PrivateDir(CacheDir()); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(ProfilesDir(), name)
+	k, err := loadDir(dir, true)
+	var se *schemaError
+	switch {
+	case errors.As(err, &se):
+		return nil, fmt.Errorf("profile %s was built by another kgent (kb schema %d, this one reads %d): build it again with kgent kb build --image FILE --name %s", name, se.found, SchemaVersion, name)
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("no kernel profile named %s (kgent kb list shows the profiles; kgent kb build --image FILE --name %s makes one)", name, name)
+	case err != nil:
+		return nil, fmt.Errorf("profile %s: %w", name, err)
+	}
+	return k, nil
+}
+
+// ProfileInfo describes a named profile for listings.
+type ProfileInfo struct {
+	Name    string `json:"name"`
+	Kernel  string `json:"kernel,omitempty"`
+	Version string `json:"version,omitempty"`
+	Source  string `json:"source,omitempty"` // what it was built from
+	BuiltAt string `json:"built_at,omitempty"`
+	Dir     string `json:"dir"`
+	// Error says why the profile cannot be used ("" when it can).
+	Error string `json:"error,omitempty"`
+}
+
+// Profiles lists the named profiles in the kb cache, by name; a profile
+// that does not open is listed with the reason.
+func Profiles() ([]ProfileInfo, error) {
+	ents, err := os.ReadDir(ProfilesDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []ProfileInfo
+	for _, e := range ents {
+		if !e.IsDir() || CheckProfileName(e.Name()) != nil {
+			continue
+		}
+		info := ProfileInfo{Name: e.Name(), Dir: filepath.Join(ProfilesDir(), e.Name())}
+		k, err := OpenProfile(e.Name())
+		if err != nil {
+			info.Error = err.Error()
+		} else {
+			info.Kernel, info.Version, info.BuiltAt = k.Meta.Kernel, k.Meta.Version, k.Meta.BuiltAt
+			info.Source = k.Meta.Source
+			if img := k.Meta.Sources["image"]; img != "" {
+				info.Source += " " + img
+			}
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// KernelFiles finds a kernel's boot files in a directory (as
+// scripts/kernels.sh leaves them: vmlinuz-*, System.map-*, config-*).
+func KernelFiles(dir string) (ImageOptions, error) {
+	one := func(pattern string) string {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		sort.Strings(m)
+		if len(m) == 0 {
+			return ""
+		}
+		return m[len(m)-1]
+	}
+	o := ImageOptions{Image: one("vmlinuz-*"), SystemMap: one("System.map-*"), Config: one("config-*"), Name: filepath.Base(dir)}
+	if o.Image == "" {
+		o.Image = one("vmlinux*")
+	}
+	if o.Image == "" {
+		return o, fmt.Errorf("%s has no vmlinuz-* or vmlinux", dir)
+	}
+	return o, nil
+}
+
+// KernelsDir is where scripts/kernels.sh caches kernel images:
+// KGENT_KERNELS_DIR, else .cache/kernels in the first of the working
+// directory and its parents that has one ("" when none does).
+func KernelsDir() string {
+	if d := os.Getenv("KGENT_KERNELS_DIR"); d != "" {
+		return d
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, ".cache", "kernels")
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		if d == filepath.Dir(d) {
+			return ""
+		}
+	}
+}
+
+// FindKernel resolves a kernel by name (a directory under KernelsDir,
+// e.g. debian-6.1) or by directory path.
+func FindKernel(name string) (ImageOptions, error) {
+	if strings.ContainsRune(name, os.PathSeparator) {
+		return KernelFiles(name)
+	}
+	if err := CheckProfileName(name); err != nil {
+		return ImageOptions{}, err
+	}
+	base := KernelsDir()
+	if base == "" {
+		return ImageOptions{}, fmt.Errorf("no kernel images cached (scripts/kernels.sh fetches them into .cache/kernels; KGENT_KERNELS_DIR points elsewhere)")
+	}
+	return KernelFiles(filepath.Join(base, name))
+}
+
+// Config answers a kernel config option ("CONFIG_BPF_LSM"): its value
+// and Yes when set, No when the config is known and does not set it,
+// Unknown when the kb has no config.
+func (k *KB) Config(option string) (string, Tri) {
+	if k.config.n == 0 {
+		return "", Unknown
+	}
+	prefix := option + "="
+	i := sort.Search(k.config.n, func(i int) bool { return string(k.config.at(k.strs, i)) >= prefix })
+	if i < k.config.n {
+		if v, ok := strings.CutPrefix(string(k.config.at(k.strs, i)), prefix); ok {
+			return v, Yes
+		}
+	}
+	return "", No
+}
+
+// HasConfig reports whether the kb knows the kernel's config.
+func (k *KB) HasConfig() bool { return k.config.n > 0 }
+
+// Traceable answers whether ftrace (kprobes, fentry) can attach to a
+// function: Unknown when the kb has no list of traceable functions.
+func (k *KB) Traceable(fn string) Tri {
+	if k.traceable.n == 0 {
+		return Unknown
+	}
+	if i := strings.IndexByte(fn, '.'); i > 0 {
+		fn = fn[:i]
+	}
+	i := sort.Search(k.traceable.n, func(i int) bool { return string(k.traceable.at(k.strs, i)) >= fn })
+	if i < k.traceable.n && string(k.traceable.at(k.strs, i)) == fn {
+		return Yes
+	}
+	return No
+}
+
+// NumTraceable is the number of traceable functions recorded.
+func (k *KB) NumTraceable() int { return k.traceable.n }
