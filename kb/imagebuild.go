@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -48,6 +49,9 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 		if opts.Progress != nil {
 			opts.Progress(fmt.Sprintf(format, args...))
 		}
+	}
+	if abs, err := filepath.Abs(opts.Image); err == nil {
+		opts.Image = abs
 	}
 	b, err := ReadRegular(opts.Image, MaxImageSize)
 	if err != nil {

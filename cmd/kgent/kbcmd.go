@@ -31,7 +31,7 @@ func (f *kbFlags) options(stderr io.Writer) kb.Options {
 
 func runKB(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErr("usage: kgent kb build|info|lookup|search ...")
+		return usageErr("usage: kgent kb build|info|list|lookup|search ...")
 	}
 	switch args[0] {
 	case "build":
@@ -51,6 +51,9 @@ func runKB(args []string, stdout, stderr io.Writer) error {
 var kbSubcommands = map[string]func(args []string, stdout, stderr io.Writer) error{}
 
 func runKBBuild(args []string, stdout, stderr io.Writer) error {
+	if imageBuildArgs(args) { // a named profile of another kernel (kbtargets.go)
+		return runKBBuildImage(args, stdout, stderr)
+	}
 	fs := newFlags("kb build", "kb build [--btf FILE] [--out DIR] [--no-probe]", stderr)
 	btfFile := fs.String("btf", "", "build for another kernel from its BTF file")
 	out := fs.String("out", "", "write a portable profile into DIR instead of the cache")
