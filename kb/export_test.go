@@ -15,3 +15,21 @@ func NearestIn(names []string) func(q string, n int) []string {
 
 // Mapped reports whether k reads a memory-mapped file.
 func (k *KB) Mapped() bool { return k.mapped }
+
+// ImagePayload returns a bzImage's compressed payload and its compression.
+func ImagePayload(b []byte) ([]byte, string, error) { return bzPayload(b) }
+
+// XZDecompressGo decompresses with the Go decoder (no xz program).
+func XZDecompressGo(p []byte) ([]byte, error) { return xzDecompress(p, MaxVmlinuxSize) }
+
+// XZDecompressCommand decompresses with the xz program.
+func XZDecompressCommand(p []byte) ([]byte, bool) { return xzCommand(p, MaxVmlinuxSize) }
+
+// ReadVmlinux decompresses a kernel image and returns its release.
+func ReadVmlinux(b []byte) (release string, err error) {
+	img, err := readVmlinux(b)
+	if err != nil {
+		return "", err
+	}
+	return img.release, nil
+}

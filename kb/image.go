@@ -167,12 +167,12 @@ func decompress(name string, p []byte) ([]byte, error) {
 		}
 		defer zr.Close()
 		out, err := readAllLimit(zr, MaxVmlinuxSize)
-		if err != nil && !bytes.HasPrefix(out, []byte(elf.ELFMAG)) {
+		// The kernel appends the decompressed size after the frame,
+		// which the reader takes for a next frame without its magic:
+		// what came before is the kernel. Any other error is damage.
+		if err != nil && !(errors.Is(err, zstd.ErrMagicMismatch) && bytes.HasPrefix(out, []byte(elf.ELFMAG))) {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		// The kernel appends the decompressed size after the frame,
-		// which the reader takes for a damaged next frame: what came
-		// before is the kernel.
 		return out, nil
 	}
 	return nil, fmt.Errorf("the kernel payload is %s-compressed, which kgent cannot decompress (it reads xz, zstd and gzip); decompress it to a vmlinux and pass that", name)

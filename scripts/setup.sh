@@ -39,6 +39,10 @@ fi
 # tests that compare kgent with each release (0.17 is the system's).
 bash scripts/bpftrace-releases.sh || log "some bpftrace releases are missing: the per-release tests will skip"
 
+# Debian kernel images of other lines, for kernel profiles and the microVM
+# verifier: cached under .cache/kernels, fetched once.
+scripts/kernels.sh || log "kernel images not fetched: kernel profile tests will skip"
+
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   export PATH=/usr/local/go/bin:$PATH
 fi

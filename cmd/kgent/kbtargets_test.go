@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
+)
+
+// kgent kb build --kernel/--image --name makes a named profile that kb
+// list shows; wrong uses are usage errors.
+func TestKBTargetCLI(t *testing.T) {
+	o, err := kb.FindKernel("debian-6.12")
+	if err != nil {
+		testenv.Skip(t, "kernel debian-6.12 is not cached (scripts/setup.sh runs scripts/kernels.sh): %v", err)
+	}
+	t.Setenv("KGENT_KB_DIR", t.TempDir())
+	if code, out, _ := runCLI(t, "kb", "list"); code != 0 || !strings.Contains(out, "no kernel profiles") {
+		t.Fatalf("empty list: %d %q", code, out)
+	}
+	release := strings.TrimPrefix(filepath.Base(o.Image), "vmlinuz-")
+	code, out, errOut := runCLI(t, "kb", "build", "--kernel", "debian-6.12", "-q")
+	if code != 0 || !strings.Contains(out, "profile debian-6.12: kernel "+release) {
+		t.Fatalf("build --kernel: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "kb", "build", "--image", o.Image, "--config", o.Config, "--name", "trixie")
+	if code != 0 || !strings.Contains(out, "profile trixie: kernel "+release) || !strings.Contains(errOut, "tracepoints:") {
+		t.Fatalf("build --image: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "kb", "list")
+	rows := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		if f := strings.Fields(line); len(f) >= 2 {
+			rows[f[0]] = f[1]
+		}
+	}
+	if code != 0 || len(rows) != 2 || rows["debian-6.12"] != release || rows["trixie"] != release {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "kb", "list", "--json")
+	var ps []kb.ProfileInfo
+	if err := json.Unmarshal([]byte(out), &ps); err != nil || code != 0 || len(ps) != 2 || ps[1].Name != "trixie" || ps[1].Kernel != release || ps[1].BuiltAt == "" {
+		t.Fatalf("list --json: %v %d %q", err, code, out)
+	}
+	k, err := kb.OpenProfile("trixie")
+	if err != nil || k.Meta.Name != "trixie" || k.NumTracepoints() == 0 {
+		t.Fatalf("OpenProfile: %v", err)
+	}
+	for _, args := range [][]string{
+		{"kb", "build", "--image", o.Image},                            // no name
+		{"kb", "build", "--name", "x"},                                 // no kernel
+		{"kb", "build", "--image", o.Image, "--kernel", "debian-6.12"}, // both
+		{"kb", "build", "--image", o.Image, "--name", "../escape"},     // bad name
+		{"kb", "build", "--image", "/etc/passwd", "--name", "passwd"},  // not a kernel
+		{"kb", "build", "--kernel", "no-such-kernel"},                  // not cached
+		{"kb", "list", "extra"},
+	} {
+		if code, out, errOut := runCLI(t, args...); code == 0 {
+			t.Errorf("%v: exit 0 %q %q", args, out, errOut)
+		}
+	}
+	if _, err := kb.OpenProfile("passwd"); err == nil {
+		t.Error("a failed build left a profile")
+	}
+}

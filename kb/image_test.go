@@ -1,0 +1,407 @@
+package kb_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kgent/kgent/internal/testenv"
+	"github.com/kgent/kgent/kb"
+)
+
+// The kernels scripts/kernels.sh caches, with facts each was checked for
+// by hand against its BTF (bpftool btf dump of the profile's vmlinux.btf)
+// and config before they were written here.
+type kernelFacts struct {
+	name string
+	line string // the kernel line the suite carries; "" for sid's newest
+	// helpers, types, kfuncs, functions, tracepoints
+	loop, state, underState, taskFromPid, cacheAlloc, cacheAllocNoprof, kmallocNode bool
+	// CONFIG_FPROBE (kprobe_multi) is set; BPF_TRACE_KPROBE_MULTI exists from 5.18
+	fprobe bool
+	// kfuncs come from decl tags (6.5+) or, before, from .BTF_ids sets
+	kfuncTags bool
+}
+
+var debianKernels = []kernelFacts{
+	{name: "debian-5.10", line: "5.10", state: true, cacheAlloc: true, kmallocNode: true},
+	{name: "debian-6.1", line: "6.1", loop: true, underState: true, cacheAlloc: true},
+	{name: "debian-6.12", line: "6.12", loop: true, underState: true, taskFromPid: true, cacheAllocNoprof: true, fprobe: true, kfuncTags: true},
+	{name: "debian-sid", loop: true, underState: true, taskFromPid: true, cacheAllocNoprof: true, fprobe: true, kfuncTags: true},
+}
+
+var (
+	imageMu  sync.Mutex
+	imageKBs = map[string]*kb.KB{}
+)
+
+// kernelFiles finds a cached kernel, or skips (fails under
+// KGENT_REQUIRE_BPF=1) when scripts/kernels.sh has not fetched it.
+func kernelFiles(t testing.TB, name string) kb.ImageOptions {
+	t.Helper()
+	o, err := kb.FindKernel(name)
+	if err != nil {
+		testenv.Skip(t, "kernel %s is not cached (scripts/setup.sh runs scripts/kernels.sh): %v", name, err)
+	}
+	return o
+}
+
+// imageKB builds (once per test binary) the profile of a cached kernel.
+func imageKB(t testing.TB, name string) *kb.KB {
+	t.Helper()
+	o := kernelFiles(t, name)
+	imageMu.Lock()
+	defer imageMu.Unlock()
+	if k, ok := imageKBs[name]; ok {
+		return k
+	}
+	k, err := kb.BuildImage(o)
+	if err != nil {
+		t.Fatalf("building %s from %s: %v", name, o.Image, err)
+	}
+	imageKBs[name] = k
+	return k
+}
+
+func yes(b bool) kb.Tri {
+	if b {
+		return kb.Yes
+	}
+	return kb.No
+}
+
+func TestImageProfileFacts(t *testing.T) {
+	for _, kf := range debianKernels {
+		t.Run(kf.name, func(t *testing.T) {
+			k := imageKB(t, kf.name)
+			if _, ok := k.Helper("bpf_loop"); ok != kf.loop {
+				t.Errorf("helper bpf_loop present = %v, want %v", ok, kf.loop)
+			}
+			if _, ok := k.Helper("bpf_map_lookup_elem"); !ok {
+				t.Error("helper bpf_map_lookup_elem missing")
+			}
+			ts, ok := k.Type("struct", "task_struct")
+			if !ok {
+				t.Fatal("no struct task_struct")
+			}
+			if _, ok := k.Member(ts, "state"); ok != kf.state {
+				t.Errorf("task_struct.state present = %v, want %v", ok, kf.state)
+			}
+			if _, ok := k.Member(ts, "__state"); ok != kf.underState {
+				t.Errorf("task_struct.__state present = %v, want %v", ok, kf.underState)
+			}
+			if _, ok := k.Kfunc("bpf_task_from_pid"); ok != kf.taskFromPid {
+				t.Errorf("kfunc bpf_task_from_pid present = %v, want %v", ok, kf.taskFromPid)
+			}
+			for fn, want := range map[string]bool{"kmem_cache_alloc": kf.cacheAlloc, "kmem_cache_alloc_noprof": kf.cacheAllocNoprof} {
+				if _, got := k.KernelFunc(fn); got != yes(want) {
+					t.Errorf("kernel function %s = %v, want %v", fn, got, yes(want))
+				}
+				if got := k.Traceable(fn); got != yes(want) {
+					t.Errorf("traceable %s = %v, want %v", fn, got, yes(want))
+				}
+			}
+			if _, ok := k.Tracepoint("kmem", "kmalloc_node"); ok != kf.kmallocNode {
+				t.Errorf("tracepoint kmem:kmalloc_node present = %v, want %v", ok, kf.kmallocNode)
+			}
+			if got := k.RawTracepoint("kmalloc_node"); got != yes(kf.kmallocNode) {
+				t.Errorf("raw tracepoint kmalloc_node = %v, want %v", got, yes(kf.kmallocNode))
+			}
+			if _, ok := k.Tracepoint("kmem", "kmalloc"); !ok {
+				t.Error("tracepoint kmem:kmalloc missing")
+			}
+			if v, got := k.Config("CONFIG_BPF_LSM"); got != kb.Yes || v != "y" {
+				t.Errorf("CONFIG_BPF_LSM = %q %v, want y", v, got)
+			}
+			if _, got := k.Config("CONFIG_NO_SUCH_OPTION"); got != kb.No {
+				t.Errorf("an option the config lacks = %v, want no", got)
+			}
+			if s := k.AttachSupport(kb.AttachLSM); s.Supported != kb.Yes {
+				t.Errorf("lsm attach = %+v, want yes", s)
+			}
+			if s := k.AttachSupport(kb.AttachKprobeMulti); s.Supported != yes(kf.fprobe) {
+				t.Errorf("kprobe_multi attach = %+v, want %v", s, yes(kf.fprobe))
+			}
+			if got := k.HelperAllowed("bpf_map_lookup_elem", "kprobe"); got != kb.Unknown {
+				t.Errorf("helper availability per program type = %v; nothing was probed, want unknown", got)
+			}
+			tagged := k.Meta.Sources["kfuncs"] == kb.FromBTF+": bpf_kfunc decl tags"
+			if tagged != kf.kfuncTags {
+				t.Errorf("kfuncs source %q, want decl tags = %v", k.Meta.Sources["kfuncs"], kf.kfuncTags)
+			}
+			if k.Meta.Source != "image" || k.Meta.Machine != "x86_64" {
+				t.Errorf("source %q machine %q, want image x86_64", k.Meta.Source, k.Meta.Machine)
+			}
+			for _, fam := range []string{"kallsyms", "traceable", "tracepoints", "kfuncs", "config", "attach", "helper_availability", "release"} {
+				if k.Meta.Sources[fam] == "" || strings.HasPrefix(k.Meta.Sources[fam], "unavailable") {
+					t.Errorf("Meta.Sources[%s] = %q", fam, k.Meta.Sources[fam])
+				}
+			}
+		})
+	}
+}
+
+// 6.1 has kfuncs but no decl tags: they come from the .BTF_ids sets.
+func TestImageKfuncsFromBTFIDs(t *testing.T) {
+	k61 := imageKB(t, "debian-6.1")
+	for _, name := range []string{"bpf_lookup_user_key", "bpf_key_put", "crash_kexec", "cgroup_rstat_flush", "tcp_reno_ssthresh"} {
+		if _, ok := k61.Kfunc(name); !ok {
+			t.Errorf("6.1: kfunc %s missing (sources: %s)", name, k61.Meta.Sources["kfuncs"])
+		}
+	}
+	// A function that is no kfunc is not taken for one.
+	for _, name := range []string{"kmem_cache_alloc", "vfs_read", "schedule"} {
+		if _, ok := k61.Kfunc(name); ok {
+			t.Errorf("6.1: %s taken for a kfunc", name)
+		}
+	}
+	k510 := imageKB(t, "debian-5.10")
+	if n := k510.NumKfuncs(); n != 0 {
+		t.Errorf("5.10 has no kfunc sets in vmlinux, got %d kfuncs", n)
+	}
+}
+
+// The release comes from the image; the file and package names say it too.
+func TestImageProfileRelease(t *testing.T) {
+	for _, kf := range debianKernels {
+		t.Run(kf.name, func(t *testing.T) {
+			o := kernelFiles(t, kf.name)
+			k := imageKB(t, kf.name)
+			if want := strings.TrimPrefix(filepath.Base(o.Image), "vmlinuz-"); k.Meta.Kernel != want {
+				t.Errorf("release %q, the file name says %q", k.Meta.Kernel, want)
+			}
+			if pkg, err := os.ReadFile(filepath.Join(filepath.Dir(o.Image), "PACKAGE")); err == nil && !strings.Contains(string(pkg), k.Meta.Kernel) {
+				t.Errorf("release %q is not in the package name %q", k.Meta.Kernel, pkg)
+			}
+			v, ok := k.Version()
+			if !ok {
+				t.Fatalf("no version from %q / %q", k.Meta.Kernel, k.Meta.Version)
+			}
+			if kf.line != "" {
+				if got := strings.Join(strings.Split(v.String(), ".")[:2], "."); got != kf.line {
+					t.Errorf("version %v (Meta.Version %q), want the %s line", v, k.Meta.Version, kf.line)
+				}
+				if v.Patch == 0 {
+					t.Errorf("version %v: the banner's upstream patch level was not read (Meta.Version %q)", v, k.Meta.Version)
+				}
+			} else if v.Less(kb.KernelVersion{Major: 6, Minor: 13}) {
+				t.Errorf("sid's newest kernel is %v, older than trixie's 6.12", v)
+			}
+			// "added in" comparisons
+			if v.AtLeast(5, 17) != kf.loop {
+				t.Errorf("%v AtLeast(5.17) = %v, but bpf_loop (5.17) present = %v", v, v.AtLeast(5, 17), kf.loop)
+			}
+		})
+	}
+}
+
+func TestImageTracepointFields(t *testing.T) {
+	type f struct {
+		name, typ    string
+		offset, size int
+	}
+	// As tracefs formats them (offsets include the 8-byte common header).
+	sw := []f{{"prev_comm", "char[16]", 8, 16}, {"prev_pid", "pid_t", 24, 4}, {"prev_prio", "int", 28, 4}, {"prev_state", "long", 32, 8},
+		{"next_comm", "char[16]", 40, 16}, {"next_pid", "pid_t", 56, 4}, {"next_prio", "int", 60, 4}}
+	openat := []f{{"__syscall_nr", "int", 8, 4}, {"dfd", "int", 16, 8}, {"filename", "const char *", 24, 8}, {"flags", "int", 32, 8}, {"mode", "umode_t", 40, 8}}
+	for _, kf := range debianKernels {
+		t.Run(kf.name, func(t *testing.T) {
+			k := imageKB(t, kf.name)
+			for _, c := range []struct {
+				cat, name string
+				want      []f
+			}{{"sched", "sched_switch", sw}, {"syscalls", "sys_enter_openat", openat}} {
+				tp, ok := k.Tracepoint(c.cat, c.name)
+				if !ok {
+					t.Errorf("%s:%s missing", c.cat, c.name)
+					continue
+				}
+				if len(tp.Fields) != len(c.want) {
+					t.Errorf("%s:%s fields %+v, want %+v", c.cat, c.name, tp.Fields, c.want)
+					continue
+				}
+				for i, w := range c.want {
+					g := tp.Fields[i]
+					typ := strings.ReplaceAll(strings.ReplaceAll(g.Type, "long int", "long"), " [", "[")
+					if g.Name != w.name || typ != w.typ || g.Offset != w.offset || g.Size != w.size {
+						t.Errorf("%s:%s field %d = %+v, want %+v", c.cat, c.name, i, g, w)
+					}
+				}
+			}
+			// Categories come from the image's event classes; every
+			// event of a class with a BTF struct is a raw tracepoint too.
+			n, raw := 0, 0
+			cats := map[string]bool{}
+			for tp := range k.Tracepoints() {
+				cats[tp.Category] = true
+				if tp.Category == "syscalls" {
+					continue
+				}
+				n++
+				if k.RawTracepoint(tp.Name) == kb.Yes {
+					raw++
+				}
+			}
+			if n < 500 || raw < n*95/100 {
+				t.Errorf("%d of %d tracepoints are raw tracepoints too", raw, n)
+			}
+			for _, c := range []string{"sched", "kmem", "syscalls", "block", "irq", "net", "sock", "tcp", "signal", "timer"} {
+				if !cats[c] {
+					t.Errorf("no tracepoint category %s", c)
+				}
+			}
+		})
+	}
+}
+
+// Named profiles are saved in and opened from the kb cache.
+func TestImageNamedProfiles(t *testing.T) {
+	k := imageKB(t, "debian-6.12")
+	t.Setenv("KGENT_KB_DIR", t.TempDir())
+	if ps, err := kb.Profiles(); err != nil || len(ps) != 0 {
+		t.Fatalf("empty cache lists %v, %v", ps, err)
+	}
+	dir, err := kb.SaveProfile(k, "trixie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, kb.BTFFile)); err != nil {
+		t.Errorf("the profile has no BTF for vmlinux.h: %v", err)
+	}
+	p, err := kb.OpenProfile("trixie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Meta.Name != "trixie" || p.Meta.Kernel != k.Meta.Kernel || p.Meta.Version != k.Meta.Version || p.NumTracepoints() != k.NumTracepoints() ||
+		p.NumKfuncs() != k.NumKfuncs() || p.NumTraceable() != k.NumTraceable() || !p.Mapped() {
+		t.Errorf("reopened profile differs: %+v", p.Meta)
+	}
+	if v, ok := p.Config("CONFIG_BPF_LSM"); ok != kb.Yes || v != "y" {
+		t.Errorf("reopened config lost CONFIG_BPF_LSM: %q %v", v, ok)
+	}
+	if err := p.Verify(); err != nil {
+		t.Error(err)
+	}
+	ps, err := kb.Profiles()
+	if err != nil || len(ps) != 1 || ps[0].Name != "trixie" || ps[0].Kernel != k.Meta.Kernel || ps[0].Error != "" || ps[0].BuiltAt == "" {
+		t.Errorf("Profiles() = %+v, %v", ps, err)
+	}
+	if _, err := kb.OpenProfile("nope"); err == nil || !strings.Contains(err.Error(), "no kernel profile named nope") {
+		t.Errorf("missing profile: %v", err)
+	}
+	for _, bad := range []string{"", "host", "../x", "a/b", ".hidden", strings.Repeat("x", 80)} {
+		if _, err := kb.SaveProfile(k, bad); err == nil {
+			t.Errorf("profile name %q accepted", bad)
+		}
+		if _, err := kb.OpenProfile(bad); err == nil {
+			t.Errorf("profile name %q opened", bad)
+		}
+	}
+	// A damaged profile is listed with the reason, not dropped or fatal.
+	if err := os.WriteFile(filepath.Join(dir, kb.DataFile), []byte("KGENTKB\x00garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ps, err = kb.Profiles()
+	if err != nil || len(ps) != 1 || ps[0].Error == "" {
+		t.Errorf("damaged profile listed as %+v, %v", ps, err)
+	}
+}
+
+// The Go xz decoder (x86 branch filter included) gives what xz gives.
+func TestImageXZDecoder(t *testing.T) {
+	testenv.Require(t, testenv.Requirement("xz"))
+	o := kernelFiles(t, "debian-6.1")
+	b, err := os.ReadFile(o.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, comp, err := kb.ImagePayload(b)
+	if err != nil || comp != "xz" {
+		t.Fatalf("payload %s, %v; want xz", comp, err)
+	}
+	want, ok := kb.XZDecompressCommand(p)
+	if !ok {
+		t.Fatal("xz did not decompress the payload")
+	}
+	got, err := kb.XZDecompressGo(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		n := 0
+		for n < min(len(got), len(want)) && got[n] == want[n] {
+			n++
+		}
+		t.Errorf("Go decoder: %d bytes, xz: %d bytes, first difference at %d", len(got), len(want), n)
+	}
+}
+
+// Damaged and foreign input is an error, never a crash.
+func TestImageBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := map[string]string{
+		write("empty", nil):                        "not a kernel image",
+		write("text", []byte("hello\n")):           "not a kernel image",
+		write("elf", []byte("\x7fELF\x02\x01\x01")): "ELF",
+		dir:                                        "",
+		filepath.Join(dir, "missing"):              "",
+	}
+	for _, kf := range []string{"debian-6.1", "debian-6.12"} {
+		o, err := kb.FindKernel(kf)
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(o.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := kb.ImagePayload(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := bytes.Index(b, p[:64]) + len(p)
+		for _, cut := range []int{0x300, len(b) / 3, end - 64} {
+			cases[write(kf+"-cut", b[:cut])] = ""
+			if _, err := kb.BuildImage(kb.ImageOptions{Image: filepath.Join(dir, kf+"-cut")}); err == nil {
+				t.Errorf("%s cut at %d: no error", kf, cut)
+			}
+		}
+		// A payload of an unsupported compression names it.
+		c := bytes.Clone(b)
+		copy(c[end-len(p):], []byte{0x02, 0x21, 0x4c, 0x18})
+		cases[write(kf+"-lz4", c)] = "lz4"
+	}
+	for path, want := range cases {
+		_, err := kb.BuildImage(kb.ImageOptions{Image: path})
+		if err == nil {
+			t.Errorf("%s: no error", path)
+		} else if !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want it to say %q", path, err, want)
+		}
+	}
+}
+
+// BenchmarkImageProfile builds a profile from a cached kernel package's
+// image (the budget: 3 s).
+func BenchmarkImageProfile(b *testing.B) {
+	for _, name := range []string{"debian-6.1", "debian-6.12"} {
+		b.Run(name, func(b *testing.B) {
+			o := kernelFiles(b, name)
+			for b.Loop() {
+				if _, err := kb.BuildImage(o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
