@@ -350,11 +350,11 @@ func TestImageBadInput(t *testing.T) {
 		return p
 	}
 	cases := map[string]string{
-		write("empty", nil):                        "not a kernel image",
-		write("text", []byte("hello\n")):           "not a kernel image",
+		write("empty", nil):                         "not a kernel image",
+		write("text", []byte("hello\n")):            "not a kernel image",
 		write("elf", []byte("\x7fELF\x02\x01\x01")): "ELF",
-		dir:                                        "",
-		filepath.Join(dir, "missing"):              "",
+		dir:                           "",
+		filepath.Join(dir, "missing"): "",
 	}
 	for _, kf := range []string{"debian-6.1", "debian-6.12"} {
 		o, err := kb.FindKernel(kf)
