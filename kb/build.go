@@ -155,6 +155,16 @@ func buildData(opts BuildOptions) (Data, string, error) {
 		} else {
 			d.Meta.Sources["kallsyms"] = "unavailable: " + err.Error()
 		}
+		if cfg, src, err := hostConfig(); err == nil {
+			d.Config, d.Meta.Sources["config"] = cfg, src
+		} else {
+			d.Meta.Sources["config"] = "unavailable: " + err.Error()
+		}
+		if fns, src, err := hostTraceable(p.Tracefs); err == nil {
+			d.Traceable, d.Meta.Sources["traceable"] = fns, src
+		} else {
+			d.Meta.Sources["traceable"] = "unavailable: " + err.Error()
+		}
 		d.Attach = sysfsAttachSupport(p)
 		if !opts.NoProbe {
 			priv, why := probePrivileged()

@@ -237,19 +237,11 @@ func readConfig(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "CONFIG_") || !strings.Contains(line, "=") {
-			continue
-		}
-		out = append(out, line)
-	}
+	out := configLines(b)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s has no CONFIG_ lines", path)
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	return out, nil
 }
 
 // enumProgTypes lists the program types kgent names that the kernel's
