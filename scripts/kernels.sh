@@ -148,3 +148,5 @@ for kv in "${todo[@]}"; do
     log "$name: $pkg has no /boot/vmlinuz-*"
   fi
 done
+# The package lists are only needed to fetch: the next fetch updates anyway.
+rm -rf "$apt"
