@@ -77,11 +77,15 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	}
 	sum := sha256.Sum256(raw)
 	d := Data{Meta: Meta{
-		Schema:    SchemaVersion,
-		Kernel:    img.release,
-		Version:   upstreamVersion(img.release, img.banner),
-		Machine:   elfMachine(img.elf),
-		Source:    "image",
+		Schema:  SchemaVersion,
+		Kernel:  img.release,
+		Version: upstreamVersion(img.release, img.banner),
+		Machine: elfMachine(img.elf),
+		// "btf-file": another machine's kernel, known from its BTF (and
+		// here its image): checks and verification treat it so (this
+		// machine's verifier and probes are not that kernel's).
+		// Sources["image"] names the image.
+		Source:    "btf-file",
 		Name:      opts.Name,
 		BTFSHA256: hex.EncodeToString(sum[:]),
 		BuiltAt:   time.Now().UTC().Format(time.RFC3339),

@@ -109,7 +109,7 @@ func Profiles() ([]ProfileInfo, error) {
 			info.Kernel, info.Version, info.BuiltAt = k.Meta.Kernel, k.Meta.Version, k.Meta.BuiltAt
 			info.Source = k.Meta.Source
 			if img := k.Meta.Sources["image"]; img != "" {
-				info.Source += " " + img
+				info.Source = "image " + img
 			}
 		}
 		out = append(out, info)
