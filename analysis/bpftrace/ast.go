@@ -14,6 +14,8 @@ type File struct {
 	Enums        map[string]analysis.Span // enum constants defined in the script
 	Config       analysis.Span
 	MapDecls     []string // maps declared with let @m = hash(N)
+	// MapDeclSpans are the spans of the @names of MapDecls, in order.
+	MapDeclSpans []analysis.Span
 	// Features are language constructs newer than bpftrace 0.17, by the
 	// kb's name ("for", "for-range", "config", "let", "macro", "import"),
 	// with the span of their first use.
@@ -164,6 +166,9 @@ type (
 	ExprStmt struct {
 		X    Expr
 		Span analysis.Span
+		// Let: the statement declares a variable (let $x [= ...]);
+		// its scope is the block around it (bpftrace 0.22).
+		Let bool
 	}
 	IfStmt struct {
 		Cond Expr

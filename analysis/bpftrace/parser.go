@@ -150,6 +150,7 @@ func (p *parser) parseFile() {
 				if a, ok := x.(*Assign); ok {
 					if m, ok := a.LHS.(*MapRef); ok {
 						p.file.MapDecls = append(p.file.MapDecls, m.Name)
+						p.file.MapDeclSpans = append(p.file.MapDeclSpans, analysis.Span{Start: m.Span.Start, End: m.Span.Start + len(m.Name)})
 					}
 				}
 			}
@@ -650,9 +651,9 @@ func (p *parser) stmt() Stmt {
 			if p.is("=") {
 				p.advance()
 				rhs := p.expr(false)
-				return &ExprStmt{X: &Assign{Op: "=", LHS: v, RHS: rhs, Span: analysis.Span{Start: v.NodeSpan().Start, End: rhs.NodeSpan().End}}, Span: analysis.Span{Start: start, End: p.prevEnd()}}
+				return &ExprStmt{X: &Assign{Op: "=", LHS: v, RHS: rhs, Span: analysis.Span{Start: v.NodeSpan().Start, End: rhs.NodeSpan().End}}, Span: analysis.Span{Start: start, End: p.prevEnd()}, Let: true}
 			}
-			return &ExprStmt{X: v, Span: analysis.Span{Start: start, End: p.prevEnd()}}
+			return &ExprStmt{X: v, Span: analysis.Span{Start: start, End: p.prevEnd()}, Let: true}
 		case "break", "continue":
 			p.advance()
 			return &ExprStmt{X: &Ident{Name: "break", Span: analysis.Span{Start: start, End: p.prevEnd()}}, Span: analysis.Span{Start: start, End: p.prevEnd()}}

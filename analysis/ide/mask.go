@@ -2,16 +2,10 @@ package ide
 
 import "github.com/kgent/kgent/analysis"
 
-// mask blanks comments, string and character literals with spaces,
-// keeping every byte offset and newline, so lexical searches (definitions,
-// folding) do not match inside them. Both dialects share C's comment and
-// literal syntax.
-func mask(text string) []byte {
-	b, _ := maskComments(text)
-	return b
-}
-
-// maskComments is mask that also returns the spans of block comments.
+// maskComments blanks comments, string and character literals with
+// spaces, keeping every byte offset and newline, so lexical searches
+// (folding) do not match inside them, and returns the spans of block
+// comments. Both dialects share C's comment and literal syntax.
 func maskComments(text string) ([]byte, []analysis.Span) {
 	var comments []analysis.Span
 	b := []byte(text)
