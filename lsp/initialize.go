@@ -58,6 +58,8 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 			"codeActionProvider":     map[string]any{"codeActionKinds": []string{"quickfix", "refactor.rewrite"}},
 			"documentSymbolProvider": true,
 			"definitionProvider":     true,
+			"referencesProvider":     true,
+			"renameProvider":         map[string]any{"prepareProvider": true},
 			"foldingRangeProvider":   true,
 			"executeCommandProvider": map[string]any{"commands": []string{cmdGenerate, cmdVerify, cmdKBRebuild}},
 			// Which files are trusted follows the folders the user adds

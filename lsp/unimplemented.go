@@ -13,7 +13,6 @@ var unimplemented = map[string]handlerFunc{}
 
 func init() {
 	for _, m := range []string{
-		"textDocument/references", "textDocument/rename", "textDocument/prepareRename",
 		"textDocument/signatureHelp", "textDocument/formatting", "textDocument/rangeFormatting",
 		"textDocument/onTypeFormatting", "textDocument/documentHighlight", "textDocument/documentLink",
 		"textDocument/codeLens", "codeLens/resolve", "textDocument/declaration", "textDocument/typeDefinition",
