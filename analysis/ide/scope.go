@@ -126,6 +126,53 @@ func (x *index) entityFor(s int, name string, sp analysis.Span, strong bool, kin
 	return e
 }
 
+// merge appends y, an index of the text after everything x holds, read
+// with its own scope 0 standing for the file (C: a worker's share of the
+// top-level items), before any use is resolved: y's file-scope names
+// join x's, its other scopes and names are renumbered.
+func (x *index) merge(y *index) {
+	base := len(x.scopes) - 1
+	scopeOf := func(s int) int {
+		if s <= 0 {
+			return s
+		}
+		return s + base
+	}
+	entOf := make([]int, len(y.ents))
+	for i, e := range y.ents {
+		if e.scope == 0 {
+			entOf[i] = x.entityFor(0, e.name, e.def, e.strong, e.kind)
+			continue
+		}
+		e.scope = scopeOf(e.scope)
+		x.ents = append(x.ents, e)
+		entOf[i] = len(x.ents) - 1
+	}
+	for _, sc := range y.scopes[1:] {
+		names := make(map[string]int, len(sc.names))
+		for name, e := range sc.names {
+			names[name] = entOf[e]
+		}
+		x.scopes = append(x.scopes, scope{parent: scopeOf(sc.parent), hoisted: sc.hoisted, names: names})
+	}
+	for _, o := range y.occs {
+		o.scope = scopeOf(o.scope)
+		if o.ent >= 0 {
+			o.ent = entOf[o.ent]
+		}
+		x.occs = append(x.occs, o)
+	}
+	for name := range y.typeNames {
+		x.typeNames[name] = true
+	}
+	for name := range y.macroNames {
+		x.macroNames[name] = true
+	}
+	if y.focus.End > y.focus.Start {
+		x.focus = y.focus
+	}
+}
+
 // use records a use of name at sp, looked up from scope s once the whole
 // document is read.
 func (x *index) use(s int, name string, sp analysis.Span) {

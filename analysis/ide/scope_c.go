@@ -1,6 +1,7 @@
 package ide
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 
@@ -34,6 +35,9 @@ var cIDs struct {
 	concatenatedString, charLiteral, comment, systemLibString, numberLiteral uint16
 	// fields
 	fDeclarator, fName, fFunction, fType, fValue, fParameters uint16
+	// leaf: kinds that never have children (anonymous tokens): the walk
+	// does not ask the cursor for them.
+	leaf []bool
 }
 
 func initCIDs(lang *sitter.Language) {
@@ -51,6 +55,10 @@ func initCIDs(lang *sitter.Language) {
 		c.comment, c.systemLibString, c.numberLiteral = k("comment"), k("system_lib_string"), k("number_literal")
 		c.fDeclarator, c.fName, c.fFunction = lang.FieldIdForName("declarator"), lang.FieldIdForName("name"), lang.FieldIdForName("function")
 		c.fType, c.fValue, c.fParameters = lang.FieldIdForName("type"), lang.FieldIdForName("value"), lang.FieldIdForName("parameters")
+		c.leaf = make([]bool, lang.NodeKindCount())
+		for id := range c.leaf {
+			c.leaf[id] = !lang.NodeKindIsNamed(uint16(id))
+		}
 	})
 }
 
@@ -101,28 +109,48 @@ func (b *cBuilder) push(hoisted bool) {
 // is all a query about a name there needs unless the name is declared at
 // file scope (or nowhere) and its references are asked for. Function
 // bodies are most of a file's nodes, and every node read is a few calls
-// into tree-sitter.
+// into tree-sitter; for the same reason a large file's items are read by
+// a few workers at once, each into an index of its own, merged in text
+// order (uses are resolved only once everything is declared).
 func buildC(src string, focus int) *index {
 	x := newIndex(analysis.DialectC, src)
 	x.newScope(-1, true) // the file
 	x.partial = focus >= 0
-	b := &cBuilder{x: x, src: src, scopes: []int{0}}
 	bpfc.Parse(src, func(syn bpfc.Syntax) {
 		initCIDs(syn.Lang)
-		for i := range syn.Tops {
-			top := &syn.Tops[i]
-			b.skipBody = false
-			if focus >= 0 {
-				if s, e := int(top.StartByte()), int(top.EndByte()); s <= focus && focus <= e {
-					x.focus = analysis.Span{Start: s, End: e}
-				} else {
-					b.skipBody = true
+		n := len(syn.Tops)
+		workers := max(1, min(cWorkers(len(src)), n))
+		parts := make([]*index, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				y := newIndex(analysis.DialectC, src)
+				y.newScope(-1, true)
+				b := &cBuilder{x: y, src: src, scopes: []int{0}}
+				for i := w * n / workers; i < (w+1)*n/workers; i++ {
+					top := &syn.Tops[i]
+					b.skipBody = false
+					if focus >= 0 {
+						if s, e := int(top.StartByte()), int(top.EndByte()); s <= focus && focus <= e {
+							y.focus = analysis.Span{Start: s, End: e}
+						} else {
+							b.skipBody = true
+						}
+					}
+					b.walk(top)
 				}
-			}
-			b.walk(top)
+				parts[w] = y
+			}()
+		}
+		wg.Wait()
+		for _, y := range parts {
+			x.merge(y)
 		}
 		// Names in map fields (__uint(max_entries, MAX)) were blanked
 		// before the parse.
+		b := &cBuilder{x: x, src: src, scopes: []int{0}}
 		for _, f := range syn.Fields {
 			if f.Macro != "__uint" && f.Macro != "__ulong" {
 				continue
@@ -139,6 +167,10 @@ func buildC(src string, focus int) *index {
 	return x
 }
 
+// cWorkers is how many workers read a text of n bytes (tests change
+// it): one per 8 KB, up to four and the number of CPUs.
+var cWorkers = func(n int) int { return min(runtime.GOMAXPROCS(0), 4, n/(8<<10)) }
+
 // walk reads one top-level item.
 func (b *cBuilder) walk(top *sitter.Node) {
 	cur := top.Walk()
@@ -152,7 +184,7 @@ func (b *cBuilder) walk(top *sitter.Node) {
 		}
 		for {
 			b.leave()
-			if cur.Depth() == 0 {
+			if len(b.frames) == 0 {
 				return
 			}
 			if cur.GotoNextSibling() {
@@ -214,7 +246,7 @@ func (b *cBuilder) enter(n *sitter.Node, cur *sitter.TreeCursor) bool {
 			parent.args++
 		}
 	}
-	descend := true
+	descend := int(k) >= len(c.leaf) || !c.leaf[k]
 	switch k {
 	case c.identifier:
 		b.identifier(n, field, &f, parent)

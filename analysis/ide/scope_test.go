@@ -538,7 +538,7 @@ func FuzzScopes(f *testing.F) {
 
 // bigC is about 1,000 lines of C: the verifier's valid program with its
 // names numbered per copy, so that the file scope holds many names.
-func bigC(b *testing.B) string {
+func bigC(b testing.TB) string {
 	data, err := os.ReadFile("../verify/testdata/valid.bpf.c")
 	if err != nil {
 		b.Fatal(err)
@@ -564,6 +564,39 @@ func bigBt() string {
 		fmt.Fprintf(&sb, "kprobe:vfs_read%d\n{\n\t$t = nsecs;\n\t@start%d[tid] = $t;\n\tif ($t > 0) {\n\t\tlet $d = $t / 1000;\n\t\t@lat[comm] = hist($d);\n\t}\n}\n\n", i, i)
 	}
 	return sb.String()
+}
+
+// TestWorkersAgree: a file read by several workers (each a share of
+// the top-level items, merged) has the index one reader builds: every
+// occurrence with the definition it resolves to, whole and partial.
+func TestWorkersAgree(t *testing.T) {
+	src := bigC(t) + cScopes + cTwoFuncs
+	saved := cWorkers
+	defer func() { cWorkers = saved }()
+	describe := func(workers, focus int) []string {
+		cWorkers = func(int) int { return workers }
+		x := buildC(src, focus)
+		var out []string
+		for _, o := range x.occs {
+			e := x.ents[o.ent]
+			out = append(out, fmt.Sprint(o.span, o.name, o.decl, e.def, e.kind, e.scope == 0, x.lookup(o.name, o.scope, o.span.Start) == o.ent))
+		}
+		return append(out, fmt.Sprint(x.focus, len(x.scopes), len(x.typeNames), len(x.macroNames)))
+	}
+	for _, focus := range []int{-1, len(src) / 3, strings.Index(src, "v += total"), len(src) - 10} {
+		one, four := describe(1, focus), describe(4, focus)
+		if len(one) < 100 {
+			t.Fatalf("focus %d: %d occurrences", focus, len(one))
+		}
+		if len(one) != len(four) {
+			t.Fatalf("focus %d: %d occurrences with one reader, %d with four", focus, len(one), len(four))
+		}
+		for i := range one {
+			if one[i] != four[i] {
+				t.Fatalf("focus %d: one reader %s, four %s", focus, one[i], four[i])
+			}
+		}
+	}
 }
 
 func resetIndexCache() {
