@@ -1,5 +1,11 @@
 package kb
 
+import (
+	"bytes"
+
+	"github.com/cilium/ebpf/btf"
+)
+
 // BuildData is the builder's output before it is indexed, for tests that
 // compare a loaded kb with it.
 func BuildData(opts BuildOptions) (Data, error) {
@@ -32,4 +38,25 @@ func ReadVmlinux(b []byte) (release string, err error) {
 		return "", err
 	}
 	return img.release, nil
+}
+
+// BTFTracepointFields is the fields BuildImage gives a tracepoint of
+// the event class template, from the BTF file at path.
+func BTFTracepointFields(path string) (func(template string) ([]Field, bool), error) {
+	raw, err := ReadRegular(path, MaxBTFSize)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	names := newTypeNamer(map[btf.Type]string{})
+	return func(template string) ([]Field, bool) {
+		var st *btf.Struct
+		if spec.TypeByName("trace_event_raw_"+template, &st) != nil {
+			return nil, false
+		}
+		return rawFields(st, names), true
+	}, nil
 }

@@ -228,8 +228,7 @@ func TestImageTracepointFields(t *testing.T) {
 				}
 				for i, w := range c.want {
 					g := tp.Fields[i]
-					typ := strings.ReplaceAll(strings.ReplaceAll(g.Type, "long int", "long"), " [", "[")
-					if g.Name != w.name || typ != w.typ || g.Offset != w.offset || g.Size != w.size {
+					if g.Name != w.name || g.Type != w.typ || g.Offset != w.offset || g.Size != w.size {
 						t.Errorf("%s:%s field %d = %+v, want %+v", c.cat, c.name, i, g, w)
 					}
 				}
@@ -441,4 +440,46 @@ func TestHostProfileConfig(t *testing.T) {
 	if src := k.Meta.Sources["traceable"]; (k.NumTraceable() > 0) == strings.HasPrefix(src, "unavailable") {
 		t.Errorf("%d traceable functions, source %q", k.NumTraceable(), src)
 	}
+}
+
+// The fields an image profile derives from BTF are the ones tracefs
+// reports, checked on the running kernel where both exist.
+func TestImageFieldsMatchTracefs(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	fields, err := kb.BTFTracepointFields(kb.HostBTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, typeDiff := 0, 0
+	for tp := range k.Tracepoints() {
+		got, ok := fields(tp.Name)
+		if !ok || tp.Struct != "trace_event_raw_"+tp.Name {
+			continue
+		}
+		n++
+		if len(got) != len(tp.Fields) {
+			t.Errorf("%s:%s: %d fields from BTF, tracefs has %d: %+v vs %+v", tp.Category, tp.Name, len(got), len(tp.Fields), got, tp.Fields)
+			continue
+		}
+		for i, w := range tp.Fields {
+			g := got[i]
+			if g.Name != w.Name || g.Offset != w.Offset || g.Size != w.Size || g.Signed != w.Signed {
+				t.Errorf("%s:%s field %d: BTF %+v, tracefs %+v", tp.Category, tp.Name, i, g, w)
+			} else if g.Type != w.Type {
+				typeDiff++
+				if typeDiff <= 20 {
+					t.Logf("%s:%s %s: BTF spells %q, tracefs %q", tp.Category, tp.Name, w.Name, g.Type, w.Type)
+				}
+			}
+		}
+	}
+	if n < 300 {
+		t.Errorf("only %d tracepoints compared", n)
+	}
+	// Where the source says "unsigned" or a typedef BTF resolved, the
+	// spelling differs; the type is the same.
+	if typeDiff > n/10 {
+		t.Errorf("%d field types spelled differently in %d tracepoints", typeDiff, n)
+	}
+	t.Logf("%d tracepoints compared, %d field types spelled differently", n, typeDiff)
 }

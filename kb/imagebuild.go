@@ -508,7 +508,7 @@ func rawFields(st *btf.Struct, names *typeNamer) []Field {
 		if m.Name == "ent" || m.Name == "__data" || m.Name == "" || m.BitfieldSize != 0 {
 			continue
 		}
-		f := Field{Name: m.Name, Type: names.spell(m.Type), Offset: int(m.Offset) / 8, Size: sizeOf(m.Type), Signed: signed(m.Type)}
+		f := Field{Name: m.Name, Type: tracefsSpelling(names.spell(m.Type)), Offset: int(m.Offset) / 8, Size: sizeOf(m.Type), Signed: signed(m.Type)}
 		if n, ok := strings.CutPrefix(m.Name, "__data_loc_"); ok {
 			f.Name, f.Type, f.Signed = n, "__data_loc char[]", false
 		} else if n, ok := strings.CutPrefix(m.Name, "__rel_loc_"); ok {
@@ -519,10 +519,32 @@ func rawFields(st *btf.Struct, names *typeNamer) []Field {
 	return out
 }
 
+// intSpellings turns BTF's names of C integer types into the spelling
+// tracefs formats use, longest first.
+var intSpellings = strings.NewReplacer(
+	"long long unsigned int", "unsigned long long",
+	"long long int", "long long",
+	"long unsigned int", "unsigned long",
+	"short unsigned int", "unsigned short",
+	"long int", "long",
+	"short int", "short",
+	"_Bool", "bool",
+)
+
+// tracefsSpelling spells a type as tracefs formats do: "unsigned long"
+// for BTF's "long unsigned int", "char[16]" for "char [16]".
+func tracefsSpelling(t string) string {
+	return strings.ReplaceAll(intSpellings.Replace(t), " [", "[")
+}
+
+// signed says whether tracefs calls a field of type t signed (an array
+// is as signed as its elements).
 func signed(t btf.Type) bool {
 	for range 16 {
 		t = skipQualifiers(t)
 		switch q := t.(type) {
+		case *btf.Array:
+			t = q.Type
 		case *btf.Typedef:
 			t = q.Type
 		case *btf.Int:
