@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -482,4 +483,58 @@ func TestImageFieldsMatchTracefs(t *testing.T) {
 		t.Errorf("%d field types spelled differently in %d tracepoints", typeDiff, n)
 	}
 	t.Logf("%d tracepoints compared, %d field types spelled differently", n, typeDiff)
+}
+
+// The categories an image profile reads from the kernel's event classes
+// are the ones tracefs shows on the running kernel, for the events both
+// kernels have; syscall records are laid out alike.
+func TestImageCategoriesMatchHost(t *testing.T) {
+	host := testenv.HostKB(t, testenv.Tracefs)
+	hostCat := map[string][]string{}
+	for cat, name := range host.TracepointNames() {
+		hostCat[name] = append(hostCat[name], cat)
+	}
+	for _, name := range []string{"debian-6.12", "debian-sid"} {
+		t.Run(name, func(t *testing.T) {
+			k := imageKB(t, name)
+			both, same, sysSame, sysBoth := 0, 0, 0, 0
+			for tp := range k.Tracepoints() {
+				cats := hostCat[tp.Name]
+				if len(cats) != 1 {
+					continue
+				}
+				both++
+				if cats[0] != tp.Category {
+					t.Logf("%s: image says %s, tracefs %s", tp.Name, tp.Category, cats[0])
+					continue
+				}
+				same++
+				if tp.Category != "syscalls" {
+					continue
+				}
+				h, _ := host.Tracepoint("syscalls", tp.Name)
+				sysBoth++
+				if len(h.Fields) == len(tp.Fields) && fmtFields(h.Fields) == fmtFields(tp.Fields) {
+					sysSame++
+				} else if sysBoth-sysSame <= 5 {
+					t.Logf("%s: image %s, tracefs %s", tp.Name, fmtFields(tp.Fields), fmtFields(h.Fields))
+				}
+			}
+			if both < 1000 || same < both*99/100 {
+				t.Errorf("%d of %d shared tracepoints have tracefs's category", same, both)
+			}
+			if sysBoth < 500 || sysSame < sysBoth*95/100 {
+				t.Errorf("%d of %d shared syscall tracepoints have tracefs's fields", sysSame, sysBoth)
+			}
+			t.Logf("%d of %d shared tracepoints agree on the category; %d of %d syscall records agree", same, both, sysSame, sysBoth)
+		})
+	}
+}
+
+func fmtFields(fs []kb.Field) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Type + " " + f.Name + "@" + strconv.Itoa(f.Offset) + "/" + strconv.Itoa(f.Size) + ";")
+	}
+	return b.String()
 }
