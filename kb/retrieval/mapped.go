@@ -220,6 +220,13 @@ func (w *ixWriter) docs(kind string, ds []chromem.Document) error {
 		if len(d.Embedding) != dim || dim == 0 {
 			return fmt.Errorf("%s: vectors of %d and %d dimensions", kind, dim, len(d.Embedding))
 		}
+		for _, x := range d.Embedding {
+			// A search skips the coordinates the query does not
+			// have: sound only when x*0 is 0 (see mappedCol.query).
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("%s %s: a vector holds %v", kind, d.ID, x)
+			}
+		}
 		ids[i], conts[i], titles[i], dialects[i] = d.ID, d.Content, d.Metadata["title"], d.Metadata["dialect"]
 		vecs = append(vecs, d.Embedding...)
 	}
@@ -414,7 +421,11 @@ func (f *ixFile) collection(kind string) *mappedCol {
 // query ranks the documents (of dialect, when given) by the dot product of
 // their vectors with q, normalized first unless it is of unit length: the
 // ranking of chromem-go's Query over the same vectors, to the bit (Build
-// saves them as chromem-go holds them, normalized). Only the n best
+// saves them as chromem-go holds them, normalized). The products are
+// summed in the same order, but only where q is not 0: the vectors are
+// finite (the writer refuses others), so the products left out are
+// zeros, which leave a float32 sum as it is. A local query has a few
+// terms, so this reads a few numbers of each document. Only the n best
 // documents are decoded; documents of equal score keep their order.
 func (c *mappedCol) query(kind string, q []float32, n int, dialect string) ([]Result, error) {
 	defer runtime.KeepAlive(c.f)
@@ -428,6 +439,12 @@ func (c *mappedCol) query(kind string, q []float32, n int, dialect string) ([]Re
 		d   int
 		sim float32
 	}
+	var nz []int
+	for i, x := range q {
+		if x != 0 {
+			nz = append(nz, i)
+		}
+	}
 	hits := make([]hit, 0, c.n)
 	row := 4 * c.dim
 	for d := range c.n {
@@ -438,8 +455,8 @@ func (c *mappedCol) query(kind string, q []float32, n int, dialect string) ([]Re
 		}
 		v := c.vecs[d*row : (d+1)*row]
 		var sim float32
-		for i, x := range q {
-			sim += x * math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
+		for _, i := range nz {
+			sim += q[i] * math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
 		}
 		hits = append(hits, hit{d, sim})
 	}
