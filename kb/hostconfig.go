@@ -27,11 +27,11 @@ func hostConfig() ([]string, string, error) {
 		}
 	}
 	p := "/boot/config-" + hostRelease()
-	cfg, err := readConfig(p)
-	if err != nil {
-		return nil, "", errors.New("neither /proc/config.gz nor " + p + " is readable")
+	b, err := ReadRegular(p, 16<<20)
+	if cfg := configLines(b); err == nil && len(cfg) > 0 {
+		return cfg, p, nil
 	}
-	return cfg, p, nil
+	return nil, "", errors.New("neither /proc/config.gz nor " + p + " is readable")
 }
 
 // hostTraceable reads tracefs's available_filter_functions: the functions

@@ -3,6 +3,7 @@ package kb_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -551,4 +552,89 @@ func fmtFields(fs []kb.Field) string {
 		b.WriteString(f.Type + " " + f.Name + "@" + strconv.Itoa(f.Offset) + "/" + strconv.Itoa(f.Size) + ";")
 	}
 	return b.String()
+}
+
+// makeDeb builds a real .deb with dpkg-deb holding files (path in the
+// package -> file to copy), data.tar compressed with comp.
+func makeDeb(t *testing.T, name, comp string, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "DEBIAN"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	control := "Package: " + name + "\nVersion: 1\nArchitecture: amd64\nMaintainer: kgent tests <tests@invalid>\nDescription: test\n"
+	if err := os.WriteFile(filepath.Join(root, "DEBIAN", "control"), []byte(control), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for dst, src := range files {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(root, dst)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), name+".deb")
+	if b, err := exec.Command("dpkg-deb", "--root-owner-group", "-Z"+comp, "-z1", "-b", root, out).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb: %v: %s", err, b)
+	}
+	return out
+}
+
+// A profile from kernel packages equals the one from their files.
+func TestImageFromPackages(t *testing.T) {
+	testenv.Require(t, testenv.Requirement("dpkg-deb"))
+	for _, c := range []struct {
+		kernel string
+		split  bool // newer layout: image and config in two packages
+		comp   []string
+	}{{"debian-6.1", false, []string{"xz"}}, {"debian-sid", true, []string{"zstd", "gzip"}}} {
+		t.Run(c.kernel, func(t *testing.T) {
+			o := kernelFiles(t, c.kernel)
+			want := imageKB(t, c.kernel)
+			rel := strings.TrimPrefix(filepath.Base(o.Image), "vmlinuz-")
+			var debs []string
+			if c.split {
+				dir := "usr/lib/modules/" + rel + "/"
+				debs = append(debs, makeDeb(t, "linux-binary-test", c.comp[0], map[string]string{dir + "vmlinuz": o.Image}),
+					makeDeb(t, "linux-base-test", c.comp[1], map[string]string{dir + "config": o.Config, dir + "System.map": o.SystemMap}))
+			} else {
+				debs = append(debs, makeDeb(t, "linux-image-test", c.comp[0], map[string]string{
+					"boot/vmlinuz-" + rel: o.Image, "boot/config-" + rel: o.Config, "boot/System.map-" + rel: o.SystemMap,
+					"usr/share/doc/linux-image-test/changelog": o.Config}))
+			}
+			k, err := kb.BuildImage(kb.ImageOptions{Packages: debs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.Meta.Kernel != want.Meta.Kernel || k.Meta.BTFSHA256 != want.Meta.BTFSHA256 || k.NumTracepoints() != want.NumTracepoints() ||
+				k.NumKfuncs() != want.NumKfuncs() || k.NumKallsyms() != want.NumKallsyms() || !k.HasConfig() {
+				t.Errorf("from packages: %s %d tracepoints %d kfuncs %d symbols config %v; from files: %s %d %d %d",
+					k.Meta.Kernel, k.NumTracepoints(), k.NumKfuncs(), k.NumKallsyms(), k.HasConfig(), want.Meta.Kernel, want.NumTracepoints(), want.NumKfuncs(), want.NumKallsyms())
+			}
+			if !strings.Contains(k.Meta.Sources["image"], debs[0]+":") || !strings.Contains(k.Meta.Sources["config"], ".deb:") {
+				t.Errorf("sources do not name the packages: %q, %q", k.Meta.Sources["image"], k.Meta.Sources["config"])
+			}
+			// Damaged packages are errors.
+			b, err := os.ReadFile(debs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			cut := filepath.Join(t.TempDir(), "cut.deb")
+			if err := os.WriteFile(cut, b[:len(b)/2], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := kb.BuildImage(kb.ImageOptions{Packages: []string{cut}}); err == nil {
+				t.Error("a truncated package built")
+			}
+		})
+	}
+	if _, err := kb.BuildImage(kb.ImageOptions{Packages: []string{"/etc/passwd"}}); err == nil || !strings.Contains(err.Error(), "not a .deb") {
+		t.Errorf("a text file as a package: %v", err)
+	}
 }

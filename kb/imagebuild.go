@@ -29,6 +29,11 @@ type ImageOptions struct {
 	SystemMap string
 	// Config is the kernel's build configuration (config-<release>).
 	Config string
+	// Packages are distribution kernel packages (.deb) to take the
+	// image, config and System.map from: linux-image-*, or in the newer
+	// layout linux-binary-* and linux-base-*. Image, SystemMap and
+	// Config override what they hold.
+	Packages []string
 	// Name is the profile's name ("debian-6.1"), recorded in Meta.Name.
 	Name string
 	// Progress, when set, receives one line per build step.
@@ -50,30 +55,67 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 			opts.Progress(fmt.Sprintf(format, args...))
 		}
 	}
-	if abs, err := filepath.Abs(opts.Image); err == nil {
-		opts.Image = abs
+	var image, sysmap, config *bootFile
+	var readErrs []string
+	if len(opts.Packages) > 0 {
+		bf, err := readKernelPackages(opts.Packages)
+		if err != nil {
+			return nil, err
+		}
+		image, sysmap, config = bf.image, bf.sysmap, bf.config
 	}
-	b, err := ReadRegular(opts.Image, MaxImageSize)
-	if err != nil {
-		return nil, fmt.Errorf("reading kernel image: %w", err)
+	file := func(p string, limit int64) (*bootFile, error) {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		b, err := ReadRegular(p, limit)
+		if err != nil {
+			return nil, err
+		}
+		return &bootFile{name: p, data: b}, nil
 	}
+	if opts.Image != "" {
+		f, err := file(opts.Image, MaxImageSize)
+		if err != nil {
+			return nil, fmt.Errorf("reading kernel image: %w", err)
+		}
+		image = f
+	}
+	if image == nil {
+		return nil, errors.New("no kernel image given")
+	}
+	if opts.SystemMap != "" {
+		if f, err := file(opts.SystemMap, 64<<20); err == nil {
+			sysmap = f
+		} else {
+			readErrs = append(readErrs, err.Error())
+		}
+	}
+	if opts.Config != "" {
+		if f, err := file(opts.Config, 16<<20); err == nil {
+			config = f
+		} else {
+			readErrs = append(readErrs, err.Error())
+		}
+	}
+	b := image.data
 	img, err := readVmlinux(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", opts.Image, err)
+		return nil, fmt.Errorf("%s: %w", image.name, err)
 	}
-	say("image %s: %s payload, %d MiB vmlinux, release %s", opts.Image, img.compression, len(img.raw)>>20, img.release)
+	say("image %s: %s payload, %d MiB vmlinux, release %s", image.name, img.compression, len(img.raw)>>20, img.release)
 	sec := img.elf.Section(".BTF")
 	if sec == nil {
-		return nil, fmt.Errorf("%s: the kernel has no .BTF section (built without CONFIG_DEBUG_INFO_BTF): kgent needs its BTF", opts.Image)
+		return nil, fmt.Errorf("%s: the kernel has no .BTF section (built without CONFIG_DEBUG_INFO_BTF): kgent needs its BTF", image.name)
 	}
 	raw, ok := sectionBytes(img, sec)
 	if !ok {
-		return nil, fmt.Errorf("%s: the .BTF section lies outside the image", opts.Image)
+		return nil, fmt.Errorf("%s: the .BTF section lies outside the image", image.name)
 	}
 	raw = bytes.Clone(raw)
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%s: parsing its BTF: %w", opts.Image, err)
+		return nil, fmt.Errorf("%s: parsing its BTF: %w", image.name, err)
 	}
 	sum := sha256.Sum256(raw)
 	d := Data{Meta: Meta{
@@ -97,7 +139,7 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	} else {
 		d.Meta.Sources["release"] = FromImage + ": " + strings.TrimSpace(img.banner)
 	}
-	d.Meta.Sources["image"] = fmt.Sprintf("%s (%s-compressed)", opts.Image, img.compression)
+	d.Meta.Sources["image"] = fmt.Sprintf("%s (%s-compressed)", image.name, img.compression)
 	if err := fromBTF(&d, spec); err != nil {
 		return nil, err
 	}
@@ -127,14 +169,19 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	}
 
 	syms, symErr := readImageKallsyms(img)
-	if mapSyms, err := readSystemMap(opts.SystemMap); err == nil && len(mapSyms) > 0 {
+	var mapErr error = errors.New("no System.map")
+	var mapSyms []string
+	if sysmap != nil {
+		mapSyms, mapErr = parseSystemMap(sysmap.data, sysmap.name)
+	}
+	if mapErr == nil {
 		d.Kallsyms = mapSyms
-		d.Meta.Sources["kallsyms"] = "system.map " + opts.SystemMap
+		d.Meta.Sources["kallsyms"] = "system.map " + sysmap.name
 	} else if symErr == nil {
 		d.Kallsyms = syms.textSymbols()
 		why := ""
-		if opts.SystemMap != "" && err != nil {
-			why = " (" + err.Error() + ")"
+		if sysmap != nil {
+			why = " (" + mapErr.Error() + ")"
 		}
 		d.Meta.Sources["kallsyms"] = fmt.Sprintf("%s: the kernel's kallsyms tables, %d symbols%s", FromImage, len(syms.syms), why)
 	} else {
@@ -156,14 +203,17 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	}
 	linkTracepointStructs(&d)
 
-	if opts.Config != "" {
-		if cfg, err := readConfig(opts.Config); err == nil {
+	switch {
+	case config != nil:
+		if cfg := configLines(config.data); len(cfg) > 0 {
 			d.Config = cfg
-			d.Meta.Sources["config"] = "config " + opts.Config
+			d.Meta.Sources["config"] = "config " + config.name
 		} else {
-			d.Meta.Sources["config"] = "unavailable: " + err.Error()
+			d.Meta.Sources["config"] = "unavailable: " + config.name + " has no CONFIG_ lines"
 		}
-	} else {
+	case len(readErrs) > 0:
+		d.Meta.Sources["config"] = "unavailable: " + strings.Join(readErrs, "; ")
+	default:
 		d.Meta.Sources["config"] = "unavailable: no config file given"
 	}
 	d.ProgTypes = enumProgTypes(spec)
@@ -189,16 +239,9 @@ func elfMachine(f *elf.File) string {
 	return strings.ToLower(strings.TrimPrefix(f.Machine.String(), "EM_"))
 }
 
-// readSystemMap reads the text symbols of a System.map; a placeholder
+// parseSystemMap reads the text symbols of a System.map; a placeholder
 // without any is an error saying so.
-func readSystemMap(path string) ([]string, error) {
-	if path == "" {
-		return nil, errors.New("no System.map")
-	}
-	b, err := ReadRegular(path, 64<<20)
-	if err != nil {
-		return nil, err
-	}
+func parseSystemMap(b []byte, name string) ([]string, error) {
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -213,7 +256,7 @@ func readSystemMap(path string) ([]string, error) {
 		out = append(out, name)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s has no text symbols (a placeholder?)", path)
+		return nil, fmt.Errorf("%s has no text symbols (a placeholder?)", name)
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
@@ -232,20 +275,6 @@ func traceable(text []string, funcs []Func) []string {
 		}
 	}
 	return out
-}
-
-// readConfig reads a kernel config into sorted "CONFIG_X=value" lines;
-// options not set are left out.
-func readConfig(path string) ([]string, error) {
-	b, err := ReadRegular(path, 16<<20)
-	if err != nil {
-		return nil, err
-	}
-	out := configLines(b)
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s has no CONFIG_ lines", path)
-	}
-	return out, nil
 }
 
 // enumProgTypes lists the program types kgent names that the kernel's

@@ -10,9 +10,9 @@ import (
 )
 
 // Named kernel profiles: `kgent kb build --image FILE --name NAME` (or
-// --kernel debian-6.1, a kernel scripts/kernels.sh cached) builds a
-// profile of another kernel from its boot image; `kgent kb list` lists
-// them.
+// --from linux-image-*.deb, or --kernel debian-6.1, a kernel
+// scripts/kernels.sh cached) builds a profile of another kernel from its
+// boot image; `kgent kb list` lists them.
 
 func init() {
 	kbSubcommands["list"] = runKBList
@@ -22,10 +22,10 @@ func init() {
 func imageBuildArgs(args []string) bool {
 	for _, a := range args {
 		switch a {
-		case "--image", "-image", "--kernel", "-kernel", "--name", "-name":
+		case "--image", "-image", "--kernel", "-kernel", "--name", "-name", "--from", "-from":
 			return true
 		}
-		for _, p := range []string{"--image=", "-image=", "--kernel=", "-kernel=", "--name=", "-name="} {
+		for _, p := range []string{"--image=", "-image=", "--kernel=", "-kernel=", "--name=", "-name=", "--from=", "-from="} {
 			if len(a) > len(p) && a[:len(p)] == p {
 				return true
 			}
@@ -35,12 +35,17 @@ func imageBuildArgs(args []string) bool {
 }
 
 func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("kb build", "kb build (--image FILE [--system-map FILE] [--config FILE] | --kernel NAME) [--name NAME]", stderr)
+	fs := newFlags("kb build", "kb build (--image FILE [--system-map FILE] [--config FILE] | --from PACKAGE.deb ... | --kernel NAME) [--name NAME]", stderr)
+	var from []string
+	fs.Func("from", "a distribution kernel package (linux-image-*.deb; repeat for linux-binary-* and linux-base-*)", func(s string) error {
+		from = append(from, s)
+		return nil
+	})
 	image := fs.String("image", "", "kernel image (vmlinuz bzImage or vmlinux) of another kernel")
 	sysmap := fs.String("system-map", "", "its System.map (optional: the image's own symbol tables are used otherwise)")
 	config := fs.String("config", "", "its config file (optional: CONFIG_* facts and attach kinds)")
 	kernel := fs.String("kernel", "", "a kernel cached by scripts/kernels.sh (debian-6.1) or a directory with vmlinuz-*, System.map-*, config-*")
-	name := fs.String("name", "", "profile name (default: the --kernel name)")
+	name := fs.String("name", "", "profile name (default: the --kernel name, else the kernel's release)")
 	quiet := fs.Bool("q", false, "no progress lines")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -49,9 +54,15 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
 	var opts kb.ImageOptions
+	given := 0
+	for _, g := range []bool{*image != "", *kernel != "", len(from) > 0} {
+		if g {
+			given++
+		}
+	}
 	switch {
-	case *image != "" && *kernel != "":
-		return usageErr("--image and --kernel name the kernel twice: give one")
+	case given > 1:
+		return usageErr("--image, --from and --kernel each name the kernel: give one")
 	case *kernel != "":
 		o, err := kb.FindKernel(*kernel)
 		if err != nil {
@@ -60,8 +71,10 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 		opts = o
 	case *image != "":
 		opts = kb.ImageOptions{Image: *image}
+	case len(from) > 0:
+		opts = kb.ImageOptions{Packages: from}
 	default:
-		return usageErr("kb build --name needs --image FILE or --kernel NAME")
+		return usageErr("kb build --name needs --image FILE, --from PACKAGE.deb or --kernel NAME")
 	}
 	if *sysmap != "" {
 		opts.SystemMap = *sysmap
@@ -72,11 +85,10 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	if *name != "" {
 		opts.Name = *name
 	}
-	if opts.Name == "" {
-		return usageErr("--image needs --name NAME for the profile")
-	}
-	if err := kb.CheckProfileName(opts.Name); err != nil {
-		return usageErr("%v", err)
+	if opts.Name != "" {
+		if err := kb.CheckProfileName(opts.Name); err != nil {
+			return usageErr("%v", err)
+		}
 	}
 	if !*quiet {
 		opts.Progress = func(s string) { fmt.Fprintln(stderr, "kb:", s) }
@@ -84,6 +96,10 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	k, err := kb.BuildImage(opts)
 	if err != nil {
 		return err
+	}
+	if opts.Name == "" {
+		// Named after the kernel's release ("6.1.0-50-amd64").
+		opts.Name = k.Meta.Kernel
 	}
 	dir, err := kb.SaveProfile(k, opts.Name)
 	if err != nil {

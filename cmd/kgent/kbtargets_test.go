@@ -30,6 +30,11 @@ func TestKBTargetCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "profile trixie: kernel "+release) || !strings.Contains(errOut, "tracepoints:") {
 		t.Fatalf("build --image: %d %q %q", code, out, errOut)
 	}
+	// Without --name, the profile is named after the release.
+	code, out, errOut = runCLI(t, "kb", "build", "--image", o.Image, "-q")
+	if code != 0 || !strings.Contains(out, "profile "+release+": kernel "+release) {
+		t.Fatalf("build --image without --name: %d %q %q", code, out, errOut)
+	}
 	code, out, _ = runCLI(t, "kb", "list")
 	rows := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
@@ -37,12 +42,12 @@ func TestKBTargetCLI(t *testing.T) {
 			rows[f[0]] = f[1]
 		}
 	}
-	if code != 0 || len(rows) != 2 || rows["debian-6.12"] != release || rows["trixie"] != release {
+	if code != 0 || len(rows) != 3 || rows["debian-6.12"] != release || rows["trixie"] != release || rows[release] != release {
 		t.Fatalf("list: %d %q", code, out)
 	}
 	code, out, _ = runCLI(t, "kb", "list", "--json")
 	var ps []kb.ProfileInfo
-	if err := json.Unmarshal([]byte(out), &ps); err != nil || code != 0 || len(ps) != 2 || ps[1].Name != "trixie" || ps[1].Kernel != release || ps[1].BuiltAt == "" {
+	if err := json.Unmarshal([]byte(out), &ps); err != nil || code != 0 || len(ps) != 3 || ps[2].Name != "trixie" || ps[2].Kernel != release || ps[2].BuiltAt == "" {
 		t.Fatalf("list --json: %v %d %q", err, code, out)
 	}
 	k, err := kb.OpenProfile("trixie")
@@ -50,7 +55,6 @@ func TestKBTargetCLI(t *testing.T) {
 		t.Fatalf("OpenProfile: %v", err)
 	}
 	for _, args := range [][]string{
-		{"kb", "build", "--image", o.Image},                            // no name
 		{"kb", "build", "--name", "x"},                                 // no kernel
 		{"kb", "build", "--image", o.Image, "--kernel", "debian-6.12"}, // both
 		{"kb", "build", "--image", o.Image, "--name", "../escape"},     // bad name
