@@ -78,6 +78,9 @@ type Finding struct {
 	Notes    []string
 	Related  []Related
 	Fixes    []Fix
+	// Targets are the kernels (target names) the finding applies to when
+	// a program is checked against several; nil when against one.
+	Targets []string
 }
 
 // New makes a finding with the registry's default severity for code and

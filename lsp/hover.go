@@ -7,6 +7,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/kgent/kgent/analysis/ide"
+	"github.com/kgent/kgent/kb"
 )
 
 type positionParams struct {
@@ -34,6 +35,13 @@ func init() {
 		h, ok := ide.HoverAt(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB())
 		if !ok {
 			return reply(ctx, nil, nil)
+		}
+		if ts := s.pipe.Targets(); len(ts) > 1 {
+			names, kbs := make([]string, len(ts)), make([]*kb.KB, len(ts))
+			for i, t := range ts {
+				names[i], kbs[i] = t.Name, t.KB
+			}
+			h.Markdown += ide.Availability(h, names, kbs)
 		}
 		r := toRange(idx, h.Span)
 		return reply(ctx, protocol.Hover{Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: h.Markdown}, Range: &r}, nil)

@@ -39,7 +39,16 @@ func (s *server) applySettings(raw json.RawMessage) {
 		s.goSafe("kb reload", func() { s.loadKB(false) })
 		return
 	}
-	s.pipe.Reconfigure(cfg, k)
+	if k == nil {
+		// The first kb load (initialize) configures the pipeline.
+		return
+	}
+	// Opening targets may build a profile (seconds): not on the message
+	// loop. What was analysed with the old configuration is re-checked.
+	s.goSafe("reconfigure", func() {
+		s.report(s.pipe.Reconfigure(cfg, k))
+		s.reanalyzeAll()
+	})
 }
 
 // resolveLocked resolves the configuration from the command line, the

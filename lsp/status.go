@@ -30,7 +30,7 @@ func (s *server) loadKB(rebuild bool) {
 	s.mu.Unlock()
 	if swap {
 		// The old kb is dropped here: nothing else holds it.
-		s.pipe.Reconfigure(cfg, k)
+		s.report(s.pipe.Reconfigure(cfg, k))
 	}
 	if first {
 		close(s.kbReady)

@@ -26,10 +26,11 @@ const checkDescription = "Check an eBPF program against the kernel this server t
 
 // CheckInput is the input of check_program.
 type CheckInput struct {
-	Source   string `json:"source" jsonschema:"the complete program text"`
-	Language string `json:"language" jsonschema:"c (libbpf eBPF C) or bpftrace"`
-	Verify   bool   `json:"verify,omitempty" jsonschema:"also compile and load through the kernel verifier (C) or run bpftrace's semantic pass; nothing is attached"`
-	Path     string `json:"path,omitempty" jsonschema:"optional path of the file on disk: its directory (and below) is searched for local headers; the source itself always comes from source"`
+	Source   string   `json:"source" jsonschema:"the complete program text"`
+	Language string   `json:"language" jsonschema:"c (libbpf eBPF C) or bpftrace"`
+	Verify   bool     `json:"verify,omitempty" jsonschema:"also compile and load through the kernel verifier (C) or run bpftrace's semantic pass; nothing is attached"`
+	Path     string   `json:"path,omitempty" jsonschema:"optional path of the file on disk: its directory (and below) is searched for local headers; the source itself always comes from source"`
+	Targets  []string `json:"targets,omitempty" jsonschema:"kernels to check against: host and named kernel profiles (kernel_info lists them), e.g. [\"host\", \"debian-5.10\"]; each diagnostic then names the kernels it applies to"`
 }
 
 // Verification says whether verification ran.
@@ -99,7 +100,7 @@ func (t *tools) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInput
 	if err != nil {
 		return out, err
 	}
-	snap, err := t.p.Analyze(ctx, pipeline.Document{Path: name, Text: in.Source, Dialect: d})
+	snap, err := t.p.Analyze(ctx, pipeline.Document{Path: name, Text: in.Source, Dialect: d, Targets: in.Targets})
 	release()
 	if err != nil {
 		return out, err

@@ -16,6 +16,34 @@ import (
 type Hover struct {
 	Markdown string
 	Span     analysis.Span
+	// Kind and Name are the kb lookup the hover shows (kb.LookupFacts),
+	// when it shows kernel facts: a front can ask other kernels too.
+	Kind, Name string
+}
+
+// Availability is Markdown saying which of several kernels have what h
+// shows (and the nearest name where one does not); "" when h shows no
+// kernel facts.
+func Availability(h Hover, targets []string, kbs []*kb.KB) string {
+	if h.Kind == "" || len(kbs) < 2 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n\n**On the targets**  \n")
+	for i, k := range kbs {
+		res, err := k.LookupFacts(h.Kind, h.Name)
+		switch {
+		case err != nil:
+			fmt.Fprintf(&b, "%s: unknown (%v)  \n", targets[i], err)
+		case len(res.Matches) > 0:
+			fmt.Fprintf(&b, "%s (%s): yes  \n", targets[i], k.Meta.Kernel)
+		case len(res.Nearest) > 0:
+			fmt.Fprintf(&b, "%s (%s): **no**; nearest: %s  \n", targets[i], k.Meta.Kernel, strings.Join(res.Nearest[:min(3, len(res.Nearest))], ", "))
+		default:
+			fmt.Fprintf(&b, "%s (%s): **no**  \n", targets[i], k.Meta.Kernel)
+		}
+	}
+	return b.String()
 }
 
 func isWord(c byte) bool {
@@ -109,7 +137,7 @@ func factHover(k *kb.KB, kind, name string, sp analysis.Span) (Hover, bool) {
 		}
 		b.WriteString(FactMarkdown(m, k.Meta.Kernel))
 	}
-	return Hover{Markdown: b.String(), Span: sp}, true
+	return Hover{Markdown: b.String(), Span: sp, Kind: kind, Name: name}, true
 }
 
 // FactMarkdown is one kb match in Markdown: a heading, code (prototype,

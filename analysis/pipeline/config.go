@@ -28,7 +28,10 @@ type Settings struct {
 	BpftracePath    string   `json:"bpftracePath"`
 	BpftraceVersion string   `json:"bpftraceVersion"`
 	IncludePaths    []string `json:"includePaths"`
-	LLM             LLM      `json:"llm"`
+	// Targets are the kernels programs are checked against: "host" (the
+	// kb above) and named profiles ("debian-6.1"); none is the host.
+	Targets []string `json:"targets"`
+	LLM     LLM      `json:"llm"`
 }
 
 // LLM says which model writes programs.
@@ -55,6 +58,7 @@ var envNames = map[string]string{
 	"bpftracePath":    "KGENT_BPFTRACE",
 	"bpftraceVersion": "KGENT_BPFTRACE_VERSION",
 	"includePaths":    "KGENT_INCLUDE_PATHS",
+	"targets":         "KGENT_TARGETS",
 	"llm.provider":    "KGENT_LLM_PROVIDER",
 	"llm.baseURL":     "KGENT_LLM_BASE_URL",
 	"llm.model":       "KGENT_LLM_MODEL",
@@ -85,6 +89,7 @@ func EnvSettings(getenv func(string) string) (Settings, []Problem) {
 	if v := getenv(envNames["includePaths"]); v != "" {
 		s.IncludePaths = filepath.SplitList(v)
 	}
+	s.Targets = splitTargets(getenv(envNames["targets"]))
 	switch v := getenv(envNames["verifyOnSave"]); strings.ToLower(v) {
 	case "":
 	case "0", "false", "no", "off":
@@ -262,6 +267,28 @@ func Resolve(flags, env, editor Settings) Config {
 		}
 	}
 	for _, l := range layers {
+		if len(l.s.Targets) == 0 {
+			continue
+		}
+		var good []string
+		for _, n := range l.s.Targets {
+			if n != Host {
+				if err := kb.CheckProfileName(n); err != nil {
+					c.Problems = append(c.Problems, Problem{l.name, keyIn(l.name, "targets"), n, err.Error()})
+					continue
+				}
+			}
+			if !slices.Contains(good, n) {
+				good = append(good, n)
+			}
+		}
+		if len(good) > 0 {
+			c.Targets = good
+			c.Origin["targets"] = l.name
+			break
+		}
+	}
+	for _, l := range layers {
 		if len(l.s.IncludePaths) == 0 {
 			continue
 		}
@@ -305,6 +332,7 @@ var flagNames = map[string]string{
 	"bpftracePath":    "bpftrace",
 	"includePaths":    "include",
 	"verifyOnSave":    "verify",
+	"targets":         "target",
 }
 
 // validTool: a tool is named by an absolute path (a relative one would

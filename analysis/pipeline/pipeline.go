@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,12 +35,24 @@ type Pipeline struct {
 	cfg Config
 	k   *kb.KB
 	v   *verify.Verifier
+	// targets are the kernels checked against (the primary kb alone when
+	// none is configured); verifiers are theirs, made when first needed;
+	// profiles keeps the named profiles opened, so reconfiguring does not
+	// reopen them.
+	targets   []Target
+	verifiers map[string]*verify.Verifier
+	// profMu guards profiles (held while one opens or builds).
+	profMu   sync.Mutex
+	profiles map[string]*kb.KB
 	// bt is the bpftrace release checked against, and where it came from.
 	bt, btFrom string
+	// probs are the targets the last Reconfigure could not open.
+	probs []Problem
 }
 
 // New makes a Pipeline for cfg and k (k may be nil until a kb is loaded:
 // Analyze then checks without kernel facts, and Check cannot verify).
+// Targets that could not be opened are left out: Reconfigure says which.
 func New(cfg Config, k *kb.KB) *Pipeline {
 	p := &Pipeline{}
 	p.Reconfigure(cfg, k)
@@ -48,18 +62,89 @@ func New(cfg Config, k *kb.KB) *Pipeline {
 // ErrNoKB: the kb is not loaded (yet, or it failed).
 var ErrNoKB = errors.New("the kernel knowledge base is not loaded")
 
-// Reconfigure replaces the configuration and the kb; the verifier is
-// rebuilt (its cache is keyed by both), the bpftrace release detected
-// again. The old kb is no longer referenced by the pipeline.
-func (p *Pipeline) Reconfigure(cfg Config, k *kb.KB) {
+// Reconfigure replaces the configuration and the kb, and opens the
+// configured targets; the verifiers are rebuilt (their caches are keyed
+// by both), the bpftrace release detected again. The old kb is no longer
+// referenced by the pipeline. The problems are targets that could not be
+// opened (left out).
+func (p *Pipeline) Reconfigure(cfg Config, k *kb.KB) []Problem {
 	bt, from := bpftraceRelease(cfg)
-	var v *verify.Verifier
-	if k != nil {
-		v = verify.New(verify.Options{KB: k, ClangPath: cfg.ClangPath, BpftracePath: cfg.BpftracePath, IncludePaths: cfg.IncludePaths, Verbose: cfg.Verbose})
-	}
+	ts, probs := openTargets(cfg.Targets, k, p.openProfile)
 	p.mu.Lock()
-	p.cfg, p.k, p.v, p.bt, p.btFrom = cfg, k, v, bt, from
+	defer p.mu.Unlock()
+	p.cfg, p.k, p.targets, p.bt, p.btFrom, p.probs = cfg, k, ts, bt, from, probs
+	p.v, p.verifiers = nil, map[string]*verify.Verifier{}
+	if k != nil {
+		p.v = p.newVerifier(k)
+	}
+	return probs
+}
+
+func (p *Pipeline) newVerifier(k *kb.KB) *verify.Verifier {
+	c := p.cfg
+	return verify.New(verify.Options{KB: k, ClangPath: c.ClangPath, BpftracePath: c.BpftracePath, IncludePaths: c.IncludePaths, Verbose: c.Verbose})
+}
+
+// openProfile opens a named profile once per pipeline (building it from
+// a cached kernel image the first time when there is none).
+func (p *Pipeline) openProfile(name string) (*kb.KB, error) {
+	p.profMu.Lock()
+	defer p.profMu.Unlock()
+	if k := p.profiles[name]; k != nil {
+		return k, nil
+	}
+	k, err := OpenTarget(name, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if p.profiles == nil {
+		p.profiles = map[string]*kb.KB{}
+	}
+	p.profiles[name] = k
+	return k, nil
+}
+
+// Target opens one target by name ("host" or a profile), as the
+// configuration's are opened (profiles once per pipeline).
+func (p *Pipeline) Target(name string) (Target, error) {
+	ts, probs := openTargets([]string{name}, p.KB(), p.openProfile)
+	if len(probs) > 0 {
+		return Target{}, TargetsError(probs)
+	}
+	return ts[0], nil
+}
+
+// Problems are the targets the last configuration named that could not
+// be opened (they are left out).
+func (p *Pipeline) Problems() []Problem {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.probs)
+}
+
+// Targets are the kernels programs are checked against: the configured
+// ones that opened, else the primary kb alone (named "host").
+func (p *Pipeline) Targets() []Target {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.targets)
+}
+
+// targetVerifier is the verifier of a target, made once.
+func (p *Pipeline) targetVerifier(t Target, untrusted bool) *verify.Verifier {
+	p.mu.Lock()
+	v := p.v
+	if t.KB != p.k {
+		if v = p.verifiers[t.Name]; v == nil {
+			v = p.newVerifier(t.KB)
+			p.verifiers[t.Name] = v
+		}
+	}
 	p.mu.Unlock()
+	if v != nil && untrusted {
+		return v.Untrusted()
+	}
+	return v
 }
 
 // Config is the configuration in use.
@@ -128,6 +213,8 @@ type Snapshot struct {
 	NotChecked error
 	// Summary is a C program's programs and maps.
 	Summary *bpfc.Summary
+	// Targets are the kernels it was checked against.
+	Targets []Target
 
 	linesOnce sync.Once
 	lines     *analysis.LineIndex
@@ -153,17 +240,32 @@ type Document struct {
 	Parsed *check.Document
 	// Lines, when set, is Text's line index already built.
 	Lines *analysis.LineIndex
+	// Targets, when set, are the kernels to check against instead of the
+	// configured ones ("host" and profile names).
+	Targets []string
 }
 
-// Analyze runs the static checks on one document version; without a kb
-// (a failed load) only the checks that need no kernel facts run. The
-// error is ctx's when it ended; anything else about the document is
+// Analyze runs the static checks on one document version, against every
+// target (merged: one finding per problem, naming the kernels it applies
+// to); without a kb (a failed load) only the checks that need no kernel
+// facts run. The error is ctx's when it ended, or a TargetsError for
+// targets the document asked for that do not open; anything else about the document is
 // in the snapshot (NotChecked). A panic in a check is an internal error
 // of kgent, reported as NotChecked with the panic, never a crash.
 func (p *Pipeline) Analyze(ctx context.Context, doc Document) (snap *Snapshot, err error) {
 	p.mu.Lock()
-	k, cfg, bt := p.k, p.cfg, p.bt
+	k, cfg, bt, ts := p.k, p.cfg, p.bt, p.targets
+	var probs []Problem
 	p.mu.Unlock()
+	if len(doc.Targets) > 0 {
+		ts, probs = openTargets(doc.Targets, k, p.openProfile)
+	}
+	if len(probs) > 0 {
+		return nil, TargetsError(probs)
+	}
+	if len(ts) == 0 {
+		ts = []Target{{Name: Host, KB: k}}
+	}
 	d := doc.Dialect
 	if doc.Parsed != nil {
 		d = doc.Parsed.Dialect
@@ -182,15 +284,22 @@ func (p *Pipeline) Analyze(ctx context.Context, doc Document) (snap *Snapshot, e
 			err = nil
 		}
 	}()
-	opts := check.Options{KB: k, Dialect: d, BpftraceVersion: bt, IncludePaths: cfg.IncludePaths}
-	var fs []analysis.Finding
-	if doc.Parsed != nil {
-		fs, err = doc.Parsed.FindingsContext(ctx, opts)
-		if sum, ok := doc.Parsed.CSummary(); ok && err == nil {
+	per := make([][]analysis.Finding, len(ts))
+	for i, t := range ts {
+		opts := check.Options{KB: t.KB, Dialect: d, BpftraceVersion: bt, IncludePaths: cfg.IncludePaths}
+		if doc.Parsed != nil {
+			per[i], err = doc.Parsed.FindingsContext(ctx, opts)
+		} else {
+			per[i], err = check.FileContext(ctx, doc.Path, doc.Text, opts)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if doc.Parsed != nil && err == nil {
+		if sum, ok := doc.Parsed.CSummary(); ok {
 			snap.Summary = &sum
 		}
-	} else {
-		fs, err = check.FileContext(ctx, doc.Path, doc.Text, opts)
 	}
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -199,8 +308,20 @@ func (p *Pipeline) Analyze(ctx context.Context, doc Document) (snap *Snapshot, e
 		snap.NotChecked = err
 		return snap, nil
 	}
-	snap.Static = analysis.Sort(fs)
+	snap.Static = analysis.Sort(matrix(ts, per))
+	snap.Targets = ts
 	return snap, nil
+}
+
+// TargetsError: targets a document asked for that could not be opened.
+type TargetsError []Problem
+
+func (e TargetsError) Error() string {
+	msgs := make([]string, len(e))
+	for i, p := range e {
+		msgs[i] = p.Key + ": " + p.Reason
+	}
+	return "cannot check against " + strings.Join(msgs, "; ")
 }
 
 // InternalError is a bug in kgent met while checking: not a finding
@@ -281,28 +402,60 @@ func (p *Pipeline) Check(ctx context.Context, snap *Snapshot, opts Options) Resu
 		r.Verification.Unavailable = ErrSyntax
 		return r
 	}
-	v := p.Verifier(opts.Untrusted)
-	if v == nil {
-		r.Verification.Unavailable = ErrNoKB
-		return r
+	ts := snap.Targets
+	if len(ts) == 0 {
+		ts = []Target{{Name: Host, KB: p.KB()}}
 	}
 	job := opts.Job
 	if job == "" {
 		job = fmt.Sprintf("pipeline-%d", jobSeq.Add(1))
 	}
-	vr := v.VerifyJob(ctx, job, snap.Path, snap.Text, snap.Dialect)
-	r.Verification = Verification{Requested: true, Ran: vr.Unavailable == "" && !vr.Cancelled, Cancelled: vr.Cancelled,
-		Cached: vr.Cached, Duration: vr.Duration, Log: vr.Log, Findings: vr.Findings}
-	if vr.Unavailable != "" {
-		r.Verification.Unavailable = errors.New(vr.Unavailable)
+	v := Verification{Requested: true, Ran: true}
+	per := make([][]analysis.Finding, len(ts))
+	var why, logs []string
+	for i, t := range ts {
+		vf := (*verify.Verifier)(nil)
+		if t.KB != nil {
+			vf = p.targetVerifier(t, opts.Untrusted)
+		}
+		if vf == nil {
+			r.Verification.Unavailable = ErrNoKB
+			return r
+		}
+		vr := vf.VerifyJob(ctx, job+"\x00"+t.Name, snap.Path, snap.Text, snap.Dialect)
+		v.Duration += vr.Duration
+		v.Cached = v.Cached || vr.Cached
+		if vr.Cancelled {
+			r.Verification = Verification{Requested: true, Cancelled: true, Unavailable: errors.New(vr.Unavailable), Duration: v.Duration, Findings: vr.Findings}
+			return r
+		}
+		if vr.Unavailable != "" {
+			v.Ran = false
+			w := vr.Unavailable
+			if len(ts) > 1 {
+				w = t.Name + ": " + w
+			}
+			why = append(why, w)
+		}
+		if vr.Log != "" {
+			l := vr.Log
+			if len(ts) > 1 {
+				l = "== " + t.Label() + "\n" + l
+			}
+			logs = append(logs, l)
+		}
+		per[i] = vr.Findings
 	}
-	if r.Verification.Ran {
-		r.Verification.What = whatRan(snap.Dialect)
+	if len(why) > 0 {
+		v.Unavailable = errors.New(strings.Join(why, "; "))
 	}
-	if vr.Cancelled {
-		return r
+	if v.Ran {
+		v.What = whatRan(snap.Dialect)
 	}
-	r.Findings = analysis.Sort(verify.Merge(snap.Static, vr.Findings))
+	v.Log = strings.Join(logs, "\n")
+	v.Findings = matrix(ts, per)
+	r.Verification = v
+	r.Findings = analysis.Sort(verify.Merge(snap.Static, v.Findings))
 	return r
 }
 
@@ -337,9 +490,15 @@ func (p *Pipeline) CheckText(ctx context.Context, doc Document, opts Options) (R
 // KernelNote names the kernel checked against and where its facts came
 // from, for a front's summary line.
 func (p *Pipeline) KernelNote() string {
-	k := p.KB()
+	return KernelNote(p.KB())
+}
+
+func kernelNote(k *kb.KB) string { return check.KernelNote(k) }
+
+// KernelNote names k's kernel and where its facts came from.
+func KernelNote(k *kb.KB) string {
 	if k == nil {
 		return "no kb loaded"
 	}
-	return check.KernelNote(k)
+	return kernelNote(k)
 }

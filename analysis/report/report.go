@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/kgent/kgent/analysis"
 )
@@ -65,6 +67,9 @@ type JSONDiagnostic struct {
 	Notes    []string      `json:"notes"`
 	Related  []JSONRelated `json:"related"`
 	Fixes    []JSONFix     `json:"fixes"`
+	// Targets are the kernels the diagnostic applies to, when the file
+	// was checked against several (kgent check --target).
+	Targets []string `json:"targets,omitempty"`
 }
 
 type JSONFile struct {
@@ -91,7 +96,7 @@ func Diagnostics(path, text string, fs []analysis.Finding) []JSONDiagnostic {
 		d := JSONDiagnostic{
 			Range: toRange(idx, f.Span), Severity: f.Severity.String(), Code: f.Code,
 			Source: f.Source, Message: f.Message,
-			Notes: nonNil(f.Notes), Related: []JSONRelated{}, Fixes: []JSONFix{},
+			Notes: nonNil(f.Notes), Related: []JSONRelated{}, Fixes: []JSONFix{}, Targets: f.Targets,
 		}
 		for _, r := range f.Related {
 			p := r.Path
@@ -174,6 +179,40 @@ func WriteText(w io.Writer, files []File, verbose bool) error {
 	return nil
 }
 
+// WriteMatrix ends a text report of files checked against several
+// kernels with a table: one row per file, one column per target, each
+// cell "ok" or the codes of the errors that apply to that kernel (a file
+// kgent could not check is "-").
+func WriteMatrix(w io.Writer, files []File, targets []string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "file")
+	for _, t := range targets {
+		fmt.Fprint(tw, "\t"+t)
+	}
+	fmt.Fprintln(tw)
+	for _, f := range files {
+		fmt.Fprint(tw, f.Path)
+		for _, t := range targets {
+			cell := "ok"
+			if f.Err != nil {
+				cell = "-"
+			}
+			var codes []string
+			for _, d := range f.Findings {
+				if d.Severity == analysis.Error && (len(d.Targets) == 0 || slices.Contains(d.Targets, t)) && !slices.Contains(codes, d.Code) {
+					codes = append(codes, d.Code)
+				}
+			}
+			if len(codes) > 0 {
+				cell = strings.Join(codes, ",")
+			}
+			fmt.Fprint(tw, "\t"+cell)
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
+
 // Summary counts findings by severity.
 func Summary(files []File) (errors, warnings, infos int) {
 	for _, f := range files {
@@ -230,11 +269,17 @@ type sarifText struct {
 }
 
 type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	RuleIndex int             `json:"ruleIndex"`
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations"`
+	RuleID     string          `json:"ruleId"`
+	RuleIndex  int             `json:"ruleIndex"`
+	Level      string          `json:"level"`
+	Message    sarifText       `json:"message"`
+	Locations  []sarifLocation `json:"locations"`
+	Properties *sarifProps     `json:"properties,omitempty"`
+}
+
+// sarifProps carry the kernels a result applies to.
+type sarifProps struct {
+	Targets []string `json:"targets"`
 }
 
 type sarifLocation struct {
@@ -292,7 +337,11 @@ func WriteSARIF(w io.Writer, files []File, toolVersion, wd string) error {
 			if len(d.Notes) > 0 && len(d.Notes[0]) < 300 {
 				msg += " (" + d.Notes[0] + ")"
 			}
-			run.Results = append(run.Results, sarifResult{
+			var props *sarifProps
+			if len(d.Targets) > 0 {
+				props = &sarifProps{Targets: d.Targets}
+			}
+			run.Results = append(run.Results, sarifResult{Properties: props,
 				RuleID: d.Code, RuleIndex: ruleIdx[d.Code], Level: sarifLevel(d.Severity), Message: sarifText{msg},
 				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
 					ArtifactLocation: sarifArtifact{URI: uri},

@@ -23,7 +23,7 @@ func init() {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", "check [--format text|json|sarif] [--kb DIR] [--btf FILE] [--verify] [-v] PATH...", stderr)
+	fs := newFlags("check", "check [--format text|json|sarif] [--kb DIR] [--btf FILE] [--target host,NAME...] [--verify] [-v] PATH...", stderr)
 	var kf kbFlags
 	addKBFlags(fs, &kf)
 	format := fs.String("format", "text", "output format: text, json or sarif")
@@ -31,6 +31,8 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "verbose: full verifier logs and notes")
 	lang := fs.String("lang", "", "language of '-' (stdin) or of files whose name does not tell: c or bpftrace")
 	btVersion := fs.String("bpftrace-version", "", "bpftrace version to check against (default: the installed one)")
+	var targets targetsFlag
+	fs.Var(&targets, "target", "check against these kernels: host and named profiles (kgent kb list), comma-separated or repeated; a profile is built from a kernel image scripts/kernels.sh cached when missing")
 	expect := fs.Bool("expect", false, "compare findings with the '// want: KGnnn' comments in the files; exit 0 when they match")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -54,7 +56,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	for _, s := range skipped {
 		fmt.Fprintf(stderr, "kgent: skipped %s\n", s)
 	}
-	cfg, err := resolveConfig(pipeline.Settings{KBDir: kf.dir, TargetBTF: kf.btf, BpftraceVersion: *btVersion})
+	cfg, err := resolveConfig(pipeline.Settings{KBDir: kf.dir, TargetBTF: kf.btf, BpftraceVersion: *btVersion, Targets: targets})
 	if err != nil {
 		return err
 	}
@@ -106,8 +108,21 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		err = report.WriteSARIF(stdout, files, versionString(), wd)
 	default:
 		err = report.WriteText(stdout, files, *verbose)
+		if ts := p.Targets(); err == nil && len(cfg.Targets) > 0 {
+			names := make([]string, len(ts))
+			for i, t := range ts {
+				names[i] = t.Name
+				fmt.Fprintf(stderr, "target %s: %s\n", t.Name, pipeline.KernelNote(t.KB))
+			}
+			fmt.Fprintln(stdout)
+			err = report.WriteMatrix(stdout, files, names)
+		}
 		if e, w, i := report.Summary(files); *format == "text" {
-			fmt.Fprintf(stderr, "%d file(s): %d error(s), %d warning(s), %d note(s) (%s)\n", len(files), e, w, i, p.KernelNote())
+			against := p.KernelNote()
+			if ts := p.Targets(); len(cfg.Targets) > 0 {
+				against = fmt.Sprintf("checked against %d kernels", len(ts))
+			}
+			fmt.Fprintf(stderr, "%d file(s): %d error(s), %d warning(s), %d note(s) (%s)\n", len(files), e, w, i, against)
 		}
 	}
 	if err != nil {

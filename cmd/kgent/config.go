@@ -35,7 +35,29 @@ func openPipeline(c pipeline.Config, kf kbFlags, stderr io.Writer) (*pipeline.Pi
 	if err != nil {
 		return nil, &exitError{code: 2, msg: err.Error()}
 	}
-	return pipeline.New(c, k), nil
+	p := pipeline.New(c, k)
+	if probs := p.Problems(); len(probs) > 0 {
+		msgs := make([]string, len(probs))
+		for i, pr := range probs {
+			msgs[i] = pr.Error()
+		}
+		return nil, &exitError{code: 2, msg: "bad target: " + strings.Join(msgs, "; ")}
+	}
+	return p, nil
+}
+
+// targetsFlag collects --target values (repeated or comma-separated).
+type targetsFlag []string
+
+func (t *targetsFlag) String() string { return strings.Join(*t, ",") }
+
+func (t *targetsFlag) Set(v string) error {
+	for _, n := range strings.Split(v, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			*t = append(*t, n)
+		}
+	}
+	return nil
 }
 
 // kbOptions are the kb options of c with the command's cache flags.

@@ -159,3 +159,18 @@ func Short(t testing.TB, why string) {
 		t.Skip("-short: " + why)
 	}
 }
+
+// DebianKernels are the kernels scripts/kernels.sh caches, oldest first:
+// the targets the kernel-target tests check against.
+var DebianKernels = []string{"debian-5.10", "debian-6.1", "debian-6.12", "debian-sid"}
+
+// Kernels skips (fails under KGENT_REQUIRE_BPF=1) unless every kernel of
+// DebianKernels is cached (scripts/setup.sh runs scripts/kernels.sh).
+func Kernels(t testing.TB) {
+	t.Helper()
+	for _, name := range DebianKernels {
+		if _, err := kb.FindKernel(name); err != nil {
+			Skip(t, "kernel %s is not cached (scripts/setup.sh runs scripts/kernels.sh): %v", name, err)
+		}
+	}
+}

@@ -3,7 +3,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-struct line {
+struct readline_event {
 	u32 pid;
 	char text[80];
 };
@@ -16,7 +16,7 @@ struct {
 SEC("uretprobe//bin/bash:readline")
 int BPF_KRETPROBE(on_readline, const char *ret)
 {
-	struct line *l;
+	struct readline_event *l;
 	if (!ret)
 		return 0;
 	l = bpf_ringbuf_reserve(&lines, sizeof(*l), 0);

@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/kb"
+)
+
+// Host names the kernel of the pipeline's own kb (the running kernel, or
+// the kb kbDir or targetBTF chose) among targets.
+const Host = "host"
+
+// Target is one kernel programs are checked against.
+type Target struct {
+	// Name is "host" or a named profile ("debian-6.1").
+	Name string
+	KB   *kb.KB
+}
+
+// Label is the target's name with its kernel release, for messages.
+func (t Target) Label() string {
+	if t.KB == nil || t.KB.Meta.Kernel == "" || t.KB.Meta.Kernel == t.Name {
+		return t.Name
+	}
+	return t.Name + " (" + t.KB.Meta.Kernel + ")"
+}
+
+// OpenTarget opens the kb of a named target: "host" is primary; a name
+// is a profile in the kb cache, built first from the kernel image
+// scripts/kernels.sh cached under that name when there is no profile yet
+// (progress, when set, hears about the build).
+func OpenTarget(name string, primary *kb.KB, progress func(string)) (*kb.KB, error) {
+	if name == Host {
+		if primary == nil {
+			return nil, ErrNoKB
+		}
+		return primary, nil
+	}
+	k, err := kb.OpenProfile(name)
+	if err == nil {
+		return k, nil
+	}
+	if _, statErr := os.Stat(kb.ProfilesDir() + "/" + name); !errors.Is(statErr, os.ErrNotExist) {
+		return nil, err
+	}
+	img, ferr := kb.FindKernel(name)
+	if ferr != nil {
+		return nil, fmt.Errorf("%v (and no cached kernel image of that name: %v)", err, ferr)
+	}
+	img.Name, img.Progress = name, progress
+	built, berr := kb.BuildImage(img)
+	if berr != nil {
+		return nil, fmt.Errorf("building profile %s from %s: %w", name, img.Image, berr)
+	}
+	if _, serr := kb.SaveProfile(built, name); serr != nil && progress != nil {
+		progress("profile " + name + " not saved: " + serr.Error())
+	}
+	return built, nil
+}
+
+// openTargets opens the configured targets; none configured is the
+// primary kb alone, unnamed.
+func openTargets(names []string, primary *kb.KB, open func(string) (*kb.KB, error)) ([]Target, []Problem) {
+	if len(names) == 0 {
+		if primary == nil {
+			return nil, nil
+		}
+		return []Target{{Name: Host, KB: primary}}, nil
+	}
+	var ts []Target
+	var probs []Problem
+	for _, n := range names {
+		k := primary
+		if n != Host {
+			var err error
+			if k, err = open(n); err != nil {
+				probs = append(probs, Problem{Layer: "targets", Key: n, Reason: err.Error()})
+				continue
+			}
+		} else if k == nil {
+			probs = append(probs, Problem{Layer: "targets", Key: n, Reason: ErrNoKB.Error()})
+			continue
+		}
+		ts = append(ts, Target{Name: n, KB: k})
+	}
+	return ts, probs
+}
+
+// splitTargets reads "host,debian-6.1" (commas or spaces) into names.
+func splitTargets(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, f)
+	}
+	return out
+}
+
+// matrix merges the findings of each target into one list in which a
+// problem is one finding naming the kernels it applies to: findings of
+// the same code on the same span are one; one that does not apply to
+// every target says on which ("... (on debian-5.10)"), and every finding
+// records its targets. The per-kernel "checked against kernel" notes
+// become one note naming the kernels.
+func matrix(ts []Target, per [][]analysis.Finding) []analysis.Finding {
+	if len(ts) == 1 {
+		return per[0]
+	}
+	type key struct {
+		code string
+		span analysis.Span
+	}
+	type group struct {
+		f     analysis.Finding
+		names []string
+		notes []string
+	}
+	var order []key
+	groups := map[key]*group{}
+	kernelNotes := map[string]bool{}
+	for _, t := range ts {
+		kernelNotes[noteOf(t)] = true
+	}
+	for i, fs := range per {
+		for _, f := range fs {
+			k := key{f.Code, f.Span}
+			g := groups[k]
+			if g == nil {
+				g = &group{f: f}
+				groups[k] = g
+				order = append(order, k)
+			}
+			if len(g.names) == 0 || g.names[len(g.names)-1] != ts[i].Name {
+				g.names = append(g.names, ts[i].Name)
+			}
+			for _, n := range f.Notes {
+				if !kernelNotes[n] && !contains(g.notes, n) {
+					g.notes = append(g.notes, n)
+				}
+			}
+		}
+	}
+	out := make([]analysis.Finding, 0, len(order))
+	for _, k := range order {
+		g := groups[k]
+		f := g.f
+		f.Targets = g.names
+		var labels []string
+		for _, n := range g.names {
+			for _, t := range ts {
+				if t.Name == n {
+					labels = append(labels, t.Label())
+				}
+			}
+		}
+		if len(g.names) < len(ts) {
+			f.Message += " (on " + strings.Join(g.names, ", ") + ")"
+		}
+		f.Notes = append(g.notes, "checked against "+strings.Join(labels, ", "))
+		out = append(out, f)
+	}
+	return analysis.Sort(out)
+}
+
+func noteOf(t Target) string {
+	if t.KB == nil {
+		return ""
+	}
+	return kernelNote(t.KB)
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
