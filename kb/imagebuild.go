@@ -183,7 +183,7 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 		if sysmap != nil {
 			why = " (" + mapErr.Error() + ")"
 		}
-		d.Meta.Sources["kallsyms"] = fmt.Sprintf("%s: the kernel's kallsyms tables, %d symbols%s", FromImage, len(syms.syms), why)
+		d.Meta.Sources["kallsyms"] = fmt.Sprintf("%s: the kernel's kallsyms tables, %d symbols of vmlinux (modules' are not listed)%s", FromImage, len(syms.syms), why)
 	} else {
 		d.Meta.Sources["kallsyms"] = "unavailable: " + symErr.Error()
 	}
