@@ -242,11 +242,11 @@ func (b *cBuilder) enter(n *sitter.Node, cur *sitter.TreeCursor) bool {
 		case parent.owner >= 0 && b.isDeclarator(parent.kind) && (field == c.fDeclarator || parent.kind == c.parenDeclarator):
 			f.owner = parent.owner
 		}
-		if parent.kind == c.argumentList && n.IsNamed() && k != c.comment {
-			parent.args++
-		}
 	}
-	descend := int(k) >= len(c.leaf) || !c.leaf[k]
+	descend := int(k) >= len(c.leaf) || !c.leaf[k] // anonymous tokens have no children
+	if parent != nil && parent.kind == c.argumentList && descend && k != c.comment {
+		parent.args++
+	}
 	switch k {
 	case c.identifier:
 		b.identifier(n, field, &f, parent)

@@ -325,6 +325,24 @@ func TestRenameC(t *testing.T) {
 	}
 }
 
+// The arguments of BPF_CORE_READ and its kin after the source are field
+// names, not the locals of the same spelling.
+func TestCoreReadFields(t *testing.T) {
+	c := analysis.DialectC
+	src := `int f(struct task_struct *p)
+{
+	int tgid = 0, pid = 0;
+	BPF_CORE_READ_INTO(&pid, p, real_parent, tgid);
+	pid += BPF_CORE_READ(p, tgid) + BPF_CORE_READ_USER(p, real_parent, pid);
+	return tgid + pid;
+}
+`
+	checkRefs(t, c, src, ref{"int tgid", 0, "tgid"}, ref{"int tgid", 0, "tgid"}, ref{"tgid + pid", 0, "tgid"})
+	checkRefs(t, c, src, ref{"pid = 0", 0, "pid"},
+		ref{"pid = 0", 0, "pid"}, ref{"&pid", 0, "pid"}, ref{"pid +=", 0, "pid"}, ref{"+ pid", 0, "pid"})
+	checkRefs(t, c, src, ref{"p)", 0, "p"}, ref{"*p)", 0, "p"}, ref{"&pid, p,", 0, "p"}, ref{"(p, tgid", 0, "p"}, ref{"(p, real_parent, pid", 0, "p"})
+}
+
 func TestMacroBodies(t *testing.T) {
 	c := analysis.DialectC
 	src := `#define SHOW(x) bpf_printk("%d %d", x, pid)
