@@ -2,6 +2,7 @@ package kb_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -303,6 +304,33 @@ func TestImageNamedProfiles(t *testing.T) {
 		if _, err := kb.OpenProfile(bad); err == nil {
 			t.Errorf("profile name %q opened", bad)
 		}
+	}
+	// A profile of another kb schema is built again from its image.
+	data := filepath.Join(dir, kb.DataFile)
+	b, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint32(b[8:], kb.SchemaVersion-1)
+	if err := os.WriteFile(data, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err = kb.OpenProfile("trixie")
+	if err != nil || !strings.Contains(p.Meta.Sources["rebuilt"], "rebuilt") || p.Meta.BTFSHA256 != k.Meta.BTFSHA256 {
+		t.Fatalf("old-schema profile: %v (%q)", err, p.Meta.Sources["rebuilt"])
+	}
+	if p, err = kb.OpenProfile("trixie"); err != nil || p.Meta.Sources["rebuilt"] != "" {
+		t.Errorf("the rebuilt profile was not saved: %v", err)
+	}
+	// Without a record of its source, the error says how to rebuild it.
+	if err := os.Remove(filepath.Join(dir, "source.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kb.OpenProfile("trixie"); err == nil || !strings.Contains(err.Error(), "kgent kb build") {
+		t.Errorf("old-schema profile without its source: %v", err)
 	}
 	// A damaged profile is listed with the reason, not dropped or fatal.
 	if err := os.WriteFile(filepath.Join(dir, kb.DataFile), []byte("KGENTKB\x00garbage"), 0o644); err != nil {

@@ -22,22 +22,22 @@ import (
 // image and, when at hand, its System.map and config.
 type ImageOptions struct {
 	// Image is a bzImage (vmlinuz) or a vmlinux ELF; stripped is fine.
-	Image string
+	Image string `json:",omitempty"`
 	// SystemMap is the kernel's System.map; a placeholder (Debian ships
 	// one that points at the -dbg package) is ignored. The image's own
 	// kallsyms tables are used when there is none.
-	SystemMap string
+	SystemMap string `json:",omitempty"`
 	// Config is the kernel's build configuration (config-<release>).
-	Config string
+	Config string `json:",omitempty"`
 	// Packages are distribution kernel packages (.deb) to take the
 	// image, config and System.map from: linux-image-*, or in the newer
 	// layout linux-binary-* and linux-base-*. Image, SystemMap and
 	// Config override what they hold.
 	Packages []string
 	// Name is the profile's name ("debian-6.1"), recorded in Meta.Name.
-	Name string
+	Name string `json:",omitempty"`
 	// Progress, when set, receives one line per build step.
-	Progress func(step string)
+	Progress func(step string) `json:"-"`
 }
 
 // BuildImage builds a kb for the kernel in a boot image, from the image
@@ -223,6 +223,20 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	fillFromSnapshot(&d)
 	k := New(d)
 	k.btfRaw = raw
+	src := ImageOptions{Image: opts.Image, SystemMap: opts.SystemMap, Config: opts.Config, Packages: opts.Packages, Name: opts.Name}
+	for _, p := range []*string{&src.Image, &src.SystemMap, &src.Config} {
+		if *p != "" {
+			if abs, err := filepath.Abs(*p); err == nil {
+				*p = abs
+			}
+		}
+	}
+	for i, p := range src.Packages {
+		if abs, err := filepath.Abs(p); err == nil {
+			src.Packages[i] = abs
+		}
+	}
+	k.built = &src
 	say("built in %v", time.Since(start).Round(time.Millisecond))
 	return k, nil
 }

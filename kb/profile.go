@@ -1,8 +1,10 @@
 package kb
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,11 +50,68 @@ func SaveProfile(k *KB, name string) (string, error) {
 	if err := k.Save(dir, true); err != nil {
 		return "", err
 	}
+	if k.built != nil {
+		// What it was built from, to build it again when a later kgent
+		// reads another kb schema.
+		b, err := json.Marshal(k.built)
+		if err == nil {
+			err = writeAtomic(filepath.Join(dir, profileSourceFile), func(w io.Writer) error {
+				_, err := w.Write(b)
+				return err
+			})
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 	k.cached = true
 	return dir, nil
 }
 
-// OpenProfile opens a named profile from the kb cache.
+// profileSourceFile, in a profile directory, records what the profile
+// was built from (ImageOptions as JSON).
+const profileSourceFile = "source.json"
+
+// rebuildProfile builds a profile of another kb schema again from what it
+// was built from, when that is still there.
+func rebuildProfile(name, dir string, found int) (*KB, error) {
+	f, err := OwnedOpen(filepath.Join(dir, profileSourceFile))
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	var o ImageOptions
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, err
+	}
+	for _, p := range append([]string{o.Image}, o.Packages...) {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			return nil, err
+		}
+	}
+	o.Name = name
+	k, err := BuildImage(o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := SaveProfile(k, name); err != nil {
+		return nil, err
+	}
+	k.Meta.Sources["rebuilt"] = fmt.Sprintf("the profile had kb schema %d, this kgent reads %d: rebuilt from what it was built from", found, SchemaVersion)
+	return k, nil
+}
+
+// OpenProfile opens a named profile from the kb cache. A profile of
+// another kb schema is built again from what it was built from (the
+// kernel image or packages, when still there), and Meta.Sources["rebuilt"]
+// says so; otherwise the error says how to rebuild it.
 func OpenProfile(name string) (*KB, error) {
 	if err := CheckProfileName(name); err != nil {
 		return nil, err
@@ -65,6 +124,9 @@ func OpenProfile(name string) (*KB, error) {
 	var se *schemaError
 	switch {
 	case errors.As(err, &se):
+		if k, rerr := rebuildProfile(name, dir, se.found); rerr == nil {
+			return k, nil
+		}
 		return nil, fmt.Errorf("profile %s was built by another kgent (kb schema %d, this one reads %d): build it again with kgent kb build --image FILE --name %s", name, se.found, SchemaVersion, name)
 	case errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("no kernel profile named %s (kgent kb list shows the profiles; kgent kb build --image FILE --name %s makes one)", name, name)
