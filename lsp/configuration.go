@@ -4,29 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"time"
-
-	"go.lsp.dev/jsonrpc2"
 )
-
-func init() {
-	// workspace/didChangeConfiguration: settings pushed by the client, or
-	// null to say "ask me" (then the server pulls).
-	handlers["workspace/didChangeConfiguration"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p struct {
-			Settings json.RawMessage `json:"settings"`
-		}
-		if err := decode(req, &p); err != nil {
-			s.log.Print(err)
-			return nil
-		}
-		if len(p.Settings) == 0 || string(p.Settings) == "null" || string(p.Settings) == "{}" {
-			s.goSafe("workspace/configuration", s.pullConfiguration)
-			return nil
-		}
-		s.applySettings(p.Settings)
-		return nil
-	}
-}
 
 // pullConfiguration asks a client that supports workspace/configuration
 // for the kgent section.
@@ -47,4 +25,19 @@ func (s *server) pullConfiguration() {
 	if len(res) == 1 {
 		s.applySettings(res[0])
 	}
+}
+
+type didChangeConfigurationParams struct {
+	Settings json.RawMessage `json:"settings"`
+}
+
+// didChangeConfiguration: settings pushed by the client, or null to say
+// "ask me" (then the server pulls).
+func (s *server) didChangeConfiguration(ctx context.Context, p didChangeConfigurationParams) {
+	if len(p.Settings) == 0 || string(p.Settings) == "null" || string(p.Settings) == "{}" {
+		s.goSafe("workspace/configuration", s.pullConfiguration)
+		return
+	}
+	s.applySettings(p.Settings)
+	return
 }

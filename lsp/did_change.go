@@ -3,7 +3,6 @@ package lsp
 import (
 	"context"
 
-	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 )
 
@@ -21,32 +20,26 @@ type didChangeParams struct {
 // didChange applies the edits (incremental or whole text), bumps the
 // generation and wakes the analysis worker; it never analyses. A version
 // that does not increase is ignored with a log line.
-func init() {
-	handlers["textDocument/didChange"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p didChangeParams
-		if err := decode(req, &p); err != nil {
-			s.log.Print(err)
-			return nil
-		}
-		d := s.doc(p.TextDocument.URI)
-		if d == nil {
-			s.log.Printf("didChange for a document that is not open: %s", p.TextDocument.URI)
-			return nil
-		}
-		d.mu.Lock()
-		if p.TextDocument.Version <= d.version {
-			v := d.version
-			d.mu.Unlock()
-			s.log.Printf("ignoring change to version %d of %s: already at version %d", p.TextDocument.Version, d.uri, v)
-			return nil
-		}
-		d.version = p.TextDocument.Version
-		for _, c := range p.ContentChanges {
-			d.applyChangeLocked(c.Range, c.Text)
-		}
-		d.gen++
-		d.mu.Unlock()
-		d.kick()
-		return nil
+
+func (s *server) didChange(ctx context.Context, p didChangeParams) {
+	d := s.doc(p.TextDocument.URI)
+	if d == nil {
+		s.log.Printf("didChange for a document that is not open: %s", p.TextDocument.URI)
+		return
 	}
+	d.mu.Lock()
+	if p.TextDocument.Version <= d.version {
+		v := d.version
+		d.mu.Unlock()
+		s.log.Printf("ignoring change to version %d of %s: already at version %d", p.TextDocument.Version, d.uri, v)
+		return
+	}
+	d.version = p.TextDocument.Version
+	for _, c := range p.ContentChanges {
+		d.applyChangeLocked(c.Range, c.Text)
+	}
+	d.gen++
+	d.mu.Unlock()
+	d.kick()
+	return
 }

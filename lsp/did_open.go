@@ -3,7 +3,6 @@ package lsp
 import (
 	"context"
 
-	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 )
 
@@ -18,32 +17,26 @@ type didOpenParams struct {
 
 // didOpen records the document and starts its analysis worker; the first
 // analysis runs without debounce.
-func init() {
-	handlers["textDocument/didOpen"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p didOpenParams
-		if err := decode(req, &p); err != nil {
-			s.log.Print(err)
-			return nil
-		}
-		if p.TextDocument.URI == "" {
-			s.log.Print("didOpen without a uri: ignored")
-			return nil
-		}
-		d := newDocument(p.TextDocument.URI, p.TextDocument.Version, p.TextDocument.LanguageID, p.TextDocument.Text)
-		s.mu.Lock()
-		old := s.docs[d.uri]
-		s.docs[d.uri] = d
-		s.mu.Unlock()
-		if old != nil {
-			old.close()
-		}
-		s.goSafe("analysis of "+string(d.uri), func() { s.worker(d) })
-		s.goSafe("first analysis of "+string(d.uri), func() {
-			s.kbWait(s.connCtx, 0)
-			if r := s.analyze(d); r != nil {
-				s.publish(d, r)
-			}
-		})
-		return nil
+
+func (s *server) didOpen(ctx context.Context, p didOpenParams) {
+	if p.TextDocument.URI == "" {
+		s.log.Print("didOpen without a uri: ignored")
+		return
 	}
+	d := newDocument(p.TextDocument.URI, p.TextDocument.Version, p.TextDocument.LanguageID, p.TextDocument.Text)
+	s.mu.Lock()
+	old := s.docs[d.uri]
+	s.docs[d.uri] = d
+	s.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	s.goSafe("analysis of "+string(d.uri), func() { s.worker(d) })
+	s.goSafe("first analysis of "+string(d.uri), func() {
+		s.kbWait(s.connCtx, 0)
+		if r := s.analyze(d); r != nil {
+			s.publish(d, r)
+		}
+	})
+	return
 }

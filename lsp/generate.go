@@ -77,26 +77,25 @@ func generateAction(uri protocol.DocumentURI, text string, line int) *protocol.C
 
 // generate runs the agent for the comment at line and inserts the program
 // after the comment with workspace/applyEdit; nothing is written to disk.
-func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []json.RawMessage) error {
+func (s *server) generate(args []json.RawMessage) (any, error) {
 	var a struct {
 		URI  protocol.DocumentURI `json:"uri"`
 		Line int                  `json:"line"`
 	}
 	if len(args) == 0 || json.Unmarshal(args[0], &a) != nil {
-		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: `kgent.generate takes {"uri": ..., "line": N}`})
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: `kgent.generate takes {"uri": ..., "line": N}`}
 	}
 	d := s.doc(a.URI)
 	if d == nil {
-		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "document is not open: " + string(a.URI)})
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "document is not open: " + string(a.URI)}
 	}
 	text, _, version := d.snapshot()
 	dialect := d.dialect
 	request, after, ok := intentComment(text, a.Line)
 	if !ok {
-		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "no comment stating an intent at this line"})
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "no comment stating an intent at this line"}
 	}
-	// Reply now; the work runs in its own goroutine with progress.
-	_ = reply(ctx, nil, nil)
+	// The reply goes now; the work runs in its own goroutine with progress.
 	s.goSafe("generation", func() {
 		token := s.newProgress("generate")
 		// The cancel handler is registered before the client learns the
@@ -158,7 +157,7 @@ func (s *server) generate(ctx context.Context, reply jsonrpc2.Replier, args []js
 		s.progress(token, map[string]any{"kind": "end", "message": msg})
 		s.notify("window/showMessage", protocol.ShowMessageParams{Type: protocol.MessageTypeInfo, Message: "kgent: " + msg})
 	})
-	return nil
+	return nil, nil
 }
 
 // trackCancel lets window/workDoneProgress/cancel stop a generation.

@@ -3,7 +3,6 @@ package lsp
 import (
 	"context"
 
-	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
 	"github.com/kgent/kgent/analysis/ide"
@@ -20,30 +19,25 @@ type positionParams struct {
 // hover describes the kernel name under the cursor (helper, kfunc,
 // kernel function, tracepoint, struct or field, bpftrace builtin); null
 // elsewhere and for documents that are not open.
-func init() {
-	handlers["textDocument/hover"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p positionParams
-		if err := decode(req, &p); err != nil {
-			return reply(ctx, nil, err)
-		}
-		d := s.doc(p.TextDocument.URI)
-		if d == nil {
-			return reply(ctx, nil, nil)
-		}
-		text, idx, _ := d.snapshot()
-		s.kbWait(ctx, s.opts.KBWait)
-		h, ok := ide.HoverAt(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB())
-		if !ok {
-			return reply(ctx, nil, nil)
-		}
-		if ts := s.pipe.Targets(); len(ts) > 1 {
-			names, kbs := make([]string, len(ts)), make([]*kb.KB, len(ts))
-			for i, t := range ts {
-				names[i], kbs[i] = t.Name, t.KB
-			}
-			h.Markdown += ide.Availability(h, names, kbs)
-		}
-		r := toRange(idx, h.Span)
-		return reply(ctx, protocol.Hover{Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: h.Markdown}, Range: &r}, nil)
+
+func (s *server) hover(ctx context.Context, p positionParams) (any, error) {
+	d := s.doc(p.TextDocument.URI)
+	if d == nil {
+		return nil, nil
 	}
+	text, idx, _ := d.snapshot()
+	s.kbWait(ctx, s.opts.KBWait)
+	h, ok := ide.HoverAt(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB())
+	if !ok {
+		return nil, nil
+	}
+	if ts := s.pipe.Targets(); len(ts) > 1 {
+		names, kbs := make([]string, len(ts)), make([]*kb.KB, len(ts))
+		for i, t := range ts {
+			names[i], kbs[i] = t.Name, t.KB
+		}
+		h.Markdown += ide.Availability(h, names, kbs)
+	}
+	r := toRange(idx, h.Span)
+	return protocol.Hover{Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: h.Markdown}, Range: &r}, nil
 }

@@ -49,30 +49,13 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, req jso
 	s.report(probs)
 	s.goSafe("kb load", func() { s.loadKB(false) })
 	return reply(ctx, map[string]any{
-		"capabilities": map[string]any{
-			"positionEncoding": "utf-16",
-			"textDocumentSync": map[string]any{"openClose": true, "change": 2, "save": map[string]any{"includeText": false}},
-			"hoverProvider":    true,
-			"completionProvider": map[string]any{"triggerCharacters": []string{".", ">", ":", "/", "\"", "$", "@"},
-				"resolveProvider": true},
-			"codeActionProvider":     map[string]any{"codeActionKinds": []string{"quickfix", "refactor.rewrite"}},
-			"documentSymbolProvider": true,
-			"definitionProvider":     true,
-			"referencesProvider":     true,
-			"renameProvider":         map[string]any{"prepareProvider": true},
-			"foldingRangeProvider":   true,
-			"executeCommandProvider": map[string]any{"commands": []string{cmdGenerate, cmdVerify, cmdKBRebuild}},
-			// Which files are trusted follows the folders the user adds
-			// and removes (workspace/didChangeWorkspaceFolders).
-			"workspace": map[string]any{"workspaceFolders": map[string]any{"supported": true, "changeNotifications": true}},
-		},
-		"serverInfo": map[string]any{"name": "kgent", "version": s.opts.Version},
+		"capabilities": capabilities(),
+		"serverInfo":   map[string]any{"name": "kgent", "version": s.opts.Version},
 	}, nil)
 }
 
-func init() {
-	handlers["initialized"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		s.goSafe("workspace/configuration", s.pullConfiguration)
-		return nil
-	}
+// onInitialized pulls the settings from a client that answers
+// workspace/configuration.
+func (s *server) onInitialized(ctx context.Context, _ struct{}) {
+	s.goSafe("workspace/configuration", s.pullConfiguration)
 }

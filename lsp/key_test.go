@@ -42,7 +42,7 @@ func authRecorder(t *testing.T) (*fakellm.Server, func() []string) {
 // generateAll runs kgent.generate with llm.baseURL set to url in the
 // settings and returns every message the server sent until the
 // generation ended (its final showMessage), and the server's log.
-func generateAll(t *testing.T, url string) (notes []notification, logged string) {
+func generateAll(t *testing.T, url string) (notes []note, logged string) {
 	var logBuf lockedBuffer
 	c := newClientOpts(t, Options{Debounce: 10 * time.Millisecond, Logger: log.New(&logBuf, "", 0)})
 	var res map[string]any

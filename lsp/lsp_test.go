@@ -31,14 +31,14 @@ type client struct {
 	conn  jsonrpc2.Conn
 	mu    sync.Mutex
 	diags map[protocol.DocumentURI][]chan protocol.PublishDiagnosticsParams
-	notes chan notification
+	notes chan note
 	raw   io.Writer
 	done  chan struct{}
 	// config answers workspace/configuration.
 	config any
 }
 
-type notification struct {
+type note struct {
 	method string
 	params json.RawMessage
 }
@@ -71,7 +71,7 @@ func newClientOpts(t testing.TB, opts Options) *client {
 	cr, sw := io.Pipe()
 	sr, cw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &client{t: t, diags: map[protocol.DocumentURI][]chan protocol.PublishDiagnosticsParams{}, notes: make(chan notification, 1000), raw: cw, done: make(chan struct{})}
+	c := &client{t: t, diags: map[protocol.DocumentURI][]chan protocol.PublishDiagnosticsParams{}, notes: make(chan note, 1000), raw: cw, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		Serve(ctx, pipeRWC{Reader: sr, Writer: sw, closers: []io.Closer{sr, sw}}, opts)
@@ -91,7 +91,7 @@ func newClientOpts(t testing.TB, opts Options) *client {
 			c.mu.Unlock()
 		}
 		select {
-		case c.notes <- notification{req.Method(), req.Params()}:
+		case c.notes <- note{req.Method(), req.Params()}:
 		default:
 		}
 		// Errors are not returned: jsonrpc2 v0.10 fails the connection on

@@ -3,7 +3,6 @@ package lsp
 import (
 	"context"
 
-	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
 	"github.com/kgent/kgent/analysis/ide"
@@ -20,21 +19,16 @@ type referenceParams struct {
 // under the cursor refers to: a C variable, parameter, function, map or
 // macro by C's scopes, a bpftrace $variable in its probe (or block, for
 // let) or an @map anywhere in the script. [] when there is none.
-func init() {
-	handlers["textDocument/references"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p referenceParams
-		if err := decode(req, &p); err != nil {
-			return reply(ctx, nil, err)
-		}
-		locs := []protocol.Location{}
-		d := s.doc(p.TextDocument.URI)
-		if d == nil {
-			return reply(ctx, locs, nil)
-		}
-		text, idx, _ := d.snapshot()
-		for _, sp := range ide.References(text, idx.Offset(fromPosition(p.Position)), d.dialect, p.Context.IncludeDeclaration) {
-			locs = append(locs, protocol.Location{URI: d.uri, Range: toRange(idx, sp)})
-		}
-		return reply(ctx, locs, nil)
+
+func (s *server) references(ctx context.Context, p referenceParams) (any, error) {
+	locs := []protocol.Location{}
+	d := s.doc(p.TextDocument.URI)
+	if d == nil {
+		return locs, nil
 	}
+	text, idx, _ := d.snapshot()
+	for _, sp := range ide.References(text, idx.Offset(fromPosition(p.Position)), d.dialect, p.Context.IncludeDeclaration) {
+		locs = append(locs, protocol.Location{URI: d.uri, Range: toRange(idx, sp)})
+	}
+	return locs, nil
 }

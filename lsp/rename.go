@@ -27,37 +27,29 @@ type renameParams struct {
 // refuses with the reason: the new name is not an identifier of the
 // dialect, is a keyword, or would change what a name refers to
 // (declared in the same scope, capturing a reference or being captured).
-func init() {
-	handlers["textDocument/prepareRename"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p positionParams
-		if err := decode(req, &p); err != nil {
-			return reply(ctx, nil, err)
-		}
-		d := s.doc(p.TextDocument.URI)
-		if d == nil {
-			return reply(ctx, nil, nil)
-		}
-		text, idx, _ := d.snapshot()
-		sp, err := ide.PrepareRename(text, idx.Offset(fromPosition(p.Position)), d.dialect)
-		if err != nil {
-			return reply(ctx, nil, &jsonrpc2.Error{Code: codeRequestFailed, Message: err.Error()})
-		}
-		return reply(ctx, toRange(idx, sp), nil)
+
+func (s *server) prepareRename(ctx context.Context, p positionParams) (any, error) {
+	d := s.doc(p.TextDocument.URI)
+	if d == nil {
+		return nil, nil
 	}
-	handlers["textDocument/rename"] = func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		var p renameParams
-		if err := decode(req, &p); err != nil {
-			return reply(ctx, nil, err)
-		}
-		d := s.doc(p.TextDocument.URI)
-		if d == nil {
-			return reply(ctx, nil, nil)
-		}
-		text, idx, _ := d.snapshot()
-		edits, err := ide.Rename(text, idx.Offset(fromPosition(p.Position)), d.dialect, p.NewName)
-		if err != nil {
-			return reply(ctx, nil, &jsonrpc2.Error{Code: codeRequestFailed, Message: err.Error()})
-		}
-		return reply(ctx, protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{d.uri: toTextEdits(idx, edits)}}, nil)
+	text, idx, _ := d.snapshot()
+	sp, err := ide.PrepareRename(text, idx.Offset(fromPosition(p.Position)), d.dialect)
+	if err != nil {
+		return nil, &jsonrpc2.Error{Code: codeRequestFailed, Message: err.Error()}
 	}
+	return toRange(idx, sp), nil
+}
+
+func (s *server) rename(ctx context.Context, p renameParams) (any, error) {
+	d := s.doc(p.TextDocument.URI)
+	if d == nil {
+		return nil, nil
+	}
+	text, idx, _ := d.snapshot()
+	edits, err := ide.Rename(text, idx.Offset(fromPosition(p.Position)), d.dialect, p.NewName)
+	if err != nil {
+		return nil, &jsonrpc2.Error{Code: codeRequestFailed, Message: err.Error()}
+	}
+	return protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{d.uri: toTextEdits(idx, edits)}}, nil
 }

@@ -159,14 +159,6 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	return nil
 }
 
-// handlerFunc handles one method. It must reply exactly once (notifications
-// too: AsyncHandler starts the next message on reply; handle replies for
-// a handler that returns without replying).
-type handlerFunc func(s *server, ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error
-
-// handlers holds the implemented methods; each file registers its own.
-var handlers = map[string]handlerFunc{}
-
 // handle is the server's one entry point: lifecycle gate, cancellation,
 // panic recovery and dispatch.
 //
@@ -237,11 +229,8 @@ func (s *server) dispatch(ctx context.Context, reply jsonrpc2.Replier, req jsonr
 		}
 		return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidRequest, Message: "server is shutting down: only exit is accepted"})
 	}
-	if h, ok := handlers[method]; ok {
-		return h(s, ctx, reply, req)
-	}
-	if h, ok := unimplemented[method]; ok {
-		return h(s, ctx, reply, req)
+	if r, ok := routes[method]; ok {
+		return r.handle(s, ctx, reply, req)
 	}
 	if !isCall {
 		return nil // unknown notifications ($/setTrace, ...) are ignored
@@ -249,7 +238,7 @@ func (s *server) dispatch(ctx context.Context, reply jsonrpc2.Replier, req jsonr
 	if strings.HasPrefix(method, "$/") {
 		return reply(ctx, nil, nil)
 	}
-	return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.MethodNotFound, Message: "method not supported: " + method})
+	return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.MethodNotFound, Message: "method not supported: not implemented by kgent: " + method})
 }
 
 // JSON-RPC codes of LSP that jsonrpc2 does not define.
