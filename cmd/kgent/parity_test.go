@@ -287,14 +287,7 @@ func lspDiags(t *testing.T, bin string, env []string, settings map[string]any, f
 	send(map[string]any{"id": 1, "method": "initialize", "params": init})
 	send(map[string]any{"method": "initialized", "params": map[string]any{}})
 	for uri, f := range byURI {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lang := "bpftrace"
-		if strings.HasSuffix(f, ".c") {
-			lang = "c"
-		}
+		text, lang := sourceOf(t, f)
 		send(map[string]any{"method": "textDocument/didOpen", "params": map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": lang, "version": 1, "text": string(text)}}})
 	}
 	select {
@@ -303,9 +296,21 @@ func lspDiags(t *testing.T, bin string, env []string, settings map[string]any, f
 			t.Fatal(err)
 		}
 	case <-ctx.Done():
-		t.Fatalf("language server: diagnostics for %d of %d files\n%s", len(got), len(files), stderr.String())
+		t.Fatalf("language server: no diagnostics for every file of %d in time\n%s", len(files), stderr.String())
 	}
 	return got
+}
+
+// sourceOf reads a fixture and names its language as the fronts take it.
+func sourceOf(t *testing.T, f string) ([]byte, string) {
+	text, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(f, ".c") {
+		return text, "c"
+	}
+	return text, "bpftrace"
 }
 
 func mcpDiags(t *testing.T, bin string, env, files []string) map[string][]diag {
@@ -321,14 +326,7 @@ func mcpDiags(t *testing.T, bin string, env, files []string) map[string][]diag {
 	defer cs.Close()
 	got := map[string][]diag{}
 	for _, f := range files {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lang := "bpftrace"
-		if strings.HasSuffix(f, ".c") {
-			lang = "c"
-		}
+		text, lang := sourceOf(t, f)
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "check_program", Arguments: map[string]any{"source": string(text), "language": lang, "path": f}})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
