@@ -53,7 +53,7 @@ var BpftraceFunctions = map[string]BTFunc{
 	"strcontains": {Min: 2, Max: 2},
 	// Added after 0.17.
 	"offsetof": {Min: 2, Max: 2, Since: "0.18"},
-	"nsecs":    {Min: 1, Max: 1, Since: "0.19"}, // nsecs(monotonic|boot|tai|sw_tai)
+	"nsecs":    {Min: 0, Max: 1, Since: "0.19"}, // nsecs([monotonic|boot|tai|sw_tai])
 	"len":      {Min: 1, Max: 1, Since: "0.20"},
 	"has_key":  {Min: 2, Max: 2, Since: "0.22"}, "percpu_kaddr": {Min: 1, Max: 2, Since: "0.22"},
 	"errorf": {Min: 1, Max: -1, Format: true, Since: "0.24"}, "warnf": {Min: 1, Max: -1, Format: true, Since: "0.24"},
@@ -78,7 +78,7 @@ var BpftraceFunctions = map[string]BTFunc{
 	"signal_thread": {Min: 1, Max: 1, Unsafe: true, Since: "0.25"}, "static_assert": {Min: 1, Max: 2, Since: "0.25"},
 	"strcap": {Min: 1, Max: 1, Since: "0.25"}, "strlen": {Min: 1, Max: 1, Since: "0.25"}, "strstr": {Min: 2, Max: 2, Since: "0.25"},
 	"syscall_name": {Min: 1, Max: 1, Since: "0.25"}, "default_str_length": {Min: 0, Max: 0, Since: "0.25"},
-	"fail": {Min: 1, Max: -1, Format: true, Since: "0.25"},
+	"fail":        {Min: 1, Max: -1, Format: true, Since: "0.25"},
 	"leader_comm": {Min: 0, Max: 1, Since: "0.26"}, "leader_tid": {Min: 0, Max: 1, Since: "0.26"},
 	"signal_name": {Min: 1, Max: 1, Since: "0.26"}, "dw_ustack": {Min: 0, Max: 2, Since: "0.26"},
 	"write_user": {Min: 3, Max: 3, Unsafe: true, Since: "0.26"}, "is_err": {Min: 1, Max: 1, Since: "0.26"},
@@ -107,7 +107,6 @@ var bpftraceArity = map[string][]arityFrom{
 	"exit":   {{"0.21", 0, 1}},
 	"delete": {{"0.21", 1, -1}, {"0.22", 1, 2}},
 	"path":   {{"0.22", 1, 2}},
-	"nsecs":  {{"0.24", 0, 1}},
 	"ppid":   {{"0.25", 0, 1}},
 }
 
@@ -130,14 +129,14 @@ var bpftraceSig = map[string][]struct{ since, sig string }{
 	"count": {{"", "count()"}}, "sum": {{"", "sum(int)"}}, "avg": {{"", "avg(int)"}}, "min": {{"", "min(int)"}}, "max": {{"", "max(int)"}},
 	"stats": {{"", "stats(int)"}}, "hist": {{"", "hist(int [, bits])"}}, "lhist": {{"", "lhist(int, min, max, step)"}},
 	"delete": {{"", "delete(@map[key])"}, {"0.21", "delete(@map[key], ...)"}, {"0.22", "delete(@map, key) or delete(@map[key])"}},
-	"clear": {{"", "clear(@map)"}}, "zero": {{"", "zero(@map)"}}, "strcontains": {{"", "strcontains(haystack, needle) -> int"}, {"0.24", "strcontains(haystack, needle) -> bool"}},
-	"nsecs": {{"", "nsecs(monotonic|boot|tai|sw_tai) -> uint64"}, {"0.24", "nsecs([monotonic|boot|tai|sw_tai]) -> uint64"}},
-	"len": {{"", "len(@map) -> int64"}, {"0.23", "len(@map|kstack|ustack) -> int64"}},
-	"has_key": {{"", "has_key(@map, key) -> int"}, {"0.24", "has_key(@map, key) -> bool"}},
+	"clear":  {{"", "clear(@map)"}}, "zero": {{"", "zero(@map)"}}, "strcontains": {{"", "strcontains(haystack, needle) -> int"}, {"0.24", "strcontains(haystack, needle) -> bool"}},
+	"nsecs":        {{"", "nsecs(monotonic|boot|tai|sw_tai) -> uint64"}, {"0.24", "nsecs([monotonic|boot|tai|sw_tai]) -> uint64"}},
+	"len":          {{"", "len(@map) -> int64"}, {"0.23", "len(@map|kstack|ustack) -> int64"}},
+	"has_key":      {{"", "has_key(@map, key) -> int"}, {"0.24", "has_key(@map, key) -> bool"}},
 	"percpu_kaddr": {{"", "percpu_kaddr(\"name\" [, cpu]) -> uint64"}},
-	"errorf": {{"", "errorf(fmt, ...)"}}, "warnf": {{"", "warnf(fmt, ...)"}},
+	"errorf":       {{"", "errorf(fmt, ...)"}}, "warnf": {{"", "warnf(fmt, ...)"}},
 	"tseries": {{"", "tseries(value, interval, num_intervals [, agg])"}},
-	"pid": {{"", "pid([curr_ns|init]) -> uint32"}}, "tid": {{"", "tid([curr_ns|init]) -> uint32"}},
+	"pid":     {{"", "pid([curr_ns|init]) -> uint32"}}, "tid": {{"", "tid([curr_ns|init]) -> uint32"}},
 	"getopt": {{"", "getopt(\"name\" [, default])"}}, "socket_cookie": {{"", "socket_cookie(struct sock *) -> uint64"}},
 	"assert": {{"", "assert(cond [, msg])"}}, "ppid": {{"", "ppid(task) -> uint32"}, {"0.25", "ppid([task]) -> uint32"}},
 	"find": {{"", "find(@map, key [, $out]) -> bool"}}, "strlen": {{"", "strlen(str) -> uint64"}}, "strstr": {{"", "strstr(haystack, needle) -> int64"}},
@@ -368,6 +367,7 @@ var BpftraceSyntaxSince = map[string]string{
 	"record":      "0.25", // (a = 1, b = 2)
 	"addr-of":     "0.25", // &$x (behind unstable_addr until 0.26)
 	"import":      "0.26", // import "file.bt";
+	"elvis":       "0.26", // a ?: b
 }
 
 // BpftraceUnstable are features that a release parses only when the
@@ -388,10 +388,10 @@ var BpftraceUnstable = map[string]struct{ Flag, Since, Stable string }{
 var bpftraceConfig = map[string]struct{ since, until string }{
 	"cache_user_symbols": {"0.20", ""}, "cpp_demangle": {"0.20", ""}, "log_size": {"0.20", ""},
 	"max_bpf_progs": {"0.20", ""}, "max_cat_bytes": {"0.20", ""}, "max_map_keys": {"0.20", ""},
-	"max_probes": {"0.20", ""}, "max_strlen": {"0.20", ""}, "max_type_res_iterations": {"0.20", "0.24"},
+	"max_probes": {"0.20", ""}, "max_strlen": {"0.20", ""}, "max_type_res_iterations": {"0.20", ""},
 	"perf_rb_pages": {"0.20", ""}, "stack_mode": {"0.20", ""}, "str_trunc_trailer": {"0.20", ""},
-	"lazy_symbolication": {"0.21", ""}, "missing_probes": {"0.21", ""}, "probe_inline": {"0.21", "0.24"},
-	"on_stack_limit": {"0.22", ""}, "print_maps_on_exit": {"0.22", ""}, "symbol_source": {"0.22", "0.24"},
+	"lazy_symbolication": {"0.21", ""}, "missing_probes": {"0.21", ""}, "probe_inline": {"0.21", ""},
+	"on_stack_limit": {"0.22", ""}, "print_maps_on_exit": {"0.22", ""}, "symbol_source": {"0.22", ""},
 	"use_blazesym": {"0.23", ""}, "license": {"0.24", ""}, "show_debug_info": {"0.24", ""},
 	// Old names kept as aliases.
 	"strlen": {"0.20", ""}, "no_cpp_demangle": {"0.20", ""}, "cat_bytes_max": {"0.20", ""}, "map_keys_max": {"0.20", ""},

@@ -184,7 +184,7 @@ func TestBpftraceConfigKeys(t *testing.T) {
 		v, key string
 		ok     bool
 	}{{"0.20", "max_map_keys", true}, {"0.20", "missing_probes", false}, {"0.21", "missing_probes", true},
-		{"0.23", "symbol_source", true}, {"0.24", "symbol_source", false}, {"0.23", "license", false},
+		{"0.23", "symbol_source", true}, {"0.21", "symbol_source", false}, {"0.23", "license", false},
 		{"0.27", "BPFTRACE_MAX_STRLEN", true}, {"0.27", "no_such_key", false}, {"0.24", "unstable_macro", true}} {
 		if ok, _ := BpftraceConfigKey(tc.v, tc.key); ok != tc.ok {
 			t.Errorf("%s config %s: %v, want %v", tc.v, tc.key, ok, tc.ok)

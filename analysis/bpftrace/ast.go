@@ -13,13 +13,24 @@ type File struct {
 	Macros       map[string]analysis.Span // macro names: #define and `macro` definitions
 	Enums        map[string]analysis.Span // enum constants defined in the script
 	Config       analysis.Span
-	MapDecls     []string // maps declared with let @m = hash(N)
+	// ConfigAfterProbe is set when a config block follows a probe.
+	ConfigAfterProbe bool
+	ConfigKeys       []ConfigEntry // key = value of the config block
+	MapDeclKinds     []ConfigEntry // let @m = KIND(N): map name, kind
+	Imports          []ConfigEntry // import "name"
+	MapDecls         []string      // maps declared with let @m = hash(N)
 	// MapDeclSpans are the spans of the @names of MapDecls, in order.
 	MapDeclSpans []analysis.Span
 	// Features are language constructs newer than bpftrace 0.17, by the
 	// kb's name ("for", "for-range", "config", "let", "macro", "import"),
 	// with the span of their first use.
 	Features map[string]analysis.Span
+}
+
+// ConfigEntry is a key and its value as written, with the key's span.
+type ConfigEntry struct {
+	Key, Value string
+	Span       analysis.Span
 }
 
 // Directive is a preprocessor line: #include, #define, #if/#ifdef/
@@ -50,6 +61,8 @@ type AttachPoint struct {
 	Type  string          // as written (alias or full name)
 	Parts []string        // the rest, split at ':' (quotes kept out)
 	Spans []analysis.Span // span of each part
+	// SpaceAfterColon: white space follows a ':' (tracepoint: a:b).
+	SpaceAfterColon bool
 }
 
 // Node is any syntax node.
@@ -166,15 +179,17 @@ type (
 	ExprStmt struct {
 		X    Expr
 		Span analysis.Span
-		// Let: the statement declares a variable (let $x [= ...]);
-		// its scope is the block around it (bpftrace 0.22).
-		Let bool
+		// Let marks a let declaration (X is the variable or its
+		// assignment); LetType is its declared type, if any.
+		Let     bool
+		LetType string
 	}
 	IfStmt struct {
-		Cond Expr
-		Then *Block
-		Else Stmt // *Block or *IfStmt
-		Span analysis.Span
+		NoParen bool // the condition is not in parentheses
+		Cond    Expr
+		Then    *Block
+		Else    Stmt // *Block or *IfStmt
+		Span    analysis.Span
 	}
 	LoopStmt struct {
 		Kind  string // while, unroll, for

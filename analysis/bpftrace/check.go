@@ -38,7 +38,7 @@ func CheckContext(ctx context.Context, src string, opts Options) ([]analysis.Fin
 	if err := ctx.Err(); err != nil {
 		return findings, err
 	}
-	c := &checker{ctx: ctx, src: src, file: f, k: opts.KB, version: opts.Version}
+	c := &checker{ctx: ctx, src: src, file: f, k: opts.KB, version: kb.BpftraceMajorMinor(opts.Version), path: opts.Path}
 	c.inc = includeScope(opts)
 	if c.version == "" {
 		c.version = InstalledVersion()
@@ -81,6 +81,7 @@ type checker struct {
 	file    *File
 	k       *kb.KB
 	version string
+	path    string // the script's path, "" when unknown
 	spec    *kb.BTSpec
 	out     []analysis.Finding
 	// maps: name -> aggregation (true) / value (false) first seen
@@ -154,6 +155,7 @@ func (c *checker) run() {
 		c.body(p, kinds)
 		c.values(p, st)
 	}
+	c.releaseRules()
 }
 
 // missingTarget are the codes that say an attach point's target is not
@@ -185,12 +187,19 @@ func (c *checker) providedFor(absent [][]int) {
 }
 
 var featureText = map[string]string{
-	"for":       "for loops over maps are new in bpftrace %s (checking against %s); use unroll or while",
-	"for-range": "for loops over ranges are new in bpftrace %s (checking against %s); use unroll or while",
-	"config":    "config blocks are new in bpftrace %s (checking against %s); set BPFTRACE_* environment variables instead",
-	"let":       "let declarations are new in bpftrace %s (checking against %s); assign the variable instead",
-	"macro":     "macros are new in bpftrace %s (checking against %s); use #define",
-	"import":    "imports are new in bpftrace %s (checking against %s); use #include",
+	"for":        "for loops over maps are new in bpftrace %s (checking against %s); use unroll or while",
+	"for-range":  "for loops over ranges are new in bpftrace %s (checking against %s); use unroll or while",
+	"config":     "config blocks are new in bpftrace %s (checking against %s); set BPFTRACE_* environment variables instead",
+	"let":        "let declarations are new in bpftrace %s (checking against %s); assign the variable instead",
+	"macro":      "macros are new in bpftrace %s (checking against %s); use #define",
+	"import":     "imports are new in bpftrace %s (checking against %s); use #include",
+	"map-decl":   "map declarations (let @m = hash(N)) are new in bpftrace %s (checking against %s); assign the map in a probe instead",
+	"if-noparen": "if without parentheses is new in bpftrace %s (checking against %s): write if (...)",
+	"duration":   "duration literals are new in bpftrace %s (checking against %s): write the number of nanoseconds",
+	"block-expr": "block expressions are new in bpftrace %s (checking against %s)",
+	"record":     "records (a = 1, b = 2) are new in bpftrace %s (checking against %s): use a tuple",
+	"addr-of":    "the address-of operator & is new in bpftrace %s (checking against %s)",
+	"elvis":      "a ?: b is new in bpftrace %s (checking against %s): write a ? a : b",
 }
 
 // features flags constructs the checked bpftrace version cannot parse.
@@ -579,10 +588,18 @@ func (c *checker) fnKnown(name string) (kb.BTFunc, bool) {
 
 // stackModes are the output modes kstack and ustack take, with the
 // release each appeared in.
-var stackModes = map[string]string{"bpftrace": "", "perf": "", "raw": "0.18"}
+var stackModes = map[string]string{"bpftrace": "", "perf": "", "raw": "0.18", "build_id": "0.25"}
 
 func (c *checker) call(x *Call, kinds map[string]bool) {
 	for i, a := range x.Args {
+		if x.Name == "offsetof" && i == 1 {
+			// offsetof(struct T, a.b.c): field names, not builtins.
+			Walk(a, func(n Node) {
+				if id, ok := n.(*Ident); ok {
+					c.typeArgs[id.Span.Start] = true
+				}
+			})
+		}
 		id, ok := Unparen(a).(*Ident)
 		if !ok {
 			continue
@@ -597,6 +614,10 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 			}
 		case "sizeof", "offsetof", "typeof", "is_integer", "is_ptr", "is_str", "is_array", "is_unsigned_integer":
 			c.typeArgs[id.Span.Start] = true
+		case "nsecs", "pid", "tid":
+			if i == 0 {
+				c.typeArgs[id.Span.Start] = true // nsecs(boot), pid(curr_ns)
+			}
 		}
 	}
 	if _, isMacro := c.file.Macros[x.Name]; isMacro || x.Macro {
@@ -994,6 +1015,10 @@ func (c *checker) undefinedMaps() {
 		reported[m.Name] = true
 		sp := analysis.Span{Start: m.Span.Start, End: m.Span.Start + len(m.Name)}
 		f := analysis.New(analysis.KG508, sp, fmt.Sprintf("map %s is read but never assigned", m.Name))
+		if kb.VersionAtLeast(c.version, "0.24") {
+			// Newer releases read an unassigned map as zero.
+			f.Severity = analysis.Warning
+		}
 		if near := kb.Nearest(names, m.Name, 1); len(near) > 0 {
 			f.Message += "; did you mean " + near[0]
 			f = f.WithFix("Replace with "+near[0], sp, near[0])

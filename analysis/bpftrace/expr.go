@@ -28,6 +28,12 @@ func (p *parser) expr(inPred bool) Expr {
 	cond := p.binary(1, inPred)
 	if p.is("?") {
 		p.advance()
+		if p.is(":") { // a ?: b, newest bpftrace
+			p.feature("elvis", p.span())
+			p.advance()
+			els := p.expr(inPred)
+			return &Ternary{Cond: cond, Then: cond, Else: els, Span: analysis.Span{Start: cond.NodeSpan().Start, End: els.NodeSpan().End}}
+		}
 		then := p.expr(false)
 		p.expect(":")
 		els := p.expr(inPred)
@@ -130,6 +136,9 @@ func (p *parser) unary(inPred bool) Expr {
 		switch p.tok.text {
 		case "!", "~", "-", "+", "*", "&", "++", "--":
 			op, start := p.tok.text, p.tok.pos
+			if op == "&" {
+				p.feature("addr-of", p.span())
+			}
 			p.depth++
 			defer func() { p.depth-- }()
 			if p.depth > maxDepth {
@@ -248,6 +257,7 @@ func (p *parser) primary() Expr {
 	switch t.kind {
 	case tInt:
 		p.advance()
+		p.intLit(t.text, s)
 		return &IntLit{Text: t.text, Span: s}
 	case tString:
 		p.advance()
@@ -299,6 +309,7 @@ func (p *parser) primary() Expr {
 		return &Ident{Name: t.text, Span: s}
 	case tPunct:
 		if t.text == "{" {
+			p.feature("block-expr", s)
 			b := p.block()
 			return &BlockExpr{Block: b, Span: b.Span}
 		}
@@ -310,6 +321,11 @@ func (p *parser) primary() Expr {
 				for p.is(",") {
 					p.advance()
 					tu.Elems = append(tu.Elems, p.assignExpr()) // records: (a=1, b=2)
+				}
+				for _, e := range tu.Elems {
+					if _, ok := e.(*Assign); ok {
+						p.feature("record", s)
+					}
 				}
 				tu.Span = analysis.Span{Start: s.Start, End: p.tok.end}
 				p.expect(")")
@@ -343,4 +359,40 @@ func (p *parser) callArg() Expr {
 		return &Cast{Type: "struct " + name, TypeSpan: analysis.Span{Start: start, End: p.lastEnd}, X: &BadExpr{Span: analysis.Span{Start: p.lastEnd, End: p.lastEnd}}, Span: analysis.Span{Start: start, End: p.lastEnd}}
 	}
 	return p.assignExpr()
+}
+
+// durationUnits are the suffixes of duration literals (5s, 10ms).
+// intSuffixes are C's integer suffixes, which every release takes.
+var intSuffixes = map[string]bool{"u": true, "l": true, "ul": true, "lu": true, "ll": true, "ull": true, "llu": true}
+
+var durationUnits = map[string]bool{"ns": true, "us": true, "ms": true, "s": true, "m": true, "h": true, "d": true}
+
+// intLit checks an integer literal's spelling: decimal with '_'
+// separators, 0x hex, a character literal, or a duration (newer
+// bpftrace); anything else (10u8) is refused by every release.
+func (p *parser) intLit(text string, s analysis.Span) {
+	if strings.HasPrefix(text, "'") {
+		return
+	}
+	t := strings.ReplaceAll(text, "_", "")
+	if strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0X") {
+		for _, c := range t[2:] {
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				p.errorAt(s, "invalid integer literal %s", text)
+				return
+			}
+		}
+		return
+	}
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	switch suf := strings.ToLower(t[i:]); {
+	case i == len(t), intSuffixes[suf]:
+	case durationUnits[suf]:
+		p.feature("duration", s)
+	default:
+		p.errorAt(s, "invalid integer literal %s", text)
+	}
 }

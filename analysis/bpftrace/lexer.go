@@ -209,6 +209,18 @@ func (l *lexer) rawAttach() token {
 			l.pos++
 			continue
 		}
+		if !inQuote && (c == ' ' || c == '\t') && l.pos > start && l.src[l.pos-1] == ':' {
+			// White space after a probe type's colon: older releases
+			// read `tracepoint: a:b` as one attach point.
+			j := l.pos
+			for j < len(l.src) && (l.src[j] == ' ' || l.src[j] == '\t') {
+				j++
+			}
+			if j < len(l.src) && (isIdentChar(l.src[j]) || l.src[j] == '/' || l.src[j] == '*') {
+				l.pos = j
+				continue
+			}
+		}
 		if !inQuote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '{') {
 			break
 		}

@@ -143,7 +143,11 @@ func (p *parser) parseFile() {
 			p.macroDef()
 		case p.tok.kind == tIdent && (p.tok.text == "let" || p.tok.text == "import"):
 			// let @map = lruhash(N); and import "x"; (newer bpftrace)
-			p.feature(p.tok.text, p.span())
+			word := p.tok.text
+			if word == "let" {
+				word = "map-decl"
+			}
+			p.feature(word, p.span())
 			p.advance()
 			if p.tok.kind != tEOF {
 				x := p.assignExpr()
@@ -151,7 +155,15 @@ func (p *parser) parseFile() {
 					if m, ok := a.LHS.(*MapRef); ok {
 						p.file.MapDecls = append(p.file.MapDecls, m.Name)
 						p.file.MapDeclSpans = append(p.file.MapDeclSpans, analysis.Span{Start: m.Span.Start, End: m.Span.Start + len(m.Name)})
+						kind := ""
+						if c, ok := Unparen(a.RHS).(*Call); ok {
+							kind = c.Name
+						}
+						p.file.MapDeclKinds = append(p.file.MapDeclKinds, ConfigEntry{Key: m.Name, Value: kind, Span: a.RHS.NodeSpan()})
 					}
+				}
+				if s, ok := x.(*StrLit); ok && word == "import" {
+					p.file.Imports = append(p.file.Imports, ConfigEntry{Key: s.Value, Span: s.Span})
 				}
 			}
 			if p.is(";") {
@@ -367,7 +379,25 @@ func (p *parser) config() {
 		p.errorAt(p.span(), "expected '{' after config =")
 		return
 	}
-	p.skipBalanced("{", "}")
+	if len(p.file.Probes) > 0 {
+		p.file.ConfigAfterProbe = true
+	}
+	p.advance() // {
+	for !p.is("}") && p.tok.kind != tEOF {
+		if p.tok.kind == tIdent {
+			key := ConfigEntry{Key: p.tok.text, Span: p.span()}
+			p.advance()
+			if p.is("=") {
+				p.advance()
+				key.Value = p.tok.text
+				p.advance()
+			}
+			p.file.ConfigKeys = append(p.file.ConfigKeys, key)
+			continue
+		}
+		p.advance()
+	}
+	p.expect("}")
 	p.file.Config = analysis.Span{Start: start, End: p.tok.pos}
 }
 
@@ -401,10 +431,19 @@ func (p *parser) probe() {
 			p.recoverToNextProbe()
 			return
 		}
-		pr.Attach = append(pr.Attach, splitAttach(t))
+		ap := splitAttach(t)
+		if ap.SpaceAfterColon {
+			p.feature("space-after-colon", ap.Span)
+		}
+		pr.Attach = append(pr.Attach, ap)
 		p.lx.skipSpace()
 		if p.lx.pos < len(p.lx.src) && p.lx.src[p.lx.pos] == ',' {
 			p.lx.pos++
+			p.lx.skipSpace()
+			// A trailing comma after the last attach point.
+			if p.lx.pos < len(p.lx.src) && (p.lx.src[p.lx.pos] == '{' || p.lx.src[p.lx.pos] == '/') {
+				break
+			}
 			continue
 		}
 		break
@@ -457,6 +496,7 @@ func (p *parser) recoverToNextProbe() {
 
 func splitAttach(t token) *AttachPoint {
 	ap := &AttachPoint{Raw: t.text, Span: analysis.Span{Start: t.pos, End: t.end}}
+	raw := strings.Builder{}
 	var parts []string
 	var spans []analysis.Span
 	cur := strings.Builder{}
@@ -464,6 +504,13 @@ func splitAttach(t token) *AttachPoint {
 	inQuote := false
 	for i := 0; i < len(t.text); i++ {
 		c := t.text[i]
+		if (c == ' ' || c == '\t') && !inQuote && cur.Len() == 0 {
+			// White space after a ':' (older releases allow it).
+			curStart = t.pos + i + 1
+			ap.SpaceAfterColon = true
+			continue
+		}
+		raw.WriteByte(c)
 		if c == '"' {
 			inQuote = !inQuote
 			continue
@@ -479,6 +526,7 @@ func splitAttach(t token) *AttachPoint {
 	}
 	parts = append(parts, cur.String())
 	spans = append(spans, analysis.Span{Start: curStart, End: t.end})
+	ap.Raw = raw.String()
 	ap.Type = parts[0]
 	ap.Parts = parts[1:]
 	ap.Spans = spans[1:]
@@ -644,16 +692,19 @@ func (p *parser) stmt() Stmt {
 			p.feature("let", p.span())
 			p.advance()
 			v := p.expr(false)
+			typ := ""
 			if p.is(":") { // let $x: type
 				p.advance()
+				ts := p.tok.pos
 				p.skipType()
+				typ = strings.TrimSpace(p.lx.src[ts:p.lastEnd])
 			}
 			if p.is("=") {
 				p.advance()
 				rhs := p.expr(false)
-				return &ExprStmt{X: &Assign{Op: "=", LHS: v, RHS: rhs, Span: analysis.Span{Start: v.NodeSpan().Start, End: rhs.NodeSpan().End}}, Span: analysis.Span{Start: start, End: p.prevEnd()}, Let: true}
+				return &ExprStmt{Let: true, LetType: typ, X: &Assign{Op: "=", LHS: v, RHS: rhs, Span: analysis.Span{Start: v.NodeSpan().Start, End: rhs.NodeSpan().End}}, Span: analysis.Span{Start: start, End: p.prevEnd()}}
 			}
-			return &ExprStmt{X: v, Span: analysis.Span{Start: start, End: p.prevEnd()}, Let: true}
+			return &ExprStmt{Let: true, LetType: typ, X: v, Span: analysis.Span{Start: start, End: p.prevEnd()}}
 		case "break", "continue":
 			p.advance()
 			return &ExprStmt{X: &Ident{Name: "break", Span: analysis.Span{Start: start, End: p.prevEnd()}}, Span: analysis.Span{Start: start, End: p.prevEnd()}}
@@ -695,7 +746,16 @@ func (p *parser) ifStmt() Stmt {
 	is := &IfStmt{}
 	// Parentheses are part of the condition expression; newer bpftrace
 	// allows `if x {` without them.
+	is.NoParen = !p.is("(")
+	if is.NoParen {
+		p.feature("if-noparen", p.span())
+	}
 	is.Cond = p.expr(false)
+	if _, paren := is.Cond.(*Paren); !paren && !is.NoParen {
+		// if (a) && b: the parentheses were not the whole condition.
+		is.NoParen = true
+		p.feature("if-noparen", is.Cond.NodeSpan())
+	}
 	if p.is("{") {
 		is.Then = p.block()
 	} else {

@@ -284,9 +284,11 @@ func (c *checker) compare(x *Binary, st *valueState) {
 		if (l == vkStr && r == vkInt) || (l == vkInt && r == vkStr) {
 			c.add(analysis.New(analysis.KG406, x.Span, fmt.Sprintf("%s compares a string with an integer", x.Op)))
 		}
-	case "+", "-", "*", "/", "%":
+	}
+	switch x.Op {
+	case "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=":
 		for _, e := range []Expr{x.L, x.R} {
-			if m, ok := Unparen(e).(*MapRef); ok && c.kindOf(m, st) == vkAgg {
+			if m, ok := Unparen(e).(*MapRef); ok && c.kindOf(m, st) == vkAgg && !c.aggReadable(m.Name) {
 				c.add(analysis.New(analysis.KG507, m.Span, fmt.Sprintf("map %s holds an aggregation, which arithmetic cannot read: keep a plain value in another map", m.Name)))
 				return
 			}
@@ -318,7 +320,7 @@ func (c *checker) formatArgs(x *Call, st *valueState) {
 		case conv == 's' && k == vkCPtr:
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is %s: use str(%s)", txt, c.cptrWhat(arg, st), txt)).
 				WithFix("Wrap in str()", sp, "str("+txt+")"))
-		case conv == 's' && k == vkInt:
+		case conv == 's' && k == vkInt && !kb.VersionAtLeast(c.version, "0.24"):
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is an integer: use %%d", txt)))
 		case strings.IndexByte("diuxXo", conv) >= 0 && k == vkStr:
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%%c needs an integer and %s is a string: use %%s", conv, txt)))
@@ -353,4 +355,17 @@ func article(k string) string {
 		return "an " + k
 	}
 	return "a " + k
+}
+
+// aggReadable tells whether the checked release reads the aggregation
+// a map holds in the kernel: count, sum, min and max from 0.21, avg from
+// 0.22; stats and histograms never.
+func (c *checker) aggReadable(name string) bool {
+	switch c.mapKinds[name].fn {
+	case "count", "sum", "min", "max":
+		return kb.VersionAtLeast(c.version, "0.21")
+	case "avg":
+		return kb.VersionAtLeast(c.version, "0.22")
+	}
+	return false
 }
