@@ -751,11 +751,6 @@ func (p *parser) ifStmt() Stmt {
 		p.feature("if-noparen", p.span())
 	}
 	is.Cond = p.expr(false)
-	if _, paren := is.Cond.(*Paren); !paren && !is.NoParen {
-		// if (a) && b: the parentheses were not the whole condition.
-		is.NoParen = true
-		p.feature("if-noparen", is.Cond.NodeSpan())
-	}
 	if p.is("{") {
 		is.Then = p.block()
 	} else {
