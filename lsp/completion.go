@@ -24,7 +24,6 @@ type completionData struct {
 // completion offers attach points, helpers, kfuncs, bpftrace builtins and
 // struct or tracepoint fields at the cursor; lists are capped (kernel
 // functions number tens of thousands) and marked incomplete when cut.
-
 func (s *server) completion(ctx context.Context, p positionParams) (any, error) {
 	d := s.doc(p.TextDocument.URI)
 	if d == nil {

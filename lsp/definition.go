@@ -10,7 +10,6 @@ import (
 
 // definition goes to where a map, variable or macro is defined in the
 // same document.
-
 func (s *server) definition(ctx context.Context, p positionParams) (any, error) {
 	d := s.doc(p.TextDocument.URI)
 	if d == nil {

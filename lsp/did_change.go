@@ -20,7 +20,6 @@ type didChangeParams struct {
 // didChange applies the edits (incremental or whole text), bumps the
 // generation and wakes the analysis worker; it never analyses. A version
 // that does not increase is ignored with a log line.
-
 func (s *server) didChange(ctx context.Context, p didChangeParams) {
 	d := s.doc(p.TextDocument.URI)
 	if d == nil {

@@ -13,7 +13,6 @@ type docParams struct {
 }
 
 // didClose forgets the document and clears its diagnostics with [].
-
 func (s *server) didClose(ctx context.Context, p docParams) {
 	s.mu.Lock()
 	d := s.docs[p.TextDocument.URI]

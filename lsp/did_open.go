@@ -17,7 +17,6 @@ type didOpenParams struct {
 
 // didOpen records the document and starts its analysis worker; the first
 // analysis runs without debounce.
-
 func (s *server) didOpen(ctx context.Context, p didOpenParams) {
 	if p.TextDocument.URI == "" {
 		s.log.Print("didOpen without a uri: ignored")

@@ -15,7 +15,6 @@ var symbolKinds = map[ide.SymbolKind]protocol.SymbolKind{
 
 // documentSymbol is the outline: C programs with their SEC() and maps,
 // bpftrace probes.
-
 func (s *server) documentSymbol(ctx context.Context, p docParams) (any, error) {
 	out := []protocol.DocumentSymbol{}
 	d := s.doc(p.TextDocument.URI)

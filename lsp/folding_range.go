@@ -10,7 +10,6 @@ import (
 
 // foldingRange folds probe blocks, functions, structs and block comments.
 // The closing brace's line stays visible.
-
 func (s *server) foldingRange(ctx context.Context, p docParams) (any, error) {
 	out := []protocol.FoldingRange{}
 	d := s.doc(p.TextDocument.URI)

@@ -19,7 +19,6 @@ type positionParams struct {
 // hover describes the kernel name under the cursor (helper, kfunc,
 // kernel function, tracepoint, struct or field, bpftrace builtin); null
 // elsewhere and for documents that are not open.
-
 func (s *server) hover(ctx context.Context, p positionParams) (any, error) {
 	d := s.doc(p.TextDocument.URI)
 	if d == nil {

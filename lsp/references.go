@@ -19,7 +19,6 @@ type referenceParams struct {
 // under the cursor refers to: a C variable, parameter, function, map or
 // macro by C's scopes, a bpftrace $variable in its probe (or block, for
 // let) or an @map anywhere in the script. [] when there is none.
-
 func (s *server) references(ctx context.Context, p referenceParams) (any, error) {
 	locs := []protocol.Location{}
 	d := s.doc(p.TextDocument.URI)

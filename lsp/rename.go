@@ -27,7 +27,6 @@ type renameParams struct {
 // refuses with the reason: the new name is not an identifier of the
 // dialect, is a keyword, or would change what a name refers to
 // (declared in the same scope, capturing a reference or being captured).
-
 func (s *server) prepareRename(ctx context.Context, p positionParams) (any, error) {
 	d := s.doc(p.TextDocument.URI)
 	if d == nil {

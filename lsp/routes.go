@@ -40,7 +40,7 @@ var routes = map[string]route{
 	"textDocument/completion": {handle: request((*server).completion), caps: map[string]any{"completionProvider": map[string]any{
 		"triggerCharacters": []string{".", ">", ":", "/", "\"", "$", "@"}, "resolveProvider": true}}},
 	"completionItem/resolve":      {handle: request((*server).completionResolve)},
-	"textDocument/codeAction":     {handle: request((*server).codeAction), caps: map[string]any{"codeActionProvider": map[string]any{"codeActionKinds": []string{"quickfix", "refactor.rewrite"}}}},
+	"textDocument/codeAction":     {handle: request((*server).codeAction), caps: map[string]any{"codeActionProvider": map[string]any{"codeActionKinds": []string{"quickfix", "refactor.rewrite", string(fixAllKind)}}}},
 	"textDocument/documentSymbol": {handle: request((*server).documentSymbol), caps: map[string]any{"documentSymbolProvider": true}},
 	"textDocument/definition":     {handle: request((*server).definition), caps: map[string]any{"definitionProvider": true}},
 	"textDocument/references":     {handle: request((*server).references), caps: map[string]any{"referencesProvider": true}},

@@ -5,7 +5,6 @@ import (
 )
 
 // shutdown stops analysis; only exit is accepted afterwards.
-
 func (s *server) shutdownRequest(ctx context.Context, _ struct{}) (any, error) {
 	s.mu.Lock()
 	s.shutdown = true

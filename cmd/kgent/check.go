@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,7 +24,7 @@ func init() {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", "check [--format text|json|sarif] [--kb DIR] [--btf FILE] [--target host,NAME...] [--verify] [-v] PATH...", stderr)
+	fs := newFlags("check", "check [--format text|json|sarif] [--kb DIR] [--btf FILE] [--target host,NAME...] [--verify] [--fix] [-v] PATH...", stderr)
 	var kf kbFlags
 	addKBFlags(fs, &kf)
 	format := fs.String("format", "text", "output format: text, json or sarif")
@@ -31,6 +32,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "verbose: full verifier logs and notes")
 	lang := fs.String("lang", "", "language of '-' (stdin) or of files whose name does not tell: c or bpftrace")
 	btVersion := fs.String("bpftrace-version", "", "bpftrace version to check against (default: the installed one)")
+	fix := fs.Bool("fix", false, "apply the fixes that help (each kept only when the file re-checks with fewer findings and none new) and rewrite the files; the report is of the fixed text")
 	var targets targetsFlag
 	fs.Var(&targets, "target", "check against these kernels: host and named profiles (kgent kb list), comma-separated or repeated; a profile is built from a kernel image scripts/kernels.sh cached when missing")
 	expect := fs.Bool("expect", false, "compare findings with the '// want: KGnnn' comments in the files; exit 0 when they match")
@@ -48,6 +50,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	dialect := analysis.ParseDialect(*lang)
 	if *lang != "" && dialect == analysis.DialectNone {
 		return usageErr("unknown --lang %q (c, bpftrace)", *lang)
+	}
+	if *fix && slices.Contains(fs.Args(), "-") {
+		return usageErr("--fix rewrites files: it cannot fix stdin ('-')")
 	}
 	paths, skipped, err := expandPaths(fs.Args())
 	if err != nil {
@@ -72,6 +77,10 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	for _, path := range paths {
 		text, err := readSource(path)
 		f := report.File{Path: path, Text: text}
+		if err == nil && *fix {
+			text, err = fixFile(p, path, text, dialect, stderr)
+			f.Text = text
+		}
 		if err == nil {
 			var r pipeline.Result
 			r, err = p.CheckText(context.Background(), pipeline.Document{Path: path, Text: text, Dialect: dialect}, pipeline.Options{Verify: *verify, Job: path})
@@ -147,6 +156,48 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// fixFile applies the fixes that help to one file and rewrites it (the
+// file a link names, through a temporary file renamed over it, with its
+// mode kept); it says on stderr what it applied. stdin is not rewritten.
+func fixFile(p *pipeline.Pipeline, path, text string, d analysis.Dialect, stderr io.Writer) (string, error) {
+	fixed, applied, _, err := p.FixAll(context.Background(), pipeline.Document{Path: path, Text: text, Dialect: d}, pipeline.FixOptions{})
+	if err != nil || len(applied) == 0 {
+		return text, err
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return text, err
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return text, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(real), "."+filepath.Base(real)+".kgent-fix-*")
+	if err != nil {
+		return text, fmt.Errorf("cannot rewrite %s: %v", path, err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, nothing is there
+	if _, err = tmp.WriteString(fixed); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), st.Mode().Perm())
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), real)
+	}
+	if err != nil {
+		return text, fmt.Errorf("cannot rewrite %s: %v", path, err)
+	}
+	for _, a := range applied {
+		fmt.Fprintf(stderr, "kgent: fixed %s:%d: %s %s\n", path, a.Line+1, a.Code, a.Title)
+	}
+	return fixed, nil
 }
 
 // readSource reads a file, or stdin for "-". Only a regular file is

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"context"
+	"sort"
+
+	"github.com/kgent/kgent/analysis"
+)
+
+// FixOptions choose which fixes FixAll may apply.
+type FixOptions struct {
+	// Codes, when set, limits fixes to findings of these codes.
+	Codes map[string]bool
+	// Rounds bounds the passes over the findings (a fixed tracepoint can
+	// reveal a field finding with a fix of its own); default 4.
+	Rounds int
+}
+
+// Applied is one fix FixAll kept.
+type Applied struct {
+	Code  string
+	Title string
+	// Line is the 0-based line of the finding in the text it was found in.
+	Line int
+}
+
+// FixAll applies the fixes that help, as clang-tidy --fix and ruff --fix
+// do: one at a time, the first fix of each error or warning finding, kept
+// only when the text re-checks with fewer findings and none it did not
+// have (by code and message), until a pass keeps none. It returns the
+// text, what it applied in order, and the snapshot of the text.
+func (p *Pipeline) FixAll(ctx context.Context, doc Document, o FixOptions) (string, []Applied, *Snapshot, error) {
+	if o.Rounds <= 0 {
+		o.Rounds = 4
+	}
+	doc.Parsed, doc.Lines = nil, nil // the text changes under it
+	snap, err := p.Analyze(ctx, doc)
+	if err != nil || snap.NotChecked != nil {
+		return doc.Text, nil, snap, err
+	}
+	var applied []Applied
+	for range o.Rounds {
+		kept := false
+		for _, f := range snap.Static {
+			if f.Severity > analysis.Warning || len(f.Fixes) == 0 || o.Codes != nil && !o.Codes[f.Code] {
+				continue
+			}
+			text, ok := applyEdits(snap.Text, f.Fixes[0].Edits)
+			if !ok || text == snap.Text {
+				continue
+			}
+			next := doc
+			next.Text = text
+			after, err := p.Analyze(ctx, next)
+			if err != nil {
+				return snap.Text, applied, snap, err
+			}
+			if after.NotChecked != nil || !better(snap.Static, after.Static) {
+				continue
+			}
+			applied = append(applied, Applied{Code: f.Code, Title: f.Fixes[0].Title, Line: snap.Lines().Position(f.Span.Start).Line})
+			snap, kept = after, true
+			break // the other findings' spans are of the old text
+		}
+		if !kept {
+			break
+		}
+	}
+	return snap.Text, applied, snap, nil
+}
+
+// better: after has fewer findings than before, and none of a code and
+// message before did not have.
+func better(before, after []analysis.Finding) bool {
+	if len(after) >= len(before) {
+		return false
+	}
+	had := map[string]int{}
+	for _, f := range before {
+		had[f.Code+"\x00"+f.Message]++
+	}
+	for _, f := range after {
+		k := f.Code + "\x00" + f.Message
+		if had[k] == 0 {
+			return false
+		}
+		had[k]--
+	}
+	return true
+}
+
+// applyEdits applies a fix's edits to text; false when they are out of
+// range or overlap.
+func applyEdits(text string, edits []analysis.Edit) (string, bool) {
+	es := append([]analysis.Edit(nil), edits...)
+	sort.Slice(es, func(i, j int) bool { return es[i].Span.Start > es[j].Span.Start })
+	end := len(text)
+	for _, e := range es {
+		if e.Span.Start < 0 || e.Span.End < e.Span.Start || e.Span.End > end {
+			return text, false
+		}
+		text = text[:e.Span.Start] + e.NewText + text[e.Span.End:]
+		end = e.Span.Start
+	}
+	return text, true
+}
