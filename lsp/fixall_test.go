@@ -19,7 +19,7 @@ func TestFixAllAction(t *testing.T) {
 	c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return len(p.Diagnostics) >= 2 })
 	var actions []protocol.CodeAction
 	if err := c.call("textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": uri},
-		"range": map[string]any{"start": map[string]any{"line": 0, "character": 0}, "end": map[string]any{"line": 0, "character": 0}},
+		"range":   map[string]any{"start": map[string]any{"line": 0, "character": 0}, "end": map[string]any{"line": 0, "character": 0}},
 		"context": map[string]any{"diagnostics": []any{}, "only": []string{"source.fixAll"}}}, &actions); err != nil {
 		t.Fatal(err)
 	}
