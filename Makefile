@@ -22,6 +22,7 @@ demo: build
 	@bash scripts/demo.sh
 
 test: build
+	@bash scripts/setup.sh --test
 	@bash scripts/test.sh
 
 bench: build

@@ -35,13 +35,15 @@ if [ ! -d /sys/kernel/tracing/events ]; then
   fi
 fi
 
-# Newer bpftrace releases in private prefixes under .cache/bpftrace, for the
-# tests that compare kgent with each release (0.17 is the system's).
-bash scripts/bpftrace-releases.sh || log "some bpftrace releases are missing: the per-release tests will skip"
-
-# Debian kernel images of other lines, for kernel profiles and the microVM
-# verifier: cached under .cache/kernels, fetched once.
-scripts/kernels.sh || log "kernel images not fetched: kernel profile tests will skip"
+if [ "${1:-}" = "--test" ]; then
+  # What only the tests need (make test; not make demo): newer bpftrace
+  # releases in private prefixes under .cache/bpftrace, for the tests that
+  # compare kgent with each release (0.17 is the system's), and Debian
+  # kernel images of other lines for kernel profiles and the microVM
+  # verifier, under .cache/kernels. Each is fetched once.
+  bash scripts/bpftrace-releases.sh || log "some bpftrace releases are missing: the per-release tests will skip"
+  bash scripts/kernels.sh || log "kernel images not fetched: kernel profile tests will skip"
+fi
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   export PATH=/usr/local/go/bin:$PATH
