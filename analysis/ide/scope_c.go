@@ -287,7 +287,9 @@ func (b *cBuilder) enter(n *sitter.Node, cur *sitter.TreeCursor) bool {
 		}
 	case c.compound:
 		if parent != nil && parent.kind == c.functionDefinition {
-			if b.skipBody && len(b.frames) == 1 {
+			if b.skipBody && len(b.frames) == 1 && !strings.Contains(b.text(n), "#") {
+				// (A body with a directive is read: a #define in it
+				// is a name of the file.)
 				descend = false
 			} else if !parent.funcScope {
 				parent.funcScope = true

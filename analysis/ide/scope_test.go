@@ -327,6 +327,40 @@ func TestRenameC(t *testing.T) {
 	}
 }
 
+// A definition reads the function around the cursor and the file's top
+// level; it still finds a macro defined inside another function's body,
+// and answers as the whole file's index does.
+func TestDefinitionPartial(t *testing.T) {
+	c := analysis.DialectC
+	src := `int a(void)
+{
+#define LOCAL_MAX 8
+	return LOCAL_MAX;
+}
+
+int b(void)
+{
+	int n = LOCAL_MAX;
+	return n + a();
+}
+`
+	checkDef(t, c, src, ref{"n = LOCAL_MAX", 0, "LOCAL_MAX"}, ref{"LOCAL_MAX", 0, ""})
+	for _, text := range []string{src, cScopes, cTwoFuncs} {
+		whole := buildC(text, -1)
+		for off := 0; off <= len(text); off++ {
+			resetIndexCache()
+			got, ok := Definition(text, off, c)
+			want, wok := analysis.Span{}, false
+			if o, found := whole.at(off); found && whole.ents[o.ent].kind != entExternal {
+				want, wok = whole.ents[o.ent].def, true
+			}
+			if got != want || ok != wok {
+				t.Fatalf("offset %d: definition %v %v, the whole file's index %v %v", off, got, ok, want, wok)
+			}
+		}
+	}
+}
+
 // The arguments of BPF_CORE_READ and its kin after the source are field
 // names, not the locals of the same spelling.
 func TestCoreReadFields(t *testing.T) {
