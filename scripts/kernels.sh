@@ -87,7 +87,8 @@ opts=(
 )
 
 log "apt-get update for ${todo[*]} from $uri"
-apt-get "${opts[@]}" -qq update </dev/null >&2
+# A suite the archive dropped fails alone: the others are still fetched.
+apt-get "${opts[@]}" -qq update </dev/null >&2 || log "apt-get update reported errors; fetching what the archive has"
 
 depends() { # suite package -> the names it depends on, one a line
   apt-cache "${opts[@]}" -o "APT::Default-Release=$1" depends "$2" 2>/dev/null |
