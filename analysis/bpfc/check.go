@@ -374,6 +374,7 @@ func check(ctx context.Context, src string, m masked, roots []*sitter.Node, opts
 	}
 	c.sections()
 	c.resolveIncludes(opts)
+	c.bcc()
 	c.ctxKey = c.context()
 	if c.alive() {
 		c.walkFunctions(tops)

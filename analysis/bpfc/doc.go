@@ -77,14 +77,17 @@ func (d *Doc) Edit(start, oldEnd int, newText string) {
 	nm := mask(next)
 	newEnd := start + len(newText)
 	// Incremental reuse is valid only when the blanking outside the edit
-	// is unchanged, and the edit stays inside one segment.
+	// is unchanged, and the edit stays inside one segment, away from its
+	// edges: an edit at a boundary can change the token that crosses it
+	// (deleting the newline that ends a // comment joins the next item
+	// to the comment).
 	same := string(nm.text[:start]) == string(d.m.text[:start]) &&
 		string(nm.text[newEnd:]) == string(d.m.text[oldEnd:])
 	i := len(d.segs) - 1
 	for i > 0 && d.segs[i].start > start {
 		i--
 	}
-	if !same || len(d.segs) == 0 || oldEnd > d.segs[i].end && i < len(d.segs)-1 {
+	if !same || len(d.segs) == 0 || oldEnd >= d.segs[i].end && i < len(d.segs)-1 || start <= d.segs[i].start && i > 0 {
 		d.reset(next)
 		return
 	}

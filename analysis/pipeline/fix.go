@@ -11,9 +11,10 @@ import (
 type FixOptions struct {
 	// Codes, when set, limits fixes to findings of these codes.
 	Codes map[string]bool
-	// Rounds bounds the passes over the findings (a fixed tracepoint can
-	// reveal a field finding with a fix of its own); default 4.
-	Rounds int
+	// Max bounds the fixes applied (each is followed by a whole re-check;
+	// a fixed tracepoint can reveal a field finding with a fix of its
+	// own); default 64.
+	Max int
 }
 
 // Applied is one fix FixAll kept.
@@ -30,8 +31,8 @@ type Applied struct {
 // have (by code and message), until a pass keeps none. It returns the
 // text, what it applied in order, and the snapshot of the text.
 func (p *Pipeline) FixAll(ctx context.Context, doc Document, o FixOptions) (string, []Applied, *Snapshot, error) {
-	if o.Rounds <= 0 {
-		o.Rounds = 4
+	if o.Max <= 0 {
+		o.Max = 64
 	}
 	doc.Parsed, doc.Lines = nil, nil // the text changes under it
 	snap, err := p.Analyze(ctx, doc)
@@ -39,7 +40,7 @@ func (p *Pipeline) FixAll(ctx context.Context, doc Document, o FixOptions) (stri
 		return doc.Text, nil, snap, err
 	}
 	var applied []Applied
-	for range o.Rounds {
+	for len(applied) < o.Max {
 		kept := false
 		for _, f := range snap.Static {
 			if f.Severity > analysis.Warning || len(f.Fixes) == 0 || o.Codes != nil && !o.Codes[f.Code] {

@@ -39,13 +39,24 @@ func Merge(static, verified []analysis.Finding) []analysis.Finding {
 		if stackCause.MatchString(f.Message) && sameStackProblem(f, stackAt) {
 			continue
 		}
-		if f.Span != (analysis.Span{}) && errAt[f.Span.Start] {
+		if f.Span != (analysis.Span{}) && (errAt[f.Span.Start] || sameFinding(f, static)) {
 			continue
 		}
 		out = append(out, f)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Span.Start < out[j].Span.Start })
 	return out
+}
+
+// sameFinding: a static finding of f's code covers or touches f's span
+// (clang's "no member named" on the member a static KG401 named).
+func sameFinding(f analysis.Finding, static []analysis.Finding) bool {
+	for _, s := range static {
+		if s.Code == f.Code && s.Span.Start <= f.Span.End && f.Span.Start <= s.Span.End {
+			return true
+		}
+	}
+	return false
 }
 
 func sameStackProblem(f analysis.Finding, stackAt map[int]bool) bool {

@@ -206,6 +206,9 @@ func (v *Verifier) VerifyJob(ctx context.Context, jobName, path, text string, d 
 	}
 	r.Duration = time.Since(start)
 	r.Unavailable = unavailableReason(r.Findings)
+	for i := range r.Findings {
+		r.Findings[i] = specific(r.Findings[i])
+	}
 	if ctx.Err() != nil {
 		return Result{Findings: []analysis.Finding{unavailable("verification was cancelled by a newer request")}, Duration: r.Duration, Cancelled: true, Log: r.Log, Unavailable: "verification was cancelled by a newer request"}
 	}

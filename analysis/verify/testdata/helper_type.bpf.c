@@ -11,7 +11,7 @@ struct {
 SEC("xdp")
 int stack_in_xdp(struct xdp_md *ctx)
 {
-	bpf_get_stackid(ctx, &stacks, 0); // want: KG602 "not allowed"
+	bpf_get_stackid(ctx, &stacks, 0); // want: KG202 "not allowed"
 	return XDP_PASS;
 }
 

@@ -2,7 +2,7 @@
 #include <bpf/bpf_helpers.h>
 
 SEC("tp/sched/sched_switch")
-int big_stack(void *ctx) // want: KG601 "stack limit"
+int big_stack(void *ctx) // want: KG505 "stack limit"
 {
 	char buf[600];
 	bpf_get_current_comm(buf, sizeof(buf));

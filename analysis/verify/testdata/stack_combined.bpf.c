@@ -20,7 +20,7 @@ static __noinline int outer(int x)
 }
 
 SEC("xdp")
-int combined(struct xdp_md *ctx) // want: KG602 "512 bytes of stack"
+int combined(struct xdp_md *ctx) // want: KG505 "512 bytes of stack"
 {
 	return outer(ctx->ingress_ifindex) ? XDP_PASS : XDP_DROP;
 }
