@@ -59,7 +59,10 @@ func TestKBReloadKeepsHeap(t *testing.T) {
 	}
 	twenty := heap()
 	t.Logf("heap after 1 reload %.1f MB, after 21 %.1f MB (%d loads)", float64(one)/1e6, float64(twenty)/1e6, loads.Load())
-	if twenty > one+one/4+4<<20 {
+	// A kb with its nearest-name indexes is about 12 MB: 20 kept ones
+	// would add about 240 MB. The margin absorbs garbage the collector
+	// has not reached on a loaded machine (seen: +12 MB).
+	if twenty > one+60<<20 {
 		t.Fatalf("the heap grew from %.1f MB to %.1f MB over 20 kb reloads: old kbs are kept", float64(one)/1e6, float64(twenty)/1e6)
 	}
 }
