@@ -390,6 +390,9 @@ func (p *parser) intLit(text string, s analysis.Span) {
 	}
 	switch suf := strings.ToLower(t[i:]); {
 	case i == len(t), intSuffixes[suf]:
+	case i > 0 && len(suf) > 1 && suf[0] == 'e' && strings.Trim(suf[1:], "0123456789") == "":
+		// Scientific notation of an integer (1e6), which every release
+		// takes (the tools bpftrace ships divide by 1e6).
 	case durationUnits[suf]:
 		p.feature("duration", s)
 	default:
