@@ -2,7 +2,9 @@ package kb
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +32,10 @@ type bootFile struct {
 
 type bootFiles struct {
 	image, config, sysmap *bootFile
+	// modFuncs are the functions of the modules in the packages, as
+	// "name\tmodule"; modules counts the modules read.
+	modFuncs []string
+	modules  int
 }
 
 // readKernelPackages collects the boot files of one or more packages.
@@ -173,6 +179,17 @@ func walkTar(r io.Reader, pkg string, bf *bootFiles) error {
 			return fmt.Errorf("reading data.tar: %w", err)
 		}
 		kind := bootKind(h.Name)
+		if kind == "" && h.Typeflag == tar.TypeReg {
+			if mod, comp, ok := moduleFile(h.Name); ok && h.Size <= 256<<20 {
+				if fns, err := moduleFuncs(tr, comp); err == nil {
+					for _, fn := range fns {
+						bf.modFuncs = append(bf.modFuncs, fn+"\t"+mod)
+					}
+					bf.modules++
+				}
+			}
+			continue
+		}
 		if kind == "" || h.Typeflag != tar.TypeReg {
 			continue
 		}
@@ -197,4 +214,71 @@ func walkTar(r io.Reader, pkg string, bf *bootFiles) error {
 			bf.sysmap = f
 		}
 	}
+}
+
+// moduleFile recognises a kernel module in a package: its name and
+// compression ("", ".xz", ".zst", ".gz").
+func moduleFile(name string) (mod, comp string, ok bool) {
+	name = strings.TrimPrefix(path.Clean("/"+name), "/")
+	if !strings.HasPrefix(name, "lib/modules/") && !strings.HasPrefix(name, "usr/lib/modules/") {
+		return "", "", false
+	}
+	base := path.Base(name)
+	for _, c := range []string{"", ".xz", ".zst", ".gz"} {
+		if m, found := strings.CutSuffix(base, ".ko"+c); found && m != "" {
+			return m, c, true
+		}
+	}
+	return "", "", false
+}
+
+// moduleFuncs lists the functions a module defines (its symbol table's
+// defined STT_FUNC symbols, clones under their base name).
+func moduleFuncs(r io.Reader, comp string) ([]string, error) {
+	var zr io.Reader = r
+	switch comp {
+	case ".xz":
+		x, err := xz.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		zr = x
+	case ".zst":
+		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		defer z.Close()
+		zr = z
+	case ".gz":
+		g, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		zr = g
+	}
+	b, err := io.ReadAll(io.LimitReader(zr, 256<<20))
+	if err != nil {
+		return nil, err
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Section == elf.SHN_UNDEF || s.Name == "" {
+			continue
+		}
+		name := s.Name
+		if i := strings.IndexByte(name, '.'); i > 0 {
+			name = name[:i]
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }

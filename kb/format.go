@@ -71,6 +71,7 @@ const (
 	secRawIdx
 	secConfig    // "CONFIG_X=value", sorted
 	secTraceable // sorted function names
+	secModFuncs  // "name\tmodule", sorted
 	numSections
 )
 
@@ -281,6 +282,18 @@ func (w *writer) list(ss []string) []byte {
 	return out
 }
 
+// listOwn writes strings no record shares (module functions, config
+// lines) straight into the string table, without the interning map.
+func (w *writer) listOwn(ss []string) []byte {
+	out := make([]byte, 0, 4*len(ss))
+	for _, s := range ss {
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(w.strtab)))
+		w.strtab = binary.AppendUvarint(w.strtab, uint64(len(s)))
+		w.strtab = append(w.strtab, s...)
+	}
+	return out
+}
+
 func names[T any](xs []T, name func(*T) string) []keyed {
 	ks := make([]keyed, len(xs))
 	for i := range xs {
@@ -311,8 +324,9 @@ func encodeData(d *Data) ([]byte, error) {
 	sec[secKallsyms] = w.list(d.Kallsyms)
 	sec[secRawList] = w.list(d.RawTracepoints)
 	sec[secRawIdx] = w.index(names(d.RawTracepoints, func(s *string) string { return *s }))
-	sec[secConfig] = w.list(d.Config)
+	sec[secConfig] = w.listOwn(d.Config)
 	sec[secTraceable] = w.list(d.Traceable)
+	sec[secModFuncs] = w.listOwn(d.ModuleFuncs)
 	sec[secStrings] = w.strtab
 
 	cnt[secHelperOffs], cnt[secHelperIdx] = len(d.Helpers), len(d.Helpers)
@@ -322,7 +336,7 @@ func encodeData(d *Data) ([]byte, error) {
 	cnt[secTypeOffs], cnt[secTypeIdx] = len(d.Types), len(d.Types)
 	cnt[secKallsyms] = len(d.Kallsyms)
 	cnt[secRawList], cnt[secRawIdx] = len(d.RawTracepoints), len(d.RawTracepoints)
-	cnt[secConfig], cnt[secTraceable] = len(d.Config), len(d.Traceable)
+	cnt[secConfig], cnt[secTraceable], cnt[secModFuncs] = len(d.Config), len(d.Traceable), len(d.ModuleFuncs)
 	return assemble(&sec, &cnt)
 }
 
@@ -393,7 +407,7 @@ func parse(b []byte) (*[numSections]section, error) {
 		s := section{b: b[off : off+l], n: n, crc: binary.LittleEndian.Uint32(e[20:])}
 		width := 0
 		switch i {
-		case secHelperOffs, secKfuncOffs, secFuncOffs, secTpOffs, secTypeOffs, secKallsyms, secRawList, secConfig, secTraceable:
+		case secHelperOffs, secKfuncOffs, secFuncOffs, secTpOffs, secTypeOffs, secKallsyms, secRawList, secConfig, secTraceable, secModFuncs:
 			width = 4
 		case secHelperIdx, secKfuncIdx, secFuncIdx, secTpIdx, secTpNameIdx, secTypeIdx, secRawIdx:
 			width = 8

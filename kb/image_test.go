@@ -115,6 +115,20 @@ func TestImageProfileFacts(t *testing.T) {
 			if got := k.RawTracepoint("kmalloc_node"); got != yes(kf.kmallocNode) {
 				t.Errorf("raw tracepoint kmalloc_node = %v, want %v", got, yes(kf.kmallocNode))
 			}
+			// xfs is a module in Debian's kernels: its functions exist
+			// when it loads, though vmlinux does not have them.
+			if mods := k.ModuleOf("xfs_file_read_iter"); len(mods) != 1 || mods[0] != "xfs" {
+				t.Errorf("xfs_file_read_iter is in modules %v, want [xfs]", mods)
+			}
+			if _, got := k.KernelFunc("xfs_file_read_iter"); got != kb.Yes {
+				t.Errorf("kernel function xfs_file_read_iter (module xfs) = %v, want yes", got)
+			}
+			if mods := k.ModuleOf("vfs_read"); len(mods) != 0 {
+				t.Errorf("vfs_read, a vmlinux function, is in modules %v", mods)
+			}
+			if _, got := k.KernelFunc("xfs_no_such_function_at_all"); got != kb.No {
+				t.Errorf("a function no module has = %v, want no", got)
+			}
 			if _, ok := k.Tracepoint("kmem", "kmalloc"); !ok {
 				t.Error("tracepoint kmem:kmalloc missing")
 			}
@@ -141,7 +155,7 @@ func TestImageProfileFacts(t *testing.T) {
 			if k.Meta.Source != "btf-file" || k.Meta.Machine != "x86_64" || !strings.Contains(k.Meta.Sources["image"], kf.name) {
 				t.Errorf("source %q (%q) machine %q, want btf-file from the image, x86_64", k.Meta.Source, k.Meta.Sources["image"], k.Meta.Machine)
 			}
-			for _, fam := range []string{"kallsyms", "traceable", "tracepoints", "kfuncs", "config", "attach", "helper_availability", "release"} {
+			for _, fam := range []string{"kallsyms", "traceable", "tracepoints", "kfuncs", "config", "attach", "helper_availability", "release", "module_functions"} {
 				if k.Meta.Sources[fam] == "" || strings.HasPrefix(k.Meta.Sources[fam], "unavailable") {
 					t.Errorf("Meta.Sources[%s] = %q", fam, k.Meta.Sources[fam])
 				}
@@ -322,7 +336,8 @@ func TestImageNamedProfiles(t *testing.T) {
 	if p, err = kb.OpenProfile("trixie"); err != nil || p.Meta.Sources["rebuilt"] != "" {
 		t.Errorf("the rebuilt profile was not saved: %v", err)
 	}
-	// Without a record of its source, the error says how to rebuild it.
+	// Without a record of its source, a profile named after a cached
+	// kernel is built from it; any other, the error says how to rebuild.
 	if err := os.Remove(filepath.Join(dir, "source.json")); err != nil {
 		t.Fatal(err)
 	}
@@ -332,12 +347,22 @@ func TestImageNamedProfiles(t *testing.T) {
 	if _, err := kb.OpenProfile("trixie"); err == nil || !strings.Contains(err.Error(), "kgent kb build") {
 		t.Errorf("old-schema profile without its source: %v", err)
 	}
-	// A damaged profile is listed with the reason, not dropped or fatal.
-	if err := os.WriteFile(filepath.Join(dir, kb.DataFile), []byte("KGENTKB\x00garbage"), 0o644); err != nil {
+	named := filepath.Join(kb.ProfilesDir(), "debian-6.12")
+	if err := os.MkdirAll(named, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(named, kb.DataFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := kb.OpenProfile("debian-6.12"); err != nil || p.Meta.Sources["rebuilt"] == "" || p.Meta.BTFSHA256 != k.Meta.BTFSHA256 {
+		t.Errorf("old-schema profile of a cached kernel: %v", err)
+	}
+	if err := os.WriteFile(data, []byte("KGENTKB\x00garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A damaged profile is listed with the reason, not dropped or fatal.
 	ps, err = kb.Profiles()
-	if err != nil || len(ps) != 1 || ps[0].Error == "" {
+	if err != nil || len(ps) != 2 || ps[0].Name != "debian-6.12" || ps[0].Error != "" || ps[1].Error == "" {
 		t.Errorf("damaged profile listed as %+v, %v", ps, err)
 	}
 }
@@ -614,9 +639,31 @@ func makeDeb(t *testing.T, name, comp string, files map[string]string) string {
 	return out
 }
 
-// A profile from kernel packages equals the one from their files.
+// module compiles a stand-in kernel module (an object file defining
+// kgent_module_fn), xz-compressed as Debian ships modules when compressed.
+func module(t *testing.T, compressed bool) string {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "kgmod.c")
+	if err := os.WriteFile(src, []byte("int kgent_module_fn(int x) { return x + 1; }\nstatic int kgent_local_fn(void) { return 0; }\nint (*keep)(void) = kgent_local_fn;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obj := filepath.Join(dir, "kgmod.ko")
+	if b, err := exec.Command("clang", "-c", "-O1", "-o", obj, src).CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v: %s", err, b)
+	}
+	if !compressed {
+		return obj
+	}
+	if b, err := exec.Command("xz", "--check=crc32", obj).CombinedOutput(); err != nil {
+		t.Fatalf("xz: %v: %s", err, b)
+	}
+	return obj + ".xz"
+}
+
+// A profile from kernel packages equals the one from their files, and
+// knows the functions of the modules they hold.
 func TestImageFromPackages(t *testing.T) {
-	testenv.Require(t, testenv.Requirement("dpkg-deb"))
+	testenv.Require(t, testenv.Requirement("dpkg-deb"), testenv.Clang, testenv.Requirement("xz"))
 	for _, c := range []struct {
 		kernel string
 		split  bool // newer layout: image and config in two packages
@@ -626,19 +673,25 @@ func TestImageFromPackages(t *testing.T) {
 			o := kernelFiles(t, c.kernel)
 			want := imageKB(t, c.kernel)
 			rel := strings.TrimPrefix(filepath.Base(o.Image), "vmlinuz-")
+			mod := module(t, c.split)
 			var debs []string
 			if c.split {
 				dir := "usr/lib/modules/" + rel + "/"
 				debs = append(debs, makeDeb(t, "linux-binary-test", c.comp[0], map[string]string{dir + "vmlinuz": o.Image}),
-					makeDeb(t, "linux-base-test", c.comp[1], map[string]string{dir + "config": o.Config, dir + "System.map": o.SystemMap}))
+					makeDeb(t, "linux-base-test", c.comp[1], map[string]string{dir + "config": o.Config, dir + "System.map": o.SystemMap}),
+					makeDeb(t, "linux-modules-test", c.comp[1], map[string]string{dir + "kernel/fs/kgmod/" + filepath.Base(mod): mod}))
 			} else {
 				debs = append(debs, makeDeb(t, "linux-image-test", c.comp[0], map[string]string{
 					"boot/vmlinuz-" + rel: o.Image, "boot/config-" + rel: o.Config, "boot/System.map-" + rel: o.SystemMap,
-					"usr/share/doc/linux-image-test/changelog": o.Config}))
+					"lib/modules/" + rel + "/kernel/fs/kgmod/" + filepath.Base(mod): mod,
+					"usr/share/doc/linux-image-test/changelog":                      o.Config}))
 			}
 			k, err := kb.BuildImage(kb.ImageOptions{Packages: debs})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if mods := k.ModuleOf("kgent_module_fn"); len(mods) != 1 || mods[0] != "kgmod" {
+				t.Errorf("the package's module function is in modules %v, want [kgmod] (%s)", mods, k.Meta.Sources["module_functions"])
 			}
 			if k.Meta.Kernel != want.Meta.Kernel || k.Meta.BTFSHA256 != want.Meta.BTFSHA256 || k.NumTracepoints() != want.NumTracepoints() ||
 				k.NumKfuncs() != want.NumKfuncs() || k.NumKallsyms() != want.NumKallsyms() || !k.HasConfig() {

@@ -29,6 +29,10 @@ type ImageOptions struct {
 	SystemMap string `json:",omitempty"`
 	// Config is the kernel's build configuration (config-<release>).
 	Config string `json:",omitempty"`
+	// ModuleSymbols lists the functions of the kernel's modules, one
+	// "t name [module]" line each (as /proc/kallsyms lists modules';
+	// scripts/kernels.sh writes modules.syms).
+	ModuleSymbols string `json:",omitempty"`
 	// Packages are distribution kernel packages (.deb) to take the
 	// image, config and System.map from: linux-image-*, or in the newer
 	// layout linux-binary-* and linux-base-*. Image, SystemMap and
@@ -57,12 +61,18 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	}
 	var image, sysmap, config *bootFile
 	var readErrs []string
+	var pkgMods []string
+	pkgModCount := 0
 	if len(opts.Packages) > 0 {
 		bf, err := readKernelPackages(opts.Packages)
 		if err != nil {
 			return nil, err
 		}
 		image, sysmap, config = bf.image, bf.sysmap, bf.config
+		if len(bf.modFuncs) > 0 {
+			slices.Sort(bf.modFuncs)
+			pkgMods, pkgModCount = slices.Compact(bf.modFuncs), bf.modules
+		}
 	}
 	file := func(p string, limit int64) (*bootFile, error) {
 		if abs, err := filepath.Abs(p); err == nil {
@@ -187,6 +197,21 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	} else {
 		d.Meta.Sources["kallsyms"] = "unavailable: " + symErr.Error()
 	}
+	if len(pkgMods) > 0 && opts.ModuleSymbols == "" {
+		d.ModuleFuncs = pkgMods
+		d.Meta.Sources["module_functions"] = fmt.Sprintf("the packages' modules: %d functions of %d modules", len(pkgMods), pkgModCount)
+	} else if opts.ModuleSymbols != "" {
+		if f, err := file(opts.ModuleSymbols, 256<<20); err != nil {
+			d.Meta.Sources["module_functions"] = "unavailable: " + err.Error()
+		} else if mf, mods := parseModuleSymbols(f.data); len(mf) > 0 {
+			d.ModuleFuncs = mf
+			d.Meta.Sources["module_functions"] = fmt.Sprintf("%s: %d functions of %d modules", f.name, len(mf), mods)
+		} else {
+			d.Meta.Sources["module_functions"] = "unavailable: " + f.name + " lists no module functions"
+		}
+	} else {
+		d.Meta.Sources["module_functions"] = "unavailable: no module symbols given"
+	}
 	if d.Kallsyms != nil {
 		d.Traceable = traceable(d.Kallsyms, d.Funcs)
 		d.Meta.Sources["traceable"] = "text symbols that BTF describes (available_filter_functions would also drop notrace functions)"
@@ -223,8 +248,8 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	fillFromSnapshot(&d)
 	k := New(d)
 	k.btfRaw = raw
-	src := ImageOptions{Image: opts.Image, SystemMap: opts.SystemMap, Config: opts.Config, Packages: opts.Packages, Name: opts.Name}
-	for _, p := range []*string{&src.Image, &src.SystemMap, &src.Config} {
+	src := ImageOptions{Image: opts.Image, SystemMap: opts.SystemMap, Config: opts.Config, ModuleSymbols: opts.ModuleSymbols, Packages: opts.Packages, Name: opts.Name}
+	for _, p := range []*string{&src.Image, &src.SystemMap, &src.Config, &src.ModuleSymbols} {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {
 				*p = abs
@@ -274,6 +299,46 @@ func parseSystemMap(b []byte, name string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// parseModuleSymbols reads "t name [module]" lines into sorted
+// "name\tmodule" entries and counts the modules. Lines sorted by name
+// (as scripts/kernels.sh writes them) are not sorted again.
+func parseModuleSymbols(b []byte) ([]string, int) {
+	out := make([]string, 0, bytes.Count(b, []byte{'\n'})+1)
+	mods := map[string]bool{}
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		// "t name [module]"
+		if len(line) < 6 || (line[0] != 't' && line[0] != 'T') || line[1] != ' ' || line[len(line)-1] != ']' {
+			continue
+		}
+		rest := line[2 : len(line)-1]
+		sp := bytes.LastIndex(rest, []byte(" ["))
+		if sp <= 0 {
+			continue
+		}
+		name, mod := rest[:sp], rest[sp+2:]
+		if bytes.IndexByte(name, ' ') >= 0 || len(mod) == 0 {
+			continue
+		}
+		if i := bytes.IndexByte(name, '.'); i > 0 {
+			name = name[:i]
+		}
+		out = append(out, string(name)+"\t"+string(mod))
+		if !mods[string(mod)] {
+			mods[string(mod)] = true
+		}
+	}
+	if !slices.IsSorted(out) {
+		slices.Sort(out)
+	}
+	return slices.Compact(out), len(mods)
 }
 
 // traceable is the text symbols BTF has a function for.

@@ -21,8 +21,9 @@ import (
 // fact changes; a cache with another schema is rebuilt. Schema 6 is the
 // memory-mapped format of format.go (schema 5 and before were gob);
 // schema 7 adds the profile name, the upstream version, the kernel
-// config and the traceable-function list.
-const SchemaVersion = 7
+// config and the traceable-function list; schema 8 the functions of
+// modules.
+const SchemaVersion = 8
 
 // Tri is a three-valued answer. Unknown is not No: when the kb could not
 // read a source, checks must not report an error from its silence.
@@ -239,6 +240,10 @@ type Data struct {
 	// (available_filter_functions, or an image's text symbols that BTF
 	// describes); nil when unknown.
 	Traceable []string
+	// ModuleFuncs are the functions of the kernel's modules, loaded or
+	// not, as sorted "name\tmodule" entries (a profile of a distribution
+	// kernel, whose modules come in its package); nil when unknown.
+	ModuleFuncs []string
 }
 
 // KB is a loaded knowledge base. Its facts stay in the kb file format
@@ -265,7 +270,7 @@ type KB struct {
 	typeIdx                      index // name
 	rawIdx                       index
 	kallsyms, rawList            list
-	config, traceable            list
+	config, traceable, modFuncs  list
 
 	names [numNameFamilies]struct {
 		once sync.Once
@@ -364,6 +369,7 @@ func open(b []byte) (*KB, error) {
 	k.rawList = list{b: secs[secRawList].b, n: secs[secRawList].n}
 	k.config = list{b: secs[secConfig].b, n: secs[secConfig].n}
 	k.traceable = list{b: secs[secTraceable].b, n: secs[secTraceable].n}
+	k.modFuncs = list{b: secs[secModFuncs].b, n: secs[secModFuncs].n}
 	if !k.hasSyms && k.kallsyms.n > 0 {
 		return nil, errCorrupt("kallsyms listed but marked unreadable")
 	}
@@ -432,7 +438,7 @@ func (k *KB) Verify() error {
 			}
 		}
 	}
-	for _, l := range []*list{&k.kallsyms, &k.rawList, &k.config, &k.traceable} {
+	for _, l := range []*list{&k.kallsyms, &k.rawList, &k.config, &k.traceable, &k.modFuncs} {
 		for i := range l.n {
 			if _, ok := strAt(k.strs, uint64(binary.LittleEndian.Uint32(l.b[4*i:]))); !ok {
 				return errCorrupt("name list entry %d", i)
@@ -567,7 +573,7 @@ func (k *KB) Func(name string) (*Func, bool) {
 }
 
 // KernelFunc answers whether a kernel function exists on the target: Yes
-// when BTF or kallsyms has it; No when it is in neither and kallsyms was
+// when BTF or kallsyms has it, or a module of the kernel's (ModuleOf); No when it is in neither and kallsyms was
 // readable or BTF is authoritative; Unknown otherwise. The prototype is
 // returned when BTF has one.
 func (k *KB) KernelFunc(name string) (*Func, Tri) {
@@ -580,7 +586,13 @@ func (k *KB) KernelFunc(name string) (*Func, Tri) {
 			return nil, Yes
 		}
 		// Compiler clones such as foo.isra.0 exist for foo.
+		if len(k.ModuleOf(name)) > 0 {
+			return nil, Yes
+		}
 		return nil, No
+	}
+	if len(k.ModuleOf(name)) > 0 {
+		return nil, Yes
 	}
 	if k.NumFuncs() > 0 {
 		return nil, No

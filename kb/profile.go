@@ -72,21 +72,33 @@ func SaveProfile(k *KB, name string) (string, error) {
 // was built from (ImageOptions as JSON).
 const profileSourceFile = "source.json"
 
-// rebuildProfile builds a profile of another kb schema again from what it
-// was built from, when that is still there.
-func rebuildProfile(name, dir string, found int) (*KB, error) {
+// profileSource reads what a profile was built from.
+func profileSource(dir string) (ImageOptions, error) {
+	var o ImageOptions
 	f, err := OwnedOpen(filepath.Join(dir, profileSourceFile))
 	if err != nil {
-		return nil, err
+		return o, err
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	f.Close()
 	if err != nil {
-		return nil, err
+		return o, err
 	}
-	var o ImageOptions
-	if err := json.Unmarshal(b, &o); err != nil {
-		return nil, err
+	err = json.Unmarshal(b, &o)
+	return o, err
+}
+
+// rebuildProfile builds a profile of another kb schema again from what it
+// was built from, when that is still there.
+func rebuildProfile(name, dir string, found int) (*KB, error) {
+	o, err := profileSource(dir)
+	if err != nil {
+		// Made before profiles recorded their source: a kernel
+		// scripts/kernels.sh caches under the same name.
+		var ferr error
+		if o, ferr = FindKernel(name); ferr != nil {
+			return nil, err
+		}
 	}
 	for _, p := range append([]string{o.Image}, o.Packages...) {
 		if p == "" {
@@ -110,7 +122,8 @@ func rebuildProfile(name, dir string, found int) (*KB, error) {
 
 // OpenProfile opens a named profile from the kb cache. A profile of
 // another kb schema is built again from what it was built from (the
-// kernel image or packages, when still there), and Meta.Sources["rebuilt"]
+// kernel image or packages, when still there; else the kernel
+// scripts/kernels.sh caches under its name), and Meta.Sources["rebuilt"]
 // says so; otherwise the error says how to rebuild it.
 func OpenProfile(name string) (*KB, error) {
 	if err := CheckProfileName(name); err != nil {
@@ -181,7 +194,8 @@ func Profiles() ([]ProfileInfo, error) {
 }
 
 // KernelFiles finds a kernel's boot files in a directory (as
-// scripts/kernels.sh leaves them: vmlinuz-*, System.map-*, config-*).
+// scripts/kernels.sh leaves them: vmlinuz-*, System.map-*, config-*,
+// modules.syms).
 func KernelFiles(dir string) (ImageOptions, error) {
 	one := func(pattern string) string {
 		m, _ := filepath.Glob(filepath.Join(dir, pattern))
@@ -191,7 +205,7 @@ func KernelFiles(dir string) (ImageOptions, error) {
 		}
 		return m[len(m)-1]
 	}
-	o := ImageOptions{Image: one("vmlinuz-*"), SystemMap: one("System.map-*"), Config: one("config-*"), Name: filepath.Base(dir)}
+	o := ImageOptions{Image: one("vmlinuz-*"), SystemMap: one("System.map-*"), Config: one("config-*"), ModuleSymbols: one("modules.syms"), Name: filepath.Base(dir)}
 	if o.Image == "" {
 		o.Image = one("vmlinux*")
 	}
@@ -277,3 +291,25 @@ func (k *KB) Traceable(fn string) Tri {
 
 // NumTraceable is the number of traceable functions recorded.
 func (k *KB) NumTraceable() int { return k.traceable.n }
+
+// ModuleOf names the modules that define a function (none when no module
+// does, or the kb does not know the modules' functions).
+func (k *KB) ModuleOf(fn string) []string {
+	if i := strings.IndexByte(fn, '.'); i > 0 {
+		fn = fn[:i]
+	}
+	prefix := fn + "\t"
+	var out []string
+	i := sort.Search(k.modFuncs.n, func(i int) bool { return string(k.modFuncs.at(k.strs, i)) >= prefix })
+	for ; i < k.modFuncs.n; i++ {
+		m, ok := strings.CutPrefix(string(k.modFuncs.at(k.strs, i)), prefix)
+		if !ok {
+			break
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// NumModuleFuncs is the number of (function, module) pairs recorded.
+func (k *KB) NumModuleFuncs() int { return k.modFuncs.n }

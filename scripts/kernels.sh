@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches Debian kernel images of several lines into .cache/kernels/<name>/
-# (vmlinuz-*, System.map-*, config-* and a PACKAGE note), for the kernel
-# profiles (kgent kb build --kernel NAME) and the microVM verifier.
+# (vmlinuz-*, System.map-*, config-*, the function symbols of the modules
+# as modules.syms, and a PACKAGE note), for the kernel profiles (kgent kb
+# build --kernel NAME) and the microVM verifier.
 #
 # It uses a private apt configuration (its own sources list, package lists,
 # cache and an empty dpkg status) built from the system's own Debian archive
@@ -21,9 +22,24 @@ kernels=${KGENT_KERNELS:-"debian-5.10:bullseye debian-6.1:bookworm debian-6.12:t
 top=$PWD/.cache/kernels
 mkdir -p "$top"
 
-cached() { # name -> 0 when its three files are there
+cached() { # name -> 0 when its files are there
   local d=$top/$1
-  compgen -G "$d/vmlinuz-*" >/dev/null && compgen -G "$d/System.map-*" >/dev/null && compgen -G "$d/config-*" >/dev/null
+  compgen -G "$d/vmlinuz-*" >/dev/null && compgen -G "$d/System.map-*" >/dev/null && compgen -G "$d/config-*" >/dev/null &&
+    [ -e "$d/modules.syms" ]
+}
+
+# modsyms DIR: the function symbols of the modules under DIR, one
+# "t NAME [MODULE]" line each (the format of /proc/kallsyms for modules),
+# so a profile knows the functions a module brings when it loads. Needs
+# nm (binutils); modules compressed with xz, zstd or gzip are
+# decompressed in place first (DIR is a scratch copy).
+modsyms() {
+  command -v nm >/dev/null 2>&1 || return 0
+  find "$1" -name '*.ko.xz' -print0 | xargs -0 -r -n 64 xz -d 2>/dev/null || true
+  find "$1" -name '*.ko.zst' -print0 | xargs -0 -r -n 64 zstd -q -d --rm 2>/dev/null || true
+  find "$1" -name '*.ko.gz' -print0 | xargs -0 -r -n 64 gzip -d 2>/dev/null || true
+  find "$1" -name '*.ko' -print0 | xargs -0 -r -n 256 nm -A --defined-only 2>/dev/null |
+    awk '$2 == "t" || $2 == "T" { f = $1; sub(/:[0-9a-f]*$/, "", f); n = split(f, p, "/"); m = p[n]; sub(/\.ko$/, "", m); print $2, $3, "[" m "]" }' || true
 }
 
 todo=()
@@ -114,8 +130,13 @@ for kv in "${todo[@]}"; do
   fi
   pkgs=("$pkg")
   # In the newer layout the image package holds only /usr/lib/modules/<release>/vmlinuz;
-  # its config and System.map are in linux-base-<release>.
-  case $pkg in linux-binary-*) exists "linux-base-${pkg#linux-binary-}" && pkgs+=("linux-base-${pkg#linux-binary-}") ;; esac
+  # its config and System.map are in linux-base-<release>, its modules in
+  # linux-modules-<release>.
+  case $pkg in linux-binary-*)
+    for extra in base modules; do
+      if exists "linux-$extra-${pkg#linux-binary-}"; then pkgs+=("linux-$extra-${pkg#linux-binary-}"); fi
+    done ;;
+  esac
   tmp=$(mktemp -d)
   log "$name: downloading ${pkgs[*]} ($suite)"
   if ! (cd "$tmp" && apt-get "${opts[@]}" -o "APT::Default-Release=$suite" -qq download "${pkgs[@]}" </dev/null >&2); then
@@ -138,6 +159,9 @@ for kv in "${todo[@]}"; do
       [ -e "$d/$f" ] && cp "$d/$f" "$out.new/$f-$rel"
     done
   done
+  for d in "$tmp"/x/lib/modules/*/ "$tmp"/x/usr/lib/modules/*/; do
+    if [ -d "$d" ]; then modsyms "$d"; fi
+  done | LC_ALL=C sort -u -k2,2 -k3,3 >"$out.new/modules.syms"
   printf '%s\n' "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version) $suite" >"$out.new/PACKAGE"
   rm -rf "$tmp"
   if compgen -G "$out.new/vmlinuz-*" >/dev/null; then

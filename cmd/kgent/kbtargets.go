@@ -35,7 +35,7 @@ func imageBuildArgs(args []string) bool {
 }
 
 func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("kb build", "kb build (--image FILE [--system-map FILE] [--config FILE] | --from PACKAGE.deb ... | --kernel NAME) [--name NAME]", stderr)
+	fs := newFlags("kb build", "kb build (--image FILE [--system-map FILE] [--config FILE] [--module-symbols FILE] | --from PACKAGE.deb ... | --kernel NAME) [--name NAME]", stderr)
 	var from []string
 	fs.Func("from", "a distribution kernel package (linux-image-*.deb; repeat for linux-binary-* and linux-base-*)", func(s string) error {
 		from = append(from, s)
@@ -44,6 +44,7 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	image := fs.String("image", "", "kernel image (vmlinuz bzImage or vmlinux) of another kernel")
 	sysmap := fs.String("system-map", "", "its System.map (optional: the image's own symbol tables are used otherwise)")
 	config := fs.String("config", "", "its config file (optional: CONFIG_* facts and attach kinds)")
+	modSyms := fs.String("module-symbols", "", `its modules' functions, "t NAME [MODULE]" lines (optional; scripts/kernels.sh writes modules.syms)`)
 	kernel := fs.String("kernel", "", "a kernel cached by scripts/kernels.sh (debian-6.1) or a directory with vmlinuz-*, System.map-*, config-*")
 	name := fs.String("name", "", "profile name (default: the --kernel name, else the kernel's release)")
 	quiet := fs.Bool("q", false, "no progress lines")
@@ -81,6 +82,9 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	}
 	if *config != "" {
 		opts.Config = *config
+	}
+	if *modSyms != "" {
+		opts.ModuleSymbols = *modSyms
 	}
 	if *name != "" {
 		opts.Name = *name
