@@ -117,6 +117,9 @@ func TestImageProfileFacts(t *testing.T) {
 			}
 			// xfs is a module in Debian's kernels: its functions exist
 			// when it loads, though vmlinux does not have them.
+			if o := kernelFiles(t, kf.name); o.ModuleSymbols == "" {
+				t.Errorf("%s has no modules.syms: scripts/kernels.sh writes it (a cache from before it did is fetched again)", filepath.Dir(o.Image))
+			}
 			if mods := k.ModuleOf("xfs_file_read_iter"); len(mods) != 1 || mods[0] != "xfs" {
 				t.Errorf("xfs_file_read_iter is in modules %v, want [xfs]", mods)
 			}
