@@ -123,6 +123,28 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 		return nil, fmt.Errorf("%s: the .BTF section lies outside the image", image.name)
 	}
 	raw = bytes.Clone(raw)
+	// The kallsyms tables and the module list need no BTF: they are read
+	// on another core while the BTF is parsed.
+	type side struct {
+		syms    *imageSyms
+		symErr  error
+		modFile *bootFile
+		modErr  error
+		mods    []string
+		nmods   int
+	}
+	sideDone := make(chan side, 1)
+	go func() {
+		var r side
+		r.syms, r.symErr = readImageKallsyms(img)
+		if opts.ModuleSymbols != "" {
+			r.modFile, r.modErr = file(opts.ModuleSymbols, 256<<20)
+			if r.modErr == nil {
+				r.mods, r.nmods = parseModuleSymbols(r.modFile.data)
+			}
+		}
+		sideDone <- r
+	}()
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing its BTF: %w", image.name, err)
@@ -178,7 +200,8 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 		d.Meta.Sources["kfuncs"] = FromBTF + ": no bpf_kfunc decl tags and no kfunc sets in .BTF_ids"
 	}
 
-	syms, symErr := readImageKallsyms(img)
+	sd := <-sideDone
+	syms, symErr := sd.syms, sd.symErr
 	var mapErr error = errors.New("no System.map")
 	var mapSyms []string
 	if sysmap != nil {
@@ -201,13 +224,13 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 		d.ModuleFuncs = pkgMods
 		d.Meta.Sources["module_functions"] = fmt.Sprintf("the packages' modules: %d functions of %d modules", len(pkgMods), pkgModCount)
 	} else if opts.ModuleSymbols != "" {
-		if f, err := file(opts.ModuleSymbols, 256<<20); err != nil {
-			d.Meta.Sources["module_functions"] = "unavailable: " + err.Error()
-		} else if mf, mods := parseModuleSymbols(f.data); len(mf) > 0 {
-			d.ModuleFuncs = mf
-			d.Meta.Sources["module_functions"] = fmt.Sprintf("%s: %d functions of %d modules", f.name, len(mf), mods)
+		if sd.modErr != nil {
+			d.Meta.Sources["module_functions"] = "unavailable: " + sd.modErr.Error()
+		} else if len(sd.mods) > 0 {
+			d.ModuleFuncs = sd.mods
+			d.Meta.Sources["module_functions"] = fmt.Sprintf("%s: %d functions of %d modules", sd.modFile.name, len(sd.mods), sd.nmods)
 		} else {
-			d.Meta.Sources["module_functions"] = "unavailable: " + f.name + " lists no module functions"
+			d.Meta.Sources["module_functions"] = "unavailable: " + sd.modFile.name + " lists no module functions"
 		}
 	} else {
 		d.Meta.Sources["module_functions"] = "unavailable: no module symbols given"
