@@ -52,6 +52,7 @@ var (
 	KG506 = reg("KG506", Error, "included header cannot be used")
 	KG507 = reg("KG507", Error, "aggregation misuse")
 	KG508 = reg("KG508", Error, "map read but never assigned")
+	KG509 = reg("KG509", Error, "variable not declared where it is used")
 	KG601 = reg("KG601", Error, "compile error")
 	KG602 = reg("KG602", Error, "verifier rejection")
 	KG603 = reg("KG603", Error, "error reported by bpftrace")

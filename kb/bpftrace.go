@@ -48,7 +48,7 @@ var BpftraceFunctions = map[string]BTFunc{
 	"unwatch": {Min: 1, Max: 1}, "strerror": {Min: 1, Max: 1}, "debugf": {Min: 1, Max: -1, Format: true},
 	"count": {Min: 0, Max: 0, Agg: true}, "sum": {Min: 1, Max: 1, Agg: true}, "avg": {Min: 1, Max: 1, Agg: true},
 	"min": {Min: 1, Max: 1, Agg: true}, "max": {Min: 1, Max: 1, Agg: true}, "stats": {Min: 1, Max: 1, Agg: true},
-	"hist": {Min: 1, Max: 2, Agg: true}, "lhist": {Min: 4, Max: 4, Agg: true},
+	"hist": {Min: 1, Max: 1, Agg: true}, "lhist": {Min: 4, Max: 4, Agg: true},
 	"delete": {Min: 1, Max: 1}, "clear": {Min: 1, Max: 1}, "zero": {Min: 1, Max: 1},
 	"strcontains": {Min: 2, Max: 2},
 	// Added after 0.17.
@@ -107,6 +107,7 @@ var bpftraceArity = map[string][]arityFrom{
 	"exit":   {{"0.21", 0, 1}},
 	"delete": {{"0.21", 1, -1}, {"0.22", 1, 2}},
 	"path":   {{"0.22", 1, 2}},
+	"hist":   {{"0.20", 1, 2}},
 	"ppid":   {{"0.25", 0, 1}},
 }
 
@@ -127,7 +128,7 @@ var bpftraceSig = map[string][]struct{ since, sig string }{
 	"bswap": {{"", "bswap(int) -> int"}}, "offsetof": {{"", "offsetof(struct T, field) -> uint64"}, {"0.23", "offsetof(struct T, field[.sub...]) -> uint64"}},
 	"unwatch": {{"", "unwatch(addr)"}}, "strerror": {{"", "strerror(errno) -> string"}}, "debugf": {{"", "debugf(fmt, ...)"}},
 	"count": {{"", "count()"}}, "sum": {{"", "sum(int)"}}, "avg": {{"", "avg(int)"}}, "min": {{"", "min(int)"}}, "max": {{"", "max(int)"}},
-	"stats": {{"", "stats(int)"}}, "hist": {{"", "hist(int [, bits])"}}, "lhist": {{"", "lhist(int, min, max, step)"}},
+	"stats": {{"", "stats(int)"}}, "hist": {{"", "hist(int)"}, {"0.20", "hist(int [, bits])"}}, "lhist": {{"", "lhist(int, min, max, step)"}},
 	"delete": {{"", "delete(@map[key])"}, {"0.21", "delete(@map[key], ...)"}, {"0.22", "delete(@map, key) or delete(@map[key])"}},
 	"clear":  {{"", "clear(@map)"}}, "zero": {{"", "zero(@map)"}}, "strcontains": {{"", "strcontains(haystack, needle) -> int"}, {"0.24", "strcontains(haystack, needle) -> bool"}},
 	"nsecs":        {{"", "nsecs(monotonic|boot|tai|sw_tai) -> uint64"}, {"0.24", "nsecs([monotonic|boot|tai|sw_tai]) -> uint64"}},

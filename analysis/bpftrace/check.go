@@ -208,8 +208,8 @@ func (c *checker) features() {
 	sort.Slice(names, func(i, j int) bool { return c.file.Features[names[i]].Start < c.file.Features[names[j]].Start })
 	for _, name := range names {
 		since := kb.BpftraceSyntaxSince[name]
-		if since == "" || kb.VersionAtLeast(c.version, since) {
-			continue
+		if since == "" || kb.VersionAtLeast(c.version, since) || name == "if-noparen" {
+			continue // if-noparen: reported at each if, with its fix (release.go)
 		}
 		c.add(analysis.New(analysis.KG100, c.file.Features[name], fmt.Sprintf(featureText[name], since, c.version)))
 	}
@@ -411,6 +411,11 @@ func (c *checker) attach(ap *AttachPoint) string {
 
 // otherVersionProbe reports a probe type of another bpftrace version.
 func (c *checker) otherVersionProbe(ap *AttachPoint, canon string, typeSpan analysis.Span) {
+	if u := kb.BpftraceProbeUntil[ap.Type]; u != "" && kb.VersionAtLeast(c.version, u) {
+		c.add(analysis.New(analysis.KG301, typeSpan, fmt.Sprintf("probe type %s is gone in bpftrace %s (checking against %s): use watchpoint", ap.Type, u, c.version)).
+			WithFix("Replace with watchpoint", typeSpan, "watchpoint"))
+		return
+	}
 	since := kb.BpftraceProbeSince[ap.Type]
 	if since == "" || kb.VersionAtLeast(c.version, since) {
 		c.add(analysis.New(analysis.KG301, typeSpan, fmt.Sprintf("probe type %s is not in bpftrace %s", ap.Type, c.version)))
@@ -634,6 +639,7 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 		var f analysis.Finding
 		if fi, exists := kb.BpftraceFunctions[x.Name]; exists && fi.Since != "" {
 			f = analysis.New(analysis.KG201, x.NameSpan, fmt.Sprintf("function %s is new in bpftrace %s (checking against %s)", x.Name, fi.Since, c.version))
+			f = c.olderSpelling(f, x)
 		} else if h, ok := kb.BpftraceHints[x.Name]; ok {
 			f = analysis.New(analysis.KG201, x.NameSpan, msg+": "+h)
 			if strings.HasPrefix(h, "hist(") {
@@ -974,9 +980,19 @@ var _ = strconv.Itoa
 func (c *checker) undefinedMaps() {
 	assigned := map[string]bool{}
 	var reads []*MapRef
+	whole := map[string]bool{} // maps a map function takes whole (print(@m))
 	for _, p := range c.file.Probes {
 		visit := func(n Node) {
 			switch x := n.(type) {
+			case *Call:
+				switch x.Name {
+				case "print", "clear", "zero", "delete", "len", "has_key":
+					if len(x.Args) > 0 {
+						if m, ok := Unparen(x.Args[0]).(*MapRef); ok {
+							whole[m.Name] = true
+						}
+					}
+				}
 			case *Assign:
 				if m, ok := Unparen(x.LHS).(*MapRef); ok {
 					assigned[m.Name] = true
@@ -1015,8 +1031,9 @@ func (c *checker) undefinedMaps() {
 		reported[m.Name] = true
 		sp := analysis.Span{Start: m.Span.Start, End: m.Span.Start + len(m.Name)}
 		f := analysis.New(analysis.KG508, sp, fmt.Sprintf("map %s is read but never assigned", m.Name))
-		if kb.VersionAtLeast(c.version, "0.24") {
-			// Newer releases read an unassigned map as zero.
+		if kb.VersionAtLeast(c.version, "0.24") && !whole[m.Name] {
+			// Newer releases read an unassigned map as zero (but
+			// print, clear and delete still want it defined).
 			f.Severity = analysis.Warning
 		}
 		if near := kb.Nearest(names, m.Name, 1); len(near) > 0 {

@@ -38,17 +38,18 @@ func (c *checker) releaseRules() {
 	c.configRules()
 	c.imports()
 	c.mapDecls()
-	if c.file.Features["space-after-colon"] != (analysis.Span{}) && kb.VersionAtLeast(c.version, spaceColonUntil) {
-		sp := c.file.Features["space-after-colon"]
-		c.add(analysis.New(analysis.KG100, sp, fmt.Sprintf("bpftrace %s refuses white space after a probe type's ':' (older releases took it): write it without", c.version)))
-	}
 	for _, p := range c.file.Probes {
 		if !c.alive() {
 			return
 		}
 		for _, ap := range p.Attach {
 			c.attachForm(ap)
+			if ap.SpaceAfterColon && kb.VersionAtLeast(c.version, spaceColonUntil) {
+				c.add(analysis.New(analysis.KG100, ap.Span, fmt.Sprintf("bpftrace %s refuses white space after a ':' of an attach point (releases before %s took it)", c.version, spaceColonUntil)).
+					WithFix("Remove the white space", ap.Span, ap.Raw))
+			}
 		}
+		c.migrations(p)
 		c.probe = p
 		c.scopes(p)
 		if p.Body != nil {
@@ -69,6 +70,10 @@ func (c *checker) configRules() {
 	}
 	for _, e := range c.file.ConfigKeys {
 		ok, since := kb.BpftraceConfigKey(c.version, e.Key)
+		if to := configRenamed[strings.ToLower(e.Key)]; ok && to != "" {
+			c.add(analysis.New(analysis.KG204, e.Span, fmt.Sprintf("config key %s is the old name of %s", e.Key, to)).
+				WithFix("Replace with "+to, e.Span, to))
+		}
 		if ok {
 			continue
 		}
@@ -186,7 +191,7 @@ func (c *checker) undeclared(n Node, assigned, reported map[string]bool) {
 	Walk(n, func(n Node) {
 		if v, ok := n.(*Var); ok && isScratch(v.Name) && !assigned[v.Name] && !reported[v.Name] {
 			reported[v.Name] = true
-			c.add(analysis.New(analysis.KG405, v.Span, fmt.Sprintf("variable %s is never assigned", v.Name)))
+			c.add(analysis.New(analysis.KG509, v.Span, fmt.Sprintf("variable %s is never assigned", v.Name)))
 		}
 	})
 }
@@ -275,7 +280,7 @@ func (s *scoper) stmt(st Stmt) {
 				c.letType(x.LetType, a.RHS, v)
 			}
 			if _, declared := s.lookup(v.Name); declared {
-				c.add(analysis.New(analysis.KG405, v.Span, fmt.Sprintf("%s is already declared: bpftrace %s allows no redeclaration or shadowing", v.Name, c.version)))
+				c.add(analysis.New(analysis.KG509, v.Span, fmt.Sprintf("%s is already declared: bpftrace %s allows no redeclaration or shadowing", v.Name, c.version)))
 			}
 			top := s.stack[len(s.stack)-1]
 			top.vars[v.Name] = x.LetType
@@ -362,7 +367,7 @@ func (s *scoper) use(v *Var) {
 		return
 	}
 	s.reported[v.Name] = true
-	s.c.add(analysis.New(analysis.KG405, v.Span, fmt.Sprintf("%s is not declared here: from bpftrace %s a variable lives in the block it is first assigned in (declare it before with let %s)", v.Name, scopeSince, v.Name)))
+	s.c.add(analysis.New(analysis.KG509, v.Span, fmt.Sprintf("%s is not declared here: from bpftrace %s a variable lives in the block it is first assigned in (declare it before with let %s)", v.Name, scopeSince, v.Name)))
 }
 
 // letType checks a value against a variable's declared type.
@@ -378,7 +383,9 @@ func (c *checker) letType(typ string, rhs Expr, v *Var) {
 		c.add(analysis.New(analysis.KG406, rhs.NodeSpan(), fmt.Sprintf("%s is declared %s and is given %s", v.Name, typ, article(k))))
 	case intType && typ != "int64" && !kb.VersionAtLeast(c.version, typedLetIntBefore):
 		if _, lit := Unparen(rhs).(*IntLit); lit {
-			c.add(analysis.New(analysis.KG406, rhs.NodeSpan(), fmt.Sprintf("bpftrace %s types the literal as int64 and refuses it for %s declared %s: cast it, (%s)%s", c.version, v.Name, typ, typ, c.text(rhs))))
+			sp := rhs.NodeSpan()
+			c.add(analysis.New(analysis.KG406, sp, fmt.Sprintf("bpftrace %s types the literal as int64 and refuses it for %s declared %s: cast it, (%s)%s", c.version, v.Name, typ, typ, c.text(rhs))).
+				WithFix("Cast to "+typ, sp, "("+typ+")"+c.src[sp.Start:sp.End]))
 		}
 	}
 }
@@ -441,6 +448,11 @@ func (c *checker) stmtRules(b *Block, loops int, inFor bool) {
 // ifRules: a condition without parentheses must be a single operand
 // (0.24 and later), and a pointer is a condition only from 0.23.
 func (c *checker) ifRules(x *IfStmt) {
+	if x.NoParen && !kb.VersionAtLeast(c.version, kb.BpftraceSyntaxSince["if-noparen"]) && x.Cond != nil {
+		sp := x.Cond.NodeSpan()
+		c.add(analysis.New(analysis.KG100, sp, fmt.Sprintf(featureText["if-noparen"], kb.BpftraceSyntaxSince["if-noparen"], c.version)).
+			WithFix("Add parentheses", sp, "("+c.src[sp.Start:sp.End]+")"))
+	}
 	if x.NoParen && kb.VersionAtLeast(c.version, kb.BpftraceSyntaxSince["if-noparen"]) {
 		if _, bin := x.Cond.(*Binary); bin {
 			c.add(analysis.New(analysis.KG100, x.Cond.NodeSpan(), "an if condition without parentheses must be a single operand: write if (...)"))
@@ -558,9 +570,7 @@ func (c *checker) callRules(x *Call, loops int) {
 			}
 		}
 	case "delete":
-		if m, ok := mapArg(0); ok && len(x.Args) == 2 && len(m.Keys) > 0 && kb.VersionAtLeast(c.version, "0.22") {
-			c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("bpftrace %s deletes with delete(%s, key) or delete(%s[key]); deleting from several maps in one call was only in 0.21", c.version, m.Name, m.Name)))
-		}
+		c.deleteForms(x)
 	case "has_key", "len":
 		if m, ok := mapArg(0); ok {
 			if c.scalarMap(m.Name) {
@@ -596,6 +606,7 @@ func (c *checker) callRules(x *Call, loops int) {
 			}
 		}
 	case "offsetof":
+		c.offsetofField(x)
 		if len(x.Args) == 2 {
 			Walk(x.Args[1], func(n Node) {
 				if id, ok := n.(*Ident); ok {
@@ -690,6 +701,176 @@ func (c *checker) imports() {
 		}
 		if !found {
 			c.add(analysis.New(analysis.KG100, im.Span, fmt.Sprintf("import %q: no such file next to the script", im.Key)))
+		}
+	}
+}
+
+// deleteForms checks delete's spelling against the release, with fixes
+// to the release's spelling: delete(@m[k]) everywhere, delete(@a[1],
+// @b[2]) only in 0.21, delete(@m, k) from 0.22.
+func (c *checker) deleteForms(x *Call) {
+	if len(x.Args) < 2 {
+		return
+	}
+	var maps []*MapRef
+	for _, a := range x.Args {
+		if m, ok := Unparen(a).(*MapRef); ok && len(m.Keys) > 0 {
+			maps = append(maps, m)
+		}
+	}
+	if len(maps) == len(x.Args) && !(kb.VersionAtLeast(c.version, multiDeleteIn) && !kb.VersionAtLeast(c.version, "0.22")) {
+		// Several maps: one delete per map.
+		var parts []string
+		for _, m := range maps {
+			parts = append(parts, "delete("+c.text(m)+")")
+		}
+		f := analysis.New(analysis.KG206, x.Span, fmt.Sprintf("bpftrace %s deletes one element per call; deleting from several maps in one call was only in 0.21", c.version)).
+			WithFix("One delete per map", x.Span, strings.Join(parts, "; "))
+		c.replaceOrAdd(analysis.KG206, x.Span, f)
+		return
+	}
+	m, ok := Unparen(x.Args[0]).(*MapRef)
+	if !ok || len(m.Keys) > 0 || len(x.Args) != 2 || kb.VersionAtLeast(c.version, "0.22") {
+		return
+	}
+	f := analysis.New(analysis.KG206, x.Span, fmt.Sprintf("delete(%s, key) is new in bpftrace 0.22 (checking against %s): write delete(%s[key])", m.Name, c.version, m.Name)).
+		WithFix("Write delete(@m[key])", x.Span, "delete("+m.Name+"["+c.text(x.Args[1])+"])")
+	c.replaceOrAdd(analysis.KG206, x.Span, f)
+}
+
+// replaceOrAdd puts f in place of an earlier finding of code at span (an
+// arity error the release's table gave, without the fix), or adds it.
+func (c *checker) replaceOrAdd(code string, span analysis.Span, f analysis.Finding) {
+	for i := range c.out {
+		if c.out[i].Code == code && c.out[i].Span == span {
+			c.out[i] = f
+			return
+		}
+	}
+	c.add(f)
+}
+
+// fixAt adds a fix to the finding of code at span, if there is one.
+func (c *checker) fixAt(code string, span analysis.Span, title, text string) bool {
+	for i := range c.out {
+		if c.out[i].Code == code && c.out[i].Span == span {
+			c.out[i] = c.out[i].WithFix(title, span, text)
+			return true
+		}
+	}
+	return false
+}
+
+// configRenamed are config keys bpftrace renamed, old name to new.
+var configRenamed = map[string]string{"strlen": "max_strlen", "no_cpp_demangle": "cpp_demangle", "cat_bytes_max": "max_cat_bytes", "map_keys_max": "max_map_keys"}
+
+// migrations are spellings that differ between the release a script was
+// written for and the one it is checked against, with the fix to the
+// checked release's spelling: args->f and args.f, sargN, renamed config
+// keys.
+func (c *checker) migrations(p *Probe) {
+	if p.Body == nil {
+		return
+	}
+	Walk(p.Body, func(n Node) {
+		switch x := n.(type) {
+		case *FieldAccess:
+			id, ok := Unparen(x.X).(*Ident)
+			if !ok || id.Name != "args" || !x.Arrow || !kb.VersionAtLeast(c.version, argsStructSince) {
+				return
+			}
+			op := analysis.Span{Start: id.Span.End, End: x.NameSpan.Start}
+			f := analysis.New(analysis.KG204, op, fmt.Sprintf("args is a struct from bpftrace %s on: args.%s is the current spelling (args->%s still works)", argsStructSince, x.Name, x.Name)).
+				WithFix("Replace -> with .", op, ".")
+			f.Severity = analysis.Hint
+			c.add(f)
+		case *Ident:
+			if !strings.HasPrefix(x.Name, "sarg") {
+				return
+			}
+			n, err := strconv.Atoi(x.Name[len("sarg"):])
+			if err != nil || n < 0 || n > 64 {
+				return
+			}
+			repl := fmt.Sprintf("*(uint64 *)(reg(\"sp\") + %d)", 8*(n+1))
+			switch {
+			case kb.VersionAtLeast(c.version, "0.25"):
+				c.fixAt(analysis.KG202, x.Span, "Read the stack slot", repl)
+				c.fixAt(analysis.KG201, x.Span, "Read the stack slot", repl)
+			case kb.VersionAtLeast(c.version, "0.21"):
+				c.add(analysis.New(analysis.KG204, x.Span, fmt.Sprintf("%s is deprecated since bpftrace 0.21 and gone in 0.25: read the stack slot, %s", x.Name, repl)).
+					WithFix("Read the stack slot", x.Span, repl))
+			}
+		}
+	})
+}
+
+// olderSpelling adds the checked release's spelling to a "new in"
+// finding where there is one: comm() is comm before 0.24, errorf is
+// printf, nsecs(monotonic) is nsecs.
+func (c *checker) olderSpelling(f analysis.Finding, x *Call) analysis.Finding {
+	switch {
+	case len(x.Args) == 0 && c.spec.Builtin(x.Name):
+		f.Message += fmt.Sprintf("; before %s builtins are not called: write %s", callableBuiltins, x.Name)
+		return f.WithFix("Write "+x.Name, x.Span, x.Name)
+	case x.Name == "errorf" || x.Name == "warnf":
+		return f.WithFix("Replace with printf", x.NameSpan, "printf")
+	case x.Name == "nsecs" && len(x.Args) == 1:
+		if id, ok := Unparen(x.Args[0]).(*Ident); ok && id.Name == "monotonic" {
+			return f.WithFix("Write nsecs", x.Span, "nsecs")
+		}
+	}
+	return f
+}
+
+// offsetofField checks offsetof(struct T, f[.g...]) against the kernel's
+// types: each field must exist (sub-fields from 0.23).
+func (c *checker) offsetofField(x *Call) {
+	if c.k == nil || len(x.Args) != 2 || c.hasIncludes() {
+		return
+	}
+	cast, ok := x.Args[0].(*Cast)
+	if !ok {
+		return
+	}
+	kind, name, _ := strings.Cut(cast.Type, " ")
+	if _, local := c.file.Structs[name]; local {
+		return
+	}
+	var path []*Ident
+	var collect func(e Expr) bool
+	collect = func(e Expr) bool {
+		switch y := Unparen(e).(type) {
+		case *Ident:
+			path = append(path, y)
+			return true
+		case *FieldAccess:
+			if !collect(y.X) {
+				return false
+			}
+			path = append(path, &Ident{Name: y.Name, Span: y.NameSpan})
+			return true
+		}
+		return false
+	}
+	if !collect(x.Args[1]) || len(path) == 0 {
+		return
+	}
+	t, ok := c.k.Type(kind, name)
+	if !ok {
+		return
+	}
+	for i, id := range path {
+		m, ok := c.k.Member(t, id.Name)
+		if !ok {
+			c.add(analysis.New(analysis.KG401, id.Span, fmt.Sprintf("%s %s has no field %s", kind, t.Name, id.Name)))
+			return
+		}
+		if i == len(path)-1 || m.Ref == "" {
+			return
+		}
+		if t, ok = c.k.Type(m.RefKind, m.Ref); !ok {
+			return
 		}
 	}
 }

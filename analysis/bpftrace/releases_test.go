@@ -286,3 +286,133 @@ func class(v string) string {
 	c, _, _ := strings.Cut(v, ":")
 	return c
 }
+
+// kernelFacts are the codes that say the target kernel or machine lacks
+// something (a function, a tracepoint, kprobes, a header), not that the
+// script is wrong for the release.
+var kernelFacts = map[string]bool{analysis.KG302: true, analysis.KG304: true, analysis.KG305: true, analysis.KG306: true,
+	analysis.KG307: true, analysis.KG308: true, analysis.KG506: true}
+
+// TestReleaseTools checks the tools each release ships (/usr/sbin/*.bt of
+// its package) at that release: kgent reports no language error on a tool
+// the release itself accepts (or refuses only because an attach point
+// does not resolve on this machine). Kernel-fact findings are counted,
+// not judged (cmd/kgent's tools test judges them for the installed
+// release against kallsyms and tracefs).
+func TestReleaseTools(t *testing.T) {
+	testenv.Require(t, testenv.BPF)
+	k := testenv.HostKB(t)
+	for _, r := range releaseBinaries(t) {
+		root := "/"
+		if !strings.HasPrefix(r.path, "/usr/") {
+			root = filepath.Join(filepath.Dir(r.path), "root")
+		}
+		tools, _ := filepath.Glob(filepath.Join(root, "usr", "sbin", "*.bt"))
+		if len(tools) < 20 {
+			t.Fatalf("bpftrace %s ships %d tools under %s", r.full, len(tools), root)
+		}
+		var refused, langErrs, factErrs int
+		for _, tool := range tools {
+			data, err := os.ReadFile(tool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lang []string
+			for _, f := range Check(string(data), Options{KB: k, Version: r.version(), Path: tool}) {
+				if f.Severity != analysis.Error {
+					continue
+				}
+				if kernelFacts[f.Code] {
+					factErrs++
+					continue
+				}
+				lang = append(lang, fmt.Sprintf("%s %s", f.Code, f.Message))
+			}
+			v := r.verdict(t, tool)
+			if class(v) == "error" {
+				refused++
+				t.Logf("%s %s: refused by the release (%s); kgent: %q", r.full, filepath.Base(tool), v, lang)
+				continue
+			}
+			langErrs += len(lang)
+			for _, l := range lang {
+				t.Errorf("%s %s: false error %s (the release says %s)", r.full, filepath.Base(tool), l, v)
+			}
+		}
+		t.Logf("bpftrace %s: %d tools, %d refused by the release itself; kgent: %d language errors on the others, %d kernel-fact errors in all", r.full, len(tools), refused, langErrs, factErrs)
+	}
+}
+
+// migrationCases are spellings of one release checked against another:
+// kgent's finding carries a fix to the checked release's spelling.
+var migrationCases = []struct {
+	release, src string
+	code         string
+}{
+	{"0.17.0", `tracepoint:syscalls:sys_enter_openat { printf("%s\n", str(args.filename)); exit(); }`, analysis.KG405},
+	{"0.17.0", `BEGIN { @a[1] = 1; delete(@a, 1); exit(); }`, analysis.KG206},
+	{"0.17.0", `begin { printf("hi\n"); exit(); }`, analysis.KG301},
+	{"0.17.0", `BEGIN { $x = 1; if $x { exit(); } }`, analysis.KG100},
+	{"0.17.0", `BEGIN { printf("%s\n", comm()); exit(); }`, analysis.KG201},
+	{"0.17.0", `BEGIN { errorf("failed\n"); exit(); }`, analysis.KG201},
+	{"0.17.0", `BEGIN { printf("%d\n", nsecs(monotonic)); exit(); }`, analysis.KG201},
+	{"0.23.2", `BEGIN { let $x: uint8 = 7; printf("%d\n", $x); exit(); }`, analysis.KG406},
+	{"0.23.2", `BEGIN { @a[1] = 1; @b[2] = 2; delete(@a[1], @b[2]); exit(); }`, analysis.KG206},
+	{"0.23.2", `uprobe:/bin/bash:readline { printf("%d\n", sarg0); exit(); }`, analysis.KG204},
+	{"0.23.2", `tracepoint:syscalls:sys_enter_openat { printf("%s\n", str(args->filename)); exit(); }`, analysis.KG204},
+	{"0.23.2", `config = { strlen = 64 }` + "\n" + `BEGIN { exit(); }`, analysis.KG204},
+	{"0.27.1", `tracepoint: syscalls:sys_enter_read { @ = count(); exit(); }`, analysis.KG100},
+	{"0.27.1", `uprobe:/bin/bash:readline { printf("%d\n", sarg0); exit(); }`, analysis.KG202},
+	{"0.27.1", `asyncwatchpoint:0x10000000:8:w { exit(); }`, analysis.KG301},
+	{"0.27.1", `BEGIN { @a[1] = 1; @b[2] = 2; delete(@a[1], @b[2]); exit(); }`, analysis.KG206},
+}
+
+// TestMigrationFixesAcceptedByRelease applies the fix of each migration
+// finding and runs the result through the real release: it must accept
+// it, and kgent must then report no error.
+func TestMigrationFixesAcceptedByRelease(t *testing.T) {
+	testenv.Require(t, testenv.BPF)
+	k := testenv.HostKB(t)
+	rels := map[string]btRelease{}
+	for _, r := range releaseBinaries(t) {
+		rels[r.full] = r
+	}
+	dir := t.TempDir()
+	for i, tc := range migrationCases {
+		r := rels[tc.release]
+		var fix *analysis.Fix
+		for _, f := range Check(tc.src, Options{KB: k, Version: r.version()}) {
+			if f.Code == tc.code && len(f.Fixes) > 0 {
+				fix = &f.Fixes[0]
+				break
+			}
+		}
+		if fix == nil {
+			t.Errorf("%s %q: no %s finding with a fix", tc.release, tc.src, tc.code)
+			continue
+		}
+		fixed := applyEdits(tc.src, fix.Edits)
+		path := filepath.Join(dir, fmt.Sprintf("m%d.bt", i))
+		if err := os.WriteFile(path, []byte(fixed+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if v := r.verdict(t, path); class(v) != "ok" {
+			t.Errorf("%s: the fix %q gives %q, which the release refuses: %s", tc.release, fix.Title, fixed, v)
+		}
+		for _, f := range Check(fixed, Options{KB: k, Version: r.version()}) {
+			if f.Severity == analysis.Error {
+				t.Errorf("%s: after the fix %q: %s %s", tc.release, fixed, f.Code, f.Message)
+			}
+		}
+	}
+}
+
+// applyEdits applies non-overlapping edits, last first.
+func applyEdits(src string, edits []analysis.Edit) string {
+	es := append([]analysis.Edit(nil), edits...)
+	sort.Slice(es, func(i, j int) bool { return es[i].Span.Start > es[j].Span.Start })
+	for _, e := range es {
+		src = src[:e.Span.Start] + e.NewText + src[e.Span.End:]
+	}
+	return src
+}

@@ -80,7 +80,7 @@ func (c *checker) resolveKind(e Expr, st *valueState) string {
 		return vkTup
 	case *Ident:
 		switch {
-		case strBuiltins[x.Name]:
+		case strBuiltins[x.Name], x.Name == "probetype" && kb.VersionAtLeast(c.version, "0.25"):
 			return vkStr
 		case intBuiltins[x.Name] || argN.MatchString(x.Name):
 			return vkInt
@@ -320,6 +320,8 @@ func (c *checker) formatArgs(x *Call, st *valueState) {
 		case conv == 's' && k == vkCPtr:
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is %s: use str(%s)", txt, c.cptrWhat(arg, st), txt)).
 				WithFix("Wrap in str()", sp, "str("+txt+")"))
+		case conv == 's' && c.enumConst(arg) && !kb.VersionAtLeast(c.version, "0.22"):
+			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s prints an enum's name from bpftrace 0.22 on (checking against %s): use %%d", c.version)))
 		case conv == 's' && k == vkInt && !kb.VersionAtLeast(c.version, "0.24"):
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is an integer: use %%d", txt)))
 		case strings.IndexByte("diuxXo", conv) >= 0 && k == vkStr:
@@ -368,4 +370,14 @@ func (c *checker) aggReadable(name string) bool {
 		return kb.VersionAtLeast(c.version, "0.22")
 	}
 	return false
+}
+
+// enumConst tells whether e is an enum constant the script defines.
+func (c *checker) enumConst(e Expr) bool {
+	id, ok := Unparen(e).(*Ident)
+	if !ok {
+		return false
+	}
+	_, ok = c.file.Enums[id.Name]
+	return ok
 }
