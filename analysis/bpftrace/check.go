@@ -44,10 +44,17 @@ func CheckContext(ctx context.Context, src string, opts Options) ([]analysis.Fin
 		c.version = InstalledVersion()
 	}
 	c.spec = kb.BpftraceSpec(c.version)
-	if c.version == "" {
-		c.version = c.spec.Version
-	}
+	guessed := c.version == ""
+	c.version = c.spec.Version
 	c.run()
+	if guessed {
+		// No release was given and none is installed: say which release
+		// the findings assume.
+		note := fmt.Sprintf("no bpftrace release was given or found: checked against the newest known, %s", c.spec.Version)
+		for i := range c.out {
+			c.out[i] = c.out[i].WithNote(note)
+		}
+	}
 	return append(findings, c.out...), c.err
 }
 
