@@ -32,11 +32,15 @@ const (
 	multiDeleteIn     = "0.21" // delete(@a[1], @b[2]) only in 0.21
 	spaceColonUntil   = "0.27" // tracepoint: a:b refused from here
 	callableBuiltins  = "0.24"
+	multiBeginSince   = "0.25" // several BEGIN or END probes
+	rawtpModuleSince  = "0.24" // rawtracepoint:module:name
+	printStructSince  = "0.18" // print(*ptr)
 )
 
 func (c *checker) releaseRules() {
 	c.configRules()
 	c.imports()
+	c.singleBeginEnd()
 	c.mapDecls()
 	for _, p := range c.file.Probes {
 		if !c.alive() {
@@ -125,6 +129,11 @@ func (c *checker) attachForm(ap *AttachPoint) {
 	case "self":
 		if len(ap.Parts) == 2 && ap.Parts[0] == "signal" && !strings.ContainsAny(ap.Parts[1], "*?") && !selfSignals[ap.Parts[1]] {
 			c.add(analysis.New(analysis.KG301, ap.Spans[1], fmt.Sprintf("%s is not a signal self probes take: use SIGUSR1 or SIGUSR2", ap.Parts[1])))
+		}
+	case "rawtracepoint":
+		if len(ap.Parts) == 2 && !kb.VersionAtLeast(c.version, rawtpModuleSince) {
+			c.add(analysis.New(analysis.KG301, ap.Span, fmt.Sprintf("rawtracepoint:MODULE:NAME is new in bpftrace %s (checking against %s): write rawtracepoint:%s", rawtpModuleSince, c.version, ap.Parts[1])).
+				WithFix("Drop the module", ap.Span, ap.Type+":"+ap.Parts[1]))
 		}
 	case "asyncwatchpoint":
 		if len(ap.Parts) > 0 && strings.HasPrefix(ap.Parts[0], "0x") {
@@ -564,6 +573,11 @@ func (c *checker) callRules(x *Call, loops int) {
 		if m, ok := mapArg(0); ok && len(m.Keys) > 0 && !kb.VersionAtLeast(c.version, printIndexedSince) {
 			c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("print of one map element (@m[key]) is new in bpftrace %s (checking against %s): print(@m) prints every element", printIndexedSince, c.version)))
 		}
+		if len(x.Args) > 0 && !kb.VersionAtLeast(c.version, printStructSince) {
+			if u, ok := Unparen(x.Args[0]).(*Unary); ok && u.Op == "*" {
+				c.add(analysis.New(analysis.KG406, x.Args[0].NodeSpan(), fmt.Sprintf("printing a whole struct is new in bpftrace %s (checking against %s): print its fields", printStructSince, c.version)))
+			}
+		}
 		if len(x.Args) > 0 {
 			if id, ok := Unparen(x.Args[0]).(*Ident); ok && id.Name == "args" {
 				c.add(analysis.New(analysis.KG406, x.Args[0].NodeSpan(), "args as a whole is not printable: print its fields"))
@@ -871,6 +885,28 @@ func (c *checker) offsetofField(x *Call) {
 		}
 		if t, ok = c.k.Type(m.RefKind, m.Ref); !ok {
 			return
+		}
+	}
+}
+
+// singleBeginEnd: before 0.25 a script has at most one BEGIN and one END
+// probe.
+func (c *checker) singleBeginEnd() {
+	if kb.VersionAtLeast(c.version, multiBeginSince) {
+		return
+	}
+	first := map[string]bool{}
+	for _, p := range c.file.Probes {
+		for _, ap := range p.Attach {
+			pt, ok := c.spec.ProbeType(ap.Type)
+			if !ok || pt.Name != "BEGIN" && pt.Name != "END" || len(ap.Parts) > 0 {
+				continue
+			}
+			canon := pt.Name
+			if first[canon] {
+				c.add(analysis.New(analysis.KG301, ap.Span, fmt.Sprintf("more than one %s probe: allowed from bpftrace %s (checking against %s); merge their blocks", canon, multiBeginSince, c.version)))
+			}
+			first[canon] = true
 		}
 	}
 }
