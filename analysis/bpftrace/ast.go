@@ -15,10 +15,11 @@ type File struct {
 	Config       analysis.Span
 	// ConfigAfterProbe is set when a config block follows a probe.
 	ConfigAfterProbe bool
-	ConfigKeys       []ConfigEntry // key = value of the config block
-	MapDeclKinds     []ConfigEntry // let @m = KIND(N): map name, kind
-	Imports          []ConfigEntry // import "name"
-	MapDecls         []string      // maps declared with let @m = hash(N)
+	ConfigKeys       []ConfigEntry   // key = value of the config block
+	MapDeclKinds     []ConfigEntry   // let @m = KIND(N): map name, kind
+	Imports          []ConfigEntry   // import "name"
+	MacroMaps        map[string]bool // maps named in macro bodies (not parsed)
+	MapDecls         []string        // maps declared with let @m = hash(N)
 	// MapDeclSpans are the spans of the @names of MapDecls, in order.
 	MapDeclSpans []analysis.Span
 	// Features are language constructs newer than bpftrace 0.17, by the

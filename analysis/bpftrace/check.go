@@ -986,6 +986,9 @@ var _ = strconv.Itoa
 // (bpftrace: "Undefined map"), naming the nearest map it does assign.
 func (c *checker) undefinedMaps() {
 	assigned := map[string]bool{}
+	for m := range c.file.MacroMaps {
+		assigned[m] = true
+	}
 	var reads []*MapRef
 	whole := map[string]bool{} // maps a map function takes whole (print(@m))
 	for _, p := range c.file.Probes {

@@ -411,7 +411,26 @@ func (p *parser) macroDef() {
 		p.skipBalanced("(", ")")
 	}
 	if p.is("{") {
-		p.skipBalanced("{", "}")
+		// The body is not parsed; the maps it names may be assigned
+		// there (opensnoop.bt of 0.27 fills @paths in a macro).
+		depth := 0
+		for p.tok.kind != tEOF {
+			switch {
+			case p.is("{"):
+				depth++
+			case p.is("}"):
+				depth--
+			case p.tok.kind == tMap:
+				if p.file.MacroMaps == nil {
+					p.file.MacroMaps = map[string]bool{}
+				}
+				p.file.MacroMaps[p.tok.text] = true
+			}
+			p.advance()
+			if depth == 0 {
+				return
+			}
+		}
 		return
 	}
 	p.errorAt(p.span(), "expected a macro body")

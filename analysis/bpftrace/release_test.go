@@ -57,7 +57,7 @@ func TestAttachForms(t *testing.T) {
 	}
 }
 
-func TestIntegerLiterals(t *testing.T) {
+func TestIntegerLiteralsByRelease(t *testing.T) {
 	for src, bad := range map[string]bool{"1_000": false, "0x1f": false, "10u": false, "5ul": false, "1e6": false,
 		"5s": false, "10ms": false, "10u8": true, "0xfg": true, "1e": true} {
 		_, errs := Parse("BEGIN { $x = " + src + "; }")
