@@ -304,6 +304,10 @@ func TestImageNamedProfiles(t *testing.T) {
 	if v, ok := p.Config("CONFIG_BPF_LSM"); ok != kb.Yes || v != "y" {
 		t.Errorf("reopened config lost CONFIG_BPF_LSM: %q %v", v, ok)
 	}
+	if in := p.Info(); in.Name != "trixie" || in.Version != k.Meta.Version || in.Counts["module_functions"] != k.NumModuleFuncs() ||
+		in.Counts["module_functions"] == 0 || in.Counts["traceable"] == 0 || in.Counts["config"] == 0 {
+		t.Errorf("kb info of the profile: %+v", in)
+	}
 	if err := p.Verify(); err != nil {
 		t.Error(err)
 	}
