@@ -62,6 +62,9 @@ type Attempt struct {
 	// Verified: the compiler and verifier (or bpftrace) ran on Program
 	// to the end and accepted it.
 	Verified bool
+	// Intent is the intent check's verdict on Program (nil when the
+	// reply had no program).
+	Intent *Verdict
 	// Err says why the reply had no usable program.
 	Err              string
 	PromptTokens     int
@@ -82,6 +85,9 @@ type Result struct {
 	// Context lists what the prompt carried: examples and kernel specs.
 	Context     []string
 	Explanation string
+	// Intent is the intent check's verdict on Program: whether it traces
+	// and measures what the request asks (Fits), and what it misses.
+	Intent *Verdict
 	// Mismatches are words of the request (events, fields, filters)
 	// neither the explanation nor the program mentions.
 	Mismatches []string
@@ -146,6 +152,9 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 		lang = requestLang(req.Text)
 	}
 	res = &Result{Provider: opts.Provider.Name(), Lang: lang, Best: -1}
+	// The request's intent: every candidate that passes the checks is
+	// compared with it, and one that misses it goes back to the model.
+	in := ParseIntent(opts.kb(), req.Text)
 	btVersion, _ := opts.Pipeline.BpftraceRelease()
 	pp := buildPrompt(ctx, req.Text, lang, opts.kb(), opts.Retriever, opts.PromptBudget, btVersion)
 	res.Context, res.Example = pp.Used, pp.Example
@@ -163,6 +172,7 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 			res.Program, res.Findings = b.Program, b.Findings
 			res.Clean = !analysis.HasErrors(b.Findings)
 			res.Verified = res.Clean && b.Verified
+			res.Intent = b.Intent
 		}
 	}
 	for i := 1; i <= opts.Attempts; i++ {
@@ -220,23 +230,38 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 			}
 			a.Program, a.Findings, a.Verified = repaired, fs, verified
 		}
+		v := CheckIntent(in, a.Program, lang)
+		a.Intent = &v
+		misfit := in.Understood && !v.Fits
 		a.CheckTime, a.Duration = time.Since(t1), time.Since(t0)
 		res.Attempts = append(res.Attempts, a)
-		say("attempt %d: %s", i, summary(a.Findings, a.Verified))
-		if res.Best < 0 || errorCount(a.Findings) <= errorCount(res.Attempts[res.Best].Findings) {
+		if analysis.HasErrors(a.Findings) {
+			say("attempt %d: %s", i, summary(a.Findings, a.Verified))
+		} else {
+			say("attempt %d: %s; intent: %s", i, summary(a.Findings, a.Verified), v.Sentence)
+		}
+		if res.Best < 0 || attemptScore(a, in) <= attemptScore(res.Attempts[res.Best], in) {
 			res.Best = len(res.Attempts) - 1
 		}
 		if ctx.Err() != nil {
 			finish()
 			return res, fmt.Errorf("generation stopped: %w", ctx.Err())
 		}
-		if !analysis.HasErrors(a.Findings) {
+		if !analysis.HasErrors(a.Findings) && !misfit {
 			break
 		}
 		// The conversation stays short: the first prompt, the failing
-		// program and the feedback, which carries the memory.
+		// program and the feedback, which carries the memory. A program
+		// that passes the checks but misses the request gets the intent
+		// check's verdict as its feedback.
+		fb := ""
+		if analysis.HasErrors(a.Findings) {
+			fb = feedback(i, a, mem, kernel)
+		} else {
+			fb = feedbackIntent(v, in)
+		}
 		msgs = append(append([]Message{}, base...), Message{Role: "assistant", Content: "```" + fence(lang) + "\n" + a.Program + "```"},
-			Message{Role: "user", Content: feedback(i, a, mem, kernel)})
+			Message{Role: "user", Content: fb})
 		mem.record(i, a.Program, a.Findings)
 	}
 	finish()
@@ -245,6 +270,9 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 	}
 	if !res.Clean {
 		res.Notes = append(res.Notes, fmt.Sprintf("no attempt passed the checks; this is the best of %d (attempt %d)", len(res.Attempts), res.Best+1))
+	}
+	if res.Intent != nil && !res.Intent.Fits {
+		res.Notes = append(res.Notes, "intent: the program "+res.Intent.Sentence)
 	}
 	say("asking %s to explain the program", opts.Provider.Name())
 	reply, err := opts.Provider.Complete(ctx, []Message{
@@ -312,6 +340,16 @@ func checkProgram(ctx context.Context, code string, lang analysis.Dialect, opts 
 	}
 	r := opts.Pipeline.Check(ctx, snap, pipeline.Options{Verify: true, Untrusted: true})
 	return r.Findings, r.Verification.Ran && !analysis.HasErrors(r.Verification.Findings), nil
+}
+
+// attemptScore orders attempts, lower is better: errors first, then
+// whether the program misses the request's intent.
+func attemptScore(a Attempt, in Intent) int {
+	s := 2 * errorCount(a.Findings)
+	if in.Understood && a.Intent != nil && !a.Intent.Fits {
+		s++
+	}
+	return s
 }
 
 func errorCount(fs []analysis.Finding) int {

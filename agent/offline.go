@@ -30,16 +30,26 @@ func Offline(p *pipeline.Pipeline, req Request) (*Result, error) {
 	return Generate(context.Background(), req, Options{Pipeline: p})
 }
 
-// offline is the offline provider: the closest verified example of the
-// requested language, adapted (attach point, printed fields, pid or
-// command filter) where the request names them, then checked like a
-// model's candidate.
+// offline is the offline provider. It reads the request's intent
+// (ParseIntent) and refuses when the target lacks what it asks for; else
+// it takes the closest verified example of the requested language that
+// fits the intent, adapted (attach point, printed fields, pid or command
+// filter), or, when none fits, composes a program from the intent and
+// the kb. The program is checked like a model's candidate, and the
+// intent check's verdict goes with it: a program that does not fit is
+// returned only with Intent.Fits false and a note saying so.
 func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 	start := time.Now()
 	say := func(format string, args ...any) {
 		if opts.Progress != nil {
 			opts.Progress(fmt.Sprintf(format, args...))
 		}
+	}
+	k := opts.kb()
+	in := ParseIntent(k, req.Text)
+	if ref := refusalFor(in); ref != nil {
+		say("offline provider: %s", ref.Error())
+		return nil, ref
 	}
 	want := ""
 	switch req.Lang {
@@ -59,25 +69,56 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 			found = append(found, h)
 		}
 	}
-	if len(found) == 0 {
+	t1 := time.Now()
+	fromExample := func(h Hit) cand {
+		r := &Result{Provider: "offline", Example: h.Name, Program: h.Text,
+			Lang:        analysis.ParseDialect(h.Dialect),
+			Explanation: h.Description,
+			Context:     []string{"example " + h.Name},
+			Notes:       []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", h.Name)}}
+		if r.Lang == analysis.DialectBpftrace {
+			r.Program, r.Notes = adaptAttach(k, r.Program, req.Text, r.Notes)
+			r.Program, r.Notes = adaptPrinted(k, r.Program, req.Text, r.Notes)
+			r.Program, r.Notes = adaptBpftrace(r.Program, req.Text, r.Notes)
+		}
+		return cand{r: r, reply: h.Text, verdict: CheckIntent(in, r.Program, r.Lang)}
+	}
+	var pick *cand
+	var firstCand *cand
+	for i, h := range found[:min(len(found), 3)] {
+		c := fromExample(h)
+		if i == 0 {
+			firstCand = &c
+		}
+		if c.verdict.Fits {
+			pick = &c
+			break
+		}
+	}
+	if pick == nil && in.Understood {
+		lang := analysis.DialectBpftrace
+		if req.Lang == analysis.DialectC || req.Lang == analysis.DialectNone && cRequestRe.MatchString(req.Text) {
+			lang = analysis.DialectC
+		}
+		if c, ok := composeFor(ctx, k, in, lang, opts); ok {
+			pick = &c
+		}
+	}
+	if pick == nil && firstCand != nil {
+		pick = firstCand
+	}
+	if pick == nil {
 		return nil, ErrNoMatch
 	}
-	best := found[0]
-	r := &Result{Provider: "offline", Example: best.Name, Program: best.Text,
-		Lang:        analysis.ParseDialect(best.Dialect),
-		Explanation: best.Description,
-		Context:     []string{"example " + best.Name},
-		Notes:       []string{fmt.Sprintf("offline provider: this is the verified example %q retrieved for the request, not a generated program", best.Name)}}
-	t1 := time.Now()
-	if r.Lang == analysis.DialectBpftrace {
-		r.Program, r.Notes = adaptAttach(opts.kb(), r.Program, req.Text, r.Notes)
-		r.Program, r.Notes = adaptPrinted(opts.kb(), r.Program, req.Text, r.Notes)
-		r.Program, r.Notes = adaptBpftrace(r.Program, req.Text, r.Notes)
+	r := pick.r
+	if pick.r.Example != "" {
+		for _, alt := range found[:min(len(found), 3)] {
+			if alt.Name != r.Example {
+				r.Notes = append(r.Notes, fmt.Sprintf("also close: %s (%s)", alt.Name, alt.Title))
+			}
+		}
 	}
-	for _, alt := range found[1:min(len(found), 3)] {
-		r.Notes = append(r.Notes, fmt.Sprintf("also close: %s (%s)", alt.Name, alt.Title))
-	}
-	a := Attempt{Program: r.Program, Reply: best.Text}
+	a := Attempt{Program: r.Program, Reply: pick.reply}
 	if a.Findings, a.Verified, err = checkProgram(ctx, r.Program, r.Lang, opts); err != nil {
 		return nil, err
 	}
@@ -86,18 +127,94 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 			a.Repaired = append(a.Repaired, n)
 		}
 	}
+	v := CheckIntent(in, r.Program, r.Lang)
+	a.Intent = &v
 	a.CheckTime = time.Since(t1)
 	a.Duration = a.CheckTime
 	r.Attempts = []Attempt{a}
 	r.Findings = a.Findings
 	r.Clean = !analysis.HasErrors(a.Findings)
 	r.Verified = r.Clean && a.Verified
-	say("offline provider: %s: %s", best.Name, summary(a.Findings, a.Verified))
-	if r.Mismatches = mismatches(req.Text, r.Explanation+" "+best.Title, r.Program); len(r.Mismatches) > 0 {
+	r.Intent = &v
+	if !v.Fits {
+		r.Notes = append(r.Notes, "intent: the program "+v.Sentence)
+	}
+	name := r.Example
+	if name == "" {
+		name = "composed program"
+	}
+	say("offline provider: %s: %s; %s", name, summary(a.Findings, a.Verified), v.Sentence)
+	if r.Mismatches = mismatches(req.Text, r.Explanation+" "+exampleTitle(found, r.Example), r.Program); len(r.Mismatches) > 0 {
 		r.Notes = append(r.Notes, mismatchNote(r.Mismatches))
 	}
 	r.Duration = time.Since(start)
 	return r, nil
+}
+
+// cand is a program the offline provider may answer with.
+type cand struct {
+	r       *Result
+	reply   string
+	verdict Verdict
+}
+
+func exampleTitle(found []Hit, name string) string {
+	for _, h := range found {
+		if h.Name == name {
+			return h.Title
+		}
+	}
+	return ""
+}
+
+// composeFor composes a program for the intent in lang, repairs what
+// the static checks fix on their own, and keeps it when it is clean and
+// fits.
+func composeFor(ctx context.Context, k *kb.KB, in Intent, lang analysis.Dialect, opts Options) (cand, bool) {
+	var out cand
+	var prog string
+	var notes []string
+	var err error
+	if lang == analysis.DialectC {
+		prog, notes, err = composeC(k, in)
+	} else {
+		prog, notes, err = composeBpftrace(k, in)
+	}
+	if err != nil {
+		return out, false
+	}
+	reply := prog
+	fs, _, err := checkProgram(ctx, prog, lang, Options{Pipeline: opts.Pipeline})
+	if err != nil {
+		return out, false
+	}
+	for round := 0; round < maxRepairRounds && analysis.HasErrors(fs); round++ {
+		repaired, rn := repair(prog, fs)
+		if len(rn) == 0 || repaired == prog {
+			break
+		}
+		nfs, _, err := checkProgram(ctx, repaired, lang, Options{Pipeline: opts.Pipeline})
+		if err != nil {
+			break
+		}
+		prog, fs = repaired, nfs
+		notes = append(notes, rn...)
+	}
+	if analysis.HasErrors(fs) {
+		return out, false
+	}
+	v := CheckIntent(in, prog, lang)
+	if !v.Fits {
+		return out, false
+	}
+	r := &Result{Provider: "offline", Program: prog, Lang: lang,
+		Explanation: "Composed from the request's intent and the target's kb: " + strings.TrimPrefix(v.Sentence, "fits the request: ") + ".",
+		Notes:       []string{"offline provider: no verified example fits the request; this program was composed from the request's intent and the kb (static checks and verification as usual)"}}
+	for _, n := range notes {
+		r.Notes = append(r.Notes, "composed: "+n)
+	}
+	out.r, out.reply, out.verdict = r, reply, v
+	return out, true
 }
 
 var syscallWordRe = regexp.MustCompile(`(?i)\b(openat|open|read|write|close|connect|accept4|accept|unlinkat|unlink|renameat2|rename|mkdir|mmap|munmap|brk|clone|execve|kill|sendto|recvfrom|ioctl|fsync|sync|nanosleep|getdents64|statx|chdir)\b`)
@@ -144,7 +261,25 @@ var printfRe = regexp.MustCompile(`printf\("((?:[^"\\]|\\.)*)"`)
 // ...) to the first printf that lacks them.
 func adaptPrinted(k *kb.KB, src, request string, notes []string) (string, []string) {
 	rq := strings.ToLower(request)
-	loc := printfRe.FindStringSubmatchIndex(src)
+	// The first printf of a probe that traces events: a header printed
+	// in BEGIN has no pid or uid to add.
+	var loc []int
+	f, _ := bpftrace.Parse(src)
+	for _, m := range printfRe.FindAllStringSubmatchIndex(src, -1) {
+		for _, p := range f.Probes {
+			if p.Body == nil || len(p.Attach) == 0 || m[0] < p.Body.Span.Start || m[0] >= p.Body.Span.End {
+				continue
+			}
+			switch p.Attach[0].Type {
+			case "BEGIN", "END", "interval", "i":
+			default:
+				loc = m
+			}
+		}
+		if loc != nil {
+			break
+		}
+	}
 	if loc == nil {
 		return src, notes
 	}

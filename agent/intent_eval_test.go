@@ -1,0 +1,166 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/internal/testenv"
+)
+
+// intentCase is a request of testdata/intent/requests.json with the rule
+// a right answer meets: every group of Events has a probe the program
+// attaches to, it measures Measure, breaks down or prints by Keys and
+// applies Filters. Refuse: this machine cannot do it (no PMU, no ZFS, no
+// kprobes), so the right answer is a refusal.
+type intentCase struct {
+	Request string     `json:"request"`
+	Lang    string     `json:"lang"`
+	Refuse  bool       `json:"refuse"`
+	Events  [][]string `json:"events"`
+	Measure string     `json:"measure"`
+	Keys    []string   `json:"keys"`
+	Filters []string   `json:"filters"`
+}
+
+// judge applies a case's rule to a program; it says what fails.
+func judge(c intentCase, program string, lang analysis.Dialect) []string {
+	fa := btFacts(program)
+	if lang == analysis.DialectC {
+		fa = cFacts(program)
+	}
+	var fails []string
+	for _, group := range c.Events {
+		ok := false
+		for _, want := range group {
+			for _, have := range fa.probes {
+				ok = ok || probeMatch(want, have)
+			}
+		}
+		if !ok {
+			fails = append(fails, fmt.Sprintf("traces none of %v (traces %v)", group, fa.probes))
+		}
+	}
+	hist := fa.aggs["hist"] || fa.aggs["lhist"]
+	ok := c.Measure == ""
+	for _, m := range strings.Split(c.Measure, "|") {
+		ok = ok || measured(m, fa, hist)
+	}
+	if !ok {
+		fails = append(fails, "does not measure "+c.Measure)
+	}
+	for _, k := range c.Keys {
+		if !keyOK(k, fa.keys) {
+			fails = append(fails, "no key "+k)
+		}
+	}
+	for _, f := range c.Filters {
+		if !fa.filters[f] {
+			fails = append(fails, "no filter "+f)
+		}
+	}
+	return fails
+}
+
+// measured: the program measures m ("count", "latency", ...).
+func measured(m string, fa facts, hist bool) bool {
+	ok := true
+	switch m {
+	case "latency":
+		ok = fa.timed
+	case "hist":
+		ok = hist
+	case "count", "top":
+		ok = len(fa.aggs) > 0
+	case "rate":
+		ok = fa.interval && (len(fa.aggs) > 0 || fa.printed)
+	case "sum":
+		ok = fa.aggs["sum"] || hist
+	case "print":
+		ok = fa.printed
+	}
+	return ok
+}
+
+// TestIntentEvaluation runs the offline provider on the evaluation set
+// and judges every answer by its rule: at least 80% of the requests this
+// machine can satisfy get a clean program that fits, the others are
+// refusals, and no answer that does not fit goes out without the intent
+// check saying so.
+func TestIntentEvaluation(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "intent", "requests.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []intentCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 150 {
+		t.Fatalf("%d requests; the set has at least 150", len(cases))
+	}
+	p := pipe(k)
+	var fit, satisfiable, refusedRight, refusedWrong, flagged, silent, noAnswer int
+	for i, c := range cases {
+		lang := analysis.ParseDialect(c.Lang)
+		if c.Lang == "" {
+			lang = analysis.DialectBpftrace
+		}
+		if !c.Refuse {
+			satisfiable++
+		}
+		r, err := Offline(p, Request{Text: c.Request, Lang: lang})
+		var ref *Refusal
+		switch {
+		case errors.As(err, &ref):
+			if c.Refuse {
+				refusedRight++
+			} else {
+				refusedWrong++
+				t.Logf("%d %q: refused: %v", i+1, c.Request, err)
+			}
+			continue
+		case err != nil:
+			noAnswer++
+			t.Logf("%d %q: no answer: %v", i+1, c.Request, err)
+			continue
+		}
+		if r.Intent == nil {
+			t.Fatalf("%d %q: no intent verdict", i+1, c.Request)
+		}
+		var fails []string
+		if c.Refuse {
+			fails = []string{"this machine cannot do it, yet a program came back"}
+		} else {
+			fails = judge(c, r.Program, r.Lang)
+			if !r.Clean {
+				fails = append(fails, "not clean")
+			}
+		}
+		switch {
+		case len(fails) == 0:
+			fit++
+		case !r.Intent.Fits:
+			flagged++
+			t.Logf("%d %q: flagged (%s): %v\n%s", i+1, c.Request, r.Intent.Sentence, fails, r.Program)
+		default:
+			silent++
+			t.Errorf("%d %q: silent mismatch: %v; the intent check says %q\n%s", i+1, c.Request, fails, r.Intent.Sentence, r.Program)
+		}
+	}
+	unsat := len(cases) - satisfiable
+	t.Logf("%d requests (%d this machine can satisfy): %d fit (%.1f%%), %d of %d impossible ones refused, %d possible ones refused, %d without an answer, %d flagged by the intent check, %d silent mismatches",
+		len(cases), satisfiable, fit, 100*float64(fit)/float64(satisfiable), refusedRight, unsat, refusedWrong, noAnswer, flagged, silent)
+	if fit*100 < 80*satisfiable {
+		t.Errorf("%d of %d satisfiable requests fit: under 80%%", fit, satisfiable)
+	}
+	if refusedRight+flagged < unsat && silent == 0 {
+		t.Errorf("not every impossible request was refused or flagged")
+	}
+}
