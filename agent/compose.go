@@ -305,6 +305,10 @@ func composeBpftrace(k *kb.KB, in Intent) (string, []string, error) {
 		}
 		fs := tpFields(k, probe)
 		attach := btAttach(k, probe, c.ev.Binary, false)
+		pred := pred
+		if cond := c.ev.Pred[probe]; cond != "" {
+			pred = joinPred(pred, cond)
+		}
 		// A category glob counts per tracepoint.
 		keys := keyExprs(in, c, fs)
 		name := mapName(c.ev.Name)

@@ -60,6 +60,32 @@ type Event struct {
 	Binary string `json:"binary,omitempty"`
 	// Syscall is set for the syscall family concepts.
 	Syscall bool `json:"syscall,omitempty"`
+	// Pred narrows a probe to the event, by probe id.
+	Pred map[string]string `json:"pred,omitempty"`
+	// implied is the measurement the concept implies.
+	implied string
+}
+
+// coveredByEarlier: every probe of want is a whole tracepoint category
+// ("tracepoint:kvm:*") an earlier event already traces part of, as in
+// "KVM exit reasons", where "KVM" adds nothing to "exit reasons".
+func coveredByEarlier(events []Event, want []string) bool {
+	for _, w := range want {
+		cat, ok := strings.CutSuffix(strings.TrimPrefix(w, "tracepoint:"), ":*")
+		if !ok || !strings.HasPrefix(w, "tracepoint:") {
+			return false
+		}
+		hit := false
+		for _, e := range events {
+			for _, p := range e.Want {
+				hit = hit || strings.HasPrefix(p, "tracepoint:"+cat+":") || strings.HasPrefix(p, "tracepoint:"+strings.TrimSuffix(cat, "mmu")+":")
+			}
+		}
+		if hit {
+			return true
+		}
+	}
+	return false
 }
 
 // Available reports whether the target can trace e (or a substitute).
@@ -89,6 +115,12 @@ type concept struct {
 	size    string
 	binary  string
 	syscall bool
+	// measure is what the concept itself implies ("off-cpu time" is a
+	// latency) when the request says no more than count.
+	measure string
+	// pred narrows a probe to the concept ("unshare" to new network
+	// namespaces), by probe id.
+	pred map[string]string
 	// ifNone: only when no event was found before (the syscall family as
 	// a whole).
 	ifNone bool
@@ -118,7 +150,7 @@ var lexicon = func() []concept {
 			alts: []string{"software:cpu-clock samples per process"}},
 		{name: "branch misses", re: rx(`branch[ -]?(mis(s|predict)\w*)|分支预测失败|分支未命中`), want: []string{"hardware:branch-misses"},
 			alts: []string{"software:cpu-clock samples per process"}},
-		{name: "cpu cycles", re: rx(`cpu[ -]?cycles|\bcycles\b|instructions retired|\bIPC\b|时钟周期|指令数`), want: []string{"hardware:cpu-cycles", "hardware:instructions"},
+		{name: "cpu cycles", re: rx(`cpu[ -]?cycles|\bcycles\b|instructions? (counts?|retired|executed)|\bIPC\b|hardware (performance )?counters?|\bpmu\b|cpu\s*周期|时钟周期|指令数|硬件计数器`), want: []string{"hardware:cpu-cycles", "hardware:instructions"},
 			alts: []string{"software:cpu-clock samples per process (profile:hz:99)", "software:task-clock"}},
 		{name: "major faults", re: rx(`major (page )?faults?|hard (page )?faults?|主缺页`), want: []string{"software:major-faults"}},
 		{name: "swap-ins", re: rx(`swap[ -]?ins?\b|swapp?ed in|swap(ping)? in|pages? read from swap|换入`), want: []string{"func:swap_read_folio", "func:swap_readpage", "func:do_swap_page"},
@@ -132,19 +164,20 @@ var lexicon = func() []concept {
 		{name: "kvm exits", re: rx(`(kvm|vm|guest|vcpu|virtual machine)[ -]?(exits?|exit reasons?)|虚拟机退出|vm ?exit`), want: []string{"tracepoint:kvm:kvm_exit", "tracepoint:kvm:kvm_userspace_exit"}, pair: [2]string{"tracepoint:kvm:kvm_exit", "tracepoint:kvm:kvm_entry"}},
 		{name: "kvm", re: rx(`\bkvm\b|hypervisor|虚拟化`), want: []string{"tracepoint:kvm:*", "tracepoint:kvmmmu:*"}},
 		{name: "network namespaces", re: rx(`(net(work)?) namespaces?|netns|网络命名空间`), want: []string{"func:copy_net_ns", "func:setup_net"},
+			pred:  map[string]string{"tracepoint:syscalls:sys_enter_unshare": "args->unshare_flags & 0x40000000", "tracepoint:syscalls:sys_enter_clone3": "", "tracepoint:syscalls:sys_enter_clone": "args->clone_flags & 0x40000000"},
 			subst: []string{"tracepoint:syscalls:sys_enter_unshare", "tracepoint:syscalls:sys_enter_setns", "tracepoint:syscalls:sys_enter_clone", "tracepoint:syscalls:sys_enter_clone3"}},
 		sc("namespaces", `namespaces?|\bunshare\b|\bsetns\b|命名空间`, "unshare", "setns", "clone3"),
 		sc("shared memory", `shared memory|\bshm\w*|system v (shm|shared)|sysv shm|共享内存`, "shmget", "shmat", "shmdt", "shmctl"),
 		sc("message queues", `message queues?|\bmsgsnd|\bmsgrcv|\bmsgget|\bmq_\w+|消息队列`, "msgsnd", "msgrcv", "msgget", "mq_timedsend", "mq_timedreceive", "mq_open"),
 		sc("semaphores", `semaphores?|\bsemop\b|\bsemget\b|信号量`, "semop", "semtimedop", "semget"),
 		// Scheduler.
-		{name: "run queue latency", re: rx(`run[ -]?queue|runq|scheduler? (latency|delay)|scheduling (latency|delay)|wait(ing|ed)? (for|on) (a )?cpu|调度延迟|运行队列`), want: []string{"tracepoint:sched:sched_wakeup", "tracepoint:sched:sched_wakeup_new", "tracepoint:sched:sched_switch"}, pair: [2]string{"tracepoint:sched:sched_wakeup", "tracepoint:sched:sched_switch"}},
-		{name: "off-cpu time", re: rx(`off[ -]cpu|blocked time|time (spent )?(blocked|sleeping|off)|阻塞时间|离开cpu`), want: []string{"tracepoint:sched:sched_switch"}, pair: [2]string{"tracepoint:sched:sched_switch", "tracepoint:sched:sched_switch"}},
+		{name: "run queue latency", re: rx(`run[ -]?queue|runq|scheduler? (latency|delay)|scheduling (latency|delay)|wait(ing|ed)? (for|on) (a )?cpu|调度延迟|运行队列`), want: []string{"tracepoint:sched:sched_wakeup", "tracepoint:sched:sched_wakeup_new", "tracepoint:sched:sched_switch"}, pair: [2]string{"tracepoint:sched:sched_wakeup", "tracepoint:sched:sched_switch"}, measure: "latency"},
+		{name: "off-cpu time", re: rx(`off[ -]cpu|blocked time|time (spent )?(blocked|sleeping|off)|阻塞时间|离开cpu`), want: []string{"tracepoint:sched:sched_switch"}, pair: [2]string{"tracepoint:sched:sched_switch", "tracepoint:sched:sched_switch"}, measure: "latency"},
 		{name: "context switches", re: rx(`context[ -]?switch\w*|switch(es|ing)? (between )?tasks|task switch\w*|上下文切换|任务切换|\bswitch(es|ed)? (in|out)\b|preempt\w*`), want: []string{"tracepoint:sched:sched_switch", "software:context-switches", "software:cs"}},
 		{name: "cpu migrations", re: rx(`migrat\w* (between|across) cpus|cpu migrations?|moved? between cpus|迁移`), want: []string{"tracepoint:sched:sched_migrate_task", "software:cpu-migrations"}},
 		{name: "wakeups", re: rx(`wake[ -]?ups?|woken|唤醒`), want: []string{"tracepoint:sched:sched_wakeup", "tracepoint:sched:sched_waking", "tracepoint:sched:sched_wakeup_new"}},
 		{name: "process exits", re: rx(`(process|task|program|thread)(es|s)? (that )?(exit|die|terminat)\w*|exit (codes?|status)|进程退出|退出码`), want: []string{"tracepoint:sched:sched_process_exit", "tracepoint:syscalls:sys_enter_exit_group", "tracepoint:syscalls:sys_enter_exit", "tracepoint:sched:sched_process_free"}},
-		{name: "process lifetime", re: rx(`(process|task)(es)? (life ?time|how long .{0,20}(live|run))|short[- ]lived|(how long|lifetime).{0,30}process|进程(的)?(生命周期|存活)`), want: []string{"tracepoint:sched:sched_process_exec", "tracepoint:sched:sched_process_fork", "tracepoint:sched:sched_process_exit"}, pair: [2]string{"tracepoint:sched:sched_process_exec", "tracepoint:sched:sched_process_exit"}, pairKey: "pid"},
+		{name: "process lifetime", re: rx(`(process|task)(es)? (life ?time|how long .{0,20}(live|run))|short[- ]lived|(how long|lifetime).{0,30}process|进程(的)?(生命周期|存活)`), want: []string{"tracepoint:sched:sched_process_exec", "tracepoint:sched:sched_process_fork", "tracepoint:sched:sched_process_exit"}, pair: [2]string{"tracepoint:sched:sched_process_exec", "tracepoint:sched:sched_process_exit"}, pairKey: "pid", measure: "latency"},
 		{name: "exec", re: rx(`\bexec\w*|new programs?|programs? (being )?(started|launched|run)|commands? (being )?(run|executed|launched)|launch\w*|spawned programs?|执行|启动`), want: []string{"tracepoint:sched:sched_process_exec", "tracepoint:syscalls:sys_enter_execve", "tracepoint:syscalls:sys_exit_execve", "tracepoint:syscalls:sys_enter_execveat"}},
 		{name: "fork", re: rx(`\bfork\w*|\bclone\w*|new process\w*|process creation|processes (are )?(created|spawned)|spawn\w*|创建(的)?进程|新进程`), want: []string{"tracepoint:sched:sched_process_fork", "tracepoint:syscalls:sys_enter_clone", "tracepoint:syscalls:sys_enter_clone3", "tracepoint:syscalls:sys_enter_fork", "tracepoint:syscalls:sys_enter_vfork", "tracepoint:syscalls:sys_exit_clone", "tracepoint:task:task_newtask"}},
 		// Memory.
@@ -280,7 +313,7 @@ var (
 		re      *regexp.Regexp
 	}{
 		{"latency", rx(`latenc\w*|how long|duration|time (spent|taken|it takes)|takes? how much time|elapsed|response time|wait time|stall\w*|\bslow\w*|耗时|延迟|时长|多长时间|花费.{0,4}时间|用时|等待时间|执行时间|运行时间`)},
-		{"rate", rx(`per second|each second|every second|/s\b|a second|\brate\b|throughput|每秒|速率|频率`)},
+		{"rate", rx(`per[- ]second|each second|every second|/s\b|a second|\brate\b|throughput|每秒|速率|频率`)},
 		{"top", rx(`\btop[ -]?\d*\b|\bmost\b|busiest|heaviest|biggest|largest|hottest|worst|leaderboard|rank\w*|最多|最频繁|最大|最忙|排行|排名|前\s*\d+|前[十五三]`)},
 		{"sum", rx(`total (bytes|size|amount|time|number of bytes)|\bsum\b|how much (data|memory|bytes)|bytes (in total|per)|总(字节|量|数|和|大小)|累计`)},
 		{"count", rx(`\bcount\w*|how many|how often|number of|how frequent\w*|tally|tallies|统计|次数|计数|多少|数量`)},
@@ -292,8 +325,8 @@ var (
 		key string
 		re  *regexp.Regexp
 	}{
-		{"comm", rx(`(per|by|for each|each|every|which|what) (process|command|program|task|application|app)\w*|process(es)? (names?|that|doing|making|with)|command names?|\bcomm\b|\bwho\b|\bwhom\b|(按|每个|哪个|哪些)(进程|程序|命令)|进程名`)},
-		{"pid", rx(`\bpids?\b|process ids?|\btids?\b|thread ids?|进程号|进程\s*id`)},
+		{"comm", rx(`(per|by|for each|each|every|which|what)[- ](process|command|program|task|application|app|daemon|service|binar)\w*|\btop \d* ?(process|command|program|task|app)\w*|process(es)? (names?|that|doing|making|with)|command names?|\bcomm\b|\bwho\b|\bwhom\b|(按|每个|哪个|哪些)(进程|程序|命令)|进程名`)},
+		{"pid", rx(`\bpids?\b|process ids?|\btids?\b|thread ids?|(per|by|each|which|every)[- ]threads?|进程号|进程\s*id|线程`)},
 		{"cpu", rx(`(per|by|on each|each|every|which) cpus?|cpu numbers?|(per|each|by) cores?|每个\s*cpu|按\s*cpu|哪个\s*cpu`)},
 		{"dev", rx(`(per|by|each|every|which) (disks?|devices?|drives?|interfaces?|nics?)|device names?|interface names?|(按|每个)(磁盘|设备|网卡)`)},
 		{"file", rx(`file ?names?|\bpaths?\b|which files|文件名|路径|哪些文件`)},
@@ -394,7 +427,10 @@ func ParseIntent(k *kb.KB, request string) Intent {
 			continue
 		}
 		e := Event{Name: c.name, Want: c.want, Pair: c.pair, PairKey: c.pairKey, Subst: c.subst, Alternatives: c.alts,
-			Size: c.size, Syscall: c.syscall}
+			Size: c.size, Syscall: c.syscall, Pred: c.pred, implied: c.measure}
+		if coveredByEarlier(in.Events, c.want) {
+			continue
+		}
 		if c.binary != "" {
 			e.Binary = binaryPath(k, c.binary)
 		}
@@ -476,7 +512,12 @@ func ParseIntent(k *kb.KB, request string) Intent {
 	if m := threshRe.FindString(text); m != "" {
 		in.Filters = append(in.Filters, Filter{Kind: "threshold", Value: m})
 	}
-	if in.Measure == "" && rx(`\b(per|by) |按|每个`).MatchString(text) {
+	for _, e := range in.Events {
+		if e.implied != "" && (in.Measure == "" || in.Measure == "count" || in.Measure == "sum" || in.Measure == "top") {
+			in.Measure = e.implied
+		}
+	}
+	if in.Measure == "" && breakdown(text) {
 		in.Measure = "count"
 	}
 	if in.Measure == "" && sizeRe.MatchString(text) {
@@ -793,6 +834,24 @@ func zhField(text, field string) bool {
 				}
 			}
 		}
+	}
+	return false
+}
+
+var byRe = regexp.MustCompile(`\b(?:per|by) (?:the |each |every )?([a-z]+)(?: ([a-z]+))?|按|每个`)
+
+// breakdown reports whether the request breaks events down by a key
+// ("per process", "by device"), which implies counting them; "by the
+// process named x" is a filter.
+func breakdown(text string) bool {
+	for _, m := range byRe.FindAllStringSubmatch(text, -1) {
+		if m[1] == "" {
+			return true
+		}
+		if m[2] == "named" || m[2] == "called" || m[2] == "with" || m[1] == "the" {
+			continue
+		}
+		return true
 	}
 	return false
 }

@@ -8,6 +8,7 @@ package fakellm
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,6 +22,7 @@ type Server struct {
 	mu      sync.Mutex
 	replies []string
 	auths   []string
+	bodies  []string
 }
 
 // New starts a fake endpoint answering with replies in order, then "no
@@ -29,8 +31,10 @@ func New(t testing.TB, replies ...string) *Server {
 	s := &Server{replies: replies}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
+		body, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
 		s.auths = append(s.auths, auth)
+		s.bodies = append(s.bodies, string(body))
 		content := "no more"
 		if len(s.replies) > 0 {
 			content, s.replies = s.replies[0], s.replies[1:]
@@ -52,4 +56,27 @@ func (s *Server) Auths() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.auths...)
+}
+
+// LastUserMessages returns, for every request so far, the content of its
+// last user message: what the client asked the model that time.
+func (s *Server) LastUserMessages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, b := range s.bodies {
+		var req struct {
+			Messages []struct{ Role, Content string }
+		}
+		last := ""
+		if json.Unmarshal([]byte(b), &req) == nil {
+			for _, m := range req.Messages {
+				if m.Role == "user" {
+					last = m.Content
+				}
+			}
+		}
+		out = append(out, last)
+	}
+	return out
 }
