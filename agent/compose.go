@@ -312,6 +312,19 @@ func composeBpftrace(k *kb.KB, in Intent) (string, []string, error) {
 		// A category glob counts per tracepoint.
 		keys := keyExprs(in, c, fs)
 		name := mapName(c.ev.Name)
+		// A family of syscalls (shmget, shmat, shmdt, shmctl) is traced
+		// whole when counted or printed: one probe for all their entries.
+		if family := syscallFamily(c); len(family) > 1 && measure != "hist" && measure != "sum" {
+			attach = strings.Join(family, ",\n")
+			if measure == "print" {
+				fmt.Fprintf(&b, "%s%s\n{\n  time(\"%%H:%%M:%%S \");\n  printf(\"%%-16s %%-7d %%s\\n\", comm, pid, probe);\n}\n\n", attach, pred)
+				continue
+			}
+			keys = append([]string{"probe"}, keys...)
+			if measure == "rate" {
+				keys = keys[1:]
+			}
+		}
 		switch measure {
 		case "print":
 			writePrint(&b, in, c, attach, pred, fs)
@@ -344,7 +357,7 @@ func composeBpftrace(k *kb.KB, in Intent) (string, []string, error) {
 	}
 	switch measure {
 	case "rate":
-		b.WriteString("interval:s:1\n{\n  time(\"%H:%M:%S \");\n")
+		fmt.Fprintf(&b, "interval:s:%d\n{\n  time(\"%%H:%%M:%%S \");\n", in.Every)
 		for _, c := range cs {
 			fmt.Fprintf(&b, "  print(@%s);\n  clear(@%s);\n", mapName(c.ev.Name), mapName(c.ev.Name))
 		}
@@ -718,4 +731,19 @@ int on_event_%d(void *ctx)
 		}
 	}
 	return b.String(), notes, nil
+}
+
+// syscallFamily lists the entry tracepoints of a syscall concept the
+// target has ("tracepoint:syscalls:sys_enter_shmget", ...).
+func syscallFamily(c chosen) []string {
+	if !c.ev.Syscall || c.subst || !strings.HasPrefix(c.probe, "tracepoint:syscalls:sys_enter_") {
+		return nil
+	}
+	var out []string
+	for _, p := range c.ev.Probes {
+		if strings.HasPrefix(p, "tracepoint:syscalls:sys_enter_") {
+			out = append(out, p)
+		}
+	}
+	return out
 }

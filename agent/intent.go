@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kgent/kgent/kb"
@@ -27,6 +28,9 @@ type Intent struct {
 	// dev, file, stack, uid, port, or field:NAME of the traced event.
 	Keys    []string `json:"keys,omitempty"`
 	Filters []Filter `json:"filters,omitempty"`
+	// Every is the reporting interval in seconds of a rate (1 unless
+	// the request says "every 5 seconds").
+	Every int `json:"every,omitempty"`
 	// Lang is C when the request names what only C does, else bpftrace.
 	Understood bool `json:"understood"`
 }
@@ -63,7 +67,8 @@ type Event struct {
 	// Pred narrows a probe to the event, by probe id.
 	Pred map[string]string `json:"pred,omitempty"`
 	// implied is the measurement the concept implies.
-	implied string
+	implied  string
+	progType bool
 }
 
 // coveredByEarlier: every probe of want is a whole tracepoint category
@@ -124,6 +129,9 @@ type concept struct {
 	// ifNone: only when no event was found before (the syscall family as
 	// a whole).
 	ifNone bool
+	// progType: a program type (tc, xdp, iterator, LSM): what else the
+	// request names happens inside it, and is not traced apart.
+	progType bool
 }
 
 func rx(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }
@@ -143,6 +151,15 @@ func sc(name, words string, calls ...string) concept {
 // take words an earlier one matched.
 var lexicon = func() []concept {
 	c := []concept{
+		// Program types that are not tracing: the request names them
+		// when it wants one.
+		{name: "tc program", re: rx(`\btc\b|traffic control|\bclassifier\b|\btcx\b`), want: []string{"tc"}, progType: true},
+		{name: "xdp program", re: rx(`\bxdp\b`), want: []string{"xdp"}, progType: true},
+		{name: "iterator", re: rx(`\biter(ator)?s?\b|迭代器`), want: []string{"iter:*"}, progType: true},
+		{name: "lsm program", re: rx(`\blsm\b|security hooks?|安全模块`), want: []string{"lsm:*"}, progType: true},
+		{name: "cgroup sock_addr program", re: rx(`cgroup/connect\d?|cgroup (connect|bind) hooks?|connect\w*.{0,40}\bcgroup|cgroup.{0,40}\bconnect\w*`), want: []string{"cgroup:*"}, progType: true},
+		{name: "cgroup skb program", re: rx(`cgroup[_ ]skb|(ingress|egress|packets?|traffic).{0,30}\bcgroup|\bcgroup.{0,30}(ingress|egress|packets?|traffic)`), want: []string{"cgroup_skb:*"}, progType: true},
+		{name: "sockops program", re: rx(`sock_?ops`), want: []string{"sockops"}, progType: true},
 		// Hardware and software perf events.
 		{name: "cache misses", re: rx(`(llc|last[- ]level cache|l3)?[ -]?cache[ -]?miss(es)?|\bllc\b|last[- ]level cache|缓存未命中|缓存缺失|cache 未命中`), want: []string{"hardware:cache-misses"},
 			alts: []string{"software:cpu-clock samples of where each process runs (profile:hz:99 with kstack/ustack)", "software:page-faults and software:major-faults counts per process"}},
@@ -313,7 +330,7 @@ var (
 		re      *regexp.Regexp
 	}{
 		{"latency", rx(`latenc\w*|how long|duration|time (spent|taken|it takes)|takes? how much time|elapsed|response time|wait time|stall\w*|\bslow\w*|耗时|延迟|时长|多长时间|花费.{0,4}时间|用时|等待时间|执行时间|运行时间`)},
-		{"rate", rx(`per[- ]second|each second|every second|/s\b|a second|\brate\b|throughput|每秒|速率|频率`)},
+		{"rate", rx(`per[- ]second|each second|every second|every \d+ ?(s|sec|secs|seconds?|minutes?)\b|每\s*\d*\s*秒|/s\b|a second|\brate\b|throughput|每秒|速率|频率`)},
 		{"top", rx(`\btop[ -]?\d*\b|\bmost\b|busiest|heaviest|biggest|largest|hottest|worst|leaderboard|rank\w*|最多|最频繁|最大|最忙|排行|排名|前\s*\d+|前[十五三]`)},
 		{"sum", rx(`total (bytes|size|amount|time|number of bytes)|\bsum\b|how much (data|memory|bytes)|bytes (in total|per)|总(字节|量|数|和|大小)|累计`)},
 		{"count", rx(`\bcount\w*|how many|how often|number of|how frequent\w*|tally|tallies|统计|次数|计数|多少|数量`)},
@@ -350,7 +367,7 @@ var commonWords = map[string]bool{"read": true, "write": true, "open": true, "cl
 	"access": true, "wait": true, "times": true, "socket": true, "bind": true, "listen": true, "connect": true, "accept": true,
 	"pipe": true, "dup": true, "reboot": true, "send": true, "sendfile": false, "rename": true, "truncate": true, "fork": true,
 	"clone": true, "brk": false, "umask": true, "sysinfo": true, "shutdown": true, "uname": true, "chroot": true, "acct": true,
-	"syslog": true, "flock": true, "kcmp": true, "tee": true, "splice": true}
+	"syslog": true, "flock": true, "kcmp": true, "tee": true, "splice": true, "bpf": true, "uretprobe": true, "personality": true, "ioctl": false, "signal": true}
 
 // ParseIntent reads a request into an Intent grounded in k (nil: not
 // grounded; every probe counts as available).
@@ -427,7 +444,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 			continue
 		}
 		e := Event{Name: c.name, Want: c.want, Pair: c.pair, PairKey: c.pairKey, Subst: c.subst, Alternatives: c.alts,
-			Size: c.size, Syscall: c.syscall, Pred: c.pred, implied: c.measure}
+			Size: c.size, Syscall: c.syscall, Pred: c.pred, implied: c.measure, progType: c.progType}
 		if coveredByEarlier(in.Events, c.want) {
 			continue
 		}
@@ -450,7 +467,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 		if k != nil {
 			if _, t := k.KernelFunc(w); t == kb.Yes {
 				take(loc)
-				add(Event{Name: w, Want: []string{"func:" + w}, Subst: funcSubst(k, w)})
+				add(Event{Name: w, Want: []string{"func:" + w}, Subst: funcSubst(k, w), Alternatives: funcAlternatives(k, w)})
 			}
 		}
 	}
@@ -469,7 +486,26 @@ func ParseIntent(k *kb.KB, request string) Intent {
 		add(Event{Name: w, Syscall: true, Want: []string{"tracepoint:syscalls:sys_enter_" + w, "tracepoint:syscalls:sys_exit_" + w},
 			Pair: [2]string{"tracepoint:syscalls:sys_enter_" + w, "tracepoint:syscalls:sys_exit_" + w}})
 	}
+	var prog []Event
+	for _, e := range in.Events {
+		if e.progType {
+			prog = append(prog, e)
+		}
+	}
+	if len(prog) > 0 {
+		in.Events = prog
+	}
 	in.Understood = len(in.Events) > 0
+	in.Every = 1
+	if m := rx(`every (\d+) ?(s|sec|secs|seconds?|minutes?)\b|每\s*(\d+)\s*秒`).FindStringSubmatch(text); m != nil {
+		n, _ := strconv.Atoi(m[1] + m[3])
+		if strings.HasPrefix(m[2], "m") {
+			n *= 60
+		}
+		if n > 0 && n <= 3600 {
+			in.Every = n
+		}
+	}
 	// What to measure.
 	for _, m := range measureRes {
 		if m.re.MatchString(text) {
@@ -506,7 +542,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 	if m := commFilterRe.FindStringSubmatch(request); m != nil {
 		in.Filters = append(in.Filters, Filter{Kind: "comm", Value: m[1]})
 	}
-	if rx(`(in|of|for|inside|within) (a |the |one )?(specific |given )?(cgroup|container)|cgroup (id|path)? ?\d+|(容器|cgroup)(内|中|里)`).MatchString(text) {
+	if rx(`(in|of|for|inside|within) (a |the |one )?(specific |given )?(cgroup|container)|cgroup (id|path)? ?\d+|(容器|cgroup)(内|中|里)`).MatchString(text) && !cgroupProgram(in.Events) {
 		in.Filters = append(in.Filters, Filter{Kind: "cgroup"})
 	}
 	if m := threshRe.FindString(text); m != "" {
@@ -811,8 +847,8 @@ func namedFields(k *kb.KB, events []Event, text string) []string {
 				if len(f.Name) < 4 || seen[f.Name] || f.Name == "comm" || f.Name == "pid" || f.Name == "cpu" {
 					continue
 				}
-				if regexp.MustCompile(`\b`+regexp.QuoteMeta(words)+`s?\b`).MatchString(text) || strings.Contains(f.Name, "_") && strings.Contains(text, f.Name) ||
-					zhField(text, f.Name) {
+				re := regexp.MustCompile(`(by|per|with|its|their|and|keyed|including|showing|show|print\w*|of the)\s+(\w+\s+){0,2}(` + regexp.QuoteMeta(words) + `|` + regexp.QuoteMeta(f.Name) + `)s?\b`)
+				if re.MatchString(text) || zhField(text, f.Name) {
 					seen[f.Name] = true
 					out = append(out, f.Name)
 				}
@@ -852,6 +888,41 @@ func breakdown(text string) bool {
 			continue
 		}
 		return true
+	}
+	return false
+}
+
+// funcAlternatives are the tracepoints of a function's subsystem (the
+// category its prefix names) and the syscalls of its suffix, in words.
+func funcAlternatives(k *kb.KB, fn string) []string {
+	prefix, rest, _ := strings.Cut(fn, "_")
+	var tps []string
+	for cat, name := range k.TracepointNames() {
+		if cat == prefix && len(tps) < 6 {
+			tps = append(tps, cat+":"+name)
+		}
+	}
+	var out []string
+	if len(tps) > 0 {
+		out = append(out, "the "+prefix+" tracepoints ("+strings.Join(tps, ", ")+")")
+	}
+	for _, s := range []string{rest, strings.TrimSuffix(rest, "msg") + "to", rest + "at"} {
+		if _, ok := k.Tracepoint("syscalls", "sys_enter_"+s); ok && s != "" {
+			out = append(out, "the "+s+" syscall tracepoints (syscalls:sys_enter_"+s+", sys_exit_"+s+")")
+		}
+	}
+	return out
+}
+
+// cgroupProgram: a program attached to a cgroup sees that cgroup only,
+// so "of a cgroup" is where it attaches, not a filter.
+func cgroupProgram(events []Event) bool {
+	for _, e := range events {
+		for _, w := range e.Want {
+			if strings.HasPrefix(w, "cgroup") || w == "sockops" {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -314,10 +314,11 @@ func cFacts(src string) facts {
 			id = "usdt:" + parts[len(parts)-1]
 		case "perf_event":
 			id = "perf_event"
-		case "":
-			id = sec
 		default:
 			id = probeAliases[prefix]
+			if id == "" {
+				id = prefix
+			}
 			if rest != "" {
 				id += ":" + rest
 			}
@@ -386,7 +387,9 @@ func keyOK(want string, keys map[string]bool) bool {
 			return strings.Contains(f, "filename") || strings.Contains(f, "path") || f == "name" || f == "oldname" || f == "newname" || f == "ino" || f == "i_ino"
 		})
 	case "port":
-		return has(func(f string) bool { return strings.Contains(f, "port") || f == "skc_num" })
+		return has(func(f string) bool {
+			return strings.Contains(f, "port") || f == "skc_num" || f == "dest" || f == "source"
+		})
 	case "uid":
 		return has(func(f string) bool { return strings.Contains(f, "uid") })
 	case "cpu":

@@ -48,7 +48,7 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 	k := opts.kb()
 	in := ParseIntent(k, req.Text)
 	if ref := refusalFor(in); ref != nil {
-		say("offline provider: %s", ref.Error())
+		say("offline provider: the target lacks what the request asks; no program")
 		return nil, ref
 	}
 	want := ""

@@ -64,6 +64,9 @@ type GenerateOutput struct {
 	// Mismatches are words of the request (events, fields, filters) that
 	// neither the explanation nor the program mentions: check them.
 	Mismatches []string `json:"mismatches,omitempty" jsonschema:"words of the request the program does not seem to cover"`
+	// Intent is kgent's intent check: whether the program traces and
+	// measures what the request asks (fits), and what it misses.
+	Intent *agent.Verdict `json:"intent,omitempty" jsonschema:"whether the program does what the request asks: events, measurement, keys, filters"`
 	// Context is what the prompt carried (examples, kernel specs).
 	Context     []string                `json:"context,omitempty" jsonschema:"the examples and kernel facts the model was given"`
 	Notes       []string                `json:"notes"`
@@ -106,7 +109,7 @@ func (t *tools) generate(ctx context.Context, req *mcp.CallToolRequest, in Gener
 	out = GenerateOutput{Program: r.Program, Language: string(r.Lang), Provider: r.Provider, Offline: t.opts.Provider == nil,
 		Clean: r.Clean, Verified: r.Verified, Example: r.Example, Explanation: r.Explanation, Mismatches: r.Mismatches,
 		Context: r.Context, Notes: append([]string{}, r.Notes...), Diagnostics: report.Diagnostics(fileName(r.Lang), r.Program, r.Findings),
-		Tokens: r.PromptTokens + r.CompletionTokens, DurationMS: time.Since(start).Milliseconds()}
+		Tokens: r.PromptTokens + r.CompletionTokens, DurationMS: time.Since(start).Milliseconds(), Intent: r.Intent}
 	for _, a := range r.Attempts {
 		ao := AttemptOut{Repaired: a.Repaired, Error: a.Err, DurationMS: a.Duration.Milliseconds()}
 		for _, f := range a.Findings {

@@ -44,6 +44,11 @@ type evalRow struct {
 	Error    string   `json:"error,omitempty"`
 	Findings []string `json:"findings,omitempty"`
 	Mismatch []string `json:"mismatches,omitempty"`
+
+	// Fits is the intent check's verdict (the program traces and
+	// measures what was asked); Intent says it in words.
+	Fits   bool   `json:"fits"`
+	Intent string `json:"intent,omitempty"`
 }
 
 type evalReport struct {
@@ -58,6 +63,8 @@ type evalReport struct {
 	MedianMS  int64     `json:"median_ms"`
 	MeanTries float64   `json:"mean_attempts"`
 	Rows      []evalRow `json:"rows"`
+
+	Fit int `json:"fit"` // rows whose program fits the request
 }
 
 // readPrompts reads a JSON list of evalPrompt, or one request per line
@@ -141,6 +148,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			row.Verified, row.Clean, row.Attempts = r.Verified && err == nil, r.Clean, len(r.Attempts)
 			row.Tokens, row.Example, row.Mismatch = r.PromptTokens+r.CompletionTokens, r.Example, r.Mismatches
 			row.Probes = agent.ProbeKinds(r.Program, r.Lang)
+			if r.Intent != nil {
+				row.Fits, row.Intent = r.Intent.Fits, r.Intent.Sentence
+			}
 			row.ProbesOK = true
 			for _, want := range p.ExpectProbes {
 				// "tracepoint|tp_btf": any of these kinds will do.
@@ -166,6 +176,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if row.ProbesOK {
 			rep.ProbesOK++
 		}
+		if row.Fits {
+			rep.Fit++
+		}
 		rep.Tokens += row.Tokens
 		times = append(times, row.MS)
 		tries += row.Attempts
@@ -179,6 +192,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		probes := strings.Join(row.Probes, ",")
 		if !row.ProbesOK {
 			probes += " (want " + strings.Join(p.ExpectProbes, ",") + ")"
+		}
+		if r != nil && !row.Fits {
+			mark += ", misfit"
 		}
 		detail := row.Example
 		if row.Error != "" {
@@ -197,8 +213,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		rep.MedianMS = times[len(times)/2]
 		rep.MeanTries = float64(tries) / float64(len(times))
 	}
-	fmt.Fprintf(stdout, "\n%s provider on Linux %s: %d/%d verified, %d clean, %d with the expected probe kinds, %d errors; median %d ms, %.1f attempts and %d tokens in all\n",
-		rep.Provider, rep.Kernel, rep.Verified, rep.Total, rep.Clean, rep.ProbesOK, rep.Errors, rep.MedianMS, rep.MeanTries, rep.Tokens)
+	fmt.Fprintf(stdout, "\n%s provider on Linux %s: %d/%d verified, %d clean, %d with the expected probe kinds, %d fit the request (intent check), %d errors; median %d ms, %.1f attempts and %d tokens in all\n",
+		rep.Provider, rep.Kernel, rep.Verified, rep.Total, rep.Clean, rep.ProbesOK, rep.Fit, rep.Errors, rep.MedianMS, rep.MeanTries, rep.Tokens)
 	if *out != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {

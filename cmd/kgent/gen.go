@@ -98,7 +98,12 @@ func runGen(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintln(stderr, "kgent gen: note:", n)
+		if !strings.HasPrefix(n, "intent:") { // said below
+			fmt.Fprintln(stderr, "kgent gen: note:", n)
+		}
+	}
+	if r.Intent != nil {
+		fmt.Fprintln(stderr, "kgent gen: intent: the program", r.Intent.Sentence)
 	}
 	if r.Explanation != "" && !*asJSON {
 		fmt.Fprintln(stderr, "kgent gen: what it does:", r.Explanation)
@@ -186,6 +191,9 @@ type jsonGen struct {
 	PromptTokens     int           `json:"prompt_tokens"`
 	CompletionTokens int           `json:"completion_tokens"`
 	MS               int64         `json:"ms"`
+
+	// Intent is the intent check's verdict on the program.
+	Intent *agent.Verdict `json:"intent,omitempty"`
 }
 
 func jsonFindings(program string, fs []analysis.Finding) []jsonFinding {
@@ -200,7 +208,7 @@ func jsonFindings(program string, fs []analysis.Finding) []jsonFinding {
 func jsonResult(r *agent.Result) jsonGen {
 	g := jsonGen{Program: r.Program, Language: string(r.Lang), Provider: r.Provider, Example: r.Example, Context: r.Context,
 		Clean: r.Clean, Verified: r.Verified, Explanation: r.Explanation, Mismatches: r.Mismatches, Notes: r.Notes,
-		Findings: jsonFindings(r.Program, r.Findings), Best: r.Best + 1, PromptTokens: r.PromptTokens,
+		Findings: jsonFindings(r.Program, r.Findings), Best: r.Best + 1, PromptTokens: r.PromptTokens, Intent: r.Intent,
 		CompletionTokens: r.CompletionTokens, MS: r.Duration.Milliseconds(), Attempts: []jsonAttempt{}}
 	for _, a := range r.Attempts {
 		g.Attempts = append(g.Attempts, jsonAttempt{Program: a.Program, Reply: a.Reply, Findings: jsonFindings(a.Program, a.Findings),
