@@ -317,7 +317,10 @@ func composeBpftrace(k *kb.KB, in Intent) (string, []string, error) {
 		if family := syscallFamily(c); len(family) > 1 && measure != "hist" && measure != "sum" {
 			attach = strings.Join(family, ",\n")
 			if measure == "print" {
-				fmt.Fprintf(&b, "%s%s\n{\n  time(\"%%H:%%M:%%S \");\n  printf(\"%%-16s %%-7d %%s\\n\", comm, pid, probe);\n}\n\n", attach, pred)
+				// Each syscall printed with its own fields.
+				for _, p := range family {
+					writePrint(&b, in, chosen{ev: c.ev, probe: p}, p, pred, tpFields(k, p))
+				}
 				continue
 			}
 			keys = append([]string{"probe"}, keys...)
@@ -442,6 +445,9 @@ func writePrint(b *strings.Builder, in Intent, c chosen, attach, pred string, fs
 		conv := "%d"
 		if strings.HasPrefix(w, "str(") || w == "kstack" || w == "ustack" {
 			conv = "%s"
+		}
+		if name, ok := strings.CutPrefix(strings.TrimPrefix(w, "str("), "args->"); ok {
+			conv = strings.TrimSuffix(name, ")") + "=" + conv
 		}
 		format, args = append(format, conv), append(args, w)
 	}
