@@ -264,8 +264,16 @@ func verifierFinding(ps *ebpf.ProgramSpec, log []string, src, text string, idx *
 		start, end := lineSpan(text, idx, line-1)
 		sp = analysis.Span{Start: start, End: end}
 	}
-	f := analysis.New(analysis.KG602, sp, advice(keySentence(log)))
+	key := keySentence(log)
+	ex := explain(ps, log, src, text, idx)
+	msg := advice(key)
+	if ex.advice != "" && key != "" {
+		msg = ex.advice + " (verifier: " + key + ")"
+	}
+	f := analysis.New(analysis.KG602, sp, msg)
 	f.Source = analysis.SourceVerifier
+	f.Related = ex.relatedFor(text, idx, sp)
+	f.Notes = append(f.Notes, "class: "+ex.class)
 	const n = 20
 	t := log
 	if len(t) > n {
