@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/kgent/kgent/analysis"
 )
@@ -81,7 +82,7 @@ var (
 	mapValueRe     = regexp.MustCompile(`invalid access to map value, value_size=(\d+) off=(-?\d+) size=(\d+)`)
 	memRe          = regexp.MustCompile(`invalid access to memory, mem_size=(\d+) off=(-?\d+) size=(\d+)`)
 	pktRe          = regexp.MustCompile(`invalid access to packet, off=(-?\d+) size=(\d+), R\d+\(id=\d+,off=-?\d+,r=(\d+)\)`)
-	mapTypeRe      = regexp.MustCompile(`cannot pass map_type (\d+) into func (\w+?)(?:#\d+)?$`)
+	mapTypeRe      = regexp.MustCompile(`(?m)cannot pass map_type (\d+) into func (\w+?)(?:#\d+)?$`)
 	mapNameRe      = regexp.MustCompile(`map_ptr\(map=([^,)]+)`)
 	umaxRe         = regexp.MustCompile(`umax=(\d+|0x[0-9a-f]+)`)
 	uminRe         = regexp.MustCompile(`umin=(\d+|0x[0-9a-f]+)`)
@@ -95,8 +96,10 @@ var (
 	loweringRe     = regexp.MustCompile(`dereference of modified ctx ptr|modified ctx ptr|pointer arithmetic on pkt_end|variable ctx access`)
 	boundsKeyRe    = regexp.MustCompile(`min value is negative|max value is outside|min value is outside|unbounded min value|unbounded memory access|invalid variable-offset|invalid access to map value|invalid access to memory|invalid unbounded variable-offset`)
 	pktKeyRe       = regexp.MustCompile(`invalid access to packet|offset is outside of the packet`)
-	nullKeyRe      = regexp.MustCompile(`invalid mem access '(\w+)_or_null'|Possibly NULL pointer passed|type=(\w+)_or_null expected`)
+	nullKeyRe      = regexp.MustCompile(`invalid mem access '(\w+?)_or_null\w*'|Possibly NULL pointer passed|type=(\w+)_or_null expected`)
 	scalarDerefRe  = regexp.MustCompile(`invalid mem access '(scalar|inv)'`)
+	keyValueRe     = regexp.MustCompile(`__type\((key|value),|__uint\((key|value)_size,`)
+	orNullRe       = regexp.MustCompile(`(\w+?)_or_null`)
 	wrongTailMapRe = regexp.MustCompile(`expected prog array map for tail call`)
 )
 
@@ -136,6 +139,8 @@ func explain(ps *ebpf.ProgramSpec, log []string, src, text string, idx *analysis
 		e.uninitStack()
 	case loopInsnRe.MatchString(all) || limitRe.MatchString(all):
 		e.loop()
+	case strings.Contains(all, "modified ctx ptr"):
+		e.ctxLowering()
 	case sectionAdvice.MatchString(all):
 		e.section()
 	}
@@ -294,7 +299,7 @@ func (e *explainer) null() {
 	st := e.path[e.fail].before[reg]
 	id := stateID(st)
 	kind := "pointer"
-	if m := regexp.MustCompile(`(\w+)_or_null`).FindStringSubmatch(st); m != nil {
+	if m := orNullRe.FindStringSubmatch(st); m != nil && m[1] != "ptr" {
 		kind = m[1]
 	}
 	src := -1
@@ -445,6 +450,18 @@ func (e *explainer) mapType() {
 	if line > 0 {
 		e.relate(line, "map "+name+" is defined here with a type "+fn+" does not take; it needs "+need)
 		e.ex.advice = fmt.Sprintf("%s needs %s, and map %s (line %d) is not one: change the map's type", fn, need, name, line)
+		if want == "BPF_MAP_TYPE_RINGBUF" {
+			// A ring buffer has neither key nor value.
+			for l := line + 1; l <= e.idx.Lines(); l++ {
+				t := e.lineText(l)
+				if strings.HasPrefix(t, "}") {
+					break
+				}
+				if keyValueRe.MatchString(t) {
+					e.relate(l, "a ring buffer has no key or value: this line goes when the type changes")
+				}
+			}
+		}
 	} else {
 		e.ex.advice = fmt.Sprintf("%s needs %s: the map passed to it is another type", fn, need)
 	}
@@ -502,6 +519,19 @@ func (e *explainer) packet() {
 		a, b := e.path[i].before[regKey(m[1])], e.path[i].before[regKey(m[3])]
 		if strings.HasPrefix(a, "pkt_end") || strings.HasPrefix(b, "pkt_end") || strings.HasPrefix(e.path[i].after[regKey(m[1])], "pkt_end") || strings.HasPrefix(e.path[i].after[regKey(m[3])], "pkt_end") {
 			l := e.stepLine(i)
+			if !ownLine(e.ps, e.path[i].insn, e.src) {
+				// clang gave the comparison no line of its own (it
+				// inherits an earlier statement's): the check the
+				// verifier saw is the last comparison with data_end
+				// in the source between that line and the access.
+				ul := e.stepLine(e.fail)
+				for k := ul - 1; k > l; k-- {
+					if strings.Contains(e.lineText(k), "data_end") {
+						l = k
+						break
+					}
+				}
+			}
 			msg := "bounds checked here against data_end"
 			if need != "" {
 				msg += ": " + need
@@ -782,13 +812,137 @@ func (e *explainer) loop() {
 	if l <= 0 {
 		l = e.insnLine(edges[best].to)
 	}
+	e.relate(e.loopBound(), "the loop's bound comes from here: the verifier cannot tell it is small, so it walks every possible iteration")
 	if strings.Contains(e.tailText(), "infinite loop") {
 		e.relate(l, "this loop comes back to the same state: it never ends")
 		e.ex.advice = fmt.Sprintf("the loop at line %d never ends on this path: make its condition change on every iteration", l)
 		return
 	}
 	e.relate(l, "the verifier walks this loop once per iteration: its bound decides how many instructions it checks")
-	e.ex.advice = fmt.Sprintf("the verifier gave up walking the loop at line %d: give it a small constant bound (i < N && i < MAX), or use bpf_loop() or bpf_for()", l)
+	e.ex.advice = fmt.Sprintf("the verifier gave up walking the loop at line %d: give the loop a small constant bound (clamp its limit, or i < n && i < MAX), or use bpf_loop() or bpf_for()", l)
+}
+
+// loopBound is the line where a value the failing conditional jump
+// compares comes from (a load or a call, not a constant), or 0.
+func (e *explainer) loopBound() int {
+	if e.fail < 0 {
+		return 0
+	}
+	m := condRe.FindStringSubmatch(e.path[e.fail].text)
+	if m == nil {
+		return 0
+	}
+	line := 0
+	for _, r := range []string{regKey(m[1]), regKey(m[3])} {
+		if r == "" || line > 0 {
+			continue
+		}
+		sources(e.path, e.fail, []string{r}, func(j int, set map[string]bool) bool {
+			t := e.path[j].text
+			if lm := loadRe.FindStringSubmatch(t); lm != nil && set[regKey(lm[1])] && lm[2] != "r10" {
+				line = e.stepLine(j)
+				return true
+			}
+			if e.path[j].op == "85" && set["R0"] {
+				line = e.stepLine(j)
+				return true
+			}
+			return false
+		})
+	}
+	return line
+}
+
+// ctxLowering: clang computed a context field's address (ctx + a
+// register) and loaded through it, where the verifier wants ctx +
+// constant: the lines that chose the offset are the field reads it
+// merged.
+func (e *explainer) ctxLowering() {
+	if e.fail < 0 {
+		return
+	}
+	reg := e.failReg()
+	ul := e.stepLine(e.fail)
+	var lines []int
+	sources(e.path, e.fail, []string{reg}, func(j int, set map[string]bool) bool {
+		if d := defRe.FindStringSubmatch(e.path[j].text); d != nil && set[regKey(d[1])] {
+			if l := e.stepLine(j); l != ul && l > 0 {
+				lines = append(lines, l)
+			}
+		}
+		return false
+	})
+	// The other arms: instructions of the program that load a constant
+	// into the same register on other lines are the merged reads.
+	for _, l := range lines {
+		e.relate(l, "clang merged this context field read with another and computes the field's offset at run time; the verifier only allows ctx + constant offset")
+	}
+	e.ex.advice = "clang merged context field reads into one load through a computed address, which the verifier refuses (the source is fine): read each field in its own statement and keep clang from merging them, e.g. an asm volatile(\"\" ::: \"memory\") barrier after each read, or read both fields before the branch"
+	// clang often leaves the merged arms without line info of their
+	// own: the field the offset names, read in the function's source.
+	if m := ctxOffRe.FindStringSubmatch(e.tailText()); m != nil {
+		off, _ := strconv.Atoi(m[1])
+		if field := ctxField(e.ps, off); field != "" {
+			for _, l := range e.fieldUses(field) {
+				if l != ul {
+					e.relate(l, "this reads context field "+field+" (offset "+m[1]+"), which clang turned into a load through a computed address")
+				}
+			}
+		}
+	}
+}
+
+var ctxOffRe = regexp.MustCompile(`modified ctx ptr R\d+ off=(\d+)`)
+
+// ctxField is the name of the member at byte offset off of the struct
+// the program's context argument points to, or "".
+func ctxField(ps *ebpf.ProgramSpec, off int) string {
+	if len(ps.Instructions) == 0 {
+		return ""
+	}
+	fn := btf.FuncMetadata(&ps.Instructions[0])
+	if fn == nil {
+		return ""
+	}
+	proto, ok := fn.Type.(*btf.FuncProto)
+	if !ok || len(proto.Params) == 0 {
+		return ""
+	}
+	ptr, ok := btf.UnderlyingType(proto.Params[0].Type).(*btf.Pointer)
+	if !ok {
+		return ""
+	}
+	st, ok := btf.UnderlyingType(ptr.Target).(*btf.Struct)
+	if !ok {
+		return ""
+	}
+	for _, m := range st.Members {
+		if int(m.Offset.Bytes()) == off && m.Name != "" {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+// fieldUses are the lines of the program's function that use ->field
+// or .field.
+func (e *explainer) fieldUses(field string) []int {
+	from := e.insnLine(0)
+	if from <= 0 {
+		return nil
+	}
+	re := regexp.MustCompile(`(->|\.)\s*` + regexp.QuoteMeta(field) + `\b`)
+	var out []int
+	for l := from; l <= e.idx.Lines(); l++ {
+		t := e.lineText(l)
+		if l > from && strings.HasPrefix(t, "SEC(") {
+			break
+		}
+		if re.MatchString(t) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // section: the program's type decides what it may call or touch; its
@@ -800,6 +954,39 @@ func (e *explainer) section() {
 	}
 	l := e.idx.Position(i).Line + 1
 	e.relate(l, fmt.Sprintf("the program's type is chosen here: SEC(%q) makes it a %s program", e.ps.SectionName, e.ps.Type))
+	sec := fmt.Sprintf("SEC(%q) at line %d", e.ps.SectionName, l)
+	all := e.tailText()
+	switch {
+	case strings.Contains(all, "bpf_context access") || strings.Contains(all, "ctx access"):
+		field := ""
+		if m := ctxAccessRe.FindStringSubmatch(all); m != nil {
+			off, _ := strconv.Atoi(m[1])
+			if f := ctxField(e.ps, off); f != "" {
+				field = " " + f
+			}
+		}
+		e.ex.advice = fmt.Sprintf("a %s program may not access context field%s this way: the program type comes from %s; use a type that allows the access (writing __sk_buff fields needs tc, for instance) or leave the field alone", e.ps.Type, field, sec)
+	case envRe.MatchString(all):
+		e.ex.advice = fmt.Sprintf("%s is not available to %s programs on this kernel: the program type comes from %s; use a program type that has it, or another way to do the same", calledName(e, all), e.ps.Type, sec)
+	}
+}
+
+var (
+	ctxAccessRe  = regexp.MustCompile(`(?:bpf_context|ctx) access off=(\d+)`)
+	helperNameRe = regexp.MustCompile(`(?:helper|func|function) (\w+?)(?:#\d+)?(?:\s|$)`)
+)
+
+// calledName is the helper or kfunc the log's complaint names.
+func calledName(e *explainer, all string) string {
+	if m := helperNameRe.FindStringSubmatch(all); m != nil {
+		return m[1] + "()"
+	}
+	if e.fail >= 0 {
+		if c := e.path[e.fail].callee(); c != "" {
+			return c + "()"
+		}
+	}
+	return "the called function"
 }
 
 // relatedFor turns the explanation's lines into related locations.
@@ -816,4 +1003,20 @@ func (x explanation) relatedFor(text string, idx *analysis.LineIndex, sp analysi
 		out = append(out, analysis.Related{Span: analysis.Span{Start: s, End: en}, Message: r.msg})
 	}
 	return out
+}
+
+// ownLine reports whether instruction insn has line info of its own in
+// the program file (rather than inheriting the line before it).
+func ownLine(ps *ebpf.ProgramSpec, insn int, src string) bool {
+	iter := ps.Instructions.Iterate()
+	for iter.Next() {
+		if int(iter.Offset) == insn {
+			l, ok := iter.Ins.Source().(*btf.Line)
+			return ok && l.LineNumber() > 0 && inFile(l, src)
+		}
+		if int(iter.Offset) > insn {
+			break
+		}
+	}
+	return false
 }

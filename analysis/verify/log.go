@@ -67,7 +67,7 @@ type adviceRule struct {
 // first match wins, so specific rules come before general ones.
 var advices = []adviceRule{
 	{regexp.MustCompile(`invalid mem access 'map_value_or_null'`), "map lookup result must be checked for NULL before use"},
-	{regexp.MustCompile(`invalid mem access '(\w+)_or_null'`), "pointer that may be NULL ($1) must be checked for NULL before use"},
+	{regexp.MustCompile(`invalid mem access '(\w+?)_or_null\w*'`), "pointer that may be NULL ($1) must be checked for NULL before use"},
 	{regexp.MustCompile(`invalid mem access '(scalar|inv)'`), "dereferences a number as a pointer: read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ()"},
 	{regexp.MustCompile(`invalid access to packet|offset is outside of the packet|packet.*out of range`), "packet access out of bounds: compare data + offset with data_end before reading"},
 	{regexp.MustCompile(`back-edge|infinite loop detected|loop is not bounded|unbounded loop`), "the verifier cannot prove this loop ends: give it a constant bound, or use bpf_loop() or bpf_for()"},
