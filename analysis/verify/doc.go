@@ -28,6 +28,25 @@
 // sentence becomes advice; the finding keeps the tail of the log as a note
 // and Result.Log has all of it.
 //
+// The log (level 1: every instruction walked, with the registers and
+// stack slots it changed) is read back into the path that reached the
+// rejected instruction and the state of each register on it (states.go),
+// and the rejection is explained from there (explain.go): the bounds
+// check that bounded the index or size (the last conditional jump on its
+// data flow, with what it proved and what the access needs), the data_end
+// comparison a packet access outgrew, the call that returned a pointer
+// that may be NULL and the branch that reached the use without a check,
+// the helper that invalidated a packet pointer or the release that ended
+// a reference, the acquisition that leaks and the branch around its
+// release, the definition of a map of the wrong type, the loop and the
+// origin of its bound, the SEC() that chose a program type. Those lines
+// become the finding's related locations; the finding stays on the
+// rejected instruction. A note gives its class: program bug, compiler
+// lowering (clang's code hides from the verifier what the source
+// proves), verifier limit or environment (this kernel or program type
+// lacks what the program uses); the advice names the cause.
+// testdata/explain holds programs of this kind, each with its fix.
+//
 // A failed CO-RE relocation (cilium/ebpf poisons the instruction) names
 // the field the target kernel lacks and points at its use.
 //

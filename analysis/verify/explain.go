@@ -351,7 +351,7 @@ func (e *explainer) null() {
 			}
 			break
 		}
-		e.ex.advice = fmt.Sprintf("the %s from %s at line %d may be NULL and is used without a check on this path: test it for NULL before the use", kind, fn, sl)
+		e.ex.advice = fmt.Sprintf("the %s from %s at line %d may be NULL: it must be checked for NULL before this use, and this path has no check", kind, fn, sl)
 	}
 }
 
@@ -967,7 +967,7 @@ func (e *explainer) section() {
 		}
 		e.ex.advice = fmt.Sprintf("a %s program may not access context field%s this way: the program type comes from %s; use a type that allows the access (writing __sk_buff fields needs tc, for instance) or leave the field alone", e.ps.Type, field, sec)
 	case envRe.MatchString(all):
-		e.ex.advice = fmt.Sprintf("%s is not available to %s programs on this kernel: the program type comes from %s; use a program type that has it, or another way to do the same", calledName(e, all), e.ps.Type, sec)
+		e.ex.advice = fmt.Sprintf("%s is not allowed in %s programs on this kernel: the program type comes from %s; use a program type that has it, or another way to do the same", calledName(e, all), e.ps.Type, sec)
 	}
 }
 
