@@ -42,7 +42,10 @@ type Verdict struct {
 
 // facts are what a program traces and measures.
 type facts struct {
-	probes   []string
+	probes []string
+	// rets are the probes among probes that also attach at return
+	// (kretprobe, fexit, uretprobe): entry and return are two events.
+	rets     map[string]bool
 	aggs     map[string]bool // count, hist, lhist, sum, avg, min, max, stats, map (C)
 	timed    bool            // a difference of timestamps
 	printed  bool            // prints or sends each event
@@ -129,7 +132,7 @@ var (
 // btFacts reads a bpftrace program.
 func btFacts(src string) facts {
 	f, _ := bpftrace.Parse(src)
-	fa := facts{aggs: map[string]bool{}, keys: map[string]bool{}, filters: map[string]bool{}}
+	fa := facts{aggs: map[string]bool{}, keys: map[string]bool{}, filters: map[string]bool{}, rets: map[string]bool{}}
 	for _, p := range f.Probes {
 		eventProbe := false
 		for _, ap := range p.Attach {
@@ -142,6 +145,10 @@ func btFacts(src string) facts {
 				continue
 			}
 			eventProbe = true
+			switch probeAliases[ap.Type] {
+			case "kretprobe", "fexit", "uretprobe":
+				fa.rets[id] = true
+			}
 			if !contains(fa.probes, id) {
 				fa.probes = append(fa.probes, id)
 			}
@@ -290,7 +297,7 @@ var (
 // cFacts reads a libbpf C program: its programs' sections (bpfc's
 // Summary) and, from the text, the helpers that time, count and send.
 func cFacts(src string) facts {
-	fa := facts{aggs: map[string]bool{}, keys: map[string]bool{}, filters: map[string]bool{}}
+	fa := facts{aggs: map[string]bool{}, keys: map[string]bool{}, filters: map[string]bool{}, rets: map[string]bool{}}
 	d := bpfc.NewDoc([]byte(src))
 	sum := d.Summary()
 	d.Close()
@@ -322,6 +329,10 @@ func cFacts(src string) facts {
 			if rest != "" {
 				id += ":" + rest
 			}
+		}
+		switch probeAliases[prefix] {
+		case "kretprobe", "fexit", "uretprobe":
+			fa.rets[id] = true
 		}
 		if id != "" && !contains(fa.probes, id) {
 			fa.probes = append(fa.probes, id)
@@ -430,12 +441,18 @@ func measureOK(in Intent, fa facts) bool {
 // CheckIntent compares what a program traces and measures with the
 // request's intent. k grounds the check (nil: not grounded).
 func CheckIntent(in Intent, program string, lang analysis.Dialect) Verdict {
-	var fa facts
+	return checkFacts(in, programFacts(program, lang))
+}
+
+// programFacts reads what a program in lang traces and measures.
+func programFacts(program string, lang analysis.Dialect) facts {
 	if lang == analysis.DialectC {
-		fa = cFacts(program)
-	} else {
-		fa = btFacts(program)
+		return cFacts(program)
 	}
+	return btFacts(program)
+}
+
+func checkFacts(in Intent, fa facts) Verdict {
 	v := Verdict{Understood: in.Understood, Traced: fa.probes, Measure: in.Measure}
 	for _, e := range in.Events {
 		v.Asked = append(v.Asked, e.Name)
@@ -448,10 +465,26 @@ func CheckIntent(in Intent, program string, lang analysis.Dialect) Verdict {
 	used := map[string]bool{}
 	for _, e := range in.Events {
 		found, subst := false, false
+		// A grounded event is traced by the probes the target can
+		// attach; Want counts only when grounding found none of them.
+		want := e.Probes
+		if len(want) == 0 && len(e.Subst) == 0 {
+			want = e.Want
+		}
+		// A latency between two events needs both ends: two probes of
+		// the event, or a probe at entry and at return.
+		ends := 0
 		for _, h := range fa.probes {
-			for _, w := range e.Want {
+			hit := false
+			for _, w := range want {
 				if probeMatch(w, h) {
-					found, used[h] = true, true
+					found, used[h], hit = true, true, true
+				}
+			}
+			if hit {
+				ends++
+				if fa.rets[h] {
+					ends++
 				}
 			}
 			for _, w := range e.Subst {
@@ -460,7 +493,9 @@ func CheckIntent(in Intent, program string, lang analysis.Dialect) Verdict {
 				}
 			}
 		}
-		if !found {
+		if found && !subst && in.Measure == "latency" && e.Pair[0] != "" && e.Pair[0] != e.Pair[1] && ends < 2 {
+			v.Missing = append(v.Missing, e.Name+" (both its start and its end)")
+		} else if !found {
 			v.Missing = append(v.Missing, e.Name)
 		} else if subst {
 			v.Substituted = append(v.Substituted, e.Name)
