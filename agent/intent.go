@@ -31,8 +31,11 @@ type Intent struct {
 	// Every is the reporting interval in seconds of a rate (1 unless
 	// the request says "every 5 seconds").
 	Every int `json:"every,omitempty"`
-	// Lang is C when the request names what only C does, else bpftrace.
 	Understood bool `json:"understood"`
+	// Explicit: the request names a kernel-function attach kind
+	// (kprobe, fentry, ...), which it gets even where the target cannot
+	// attach it.
+	Explicit bool `json:"explicit,omitempty"`
 }
 
 // Event is one thing the request wants traced.
@@ -388,13 +391,17 @@ func ParseIntent(k *kb.KB, request string) Intent {
 			used[i] = true
 		}
 	}
+	// A request that names the attach kind ("with a kprobe on X") wants
+	// that program even where the target cannot attach it: it gets it,
+	// with a note, rather than a substitute.
+	in.Explicit = rx(`\b(kprobes?|kretprobes?|fentry|fexit|kfuncs?|kretfuncs?)\b`).MatchString(text)
 	seen := map[string]bool{}
 	add := func(e Event) {
 		if seen[e.Name] {
 			return
 		}
 		seen[e.Name] = true
-		ground(k, &e)
+		ground(k, &e, in.Explicit)
 		in.Events = append(in.Events, e)
 	}
 	// Subsystems named by their module's name.
@@ -485,6 +492,21 @@ func ParseIntent(k *kb.KB, request string) Intent {
 		take(loc[:2])
 		add(Event{Name: w, Syscall: true, Want: []string{"tracepoint:syscalls:sys_enter_" + w, "tracepoint:syscalls:sys_exit_" + w},
 			Pair: [2]string{"tracepoint:syscalls:sys_enter_" + w, "tracepoint:syscalls:sys_exit_" + w}})
+	}
+	// "fentry on udp_sendmsg counting bytes sent": the function is the
+	// event, the syscall words describe it.
+	if in.Explicit {
+		var funcs, rest []Event
+		for _, e := range in.Events {
+			if len(e.Want) == 1 && strings.HasPrefix(e.Want[0], "func:") {
+				funcs = append(funcs, e)
+			} else if !e.Syscall {
+				rest = append(rest, e)
+			}
+		}
+		if len(funcs) > 0 {
+			in.Events = append(funcs, rest...)
+		}
 	}
 	var prog []Event
 	for _, e := range in.Events {
@@ -671,10 +693,10 @@ func binaryPath(k *kb.KB, name string) string {
 
 // ground fills e.Probes with the Want probes the target has and can
 // attach, and says why when there are none.
-func ground(k *kb.KB, e *Event) {
+func ground(k *kb.KB, e *Event, explicit bool) {
 	var why []string
 	for _, p := range e.Want {
-		if probeAvailable(k, p, e.Binary) {
+		if probeAvailable(k, p, e.Binary) || explicit && strings.HasPrefix(p, "func:") && funcExists(k, strings.TrimPrefix(p, "func:")) {
 			e.Probes = append(e.Probes, p)
 		} else if r := unavailableWhy(k, p, e.Binary); r != "" && !contains(why, r) {
 			why = append(why, r)
@@ -925,4 +947,32 @@ func cgroupProgram(events []Event) bool {
 		}
 	}
 	return false
+}
+
+// funcExists: the kernel has the function (a glob: some function).
+func funcExists(k *kb.KB, name string) bool {
+	if k == nil {
+		return true
+	}
+	if strings.Contains(name, "*") {
+		fs, _ := k.FuncsMatching(name, 1)
+		return len(fs) > 0
+	}
+	_, t := k.KernelFunc(name)
+	return t != kb.No
+}
+
+// attachNote says that a program on kernel functions will not attach on
+// the target, "" when it will (or uses none).
+func attachNote(k *kb.KB, probes []string) string {
+	if k == nil || k.AttachSupport(kb.AttachKprobe).Supported != kb.No || k.AttachSupport(kb.AttachFentry).Supported != kb.No {
+		return ""
+	}
+	for _, p := range probes {
+		if strings.HasPrefix(p, "func:") {
+			return "the target cannot attach kprobes or fentry (kprobe: " + k.AttachSupport(kb.AttachKprobe).Reason +
+				"): the program is what the request asks for, for a kernel that can run it; it will not attach here"
+		}
+	}
+	return ""
 }

@@ -139,6 +139,9 @@ func offline(ctx context.Context, req Request, opts Options) (*Result, error) {
 	if !v.Fits {
 		r.Notes = append(r.Notes, "intent: the program "+v.Sentence)
 	}
+	if n := attachNote(k, v.Traced); n != "" && v.Fits {
+		r.Notes = append(r.Notes, n)
+	}
 	name := r.Example
 	if name == "" {
 		name = "composed program"
