@@ -69,7 +69,9 @@ func TestDifferentialLibbpf(t *testing.T) {
 				t.Logf("not loaded by bpftool: %s", why)
 				return
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			// A program too large for the verifier takes its million
+			// instructions, minutes on a loaded 2-core machine.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			obj := filepath.Join(t.TempDir(), "prog.o")
 			r, ok := v.CompileC(ctx, c.path, c.text, obj)
@@ -130,9 +132,12 @@ func bpftoolLoadall(t *testing.T, bpftool, obj string) (string, error) {
 			t.Errorf("removing %s: %v", dir, err)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bpftool, "prog", "loadall", obj, dir).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("bpftool did not finish in 10 minutes: the comparison cannot be made")
+	}
 	return string(out), err
 }
 
@@ -286,8 +291,10 @@ func diffCorpus(t *testing.T) []diffCase {
 		name := "example/" + filepath.Base(filepath.Dir(p))
 		if strings.HasPrefix(p, "testdata") {
 			name = "fixture/" + filepath.Base(p)
-			if strings.Contains(string(data), "want: KG601") {
-				continue // does not compile, by design
+			// Fixtures clang refuses by design: a compile error, or the
+			// stack limit clang reports (now KG505, its specific code).
+			if strings.Contains(string(data), "want: KG601") || strings.Contains(string(data), `want: KG505 "stack limit"`) {
+				continue
 			}
 		}
 		cs = append(cs, diffCase{name: name, path: p, text: string(data)})
