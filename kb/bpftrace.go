@@ -617,6 +617,21 @@ var bpftraceNotes = map[string][]struct{ since, note string }{
 	"tseries":     {{"", "unstable: enable with config = { unstable_tseries = enable }"}},
 }
 
+// Notes are the changes of meaning of a builtin or function up to release
+// s.Version ("a uint32 since bpftrace 0.22"), oldest first.
+func (s *BTSpec) Notes(name string) []string {
+	if _, ok := argIndex(name, "sarg"); ok {
+		name = "sarg0"
+	}
+	var out []string
+	for _, n := range bpftraceNotes[name] {
+		if n.since == "" || VersionAtLeast(s.Version, n.since) {
+			out = append(out, n.note)
+		}
+	}
+	return out
+}
+
 // Doc is the hover documentation of a builtin or function as release
 // s.Version knows it: signature, description, the release that added it,
 // changes of meaning up to this release, and, for a name this release

@@ -211,6 +211,12 @@ func TestBpftraceDocByRelease(t *testing.T) {
 			t.Errorf("%s Doc(%s) = %q, want it to hold %q", tc.v, tc.name, got, tc.want)
 		}
 	}
+	if n := BpftraceSpec("0.17").Notes("pid"); len(n) != 0 {
+		t.Errorf("0.17 pid notes %q", n)
+	}
+	if n := BpftraceSpec("0.23").Notes("pid"); len(n) != 1 || !strings.Contains(n[0], "uint32") {
+		t.Errorf("0.23 pid notes %q", n)
+	}
 	s := BpftraceSpec("0.27")
 	for _, n := range s.FunctionNames() {
 		if d := s.Doc(n); !strings.Contains(d, "bpftrace 0.27") {

@@ -138,6 +138,7 @@ func kgentVerdict(k *kb.KB, version, path string) (errs []string, flags bool) {
 }
 
 func TestReleasesAgreement(t *testing.T) {
+	testenv.Short(t, "runs every script through three real bpftrace releases (minutes)")
 	testenv.Require(t, testenv.BPF)
 	k := testenv.HostKB(t)
 	rels := releaseBinaries(t)
@@ -300,6 +301,7 @@ var kernelFacts = map[string]bool{analysis.KG302: true, analysis.KG304: true, an
 // not judged (cmd/kgent's tools test judges them for the installed
 // release against kallsyms and tracefs).
 func TestReleaseTools(t *testing.T) {
+	testenv.Short(t, "runs every shipped tool through three real bpftrace releases")
 	testenv.Require(t, testenv.BPF)
 	k := testenv.HostKB(t)
 	for _, r := range releaseBinaries(t) {

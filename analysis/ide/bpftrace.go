@@ -73,6 +73,12 @@ func btHover(text string, sp analysis.Span, word string) (Hover, bool) {
 		if f.Since != "" {
 			fmt.Fprintf(&b, ", since bpftrace %s", f.Since)
 		}
+		if f.Sig != "" {
+			fmt.Fprintf(&b, "\n\n`%s` (bpftrace %s)", f.Sig, spec.Version)
+		}
+		for _, n := range spec.Notes(word) {
+			b.WriteString("\n\n" + n)
+		}
 		return Hover{Markdown: b.String(), Span: sp}, true
 	}
 	if spec.Builtin(word) {
@@ -82,6 +88,9 @@ func btHover(text string, sp analysis.Span, word string) (Hover, bool) {
 		}
 		if pt := probeTypeBefore(text, sp.Start); pt != "" && !spec.Provides(pt, word) {
 			fmt.Fprintf(&b, "\n\nnot available in %s probes (bpftrace %s)", pt, spec.Version)
+		}
+		for _, n := range spec.Notes(word) {
+			b.WriteString("\n\n" + n)
 		}
 		return Hover{Markdown: b.String(), Span: sp}, true
 	}
