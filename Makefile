@@ -17,6 +17,7 @@ setup:
 
 build: setup
 	$(GO) build -buildvcs=false -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kgent
+	CGO_ENABLED=0 $(GO) build -buildvcs=false -trimpath -ldflags "-s -w" -o bin/kgent-vminit ./analysis/verify/microvm/guest
 
 demo: build
 	@bash scripts/demo.sh

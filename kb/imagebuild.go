@@ -42,6 +42,12 @@ type ImageOptions struct {
 	Name string `json:",omitempty"`
 	// Progress, when set, receives one line per build step.
 	Progress func(step string) `json:"-"`
+	// Probe, when set, is a probe of this kernel running (in a microVM:
+	// analysis/verify/microvm): helper availability, attach kinds and
+	// map types are recorded from it instead of "not probed".
+	Probe *KernelProbe `json:"probe,omitempty"`
+	// ProbeWhere says where Probe ran, for Meta.Sources.
+	ProbeWhere string `json:"probe_where,omitempty"`
 }
 
 // BuildImage builds a kb for the kernel in a boot image, from the image
@@ -268,6 +274,13 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 	d.Attach = attachFromConfig(d.Config, spec)
 	d.Meta.Sources["attach"] = "config and BTF enums (bpf_prog_type, bpf_attach_type), not probed"
 	d.Meta.Sources["helper_availability"] = "unknown: not probed (the kernel's helpers and program types are from BTF enums)"
+	if opts.Probe != nil {
+		where := opts.ProbeWhere
+		if where == "" {
+			where = "in a microVM running the image"
+		}
+		applyProbe(&d, opts.Probe, where)
+	}
 	fillFromSnapshot(&d)
 	k := New(d)
 	k.btfRaw = raw

@@ -313,3 +313,34 @@ func (k *KB) ModuleOf(fn string) []string {
 
 // NumModuleFuncs is the number of (function, module) pairs recorded.
 func (k *KB) NumModuleFuncs() int { return k.modFuncs.n }
+
+// Image is the kernel image a profile was built from (BuildImage records
+// it in Meta.Sources["image"]), "" for other kbs. The microVM verifier
+// boots it.
+func (k *KB) Image() string {
+	s := k.Meta.Sources["image"]
+	if s == "" || k.Meta.Source != "btf-file" {
+		return ""
+	}
+	// "PATH (xz-compressed)"
+	if i := strings.LastIndex(s, " ("); i > 0 && strings.HasSuffix(s, "-compressed)") {
+		s = s[:i]
+	}
+	if !filepath.IsAbs(s) {
+		return ""
+	}
+	return s
+}
+
+// ConfigLines is the kernel's build configuration as "CONFIG_X=v" lines
+// (options set to n are absent), nil when the kb has none.
+func (k *KB) ConfigLines() []string {
+	if k.config.n == 0 {
+		return nil
+	}
+	out := make([]string, k.config.n)
+	for i := range out {
+		out[i] = string(k.config.at(k.strs, i))
+	}
+	return out
+}

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-pkgs=(clang llvm bpftool libbpf-dev bpftrace clangd neovim systemtap-sdt-dev binutils util-linux)
+# qemu-system-x86 boots other kernels for their verifiers (analysis/verify/microvm).
+pkgs=(clang llvm bpftool libbpf-dev bpftrace clangd neovim systemtap-sdt-dev binutils util-linux qemu-system-x86)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

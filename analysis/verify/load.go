@@ -53,84 +53,117 @@ func privilege() string {
 	return privWhy
 }
 
-// load loads every program of the object through the verifier, each on
-// its own (with the maps it needs), so that every rejection is found.
-// Nothing is attached; every program and map is closed again.
-func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysis.LineIndex) ([]analysis.Finding, string) {
-	if k := v.opts.KB; k != nil && k.Meta.Source == "btf-file" {
-		// Another machine's kernel: this machine's verifier is not its.
-		return []analysis.Finding{unavailable("the kb describes another kernel (" + k.Meta.Kernel + "); this machine's verifier cannot check programs for it, so only compilation ran")}, ""
-	}
-	if why := privilege(); why != "" {
-		return []analysis.Finding{unavailable(why)}, ""
-	}
-	raw, err := os.ReadFile(obj)
-	if err != nil {
-		return []analysis.Finding{unavailable("cannot read the compiled object: " + err.Error())}, ""
-	}
-	// What libbpf adjusts or resolves before the kernel sees the object,
-	// kgent does too (libbpf.go).
+// LoadReport is what loading a compiled object through one kernel's
+// verifier gave, per program: the half of verification that runs where
+// the verifier is (this machine's kernel, or a microVM's, which sends it
+// back as JSON). Findings are made from it on the host (findings).
+type LoadReport struct {
+	// Kernel is the release of the kernel whose verifier ran; set for
+	// a microVM's report.
+	Kernel string `json:"kernel,omitempty"`
+	// Error says the object could not be prepared for loading (what
+	// cilium/ebpf cannot read is kgent's limit, not the program's).
+	Error string `json:"error,omitempty"`
+	// MapErrors are maps libbpf would create and the kernel refuse: the
+	// object does not load, no program was tried.
+	MapErrors []MapError `json:"map_errors,omitempty"`
+	// Kconfig says libbpf cannot resolve a __kconfig extern: the object
+	// does not load, no program was tried.
+	Kconfig string `json:"kconfig,omitempty"`
+	// Programs are the object's programs by name.
+	Programs []ProgramReport `json:"programs,omitempty"`
+}
+
+// MapError is a map the object cannot create, and why.
+type MapError struct {
+	Name string `json:"name"`
+	Why  string `json:"why"`
+}
+
+// ProgramReport is one program's load.
+type ProgramReport struct {
+	Name    string `json:"name"`
+	Section string `json:"section,omitempty"`
+	Loaded  bool   `json:"loaded"`
+	// Log is the verifier's log: of a rejection, or an accepted
+	// program's statistics when verbose.
+	Log []string `json:"log,omitempty"`
+	// Error is the load error without cilium/ebpf's "program NAME: ".
+	Error string `json:"error,omitempty"`
+	// Errno names the load's errno when it is one verification treats
+	// apart: EPERM (the kernel refuses the kind), EFAULT (no log kept).
+	Errno string `json:"errno,omitempty"`
+	// MissingBTF: its attach target or a type it needs is not in the
+	// kernel's BTF.
+	MissingBTF bool `json:"missing_btf,omitempty"`
+	// Unspecified: libbpf cannot tell its program type, it was not
+	// loaded.
+	Unspecified bool `json:"unspecified,omitempty"`
+}
+
+// LoadObject loads every program of the compiled object raw through this
+// machine's kernel verifier, each on its own with the maps it needs, so
+// that every rejection is found, after making the object what libbpf
+// would hand the kernel (libbpf.go). Nothing is attached; every program
+// and map is closed again. It is what a microVM's init runs on each
+// object, and what host verification runs in-process; the caller must
+// be privileged (see privilege).
+func LoadObject(ctx context.Context, raw []byte, verbose bool) LoadReport {
+	var rep LoadReport
 	patched, info, err := libbpfObject(raw)
 	if err != nil {
-		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + err.Error())}, ""
+		rep.Error = err.Error()
+		return rep
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(patched))
 	if err != nil {
-		// clang made the object; what the loader cannot read (a section
-		// cilium/ebpf does not support) is kgent's limit, not the program's.
-		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + err.Error())}, ""
+		rep.Error = err.Error()
+		return rep
 	}
 	if errs := libbpfMaps(spec); len(errs) > 0 {
-		// libbpf creates every map before it loads a program: the
-		// object does not load.
-		var fs []analysis.Finding
 		for _, e := range errs {
-			f := analysis.New(analysis.KG602, mapSpan(text, e.name), "the object does not load: map "+e.name+": "+e.why)
-			f.Source = analysis.SourceVerifier
-			fs = append(fs, f)
+			rep.MapErrors = append(rep.MapErrors, MapError{e.name, e.why})
 		}
-		return fs, ""
+		return rep
 	}
 	libbpfFuncs(spec, info)
 	if err := libbpfKconfig(spec, info); err != nil {
-		// libbpf refuses the whole object before loading any program.
-		f := analysis.New(analysis.KG602, externSpan(text, err.Error()), "the object does not load: libbpf cannot resolve a __kconfig extern: "+err.Error())
-		f.Source = analysis.SourceVerifier
-		return []analysis.Finding{f}, ""
+		rep.Kconfig = err.Error()
+		return rep
 	}
 	names := make([]string, 0, len(spec.Programs))
 	for n := range spec.Programs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var fs []analysis.Finding
-	var logs []string
 	for _, name := range names {
 		if ctx.Err() != nil {
 			break
 		}
 		ps := spec.Programs[name]
+		pr := ProgramReport{Name: name, Section: ps.SectionName}
 		if ps.Type == ebpf.UnspecifiedProgram {
 			// libbpf refuses the object: it cannot tell the kind of
 			// program (cilium/ebpf would load it as a socket filter).
-			f := analysis.New(analysis.KG602, programSpan(src, text, idx, ps), fmt.Sprintf("program %s does not load: libbpf cannot guess the program type from its section %q (use a section libbpf knows: tp/, kprobe/, xdp, ...)", name, ps.SectionName))
-			f.Source = analysis.SourceVerifier
-			fs = append(fs, f)
+			pr.Unspecified = true
+			rep.Programs = append(rep.Programs, pr)
 			continue
 		}
 		var opts ebpf.CollectionOptions
-		if v.opts.Verbose {
+		if verbose {
 			opts.Programs.LogLevel = ebpf.LogLevelStats
 		}
 		coll, err := ebpf.NewCollectionWithOptions(only(spec, name), opts)
 		if err == nil {
-			if p := coll.Programs[name]; v.opts.Verbose && p != nil {
-				logs = append(logs, fmt.Sprintf("program %s (%s): accepted\n%s", name, ps.SectionName, strings.TrimSpace(p.VerifierLog)))
+			pr.Loaded = true
+			if p := coll.Programs[name]; verbose && p != nil {
+				pr.Log = strings.Split(strings.TrimSpace(p.VerifierLog), "\n")
 			}
 			coll.Close()
+			rep.Programs = append(rep.Programs, pr)
 			continue
 		}
-		if v.opts.Verbose {
+		if verbose {
 			// The statistics-only log names no instructions: load again
 			// with the default log, which the verifier fills on failure.
 			if c2, err2 := ebpf.NewCollectionWithOptions(only(spec, name), ebpf.CollectionOptions{}); err2 != nil {
@@ -139,11 +172,123 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 				c2.Close()
 			}
 		}
-		at := programSpan(src, text, idx, ps)
-		var vlog []string
 		if ve := (*ebpf.VerifierError)(nil); errors.As(err, &ve) {
-			vlog = splitLog(ve.Log)
-		} else if errors.Is(err, unix.EFAULT) {
+			pr.Log = splitLog(ve.Log)
+		}
+		pr.Error = loadError(name, err)
+		switch {
+		case errors.Is(err, unix.EFAULT):
+			pr.Errno = "EFAULT"
+		case errors.Is(err, unix.EPERM):
+			pr.Errno = "EPERM"
+		}
+		pr.MissingBTF = errors.Is(err, btf.ErrNotFound) || errors.Is(err, ebpf.ErrNotSupported) && strings.Contains(err.Error(), ": attach ")
+		rep.Programs = append(rep.Programs, pr)
+	}
+	return rep
+}
+
+// load loads every program of the object through the target kernel's
+// verifier: this machine's, or the target's microVM when the kb is a
+// profile of a kernel image and a Pool is configured (vm.go); then the
+// report becomes findings on the program's lines.
+func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysis.LineIndex) ([]analysis.Finding, string) {
+	raw, err := os.ReadFile(obj)
+	if err != nil {
+		return []analysis.Finding{unavailable("cannot read the compiled object: " + err.Error())}, ""
+	}
+	if img, ok := v.vmTarget(); ok {
+		rep, err := v.vmLoad(ctx, img, raw)
+		if err != nil {
+			return []analysis.Finding{unavailable(err.Error())}, ""
+		}
+		return v.findings(ctx, obj, raw, rep, src, text, idx)
+	}
+	if k := v.opts.KB; k != nil && k.Meta.Source == "btf-file" {
+		// Another machine's kernel: this machine's verifier is not its.
+		why := "the kb describes another kernel (" + k.Meta.Kernel + "); this machine's verifier cannot check programs for it, so only compilation ran"
+		if w := v.vmWhyNot(); w != "" {
+			why += " (" + w + ")"
+		}
+		return []analysis.Finding{unavailable(why)}, ""
+	}
+	if why := privilege(); why != "" {
+		if w := v.vmHostWhyNot(); w != "" {
+			why += " (" + w + ")"
+		}
+		return []analysis.Finding{unavailable(why)}, ""
+	}
+	return v.findings(ctx, obj, raw, LoadObject(ctx, raw, v.opts.Verbose), src, text, idx)
+}
+
+// findings turns a LoadReport into findings on the program's lines: the
+// object is read again here (as LoadObject prepared it) for the
+// instructions' line info and the CO-RE relocations. A report from a
+// microVM (rep.Kernel set) says whose verifier rejected.
+func (v *Verifier) findings(ctx context.Context, obj string, raw []byte, rep LoadReport, src, text string, idx *analysis.LineIndex) ([]analysis.Finding, string) {
+	if rep.Error != "" {
+		// clang made the object; what the loader cannot read (a section
+		// cilium/ebpf does not support) is kgent's limit, not the program's.
+		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + rep.Error)}, ""
+	}
+	patched, info, err := libbpfObject(raw)
+	if err != nil {
+		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + err.Error())}, ""
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(patched))
+	if err != nil {
+		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + err.Error())}, ""
+	}
+	libbpfFuncs(spec, info)
+	on := ""   // " on <release>" for messages of a microVM's kernel
+	whose := "" // "rejected by the verifier of <release>: "
+	if rep.Kernel != "" {
+		on = " on " + rep.Kernel
+		whose = "rejected by the verifier of " + rep.Kernel + ": "
+	}
+	var fs []analysis.Finding
+	for _, e := range rep.MapErrors {
+		// libbpf creates every map before it loads a program: the
+		// object does not load.
+		f := analysis.New(analysis.KG602, mapSpan(text, e.Name), "the object does not load"+on+": map "+e.Name+": "+e.Why)
+		f.Source = analysis.SourceVerifier
+		fs = append(fs, f)
+	}
+	if len(fs) > 0 {
+		return fs, ""
+	}
+	if rep.Kconfig != "" {
+		// libbpf refuses the whole object before loading any program.
+		f := analysis.New(analysis.KG602, externSpan(text, rep.Kconfig), "the object does not load"+on+": libbpf cannot resolve a __kconfig extern: "+rep.Kconfig)
+		f.Source = analysis.SourceVerifier
+		return []analysis.Finding{f}, ""
+	}
+	var logs []string
+	seenMap := map[string]bool{}
+	for _, pr := range rep.Programs {
+		if ctx.Err() != nil {
+			break
+		}
+		name := pr.Name
+		ps := spec.Programs[name]
+		if ps == nil {
+			continue
+		}
+		at := programSpan(src, text, idx, ps)
+		if pr.Unspecified {
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: libbpf cannot guess the program type from its section %q (use a section libbpf knows: tp/, kprobe/, xdp, ...)", name, ps.SectionName))
+			f.Source = analysis.SourceVerifier
+			fs = append(fs, f)
+			continue
+		}
+		if pr.Loaded {
+			if v.opts.Verbose && len(pr.Log) > 0 {
+				logs = append(logs, fmt.Sprintf("program %s (%s): accepted%s\n%s", name, ps.SectionName, on, strings.TrimSpace(strings.Join(pr.Log, "\n"))))
+			}
+			continue
+		}
+		vlog := pr.Log
+		if len(vlog) == 0 && pr.Errno == "EFAULT" && rep.Kernel == "" {
 			// The verifier returned EFAULT ("the sequence of 8193 jumps
 			// is too complex", an internal error): cilium/ebpf drops the
 			// log then. libbpf keeps it: ask libbpf, through bpftool.
@@ -151,7 +296,7 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 		}
 		switch {
 		case keySentence(vlog) != "":
-			logs = append(logs, fmt.Sprintf("program %s (%s):\n%s", name, ps.SectionName, strings.Join(vlog, "\n")))
+			logs = append(logs, fmt.Sprintf("program %s (%s)%s:\n%s", name, ps.SectionName, on, strings.Join(vlog, "\n")))
 			f := verifierFinding(ps, vlog, src, text, idx, at)
 			if coreBadRelocation.MatchString(keySentence(vlog)) || slices.ContainsFunc(vlog, func(l string) bool { return strings.Contains(l, "instruction poisoned by CO-RE") }) {
 				if msg, field := coreMessage(ps, spec.Types, failingInsn(vlog)); msg != "" {
@@ -163,25 +308,47 @@ func (v *Verifier) load(ctx context.Context, obj, src, text string, idx *analysi
 					}
 				}
 			}
+			f.Message = whose + f.Message
 			fs = append(fs, f)
-		case errors.Is(err, unix.EPERM):
-			// privilege() loaded a program, so EPERM here is the kernel
-			// refusing this kind of program, not a missing capability.
+		case pr.Errno == "EPERM":
+			// privilege() loaded a program (a microVM's init is root),
+			// so EPERM here is the kernel refusing this kind of program,
+			// not a missing capability.
 			kind := attachKind(ps)
-			f := analysis.New(analysis.KG604, at, fmt.Sprintf("this kernel refuses to load %s programs (EPERM with full privilege): %s compiled but cannot be verified here", kind, name))
+			f := analysis.New(analysis.KG604, at, fmt.Sprintf("this kernel%s refuses to load %s programs (EPERM with full privilege): %s compiled but cannot be verified here", on, kind, name))
 			f.Severity = analysis.Information
-			f.Notes = append(f.Notes, err.Error())
+			f.Notes = append(f.Notes, "program "+name+": "+pr.Error)
 			fs = append(fs, f)
 		case ps.Type == ebpf.StructOps:
-			f := analysis.New(analysis.KG604, at, fmt.Sprintf("struct_ops program %s is not verified on its own: the kernel loads it only through its struct_ops map (%s)", name, loadError(name, err)))
+			f := analysis.New(analysis.KG604, at, fmt.Sprintf("struct_ops program %s is not verified on its own: the kernel loads it only through its struct_ops map (%s)", name, pr.Error))
 			f.Severity = analysis.Information
 			fs = append(fs, f)
-		case errors.Is(err, btf.ErrNotFound) || errors.Is(err, ebpf.ErrNotSupported) && strings.Contains(err.Error(), ": attach "):
-			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: its attach target or a type it needs is not in the kernel's BTF (%s)", name, loadError(name, err)))
+		case pr.MissingBTF:
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("%sprogram %s does not load: its attach target or a type it needs is not in the kernel's BTF (%s)", whose, name, pr.Error))
+			f.Source = analysis.SourceVerifier
+			fs = append(fs, f)
+		case kfuncErrRe.MatchString(pr.Error):
+			// The kernel's BTF has no such kfunc: at its first use.
+			kf := kfuncErrRe.FindStringSubmatch(pr.Error)[1]
+			if sp, ok := useOf(text, kf, at.Start); ok {
+				at = sp
+			}
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("%sprogram %s does not load: the kernel has no kfunc %s (%s)", whose, name, kf, pr.Error))
 			f.Source = analysis.SourceVerifier
 			fs = append(fs, f)
 		default:
-			f := analysis.New(analysis.KG602, at, fmt.Sprintf("program %s does not load: %s", name, loadError(name, err)))
+			if m := mapErrRe.FindStringSubmatch(pr.Error); m != nil {
+				// A map the kernel cannot create: at its definition,
+				// once for all the programs that need it.
+				if sp := mapSpan(text, m[1]); sp != (analysis.Span{}) {
+					at = sp
+				}
+				if seenMap[pr.Error] {
+					continue
+				}
+				seenMap[pr.Error] = true
+			}
+			f := analysis.New(analysis.KG602, at, fmt.Sprintf("%sprogram %s does not load: %s", whose, name, pr.Error))
 			f.Source = analysis.SourceVerifier
 			fs = append(fs, f)
 		}
@@ -363,6 +530,13 @@ func only(spec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
 	}
 	return one
 }
+
+var (
+	// kfuncErrRe is cilium/ebpf's error for a kfunc the kernel lacks.
+	kfuncErrRe = regexp.MustCompile(`kfunc "(\w+)": not supported`)
+	// mapErrRe is its error for a map that cannot be created.
+	mapErrRe = regexp.MustCompile(`^map (\w+): `)
+)
 
 var externNameRe = regexp.MustCompile(`'(\w+)'`)
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/verify/microvm"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -62,6 +63,12 @@ type Options struct {
 	// process-wide gate (DefaultParallel: half the CPUs, at least one)
 	// that every Verifier without its own shares.
 	Gate *Gate
+	// VMs verifies in microVMs (package microvm): a kb built from a
+	// kernel image (a named profile) is verified by that kernel's own
+	// verifier, booted once in the pool and reused; without root, the
+	// host kernel too when its image is readable. nil: a kb of another
+	// kernel is only compiled, as before.
+	VMs *microvm.Pool
 }
 
 // Result of one verification.
@@ -241,6 +248,9 @@ func (v *Verifier) key(path, text string, d analysis.Dialect) string {
 		filepath.Base(path))
 	if v.opts.KB != nil {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", v.opts.KB.Meta.Kernel, v.opts.KB.Meta.Source, v.opts.KB.Meta.BTFSHA256)
+	}
+	if t, ok := v.vmTarget(); ok {
+		fmt.Fprintf(h, "vm\x00%s\x00", t.Image)
 	}
 	h.Write([]byte(text))
 	return hex.EncodeToString(h.Sum(nil))
