@@ -99,6 +99,9 @@ type ProgramReport struct {
 	// Unspecified: libbpf cannot tell its program type, it was not
 	// loaded.
 	Unspecified bool `json:"unspecified,omitempty"`
+	// LogOmitted is how many lines of the start of Log a microVM left
+	// out (its serial line is slow; the end has what findings need).
+	LogOmitted int `json:"log_omitted,omitempty"`
 }
 
 // LoadObject loads every program of the compiled object raw through this
@@ -296,7 +299,11 @@ func (v *Verifier) findings(ctx context.Context, obj string, raw []byte, rep Loa
 		}
 		switch {
 		case keySentence(vlog) != "":
-			logs = append(logs, fmt.Sprintf("program %s (%s)%s:\n%s", name, ps.SectionName, on, strings.Join(vlog, "\n")))
+			omitted := ""
+			if pr.LogOmitted > 0 {
+				omitted = fmt.Sprintf("(the first %d lines of the log stayed in the VM)\n", pr.LogOmitted)
+			}
+			logs = append(logs, fmt.Sprintf("program %s (%s)%s:\n%s%s", name, ps.SectionName, on, omitted, strings.Join(vlog, "\n")))
 			f := verifierFinding(ps, vlog, src, text, idx, at)
 			if coreBadRelocation.MatchString(keySentence(vlog)) || slices.ContainsFunc(vlog, func(l string) bool { return strings.Contains(l, "instruction poisoned by CO-RE") }) {
 				if msg, field := coreMessage(ps, spec.Types, failingInsn(vlog)); msg != "" {
@@ -306,6 +313,14 @@ func (v *Verifier) findings(ctx context.Context, obj string, raw []byte, rep Loa
 					if sp, ok := useOf(text, field, f.Span.Start); ok {
 						f.Span = sp
 					}
+				}
+			}
+			if strings.Contains(keySentence(vlog), "number of funcs in func_info doesn't match number of subprogs") {
+				// A kernel before 5.13 does not know callbacks: the
+				// subprogram a helper calls back (bpf_loop, for_each_map_elem,
+				// timers) is one it cannot account for. Point at the call.
+				if sp, msg, ok := callbackUse(ps, src, text, idx); ok {
+					f.Span, f.Message = sp, msg+" (verifier: "+keySentence(vlog)+")"
 				}
 			}
 			f.Message = whose + f.Message
@@ -355,6 +370,62 @@ func (v *Verifier) findings(ctx context.Context, obj string, raw []byte, rep Loa
 	}
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Span.Start < fs[j].Span.Start })
 	return fs, strings.Join(logs, "\n\n")
+}
+
+// callbackUse finds the first callback a program passes to a helper (an
+// ld_imm64 of a BPF_PSEUDO_FUNC, then the call): its source line and a
+// message naming the helper.
+func callbackUse(ps *ebpf.ProgramSpec, src, text string, idx *analysis.LineIndex) (analysis.Span, string, bool) {
+	iter := ps.Instructions.Iterate()
+	for iter.Next() {
+		ins := iter.Ins
+		if !ins.OpCode.IsDWordLoad() || ins.Src != asm.PseudoFunc {
+			continue
+		}
+		cb := ins.Reference()
+		helper := ""
+		for j := iter.Index + 1; j < len(ps.Instructions) && j < iter.Index+32; j++ {
+			if c := ps.Instructions[j]; c.IsBuiltinCall() {
+				helper = helperName(asm.BuiltinFunc(c.Constant))
+				break
+			}
+		}
+		line := insnLine(ps, int(iter.Offset), src)
+		if line <= 0 || line > idx.Lines() {
+			return analysis.Span{}, "", false
+		}
+		start, end := lineSpan(text, idx, line-1)
+		sp := analysis.Span{Start: start, End: end}
+		if helper != "" {
+			if i := identIndex(text[start:end], helper); i >= 0 {
+				sp = analysis.Span{Start: start + i, End: start + i + len(helper)}
+			}
+			return sp, fmt.Sprintf("this kernel's verifier does not know callbacks (5.13 and later): %s cannot call back %s", helper, cb), true
+		}
+		return sp, fmt.Sprintf("this kernel's verifier does not know callbacks (5.13 and later): the callback %s is refused", cb), true
+	}
+	return analysis.Span{}, "", false
+}
+
+// helperName is a helper's C name ("bpf_loop" for asm.FnLoop).
+func helperName(fn asm.BuiltinFunc) string {
+	n := strings.TrimPrefix(fn.String(), "Fn")
+	if n == "" || strings.HasPrefix(n, "BuiltinFunc(") {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("bpf")
+	for i, r := range n {
+		if r >= 'A' && r <= 'Z' {
+			if i == 0 || !(n[i-1] >= 'A' && n[i-1] <= 'Z') {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r - 'A' + 'a')
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // loadError is err without the "program NAME: " prefix cilium/ebpf adds.

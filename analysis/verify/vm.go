@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
@@ -101,7 +102,7 @@ func (v *Verifier) vmHostWhyNot() string {
 
 // vmLoad loads the object in t's VM and decodes the report.
 func (v *Verifier) vmLoad(ctx context.Context, t microvm.Target, raw []byte) (LoadReport, error) {
-	ans, release, err := v.opts.VMs.Load(ctx, t, raw, v.opts.Verbose)
+	ans, release, err := v.opts.VMs.Load(ctx, t, v.stripped(ctx, raw), v.opts.Verbose)
 	if err != nil {
 		return LoadReport{}, fmt.Errorf("the kernel's verifier did not run: %v", err)
 	}
@@ -113,4 +114,32 @@ func (v *Verifier) vmLoad(ctx context.Context, t microvm.Target, raw []byte) (Lo
 		rep.Kernel = release
 	}
 	return rep, nil
+}
+
+// stripped is the object without its DWARF sections (llvm-strip
+// --strip-debug), which loading does not read (line info is in
+// .BTF.ext): less to move over the VM's serial line. The object itself
+// when llvm-strip is missing or fails.
+func (v *Verifier) stripped(ctx context.Context, raw []byte) []byte {
+	strip, err := lookTool("", "llvm-strip")
+	if err != nil {
+		return raw
+	}
+	tmp, err := os.MkdirTemp("", "kgent-strip-")
+	if err != nil {
+		return raw
+	}
+	defer os.RemoveAll(tmp)
+	in, out := filepath.Join(tmp, "in.o"), filepath.Join(tmp, "out.o")
+	if os.WriteFile(in, raw, 0o600) != nil {
+		return raw
+	}
+	if _, _, err := v.run(ctx, tmp, strip, "--strip-debug", "-o", out, in); err != nil {
+		return raw
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || len(b) == 0 {
+		return raw
+	}
+	return b
 }

@@ -220,6 +220,8 @@ func TestKernelsInVMs(t *testing.T) {
 	var gotMu sync.Mutex
 	for _, name := range vmKernels {
 		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			defer func() { t.Logf("%s: %v", name, time.Since(start).Round(time.Second)) }()
 			v := env.verifier(name)
 			release := env.profiles[name].Meta.Kernel
 			res := map[string][]string{}
@@ -291,6 +293,10 @@ func TestKernelsInVMs(t *testing.T) {
 					}
 				}
 			}
+			env.probe(t, name)
+			// Done with this kernel: an idle guest still costs CPU.
+			k := env.profiles[name]
+			env.pool.Stop(microvm.Target{Image: k.Image()})
 		})
 	}
 	if *updateVM {
@@ -299,5 +305,135 @@ func TestKernelsInVMs(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %s", expectedFile)
+	}
+}
+
+// vmBenchKernel is the kernel the benchmarks boot.
+const vmBenchKernel = "debian-6.1"
+
+// BenchmarkVMBoot boots a kernel to its init's hello: a fresh VM per
+// iteration (target: at most 10 s under TCG on this machine).
+func BenchmarkVMBoot(b *testing.B) {
+	env := vmSetup(b)
+	img := env.profiles[vmBenchKernel].Image()
+	opts := env.pool.Options()
+	opts.Progress = nil
+	for b.Loop() {
+		vm, err := microvm.Boot(context.Background(), opts, microvm.Target{Image: img})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(vm.BootTime.Seconds(), "s/boot")
+		vm.Kill()
+	}
+}
+
+// BenchmarkVMVerify verifies a three-program object in a booted VM: the
+// object sent, loaded program by program through the guest kernel's
+// verifier and the report mapped to findings (target: at most 500 ms).
+// BenchmarkVMVerify/compile+load adds clang, as an uncached Verify does.
+func BenchmarkVMVerify(b *testing.B) {
+	env := vmSetup(b)
+	k := env.profiles[vmBenchKernel]
+	v := env.verifier(vmBenchKernel)
+	path := filepath.Join("testdata", "microvm", "three.bpf.c")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmp := b.TempDir()
+	obj := filepath.Join(tmp, "three.o")
+	if r, ok := v.CompileC(context.Background(), path, string(src), obj); !ok {
+		b.Fatalf("compile: %v", r.Findings)
+	}
+	raw, _ := os.ReadFile(obj)
+	t := microvm.Target{Image: k.Image(), Config: k.ConfigLines()}
+	if _, err := env.pool.VM(context.Background(), t); err != nil {
+		b.Fatal(err)
+	}
+	idx := analysis.NewLineIndex(string(src))
+	b.Run("load", func(b *testing.B) {
+		for b.Loop() {
+			rep, err := v.vmLoad(context.Background(), t, raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fs, _ := v.findings(context.Background(), obj, raw, rep, "three.bpf.c", string(src), idx)
+			if len(rep.Programs) != 3 || len(fs) != 0 {
+				b.Fatalf("%d programs, findings %v", len(rep.Programs), fs)
+			}
+		}
+	})
+	b.Run("compile+load", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			// A different text each time: no cached result.
+			text := string(src) + fmt.Sprintf("\n// %d %d\n", i, time.Now().UnixNano())
+			r := v.Verify(context.Background(), path, text, analysis.DialectC)
+			if len(r.Findings) != 0 {
+				b.Fatal(r.Findings)
+			}
+		}
+	})
+}
+
+// probe asks name's VM for its kernel's features, checks facts known of
+// each kernel, and records them in a profile built from the image.
+func (e *vmEnv) probe(t *testing.T, name string) {
+	k := e.profiles[name]
+	tgt := microvm.Target{Image: k.Image(), Config: k.ConfigLines()}
+	start := time.Now()
+	ans, release, err := e.pool.Probe(context.Background(), tgt)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	var p kb.KernelProbe
+	if err := json.Unmarshal(ans, &p); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("probe of %s: %d helpers, %d program types, %d map types in %v", release, len(p.Helpers), len(p.ProgTypes), len(p.MapTypes), time.Since(start).Round(time.Millisecond))
+	if p.Release != k.Meta.Kernel {
+		t.Errorf("probed %s, the profile is of %s", p.Release, k.Meta.Kernel)
+	}
+	old := name == "debian-5.10"
+	wantRB := kb.Yes
+	if old {
+		wantRB = kb.No
+	}
+	if got := p.MapTypes["UserRingbuf"]; got != wantRB {
+		t.Errorf("user ring buffer maps on %s: %v, want %v", name, got, wantRB)
+	}
+	if p.MapTypes["Hash"] != kb.Yes || p.MapTypes["RingBuf"] != kb.Yes {
+		t.Errorf("hash and ring buffer maps not found on %s: %v", name, p.MapTypes)
+	}
+	loop := kb.Unknown
+	for _, h := range p.Helpers {
+		if h.Name == "bpf_loop" {
+			loop = h.Allowed["kprobe"]
+		}
+	}
+	if wantLoop := map[bool]kb.Tri{true: kb.Unknown, false: kb.Yes}[old]; loop != wantLoop {
+		t.Errorf("bpf_loop from kprobe programs on %s: %v, want %v", name, loop, wantLoop)
+	}
+	if p.Attach[kb.AttachTracepoint].Supported != kb.Yes {
+		t.Errorf("tracepoint programs do not load on %s: %+v", name, p.Attach[kb.AttachTracepoint])
+	}
+	// The profile records them, with their source.
+	opts, err := kb.FindKernel(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Probe = &p
+	pk, err := kb.BuildImage(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := pk.Meta.Sources["helper_availability"]; !strings.HasPrefix(src, kb.FromProbe+": in a microVM") {
+		t.Errorf("helper availability source: %q", src)
+	}
+	if got := pk.HelperAllowed("bpf_get_current_pid_tgid", "tracepoint"); got != kb.Yes {
+		t.Errorf("bpf_get_current_pid_tgid from tracepoints in the probed profile: %v", got)
+	}
+	if !old && pk.HelperAllowed("bpf_loop", "kprobe") != kb.Yes {
+		t.Errorf("bpf_loop from kprobes in the probed profile of %s: %v", name, pk.HelperAllowed("bpf_loop", "kprobe"))
 	}
 }

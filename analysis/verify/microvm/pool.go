@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // Pool keeps one VM per kernel image, booted on first use (or by Start)
@@ -32,7 +33,11 @@ type slot struct {
 // NewPool makes a pool; nothing boots until asked.
 func NewPool(opts Options) *Pool {
 	opts.defaults()
-	return &Pool{opts: opts, vms: map[string]*slot{}}
+	p := &Pool{opts: opts, vms: map[string]*slot{}}
+	if opts.IdleTimeout > 0 {
+		go p.reapIdle()
+	}
+	return p
 }
 
 // Options are the pool's options, defaults filled in.
@@ -41,8 +46,7 @@ func (p *Pool) Options() Options { return p.opts }
 var errClosed = errors.New("the microVM pool is closed")
 
 // VM returns t's VM, booting it when there is none or it died, and
-// waiting for a boot in progress. fresh forces a new boot when the VM it
-// would return is the one given (it just failed).
+// waiting for a boot in progress.
 func (p *Pool) VM(ctx context.Context, t Target) (*VM, error) {
 	return p.vm(ctx, t, nil)
 }
@@ -186,7 +190,7 @@ func (p *Pool) Load(ctx context.Context, t Target, obj []byte, verbose bool) ([]
 
 // Probe asks t's kernel for its features (kb.KernelProbe as JSON).
 func (p *Pool) Probe(ctx context.Context, t Target) ([]byte, string, error) {
-	return p.do(ctx, t, func(vm *VM) ([]byte, error) { return vm.Probe(p.opts.RequestTimeout) })
+	return p.do(ctx, t, func(vm *VM) ([]byte, error) { return vm.Probe(10 * p.opts.RequestTimeout) })
 }
 
 // Close kills every VM; the pool refuses requests afterwards.
@@ -203,6 +207,45 @@ func (p *Pool) Close() {
 	p.mu.Unlock()
 	for _, vm := range vms {
 		vm.Kill()
+	}
+}
+
+// Stop kills t's VM, if one runs; the next request boots it again.
+func (p *Pool) Stop(t Target) {
+	p.mu.Lock()
+	s := p.vms[t.Image]
+	var vm *VM
+	if s != nil {
+		vm, s.vm = s.vm, nil
+	}
+	p.mu.Unlock()
+	if vm != nil {
+		vm.Kill()
+	}
+}
+
+// reapIdle stops the VMs unused for IdleTimeout (an idle guest still
+// costs the host some CPU for its timers under TCG).
+func (p *Pool) reapIdle() {
+	for {
+		time.Sleep(p.opts.IdleTimeout / 4)
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return
+		}
+		var idle []*VM
+		for _, s := range p.vms {
+			if s.vm != nil && s.vm.idleFor() > p.opts.IdleTimeout {
+				idle = append(idle, s.vm)
+				s.vm = nil
+			}
+		}
+		p.mu.Unlock()
+		for _, vm := range idle {
+			p.progress(vm.image, fmt.Sprintf("stopping %s: unused for %v", vm.Release(), p.opts.IdleTimeout))
+			vm.Kill()
+		}
 	}
 }
 

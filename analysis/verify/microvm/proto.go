@@ -30,6 +30,8 @@ const (
 	// programs.
 	KindLoadVerbose byte = 'V'
 	KindProbe       byte = 'P'
+	// KindEcho is answered with its own payload (tests of the channel).
+	KindEcho byte = 'E'
 	KindAnswer      byte = 'A'
 )
 

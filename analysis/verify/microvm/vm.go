@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,6 +61,9 @@ type Options struct {
 	// RequestTimeout bounds each request once booted; default 60 s. A
 	// VM that does not answer in time is killed.
 	RequestTimeout time.Duration
+	// IdleTimeout stops a VM unused for that long (the next request
+	// boots it again); default 10 minutes, negative: never.
+	IdleTimeout time.Duration
 	// Accel is "tcg", "kvm", or "" to use KVM only when a quick probe
 	// boot with it succeeds (KGENT_VM_ACCEL overrides "").
 	Accel string
@@ -79,6 +83,9 @@ func (o *Options) defaults() {
 	}
 	if o.Accel == "" {
 		o.Accel = os.Getenv("KGENT_VM_ACCEL")
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 10 * time.Minute
 	}
 }
 
@@ -135,6 +142,9 @@ type VM struct {
 	console *ring
 	exited  chan struct{} // closed when QEMU has exited
 	waitErr error
+
+	// lastUse is when the last request ended (unix nanoseconds).
+	lastUse atomic.Int64
 
 	killOnce sync.Once
 	// BootTime is how long the boot to the init's hello took.
@@ -366,6 +376,7 @@ func boot(ctx context.Context, opts Options, t Target, accel string, limit time.
 	}
 	vm.release, vm.Problems = h.Release, h.Problems
 	vm.BootTime = time.Since(start)
+	vm.lastUse.Store(time.Now().UnixNano())
 	if len(t.Config) > 0 {
 		if _, err := vm.request(KindConfig, []byte(strings.Join(t.Config, "\n")+"\n"), opts.RequestTimeout); err != nil {
 			return nil, err
@@ -399,6 +410,15 @@ func exitString(err error) string {
 	return err.Error()
 }
 
+// idleFor is how long the VM has not served a request (0 while it does).
+func (vm *VM) idleFor() time.Duration {
+	if !vm.mu.TryLock() {
+		return 0
+	}
+	defer vm.mu.Unlock()
+	return time.Since(time.Unix(0, vm.lastUse.Load()))
+}
+
 // Kill kills QEMU's whole process group and waits for it.
 func (vm *VM) Kill() {
 	vm.killOnce.Do(func() {
@@ -427,6 +447,7 @@ func (e errDied) Error() string { return e.msg }
 func (vm *VM) request(kind byte, payload []byte, limit time.Duration) ([]byte, error) {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
+	defer vm.lastUse.Store(time.Now().UnixNano())
 	if !vm.Alive() {
 		return nil, errDied{fmt.Sprintf("the microVM of %s (%s) is not running (%s): %s", filepath.Base(vm.image), vm.release, exitString(vm.waitErr), vm.consoleTail())}
 	}
@@ -458,7 +479,7 @@ func (vm *VM) request(kind byte, payload []byte, limit time.Duration) ([]byte, e
 		return nil, fmt.Errorf("the microVM of %s answered with an unknown message", filepath.Base(vm.image))
 	}
 	var e struct {
-		Error string `json:"error"`
+		Error string `json:"vm_error"`
 	}
 	if json.Unmarshal(ans, &e) == nil && e.Error != "" {
 		return nil, fmt.Errorf("the microVM of %s (%s): %s", filepath.Base(vm.image), vm.release, e.Error)
@@ -475,6 +496,12 @@ func (vm *VM) Load(obj []byte, verbose bool, limit time.Duration) ([]byte, error
 		kind = KindLoadVerbose
 	}
 	return vm.request(kind, obj, limit)
+}
+
+// Echo sends payload and returns the guest's copy of it (a test of the
+// channel).
+func (vm *VM) Echo(payload []byte, limit time.Duration) ([]byte, error) {
+	return vm.request(KindEcho, payload, limit)
 }
 
 // Probe asks the guest for its kernel's features (kb.KernelProbe as JSON).

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/cilium/ebpf/rlimit"
@@ -71,11 +72,14 @@ func main() {
 	_ = unix.Uname(&u)
 	release := unix.ByteSliceToString(u.Release[:])
 
-	tty, err := os.OpenFile("/dev/ttyS1", os.O_RDWR|unix.O_NOCTTY, 0)
+	// A blocking descriptor, read and written outside Go's poller: every
+	// wake-up costs under TCG, and the port is this process's only work.
+	fd, err := unix.Open("/dev/ttyS1", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kgent-vminit: no control port:", err)
 		halt()
 	}
+	tty := os.NewFile(uintptr(fd), "/dev/ttyS1")
 	if err := rawMode(int(tty.Fd())); err != nil {
 		fmt.Fprintln(os.Stderr, "kgent-vminit: control port:", err)
 		halt()
@@ -91,11 +95,17 @@ func main() {
 		if err != nil {
 			// A broken frame: say so and wait for the next one.
 			fmt.Fprintln(os.Stderr, "kgent-vminit: reading a request:", err)
-			answer(tty, map[string]string{"error": "bad request: " + err.Error()})
+			answer(tty, map[string]string{"vm_error": "bad request: " + err.Error()})
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		t0 := time.Now()
+		if kind == microvm.KindEcho {
+			if err := microvm.WriteFrame(tty, microvm.KindAnswer, payload); err != nil {
+				logf("echo: %v", err)
+			}
+			continue
+		}
 		answer(tty, serve(kind, payload, release))
 		logf("request %q of %d bytes answered in %v", kind, len(payload), time.Since(t0).Round(time.Millisecond))
 	}
@@ -105,34 +115,61 @@ func main() {
 func serve(kind byte, payload []byte, release string) (out any) {
 	defer func() {
 		if p := recover(); p != nil {
-			out = map[string]string{"error": fmt.Sprintf("the microVM's init failed (this is a bug): %v", p)}
+			out = map[string]string{"vm_error": fmt.Sprintf("the microVM's init failed (this is a bug): %v", p)}
 		}
 	}()
 	switch kind {
 	case microvm.KindConfig:
 		// libbpf reads /boot/config-<release> for __kconfig externs.
 		if err := os.WriteFile("/boot/config-"+release, payload, 0o644); err != nil {
-			return map[string]string{"error": err.Error()}
+			return map[string]string{"vm_error": err.Error()}
 		}
 		return map[string]bool{"ok": true}
 	case microvm.KindLoad, microvm.KindLoadVerbose:
 		rep := verify.LoadObject(context.Background(), payload, kind == microvm.KindLoadVerbose)
 		rep.Kernel = release
+		trimLogs(&rep)
 		return rep
 	case microvm.KindProbe:
 		p, err := kb.ProbeRunningKernel()
 		if err != nil {
-			return map[string]string{"error": err.Error()}
+			return map[string]string{"vm_error": err.Error()}
 		}
 		return p
 	}
-	return map[string]string{"error": fmt.Sprintf("unknown request %q", kind)}
+	return map[string]string{"vm_error": fmt.Sprintf("unknown request %q", kind)}
+}
+
+// maxLogLines is how much of a program's verifier log goes back to the
+// host: its end, where the verifier's complaint and the failing
+// instruction are (the serial line moves a few KiB a second under TCG;
+// a full log of a complex program is megabytes).
+const maxLogLines = 400
+
+// trimLogs keeps the end of each log and every line about a poisoned
+// CO-RE relocation (the host names the missing field from them).
+func trimLogs(rep *verify.LoadReport) {
+	for i := range rep.Programs {
+		pr := &rep.Programs[i]
+		if len(pr.Log) <= maxLogLines {
+			continue
+		}
+		cut := len(pr.Log) - maxLogLines
+		var keep []string
+		for _, l := range pr.Log[:cut] {
+			if strings.Contains(l, "poisoned by CO-RE") {
+				keep = append(keep, l)
+			}
+		}
+		pr.LogOmitted = cut - len(keep)
+		pr.Log = append(keep, pr.Log[cut:]...)
+	}
 }
 
 func answer(tty *os.File, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b, _ = json.Marshal(map[string]string{"error": err.Error()})
+		b, _ = json.Marshal(map[string]string{"vm_error": err.Error()})
 	}
 	if err := microvm.WriteFrame(tty, microvm.KindAnswer, b); err != nil {
 		fmt.Fprintln(os.Stderr, "kgent-vminit: answering:", err)
