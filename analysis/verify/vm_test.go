@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -24,6 +25,13 @@ import (
 // The kernels every VM test verifies in: Debian's, fetched by
 // scripts/kernels.sh into .cache/kernels.
 var vmKernels = []string{"debian-5.10", "debian-6.1", "debian-6.12", "debian-sid"}
+
+func init() {
+	// KGENT_VM_KERNELS narrows the list (a comma-separated subset).
+	if s := os.Getenv("KGENT_VM_KERNELS"); s != "" {
+		vmKernels = strings.Split(s, ",")
+	}
+}
 
 var updateVM = flag.Bool("update-vm", false, "rewrite testdata/microvm/expected.json from the VMs' answers")
 
@@ -435,5 +443,66 @@ func (e *vmEnv) probe(t *testing.T, name string) {
 	}
 	if !old && pk.HelperAllowed("bpf_loop", "kprobe") != kb.Yes {
 		t.Errorf("bpf_loop from kprobes in the probed profile of %s: %v", name, pk.HelperAllowed("bpf_loop", "kprobe"))
+	}
+}
+
+// nobodyKernels are the kernels the unprivileged run boots: the oldest
+// and the newest (all four again would double the suite's VM time).
+func nobodyKernels() string {
+	if len(vmKernels) <= 2 {
+		return strings.Join(vmKernels, ",")
+	}
+	return vmKernels[0] + "," + vmKernels[len(vmKernels)-1]
+}
+
+// TestUnprivilegedVM runs TestKernelsInVMs again as nobody (setpriv, no
+// groups, no capabilities), from a copy of this test binary, with a kb
+// cache of nobody's own: verification in VMs needs no privilege, and
+// its answers are the committed ones.
+func TestUnprivilegedVM(t *testing.T) {
+	vmSetup(t)
+	testenv.Require(t, testenv.Root, testenv.Requirement("setpriv"))
+	init, err := microvm.FindInit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "kgent-vm-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self, _ := os.Executable()
+	bin, initCopy := filepath.Join(dir, "verify.test"), filepath.Join(dir, microvm.InitName)
+	copyFile(self, bin)
+	copyFile(init, initCopy)
+	cache, tmp := filepath.Join(dir, "cache"), filepath.Join(dir, "tmp")
+	for _, d := range []string{cache, tmp} {
+		os.Mkdir(d, 0o700)
+		os.Chown(d, 65534, 65534)
+	}
+	kernels, _ := filepath.Abs(kb.KernelsDir())
+	wd, _ := os.Getwd()
+	args := []string{"--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", bin,
+		"-test.run", "^TestKernelsInVMs$", "-test.v", "-test.timeout", "30m"}
+	cmd := exec.Command("setpriv", args...)
+	cmd.Dir = wd
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "KGENT_KB_DIR=" + cache,
+		"KGENT_VMINIT=" + initCopy, "KGENT_KERNELS_DIR=" + kernels, "KGENT_VM_KERNELS=" + nobodyKernels(),
+		"KGENT_REQUIRE_BPF=" + os.Getenv("KGENT_REQUIRE_BPF"), "TMPDIR=" + tmp}
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Logf("as nobody in %v", time.Since(start).Round(time.Second))
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestKernelsInVMs") || strings.Contains(string(out), "--- SKIP") {
+		t.Fatalf("as nobody: %v\n%s", err, out)
 	}
 }
