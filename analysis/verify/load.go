@@ -243,7 +243,7 @@ func (v *Verifier) findings(ctx context.Context, obj string, raw []byte, rep Loa
 		return []analysis.Finding{unavailable("the compiled object cannot be prepared for loading: " + err.Error())}, ""
 	}
 	libbpfFuncs(spec, info)
-	on := ""   // " on <release>" for messages of a microVM's kernel
+	on := ""    // " on <release>" for messages of a microVM's kernel
 	whose := "" // "rejected by the verifier of <release>: "
 	if rep.Kernel != "" {
 		on = " on " + rep.Kernel

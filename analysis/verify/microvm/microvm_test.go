@@ -2,9 +2,9 @@ package microvm
 
 import (
 	"bytes"
-	"crypto/rand"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"

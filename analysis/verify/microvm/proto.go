@@ -31,8 +31,8 @@ const (
 	KindLoadVerbose byte = 'V'
 	KindProbe       byte = 'P'
 	// KindEcho is answered with its own payload (tests of the channel).
-	KindEcho byte = 'E'
-	KindAnswer      byte = 'A'
+	KindEcho   byte = 'E'
+	KindAnswer byte = 'A'
 )
 
 const (
