@@ -326,14 +326,19 @@ func BenchmarkVMBoot(b *testing.B) {
 	img := env.profiles[vmBenchKernel].Image()
 	opts := env.pool.Options()
 	opts.Progress = nil
+	var total time.Duration
+	n := 0
 	for b.Loop() {
 		vm, err := microvm.Boot(context.Background(), opts, microvm.Target{Image: img})
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(vm.BootTime.Seconds(), "s/boot")
+		total += vm.BootTime
+		n++
 		vm.Kill()
 	}
+	// To the init's hello, without the kill.
+	b.ReportMetric(total.Seconds()/float64(n), "s/boot")
 }
 
 // BenchmarkVMVerify verifies a three-program object in a booted VM: the
