@@ -158,7 +158,7 @@ func Generate(ctx context.Context, req Request, opts Options) (res *Result, err 
 	btVersion, _ := opts.Pipeline.BpftraceRelease()
 	pp := buildPrompt(ctx, req.Text, lang, opts.kb(), opts.Retriever, opts.PromptBudget, btVersion)
 	res.Context, res.Example = pp.Used, pp.Example
-	base := []Message{{Role: "system", Content: systemPrompt(lang)}, {Role: "user", Content: pp.Text}}
+	base := []Message{{Role: "system", Content: systemPrompt(lang)}, {Role: "user", Content: pp.Text + intentPrompt(in)}}
 	kernel := ""
 	if opts.kb() != nil {
 		kernel = " (Linux " + opts.kb().Meta.Kernel + ")"

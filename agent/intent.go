@@ -30,7 +30,7 @@ type Intent struct {
 	Filters []Filter `json:"filters,omitempty"`
 	// Every is the reporting interval in seconds of a rate (1 unless
 	// the request says "every 5 seconds").
-	Every int `json:"every,omitempty"`
+	Every      int  `json:"every,omitempty"`
 	Understood bool `json:"understood"`
 	// Explicit: the request names a kernel-function attach kind
 	// (kprobe, fentry, ...), which it gets even where the target cannot
@@ -297,6 +297,15 @@ var lexicon = func() []concept {
 	return c
 }()
 
+// subsystemRes are the subsystems' words, compiled.
+var subsystemRes = func() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(subsystems))
+	for i, s := range subsystems {
+		out[i] = rx(s.word)
+	}
+	return out
+}()
+
 // subsystems are kernel subsystems a request may name; each is traced by
 // its tracepoint category or its functions' prefix.
 var subsystems = []struct {
@@ -361,7 +370,15 @@ var (
 )
 
 // identRe finds names written as identifiers (vfs_read, tcp_sendmsg).
-var identRe = regexp.MustCompile(`\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b`)
+var (
+	identRe        = regexp.MustCompile(`\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b`)
+	explicitRe     = rx(`\b(kprobes?|kretprobes?|fentry|fexit|kfuncs?|kretfuncs?)\b`)
+	syscallNameRe  = regexp.MustCompile(`\b([a-z][a-z0-9]{2,})(\(2\)|\s+(system )?calls?|\s+syscalls?)?`)
+	everyRe        = rx(`every (\d+) ?(s|sec|secs|seconds?|minutes?)\b|每\s*(\d+)\s*秒`)
+	frequencyRe    = rx(`(cpu )?frequency`)
+	perSecondRe    = rx(`per second|每秒|rate`)
+	cgroupFilterRe = rx(`(in|of|for|inside|within) (a |the |one )?(specific |given )?(cgroup|container)|cgroup (id|path)? ?\d+|(容器|cgroup)(内|中|里)`)
+)
 
 // commonWords are syscall names that are also plain English: a request
 // must name them as a call for them to count.
@@ -394,7 +411,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 	// A request that names the attach kind ("with a kprobe on X") wants
 	// that program even where the target cannot attach it: it gets it,
 	// with a note, rather than a substitute.
-	in.Explicit = rx(`\b(kprobes?|kretprobes?|fentry|fexit|kfuncs?|kretfuncs?)\b`).MatchString(text)
+	in.Explicit = explicitRe.MatchString(text)
 	seen := map[string]bool{}
 	add := func(e Event) {
 		if seen[e.Name] {
@@ -405,8 +422,8 @@ func ParseIntent(k *kb.KB, request string) Intent {
 		in.Events = append(in.Events, e)
 	}
 	// Subsystems named by their module's name.
-	for _, s := range subsystems {
-		loc := rx(s.word).FindStringIndex(text)
+	for i, s := range subsystems {
+		loc := subsystemRes[i].FindStringIndex(text)
 		if loc == nil || taken(loc) {
 			continue
 		}
@@ -478,7 +495,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 			}
 		}
 	}
-	for _, loc := range regexp.MustCompile(`\b([a-z][a-z0-9]{2,})(\(2\)|\s+(system )?calls?|\s+syscalls?)?`).FindAllStringSubmatchIndex(text, -1) {
+	for _, loc := range syscallNameRe.FindAllStringSubmatchIndex(text, -1) {
 		w := text[loc[2]:loc[3]]
 		if taken(loc[:2]) || seen[w] || k == nil {
 			continue
@@ -519,7 +536,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 	}
 	in.Understood = len(in.Events) > 0
 	in.Every = 1
-	if m := rx(`every (\d+) ?(s|sec|secs|seconds?|minutes?)\b|每\s*(\d+)\s*秒`).FindStringSubmatch(text); m != nil {
+	if m := everyRe.FindStringSubmatch(text); m != nil {
 		n, _ := strconv.Atoi(m[1] + m[3])
 		if strings.HasPrefix(m[2], "m") {
 			n *= 60
@@ -541,7 +558,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 			in.Measure = "hist"
 		}
 	}
-	if in.Measure == "rate" && rx(`(cpu )?frequency`).MatchString(text) && !rx(`per second|每秒|rate`).MatchString(text) {
+	if in.Measure == "rate" && frequencyRe.MatchString(text) && !perSecondRe.MatchString(text) {
 		in.Measure = "print"
 	}
 	for _, kr := range keyRes {
@@ -564,7 +581,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 	if m := commFilterRe.FindStringSubmatch(request); m != nil {
 		in.Filters = append(in.Filters, Filter{Kind: "comm", Value: m[1]})
 	}
-	if rx(`(in|of|for|inside|within) (a |the |one )?(specific |given )?(cgroup|container)|cgroup (id|path)? ?\d+|(容器|cgroup)(内|中|里)`).MatchString(text) && !cgroupProgram(in.Events) {
+	if cgroupFilterRe.MatchString(text) && !cgroupProgram(in.Events) {
 		in.Filters = append(in.Filters, Filter{Kind: "cgroup"})
 	}
 	if m := threshRe.FindString(text); m != "" {

@@ -46,6 +46,9 @@ func TestIntentLoopRepairs(t *testing.T) {
 	if len(msgs) != 3 {
 		t.Fatalf("%d requests", len(msgs))
 	}
+	if !strings.Contains(msgs[0], "kgent reads the request as:\n- page faults: tracepoint:exceptions:page_fault_user") {
+		t.Fatalf("the first prompt does not carry the intent:\n%s", msgs[0])
+	}
 	fb := msgs[1]
 	for _, want := range []string{"does not do what was asked", "page faults", "tracepoint:exceptions:page_fault_user", "writeback"} {
 		if !strings.Contains(fb, want) {

@@ -604,3 +604,38 @@ func first(xs []string, n int) []string {
 	}
 	return xs
 }
+
+// intentPrompt tells the model how kgent reads the request, and what the
+// target lacks, so that its program is checked against the same reading.
+func intentPrompt(in Intent) string {
+	if !in.Understood {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nkgent reads the request as:")
+	for _, e := range in.Events {
+		ps := e.Probes
+		if len(ps) == 0 {
+			ps = e.Subst
+		}
+		if len(ps) > 0 {
+			fmt.Fprintf(&b, "\n- %s: %s", e.Name, strings.Join(first(ps, 4), " or "))
+		} else {
+			fmt.Fprintf(&b, "\n- %s: the target cannot trace it (%s)", e.Name, e.Missing)
+			if len(e.Alternatives) > 0 {
+				fmt.Fprintf(&b, "; closest: %s", strings.Join(e.Alternatives, "; "))
+			}
+		}
+	}
+	if in.Measure != "" {
+		fmt.Fprintf(&b, "\n- measure: %s", measureWord(in))
+	}
+	if len(in.Keys) > 0 {
+		fmt.Fprintf(&b, "\n- by or with: %s", strings.Join(in.Keys, ", "))
+	}
+	for _, f := range in.Filters {
+		fmt.Fprintf(&b, "\n- filter: %s %s", f.Kind, f.Value)
+	}
+	b.WriteString("\nIf the target cannot do what is asked, say so in a comment at the top of the program and write the closest alternative.\n")
+	return b.String()
+}
