@@ -883,10 +883,10 @@ func namedFields(k *kb.KB, events []Event, text string) []string {
 			}
 			for _, f := range tp.Fields {
 				words := strings.ReplaceAll(f.Name, "_", " ")
-				if len(f.Name) < 4 || seen[f.Name] || f.Name == "comm" || f.Name == "pid" || f.Name == "cpu" {
+				if len(f.Name) < 3 || seen[f.Name] || f.Name == "comm" || f.Name == "pid" || f.Name == "cpu" {
 					continue
 				}
-				re := regexp.MustCompile(`(by|per|with|its|their|and|keyed|including|showing|show|print\w*|of the)\s+(\w+\s+){0,2}(` + regexp.QuoteMeta(words) + `|` + regexp.QuoteMeta(f.Name) + `)s?\b`)
+				re := regexp.MustCompile(`(by|per|with|its|their|and|each|every|keyed|including|showing|show|print\w*|of the)\s+(\w+\s+){0,2}(` + regexp.QuoteMeta(words) + `|` + regexp.QuoteMeta(f.Name) + `)s?\b`)
 				if re.MatchString(text) || zhField(text, f.Name) {
 					seen[f.Name] = true
 					out = append(out, f.Name)

@@ -184,3 +184,46 @@ func FuzzIntent(f *testing.F) {
 		CheckIntent(in, s, analysis.DialectC)
 	})
 }
+
+// Composed programs load: each measurement the composer writes, through
+// the real bpftrace and verifier (C through clang and the verifier).
+func TestComposedVerified(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	testenv.Require(t, testenv.Bpftrace, testenv.BPF)
+	for _, c := range []struct {
+		req  string
+		lang analysis.Dialect
+	}{
+		{"count kvm exits by exit reason", analysis.DialectBpftrace},
+		{"trace System V shared memory operations", analysis.DialectBpftrace},
+		{"report every unshare call and its flags", analysis.DialectBpftrace},
+		{"time spent in each hard irq handler", analysis.DialectBpftrace},
+		{"how long do threads wait for a cpu after waking up", analysis.DialectBpftrace},
+		{"latency of getaddrinfo calls", analysis.DialectBpftrace},
+		{"page faults per second", analysis.DialectBpftrace},
+		{"top 10 processes by number of ioctl calls", analysis.DialectBpftrace},
+		{"histogram of transmitted packet sizes", analysis.DialectBpftrace},
+		{"print fsync calls slower than 10 ms", analysis.DialectBpftrace},
+		{"track creation of network namespaces", analysis.DialectBpftrace},
+		{"libbpf program that measures read latency as a log2 histogram", analysis.DialectC},
+		{"count process exits per command in C", analysis.DialectC},
+	} {
+		if c.lang == analysis.DialectC {
+			testenv.Require(t, testenv.Clang, testenv.Headers)
+		}
+		in := ParseIntent(k, c.req)
+		compose := composeBpftrace
+		if c.lang == analysis.DialectC {
+			compose = composeC
+		}
+		prog, _, err := compose(k, in)
+		if err != nil {
+			t.Errorf("%q: %v", c.req, err)
+			continue
+		}
+		fs, verified, err := checkProgram(context.Background(), prog, c.lang, Options{Pipeline: pipe(k), Verify: true})
+		if v := CheckIntent(in, prog, c.lang); err != nil || !verified || !v.Fits {
+			t.Errorf("%q: verified %v (%v), verdict %+v, findings %v\n%s", c.req, verified, err, v, fs, prog)
+		}
+	}
+}
