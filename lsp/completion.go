@@ -31,7 +31,7 @@ func (s *server) completion(ctx context.Context, p positionParams) (any, error) 
 	}
 	text, idx, _ := d.snapshot()
 	s.kbWait(ctx, s.opts.KBWait)
-	items := ide.Complete(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB())
+	items := ide.Complete(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB(), s.bpftraceRelease())
 	out := make([]protocol.CompletionItem, 0, len(items))
 	for i, it := range items {
 		ci := protocol.CompletionItem{Label: it.Label, Kind: completionKinds[it.Kind], Detail: it.Detail, SortText: fmt.Sprintf("%05d", i)}

@@ -26,7 +26,7 @@ func (s *server) hover(ctx context.Context, p positionParams) (any, error) {
 	}
 	text, idx, _ := d.snapshot()
 	s.kbWait(ctx, s.opts.KBWait)
-	h, ok := ide.HoverAt(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB())
+	h, ok := ide.HoverAt(text, idx.Offset(fromPosition(p.Position)), d.dialect, s.currentKB(), s.bpftraceRelease())
 	if !ok {
 		return nil, nil
 	}
@@ -39,4 +39,11 @@ func (s *server) hover(ctx context.Context, p positionParams) (any, error) {
 	}
 	r := toRange(idx, h.Span)
 	return protocol.Hover{Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: h.Markdown}, Range: &r}, nil
+}
+
+// bpftraceRelease is the release scripts are checked against, for
+// hover and completion: the pipeline's, as the diagnostics use.
+func (s *server) bpftraceRelease() string {
+	v, _ := s.pipe.BpftraceRelease()
+	return v
 }

@@ -60,22 +60,11 @@ func CheckContext(ctx context.Context, src string, opts Options) ([]analysis.Fin
 
 // InstalledVersion is the version ("0.17") of the bpftrace in PATH, or ""
 // when none is installed. It is detected once per binary and cached by
-// the kb (kb.ToolVersion): checks start no process.
+// the kb (kb.BpftraceBinaryVersion): checks start no process.
 func InstalledVersion() string {
-	v, err := kb.ToolVersion("bpftrace")
+	v, err := kb.BpftraceBinaryVersion("bpftrace")
 	if err != nil {
 		return ""
-	}
-	return MajorMinor(v)
-}
-
-// MajorMinor cuts a release to the "0.23" the language facts are keyed
-// by: "0.23.2" is 0.23.
-func MajorMinor(v string) string {
-	if i := strings.IndexByte(v, '.'); i >= 0 {
-		if j := strings.IndexByte(v[i+1:], '.'); j >= 0 {
-			return v[:i+1+j]
-		}
 	}
 	return v
 }

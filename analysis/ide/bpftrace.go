@@ -14,7 +14,10 @@ import (
 // (the version the checks use), so hover and completion say what that
 // version has and what each probe type provides.
 
-func btSpec() *kb.BTSpec { return kb.BpftraceSpec(bpftrace.InstalledVersion()) }
+// btSpec is the language of the bpftrace release being checked (the
+// pipeline's: configured, else the configured binary's); "" is the
+// newest kgent knows.
+func btSpec(release string) *kb.BTSpec { return kb.BpftraceSpec(release) }
 
 // probeTypeRe finds an attach point at the start of a line: its probe
 // type ("kprobe", "t", "BEGIN").
@@ -31,8 +34,8 @@ func probeTypeBefore(text string, off int) string {
 }
 
 // btHover describes a bpftrace probe type, function or builtin.
-func btHover(text string, sp analysis.Span, word string) (Hover, bool) {
-	spec := btSpec()
+func btHover(text string, sp analysis.Span, word, release string) (Hover, bool) {
+	spec := btSpec(release)
 	var b strings.Builder
 	// A probe type: the word starts its line and a ':' follows, or it is
 	// BEGIN/END.
@@ -115,8 +118,8 @@ func arity(f kb.BTFunc) string {
 // btNameItems completes bpftrace functions and builtins of the installed
 // version; builtins the current probe type does not provide rank last,
 // and say so.
-func btNameItems(text string, off int, word string) []Item {
-	spec := btSpec()
+func btNameItems(text string, off int, word, release string) []Item {
+	spec := btSpec(release)
 	pt := probeTypeBefore(text, off)
 	var items []Item
 	seen := map[string]bool{}
@@ -144,8 +147,8 @@ func btNameItems(text string, off int, word string) []Item {
 }
 
 // btProbeItems completes a probe type at the start of a line.
-func btProbeItems(word string) []Item {
-	spec := btSpec()
+func btProbeItems(word, release string) []Item {
+	spec := btSpec(release)
 	var items []Item
 	for _, n := range spec.ProbeTypeNames() {
 		p, _ := spec.ProbeType(n)

@@ -35,7 +35,7 @@ func TestCompleteContexts(t *testing.T) {
 		{"bpftrace functions", analysis.DialectBpftrace, "BEGIN { @x = cou", "count", "function"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			items := Complete(tc.src, len(tc.src), tc.dialect, k)
+			items := Complete(tc.src, len(tc.src), tc.dialect, k, "0.17")
 			for _, it := range items {
 				if it.Label == tc.want {
 					if it.Kind != tc.kind {
@@ -53,7 +53,7 @@ func TestCompleteContexts(t *testing.T) {
 	}
 	// A name that is a builtin and a function is offered once.
 	count := 0
-	for _, it := range Complete("BEGIN { @x = nsec", 17, analysis.DialectBpftrace, k) {
+	for _, it := range Complete("BEGIN { @x = nsec", 17, analysis.DialectBpftrace, k, "0.17") {
 		if it.Label == "nsecs" {
 			count++
 		}
@@ -62,11 +62,11 @@ func TestCompleteContexts(t *testing.T) {
 		t.Fatalf("nsecs offered %d times", count)
 	}
 	// Kernel functions are tens of thousands: capped, never all.
-	if items := Complete(`SEC("kprobe/`, 12, analysis.DialectC, k); len(items) > MaxItems {
+	if items := Complete(`SEC("kprobe/`, 12, analysis.DialectC, k, "0.17"); len(items) > MaxItems {
 		t.Fatalf("%d items", len(items))
 	}
 	// No kb: no kernel names, no crash.
-	if items := Complete(`SEC("tp/sched/`, 14, analysis.DialectC, nil); len(items) != 0 {
+	if items := Complete(`SEC("tp/sched/`, 14, analysis.DialectC, nil, "0.17"); len(items) != 0 {
 		t.Fatalf("without kb: %+v", items)
 	}
 }

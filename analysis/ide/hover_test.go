@@ -30,7 +30,7 @@ func TestHoverKinds(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			off := strings.Index(tc.src, tc.at) + 1
-			h, ok := HoverAt(tc.src, off, tc.dialect, k)
+			h, ok := HoverAt(tc.src, off, tc.dialect, k, "0.17")
 			if !ok {
 				t.Fatal("no hover")
 			}
@@ -44,10 +44,10 @@ func TestHoverKinds(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := HoverAt("int counts;", 5, analysis.DialectC, k); ok {
+	if _, ok := HoverAt("int counts;", 5, analysis.DialectC, k, "0.17"); ok {
 		t.Fatal("hover on a name the kernel does not have")
 	}
-	if _, ok := HoverAt("\x00\xff\xfe", 1, analysis.DialectC, k); ok {
+	if _, ok := HoverAt("\x00\xff\xfe", 1, analysis.DialectC, k, "0.17"); ok {
 		t.Fatal("hover on binary")
 	}
 }

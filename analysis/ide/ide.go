@@ -84,7 +84,7 @@ func WordAt(text string, off int) (string, analysis.Span) {
 }
 
 // HoverAt describes the name under the cursor.
-func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
+func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB, bpftraceRelease string) (Hover, bool) {
 	word, sp := WordAt(text, off)
 	if word == "" || k == nil {
 		return Hover{}, false
@@ -99,7 +99,7 @@ func HoverAt(text string, off int, d analysis.Dialect, k *kb.KB) (Hover, bool) {
 		return h, true
 	}
 	if d == analysis.DialectBpftrace {
-		if h, ok := btHover(text, sp, word); ok {
+		if h, ok := btHover(text, sp, word, bpftraceRelease); ok {
 			return h, true
 		}
 	}
@@ -266,7 +266,7 @@ var (
 )
 
 // Complete lists completions at off.
-func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
+func Complete(text string, off int, d analysis.Dialect, k *kb.KB, bpftraceRelease string) []Item {
 	if off > len(text) {
 		off = len(text)
 	}
@@ -292,9 +292,9 @@ func Complete(text string, off int, d analysis.Dialect, k *kb.KB) []Item {
 		}
 		word, sp := WordAt(text, off)
 		if strings.TrimSpace(text[lineStart:sp.Start]) == "" && word != "" {
-			items = append(items, btProbeItems(word)...)
+			items = append(items, btProbeItems(word, bpftraceRelease)...)
 		}
-		items = append(items, btNameItems(text, off, word)...)
+		items = append(items, btNameItems(text, off, word, bpftraceRelease)...)
 	}
 	return finish(items)
 }

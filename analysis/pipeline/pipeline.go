@@ -21,7 +21,6 @@ import (
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/bpfc"
-	"github.com/kgent/kgent/analysis/bpftrace"
 	"github.com/kgent/kgent/analysis/check"
 	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/kb"
@@ -186,14 +185,14 @@ func (p *Pipeline) BpftraceRelease() (version, from string) {
 // installed) binary's, else the newest kgent knows.
 func bpftraceRelease(c Config) (string, string) {
 	if c.BpftraceVersion != "" {
-		return bpftrace.MajorMinor(c.BpftraceVersion), "bpftraceVersion (" + c.Origin["bpftraceVersion"] + ")"
+		return kb.BpftraceMajorMinor(c.BpftraceVersion), "bpftraceVersion (" + c.Origin["bpftraceVersion"] + ")"
 	}
 	bin := c.BpftracePath
 	if bin == "" {
 		bin = "bpftrace"
 	}
-	if v, err := kb.ToolVersion(bin); err == nil {
-		return bpftrace.MajorMinor(v), "the version of " + bin
+	if v, err := kb.BpftraceBinaryVersion(bin); err == nil {
+		return v, "the version of " + bin
 	}
 	return "", "no bpftrace found (" + bin + "): the newest release kgent knows"
 }
