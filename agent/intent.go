@@ -70,8 +70,9 @@ type Event struct {
 	// Pred narrows a probe to the event, by probe id.
 	Pred map[string]string `json:"pred,omitempty"`
 	// implied is the measurement the concept implies.
-	implied  string
-	progType bool
+	implied   string
+	progType  bool
+	subsystem bool
 }
 
 // coveredByEarlier: every probe of want is a whole tracepoint category
@@ -450,6 +451,7 @@ func ParseIntent(k *kb.KB, request string) Intent {
 			}
 		}
 		e.Alternatives = []string{s.alt}
+		e.subsystem = true
 		add(e)
 	}
 	for _, c := range lexicon {
@@ -509,6 +511,21 @@ func ParseIntent(k *kb.KB, request string) Intent {
 		take(loc[:2])
 		add(Event{Name: w, Syscall: true, Want: []string{"tracepoint:syscalls:sys_enter_" + w, "tracepoint:syscalls:sys_exit_" + w},
 			Pair: [2]string{"tracepoint:syscalls:sys_enter_" + w, "tracepoint:syscalls:sys_exit_" + w}})
+	}
+	// "ZFS reads": the subsystem is the event, the syscall words say
+	// which of its operations.
+	subsys := false
+	for _, e := range in.Events {
+		subsys = subsys || e.subsystem
+	}
+	if subsys {
+		var keep []Event
+		for _, e := range in.Events {
+			if !e.Syscall {
+				keep = append(keep, e)
+			}
+		}
+		in.Events = keep
 	}
 	// "fentry on udp_sendmsg counting bytes sent": the function is the
 	// event, the syscall words describe it.

@@ -227,3 +227,14 @@ func TestComposedVerified(t *testing.T) {
 		}
 	}
 }
+
+// A model's program on an event the target lacks does what was asked,
+// and the verdict says the target cannot run it.
+func TestVerdictSaysUnavailable(t *testing.T) {
+	k := testenv.HostKB(t, testenv.Tracefs)
+	in := ParseIntent(k, "count ZFS reads per process")
+	v := CheckIntent(in, "kprobe:zfs_read\n{\n  @[comm] = count();\n}\n", analysis.DialectBpftrace)
+	if !v.Fits || len(v.Unavailable) != 1 || !strings.Contains(v.Sentence, "the target cannot trace zfs") {
+		t.Fatalf("%+v", v)
+	}
+}

@@ -36,6 +36,9 @@ type Verdict struct {
 	// Substituted: the program traces a substitute the request's event
 	// (kprobe on vfs_read → the read syscall tracepoints).
 	Substituted []string `json:"substituted,omitempty"`
+	// Unavailable: requested events the program traces but the target
+	// cannot (hardware:cache-misses without a PMU), with why.
+	Unavailable []string `json:"unavailable,omitempty"`
 	// Sentence says it in words.
 	Sentence string `json:"sentence"`
 }
@@ -493,6 +496,9 @@ func checkFacts(in Intent, fa facts) Verdict {
 				}
 			}
 		}
+		if found && !e.Available() {
+			v.Unavailable = append(v.Unavailable, e.Name+": "+e.Missing)
+		}
 		if found && !subst && in.Measure == "latency" && e.Pair[0] != "" && e.Pair[0] != e.Pair[1] && ends < 2 {
 			v.Missing = append(v.Missing, e.Name+" (both its start and its end)")
 		} else if !found {
@@ -537,6 +543,9 @@ func (v Verdict) sentence(in Intent) string {
 		}
 		if len(v.Substituted) > 0 {
 			s += "; " + strings.Join(v.Substituted, ", ") + " through a substitute the target supports"
+		}
+		if len(v.Unavailable) > 0 {
+			s += "; but the target cannot trace " + strings.Join(v.Unavailable, "; ")
 		}
 		return s
 	}
