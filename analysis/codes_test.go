@@ -115,3 +115,28 @@ func TestLineIndexLines(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchWantsOnTargets(t *testing.T) {
+	text := "x // want: KG302(warning) \"a\" // want[k1 k2]: KG401\ny // want[k2]: KG304(error)\n"
+	ws := ParseWants(text)
+	if len(ws) != 3 || ws[0].Severity != Warning || ws[1].Targets[1] != "k2" || ws[2].Severity != Error {
+		t.Fatalf("%+v", ws)
+	}
+	warn := Finding{Span: Span{0, 1}, Code: KG302, Severity: Warning, Message: "a b"}
+	field := Finding{Span: Span{0, 1}, Code: KG401, Severity: Error}
+	tp := Finding{Span: Span{len("x // want: KG302(warning) \"a\" // want[k1 k2]: KG401\n"), 0}, Code: KG304, Severity: Error}
+	tp.Span.End = tp.Span.Start + 1
+	if p := MatchWantsOn(text, []Finding{warn}, ""); len(p) != 0 {
+		t.Errorf("no target: %v", p)
+	}
+	if p := MatchWantsOn(text, []Finding{warn, field}, "k1"); len(p) != 0 {
+		t.Errorf("k1: %v", p)
+	}
+	if p := MatchWantsOn(text, []Finding{warn, field}, "k2"); len(p) != 1 || !strings.Contains(p[0], "KG304 (error)") {
+		t.Errorf("k2 without the tracepoint: %v", p)
+	}
+	warn.Severity = Error
+	if p := MatchWantsOn(text, []Finding{warn}, ""); len(p) != 2 {
+		t.Errorf("an error where a warning is wanted: %v", p)
+	}
+}

@@ -288,7 +288,9 @@ type checker struct {
 
 	// types keeps exprType's answers in the function being walked.
 	types map[uintptr]typeAnswer
-	ctx   context.Context
+	// shapes are the programs' handler shapes, by start (absence.go).
+	shapes map[int]string
+	ctx    context.Context
 	// stopped is set once the check noticed ctx ended; shared by the
 	// workers of a check.
 	stopped *atomic.Bool
@@ -792,11 +794,11 @@ func (c *checker) program(p *Program) {
 			fn = fn[:i]
 			tsp.End = tsp.Start + i
 		}
-		c.kernelFunc(fn, tsp)
+		c.kernelFunc(p, fn, tsp)
 		c.protoArgs(p, fn, 0)
 	case p.Def.Attach == kb.AttachFentry || p.Def.Attach == kb.AttachFexit:
 		if _, ok := c.k.Func(target); !ok {
-			c.kernelFunc(target, tsp)
+			c.kernelFunc(p, target, tsp)
 		}
 		extra := 0
 		if p.Def.Attach == kb.AttachFexit {
@@ -819,11 +821,11 @@ func (c *checker) program(p *Program) {
 				f.Message += "; did you mean " + fixed
 				f = f.WithFix("Replace with "+fixed, tsp, fixed)
 			}
-			c.add(f)
+			c.add(c.provideFor(p, f))
 		}
 	case p.Def.Attach == kb.AttachRawTP || p.Def.Attach == kb.AttachTpBTF:
 		if c.k.RawTracepoint(target) == kb.No {
-			c.add(analysis.Missing(analysis.KG305, tsp, "raw tracepoint", target, c.k.Nearest(kb.FamilyRawTP, target, 1)))
+			c.add(c.provideFor(p, analysis.Missing(analysis.KG305, tsp, "raw tracepoint", target, c.k.Nearest(kb.FamilyRawTP, target, 1))))
 		}
 	case p.Def.Attach == kb.AttachLSM:
 		if _, ok := c.k.Func("bpf_lsm_" + target); !ok && c.k.NumFuncs() > 0 {
@@ -848,12 +850,12 @@ func (c *checker) program(p *Program) {
 	}
 }
 
-func (c *checker) kernelFunc(fn string, sp analysis.Span) {
+func (c *checker) kernelFunc(p *Program, fn string, sp analysis.Span) {
 	if strings.ContainsAny(fn, "*?") {
 		return
 	}
 	if _, present := c.k.KernelFunc(fn); present == kb.No {
-		c.add(analysis.Missing(analysis.KG302, sp, "kernel function", fn, c.k.Nearest(kb.FamilyFunc, fn, 1)))
+		c.add(c.provideFor(p, analysis.Missing(analysis.KG302, sp, "kernel function", fn, c.k.Nearest(kb.FamilyFunc, fn, 1))))
 	}
 }
 

@@ -167,3 +167,29 @@ func BenchmarkIncremental(b *testing.B) {
 		d.Check(Options{KB: k})
 	}
 }
+
+// TestKernelFixtures checks testdata/kernels/*.bpf.c against each Debian
+// kernel: a want for some kernels (`// want[debian-5.10]: ...`) must be
+// reported on those and only those.
+func TestKernelFixtures(t *testing.T) {
+	testenv.Kernels(t)
+	files, err := filepath.Glob("testdata/kernels/*.bpf.c")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no kernel fixtures: %v", err)
+	}
+	for _, name := range testenv.DebianKernels {
+		k := testenv.KernelKB(t, name)
+		for _, f := range files {
+			t.Run(name+"/"+filepath.Base(f), func(t *testing.T) {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				src := string(data)
+				for _, p := range analysis.MatchWantsOn(src, Check(src, Options{KB: k, Path: f}), name) {
+					t.Error(p)
+				}
+			})
+		}
+	}
+}

@@ -101,7 +101,9 @@ func splitTargets(s string) []string {
 
 // matrix merges the findings of each target into one list in which a
 // problem is one finding naming the kernels it applies to: findings of
-// the same code on the same span are one; one that does not apply to
+// the same code and severity on the same span are one (a missing target
+// the object provides for on one kernel, a warning, is not the error on
+// a kernel where nothing does); one that does not apply to
 // every target says on which ("... (on debian-5.10)"), and every finding
 // records its targets. The per-kernel "checked against kernel" notes
 // become one note naming the kernels.
@@ -112,6 +114,7 @@ func matrix(ts []Target, per [][]analysis.Finding) []analysis.Finding {
 	type key struct {
 		code string
 		span analysis.Span
+		sev  analysis.Severity
 	}
 	type group struct {
 		f     analysis.Finding
@@ -126,7 +129,7 @@ func matrix(ts []Target, per [][]analysis.Finding) []analysis.Finding {
 	}
 	for i, fs := range per {
 		for _, f := range fs {
-			k := key{f.Code, f.Span}
+			k := key{f.Code, f.Span, f.Severity}
 			g := groups[k]
 			if g == nil {
 				g = &group{f: f}

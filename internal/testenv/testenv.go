@@ -174,3 +174,33 @@ func Kernels(t testing.TB) {
 		}
 	}
 }
+
+var (
+	kernelMu  sync.Mutex
+	kernelKBs = map[string]*kb.KB{}
+)
+
+// KernelKB is the kb of a kernel of DebianKernels, once per test binary:
+// its saved profile, else one built from the cached image (not saved).
+// It skips as Kernels does when the image is not cached.
+func KernelKB(t testing.TB, name string) *kb.KB {
+	t.Helper()
+	kernelMu.Lock()
+	defer kernelMu.Unlock()
+	if k, ok := kernelKBs[name]; ok {
+		return k
+	}
+	k, err := kb.OpenProfile(name)
+	if err != nil {
+		img, ferr := kb.FindKernel(name)
+		if ferr != nil {
+			Skip(t, "kernel %s is not cached (scripts/setup.sh runs scripts/kernels.sh): %v", name, ferr)
+		}
+		img.Name = name
+		if k, err = kb.BuildImage(img); err != nil {
+			t.Fatalf("building a profile of %s from %s: %v", name, img.Image, err)
+		}
+	}
+	kernelKBs[name] = k
+	return k
+}

@@ -1,0 +1,126 @@
+package kb
+
+import "strings"
+
+// The kernel's own renaming patterns: how one function is spelled on
+// different kernels. Suggestions try them before spelling (a name that
+// is kmem_cache_alloc_noprof on this kernel is not a typo of
+// __kmem_cache_alloc_bulk), and the C checker reads alternatives of one
+// event in a libbpf object through them.
+
+// renameSuffixes are words the kernel appends to a function it wraps or
+// reworks: memory allocation profiling's _noprof (6.10), lockdep's
+// _nested variants, NUMA _node variants.
+var renameSuffixes = []string{"_noprof", "_nested", "_node"}
+
+// syscallPrefixes are the wrappers of a system call's implementation:
+// SYSCALL_DEFINE makes __do_sys_X, __se_sys_X and the architecture's
+// entry (__x64_sys_X); before 4.17 the entry was sys_X.
+var syscallPrefixes = []string{"__x64_sys_", "__ia32_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_", "__se_sys_", "__do_sys_", "sys_"}
+
+// knownRenames are functions the kernel renamed outright, in both
+// directions (the page cache's move to folios, readahead's rework).
+var knownRenames = map[string][]string{
+	"__page_cache_alloc":        {"filemap_alloc_folio"},
+	"filemap_alloc_folio":       {"__page_cache_alloc"},
+	"do_page_cache_ra":          {"page_cache_ra_order", "__do_page_cache_readahead"},
+	"page_cache_ra_order":       {"do_page_cache_ra"},
+	"__do_page_cache_readahead": {"do_page_cache_ra"},
+	"add_to_page_cache_lru":     {"filemap_add_folio"},
+	"filemap_add_folio":         {"add_to_page_cache_lru"},
+}
+
+// RenameCandidates are the spellings a kernel function may have on
+// other kernels, by the patterns above, nearest first: the name with or
+// without a rename suffix, the other syscall wrappers, page and folio
+// swapped, and the known outright renames. The name itself is not in it.
+func RenameCandidates(name string) []string {
+	var out []string
+	seen := map[string]bool{name: true}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	base := name
+	for _, suf := range renameSuffixes {
+		if b, ok := strings.CutSuffix(name, suf); ok {
+			base = b
+			add(b)
+		}
+	}
+	for _, suf := range renameSuffixes {
+		add(base + suf)
+	}
+	for _, p := range syscallPrefixes {
+		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" {
+			for _, q := range syscallPrefixes {
+				add(q + rest)
+			}
+			break
+		}
+	}
+	for _, s := range swapPageFolio(name) {
+		add(s)
+		add(s + "_noprof")
+	}
+	for _, r := range knownRenames[base] {
+		add(r)
+		add(r + "_noprof")
+	}
+	return out
+}
+
+// swapPageFolio spells a page-cache function the other way: page and
+// folio swapped in place (migrate_misplaced_page, ..._folio), and the
+// folio_ prefix the folio API puts first (mark_page_accessed,
+// folio_mark_accessed).
+func swapPageFolio(name string) []string {
+	toks := strings.Split(name, "_")
+	var out []string
+	for i, t := range toks {
+		if t != "page" && t != "folio" {
+			continue
+		}
+		other := "folio"
+		if t == "folio" {
+			other = "page"
+		}
+		swapped := append([]string(nil), toks...)
+		swapped[i] = other
+		out = append(out, strings.Join(swapped, "_"))
+		rest := append(append([]string(nil), toks[:i]...), toks[i+1:]...)
+		if t == "page" && len(rest) > 0 {
+			out = append(out, "folio_"+strings.Join(rest, "_"))
+		}
+		if t == "folio" && i == 0 && len(rest) >= 2 {
+			// folio_mark_accessed -> mark_page_accessed
+			out = append(out, rest[0]+"_page_"+strings.Join(rest[1:], "_"))
+		}
+	}
+	return out
+}
+
+// Renamed reports whether a and b are one kernel function under two of
+// the kernel's spellings.
+func Renamed(a, b string) bool {
+	for _, c := range RenameCandidates(a) {
+		if c == b {
+			return true
+		}
+	}
+	return false
+}
+
+// generatedSymbol reports names the build makes around a function rather
+// than functions of their own: ftrace's __pfx_ padding, tracepoint
+// stubs and trampolines, static call keys. They are never suggested.
+func generatedSymbol(name string) bool {
+	for _, p := range []string{"__pfx_", "__probestub_", "__traceiter_", "__bpf_trace_", "perf_trace_", "trace_event_raw_event_", "trace_raw_output_", "__SCT__", "__SCK__", "__tracepoint_", "__cfi_", "__kstrtab_", "__ksymtab_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
