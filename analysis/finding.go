@@ -123,6 +123,12 @@ func (f Finding) Shifted(delta int) Finding {
 	return f
 }
 
+// WithSeverity returns f with severity s.
+func (f Finding) WithSeverity(s Severity) Finding {
+	f.Severity = s
+	return f
+}
+
 // WithNote returns f with an extra note.
 func (f Finding) WithNote(note string) Finding {
 	f.Notes = append(f.Notes, note)

@@ -96,8 +96,9 @@ func cachedHeaderNames(files []string) map[string]bool {
 }
 
 type fileNames struct {
-	mod   int64
-	names map[string]bool
+	mod    int64
+	names  map[string]bool
+	guards map[string]bool
 }
 
 var (
@@ -126,6 +127,7 @@ func (k *KB) FileNames(path string) (map[string]bool, error) {
 		return nil, err
 	}
 	names := map[string]bool{}
+	guards := existenceTesters(data)
 	for _, m := range headerNameRe.FindAllSubmatch(data, -1) {
 		for _, g := range m[1:] {
 			if len(g) > 0 {
@@ -134,7 +136,90 @@ func (k *KB) FileNames(path string) (map[string]bool, error) {
 		}
 	}
 	fileNamesMu.Lock()
-	fileNamesCache[path] = fileNames{mod: st.ModTime().UnixNano(), names: names}
+	fileNamesCache[path] = fileNames{mod: st.ModTime().UnixNano(), names: names, guards: guards}
 	fileNamesMu.Unlock()
 	return names, nil
+}
+
+// FileGuards returns the functions of a header whose bodies test what
+// the kernel has (bpf_core_field_exists, bpf_core_type_exists,
+// bpf_core_enum_value_exists, bpf_ksym_exists: core_fixes.bpf.h's
+// has_kfree()), read and cached as FileNames.
+func (k *KB) FileGuards(path string) (map[string]bool, error) {
+	if _, err := k.FileNames(path); err != nil {
+		return nil, err
+	}
+	fileNamesMu.Lock()
+	defer fileNamesMu.Unlock()
+	return fileNamesCache[path].guards, nil
+}
+
+var existsTestRe = regexp.MustCompile(`\b(?:bpf_core_(?:field|type|enum_value)_exists|bpf_core_type_matches|bpf_ksym_exists)\s*\(`)
+
+// existenceTesters finds the functions of C text whose bodies hold an
+// existence test: the name before the parameter list in front of each
+// top-level body. Comments and strings are not told from code: a test
+// named in a comment inside a body counts, which at worst makes a
+// missing name a warning.
+func existenceTesters(data []byte) map[string]bool {
+	out := map[string]bool{}
+	depth, start := 0, -1
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{':
+			if depth == 0 {
+				start = i
+			}
+			depth++
+		case '}':
+			if depth == 0 {
+				continue
+			}
+			depth--
+			if depth == 0 && start >= 0 {
+				if existsTestRe.Match(data[start:i]) {
+					if name := funcNameBefore(data[:start]); name != "" {
+						out[name] = true
+					}
+				}
+				start = -1
+			}
+		}
+	}
+	return out
+}
+
+// funcNameBefore is the function name of a definition whose body starts
+// where head ends: the identifier before the last parameter list.
+func funcNameBefore(head []byte) string {
+	i := len(head) - 1
+	for i >= 0 && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r') {
+		i--
+	}
+	if i < 0 || head[i] != ')' {
+		return ""
+	}
+	depth := 0
+	for ; i >= 0; i-- {
+		if head[i] == ')' {
+			depth++
+		} else if head[i] == '(' {
+			depth--
+			if depth == 0 {
+				break
+			}
+		}
+	}
+	j := i - 1
+	for j >= 0 && (head[j] == ' ' || head[j] == '\t') {
+		j--
+	}
+	end := j + 1
+	for j >= 0 && (head[j] == '_' || head[j] >= 'a' && head[j] <= 'z' || head[j] >= 'A' && head[j] <= 'Z' || head[j] >= '0' && head[j] <= '9') {
+		j--
+	}
+	if j+1 >= end {
+		return ""
+	}
+	return string(head[j+1 : end])
 }

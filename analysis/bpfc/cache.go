@@ -115,6 +115,22 @@ func (c *checker) context() string {
 	}
 	fmt.Fprintf(h, "%s\x01", strings.Join(c.includes, "\x00"))
 	fmt.Fprintf(h, "%s\x01", strings.Join(c.incRead, "\x00"))
+	// What the file's guard functions test and its kconfig values decide
+	// whether a use is provided for.
+	guards := make([]string, 0, len(c.guards)+len(c.kconfig))
+	for name, tested := range c.guards {
+		ws := make([]string, 0, len(tested))
+		for w := range tested {
+			ws = append(ws, w)
+		}
+		sort.Strings(ws)
+		guards = append(guards, name+"("+strings.Join(ws, ",")+")")
+	}
+	for name := range c.kconfig {
+		guards = append(guards, "kconfig "+name)
+	}
+	sort.Strings(guards)
+	fmt.Fprintf(h, "%s\x01", strings.Join(guards, "\x00"))
 	return string(h.Sum(nil))
 }
 

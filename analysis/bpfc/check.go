@@ -3,6 +3,7 @@ package bpfc
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -290,7 +291,12 @@ type checker struct {
 	types map[uintptr]typeAnswer
 	// shapes are the programs' handler shapes, by start (absence.go).
 	shapes map[int]string
-	ctx    context.Context
+	// guards are the file's functions that test what the kernel has,
+	// with the names they test; kconfig the kconfig values it declares
+	// (guard.go). Read before the walk, only read during it.
+	guards  map[string]map[string]bool
+	kconfig map[string]bool
+	ctx     context.Context
 	// stopped is set once the check noticed ctx ended; shared by the
 	// workers of a check.
 	stopped *atomic.Bool
@@ -377,6 +383,7 @@ func check(ctx context.Context, src string, m masked, roots []*sitter.Node, opts
 	c.sections()
 	c.resolveIncludes(opts)
 	c.bcc()
+	c.findGuards(tops)
 	c.ctxKey = c.context()
 	if c.alive() {
 		c.walkFunctions(tops)
@@ -530,6 +537,8 @@ func (c *checker) scanScope(tops []sitter.Node, cl *collector) fileScope {
 				} else {
 					fs.vmlinux = true
 				}
+			} else if p != nil && text(c.src, p) == "<vmlinux.h>" {
+				fs.vmlinux = true // libbpf-tools include it so
 			}
 		}
 	}
@@ -697,6 +706,14 @@ func (c *checker) kfuncs() {
 		kf, ok := c.k.Kfunc(name)
 		if !ok {
 			f := analysis.New(analysis.KG205, span(id), fmt.Sprintf("%s is not a kfunc of the target kernel", name))
+			if weak.MatchString(text(c.src, n)) {
+				// libbpf leaves a missing __weak kfunc NULL instead of
+				// refusing the object.
+				f.Severity = analysis.Warning
+				f.Message += fmt.Sprintf("; declared __weak, the program provides for it: test bpf_ksym_exists(%s) before each call", name)
+				c.add(f)
+				continue
+			}
 			if n := c.k.Nearest(kb.FamilyKfunc, name, 1); len(n) > 0 {
 				f.Message += "; did you mean " + n[0]
 				f = f.WithFix("Replace with "+n[0], span(id), n[0])
@@ -876,9 +893,46 @@ func (c *checker) protoArgs(p *Program, fn string, extra int) {
 	if len(p.Params) > max && !proto.Variadic {
 		sp := span(p.Params[max])
 		sp.End = int(p.Params[len(p.Params)-1].EndByte())
-		c.add(analysis.New(analysis.KG404, sp, fmt.Sprintf("%s has %d argument(s) but %s declares %d", fn, max, p.Macro, len(p.Params))).
-			WithNote("kernel prototype: " + proto.Proto()))
+		f := analysis.New(analysis.KG404, sp, fmt.Sprintf("%s has %d argument(s) but %s declares %d", fn, max, p.Macro, len(p.Params))).
+			WithNote("kernel prototype: " + proto.Proto())
+		if !c.paramsUsed(p, p.Params[max:]) {
+			// Unused, the extra arguments are never read: the program
+			// loads on this kernel as on those whose prototype has them.
+			f.Severity = analysis.Warning
+			f.Message += " (the extra ones are unused, so the program still loads on this kernel)"
+		}
+		c.add(f)
 	}
+}
+
+var weak = regexp.MustCompile(`\b__weak\b|__attribute__\s*\(\(\s*weak\s*\)\)`)
+
+// paramsUsed reports whether the program's body names any of params.
+func (c *checker) paramsUsed(p *Program, params []*sitter.Node) bool {
+	names := map[string]bool{}
+	for _, prm := range params {
+		if id := declaredName(prm); id != nil {
+			names[text(c.src, id)] = true
+		} else {
+			return true // not a plain declaration: assume it is read
+		}
+	}
+	fn := c.functionAt(p.Span.Start)
+	if fn == nil {
+		return true
+	}
+	body := fn.ChildByFieldId(fieldBody)
+	if body == nil {
+		return true
+	}
+	used := false
+	preorder(body, func(x *sitter.Node) bool {
+		if x.KindId() == kindIdentifier && names[text(c.src, x)] {
+			used = true
+		}
+		return !used
+	}, func() bool { return !used })
+	return used
 }
 
 var mapTypesNeedingKV = map[string]bool{"BPF_MAP_TYPE_HASH": true, "BPF_MAP_TYPE_ARRAY": true, "BPF_MAP_TYPE_PERCPU_HASH": true,

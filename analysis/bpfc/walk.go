@@ -25,12 +25,22 @@ var (
 type varType struct {
 	ref     string
 	pointer bool
+	// flavor is the program's own ___flavor of ref the variable has
+	// (struct task_struct___o): its fields are checked against ref
+	// leniently, a field the kernel lacks being the point of a flavor.
+	flavor string
 }
 
 var deprecated = map[string][2]string{
 	"bpf_probe_read":     {"bpf_probe_read_kernel", "bpf_probe_read_user"},
 	"bpf_probe_read_str": {"bpf_probe_read_kernel_str", "bpf_probe_read_user_str"},
 }
+
+// newerLibbpf are macros of libbpf's bpf_helpers.h newer than the
+// headers the kb may have read (bpf_ksym_exists is libbpf 1.2's): not
+// helpers, never unknown.
+var newerLibbpf = map[string]bool{"bpf_ksym_exists": true, "bpf_for": true, "bpf_for_each": true, "bpf_repeat": true,
+	"bpf_core_cast": true, "bpf_cmp_likely": true, "bpf_cmp_unlikely": true, "bpf_core_type_matches": true}
 
 var coreReadMacros = map[string]bool{"BPF_CORE_READ": true, "BPF_CORE_READ_USER": true, "BPF_PROBE_READ": true, "BPF_PROBE_READ_USER": true}
 var coreReadIntoMacros = map[string]bool{"BPF_CORE_READ_INTO": true, "BPF_CORE_READ_STR_INTO": true, "BPF_CORE_READ_USER_INTO": true,
@@ -133,11 +143,11 @@ func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
 	if typeNode == nil {
 		return 0
 	}
-	ref := ""
+	ref, flavor := "", ""
 	switch typeNode.Kind() {
 	case "struct_specifier", "union_specifier":
 		if name := typeNode.ChildByFieldId(fieldName); name != nil {
-			ref = text(c.src, name)
+			ref, flavor = c.structRef(text(c.src, name))
 		}
 	case "type_identifier":
 		ref = text(c.src, typeNode)
@@ -179,8 +189,8 @@ func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
 				d = d.ChildByFieldId(fieldDeclarator)
 				continue
 			case "identifier":
-				if ref != "" && !c.structs[ref] {
-					vars[text(c.src, d)] = varType{ref: ref, pointer: ptr}
+				if ref != "" && (flavor != "" || !c.structs[ref]) {
+					vars[text(c.src, d)] = varType{ref: ref, pointer: ptr, flavor: flavor}
 					if len(c.types) > 0 {
 						c.types = map[uintptr]typeAnswer{} // answers may read the name
 					}
@@ -273,7 +283,7 @@ func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
 		c.coreRead(args, 1, vars)
 		return
 	}
-	if c.k == nil || !strings.HasPrefix(name, "bpf_") || c.local[name] || c.ksyms[name] {
+	if c.k == nil || !strings.HasPrefix(name, "bpf_") || c.local[name] || c.ksyms[name] || newerLibbpf[name] {
 		return
 	}
 	h, isHelper := c.k.Helper(name)
@@ -281,8 +291,19 @@ func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
 		if c.k.HeaderNames()[name] || c.definedInIncludes(name) {
 			return
 		}
+		why := c.providedFor(n, name, "BPF_FUNC_"+strings.TrimPrefix(name, "bpf_"), anyKfunc)
 		if _, ok := c.k.Kfunc(name); ok {
-			c.add(analysis.New(analysis.KG205, span(fn), fmt.Sprintf("%s is a kfunc: declare it with extern ... __ksym before calling it", name)))
+			f := analysis.New(analysis.KG205, span(fn), fmt.Sprintf("%s is a kfunc: declare it with extern ... __ksym before calling it", name))
+			if c.vmlinux {
+				f.Severity = analysis.Warning
+				f = f.WithNote("vmlinux.h declares the kernel's kfuncs only when a recent bpftool generated it; an extern ... __ksym __weak declaration works with any")
+			}
+			c.add(f)
+			return
+		}
+		if why != "" {
+			c.add(analysis.New(analysis.KG201, span(fn), fmt.Sprintf("%s is not a helper or kfunc of the target kernel; the program provides for it: %s", name, why)).
+				WithSeverity(analysis.Warning))
 			return
 		}
 		f := analysis.New(analysis.KG201, span(fn), fmt.Sprintf("unknown helper %s", name))
@@ -329,7 +350,7 @@ func (c *checker) coreRead(args *sitter.Node, skip int, vars map[string]varType)
 	if !ok {
 		return
 	}
-	cur := vt.ref
+	cur, flavor := vt.ref, vt.flavor
 	for _, f := range list[skip+1:] {
 		fieldName := strings.TrimSpace(text(c.src, f))
 		// a.b inside one argument walks through embedded structs.
@@ -344,10 +365,10 @@ func (c *checker) coreRead(args *sitter.Node, skip int, vars map[string]varType)
 			}
 			m, ok := c.k.Member(t, part)
 			if !ok {
-				c.unknownField(t, part, span(f))
+				c.unknownField(t, part, f, flavor)
 				return
 			}
-			cur = m.Ref
+			cur, flavor = m.Ref, ""
 			if cur == "" {
 				return
 			}
@@ -355,14 +376,35 @@ func (c *checker) coreRead(args *sitter.Node, skip int, vars map[string]varType)
 	}
 }
 
-func (c *checker) unknownField(t *kb.Type, name string, sp analysis.Span) {
+// unknownField reports a field the kernel's struct lacks, used at n:
+// an error, or a warning where the program provides for it (a guard
+// around n, or the access is through a ___flavor of the struct).
+func (c *checker) unknownField(t *kb.Type, name string, n *sitter.Node, flavor string) {
+	sp := span(n)
 	if i := strings.Index(c.src[sp.Start:sp.End], name); i >= 0 {
 		sp = analysis.Span{Start: sp.Start + i, End: sp.Start + i + len(name)}
 	}
 	f := analysis.New(analysis.KG401, sp, fmt.Sprintf("%s %s has no field %s", t.Kind, t.Name, name))
-	if n := kb.Nearest(c.k.MemberNames(t), name, 1); len(n) > 0 {
-		f.Message += "; did you mean " + n[0]
-		f = f.WithFix("Replace with "+n[0], sp, n[0])
+	why := c.providedFor(n, name, t.Name, flavor)
+	switch {
+	case why != "":
+		f.Severity = analysis.Warning
+		f.Message += " on the target kernel; the program provides for it: " + why
+	case flavor != "":
+		f.Severity = analysis.Warning
+		f.Message += fmt.Sprintf(" on the target kernel; %s is a flavor of it for kernels that have the field: test bpf_core_field_exists before the access", flavor)
+	}
+	if why == "" && flavor == "" {
+		if fx, ok := c.renamedFieldFix(t, name, n); ok {
+			f.Message += fmt.Sprintf("; it is %s on this kernel", fx.other)
+			if len(fx.fix.Edits) > 0 {
+				f.Fixes = append(f.Fixes, fx.fix)
+			}
+			f = f.WithFix("Replace with "+fx.other+" (this kernel only)", sp, fx.other)
+		} else if near := kb.Nearest(c.k.MemberNames(t), name, 1); len(near) > 0 {
+			f.Message += "; did you mean " + near[0]
+			f = f.WithFix("Replace with "+near[0], sp, near[0])
+		}
 	}
 	c.add(f)
 }
@@ -435,8 +477,11 @@ func (c *checker) baseType(n *sitter.Node, vars map[string]varType) typeAnswer {
 		if s == nil {
 			return typeAnswer{}
 		}
-		if name := s.ChildByFieldId(fieldName); name != nil && !c.structs[text(c.src, name)] {
-			return typeAnswer{varType{ref: text(c.src, name), pointer: strings.Contains(text(c.src, t), "*")}, true}
+		if name := s.ChildByFieldId(fieldName); name != nil {
+			ref, flavor := c.structRef(text(c.src, name))
+			if flavor != "" || !c.structs[ref] {
+				return typeAnswer{varType{ref: ref, pointer: strings.Contains(text(c.src, t), "*"), flavor: flavor}, true}
+			}
 		}
 	}
 	return typeAnswer{}
@@ -479,7 +524,10 @@ func (c *checker) fieldExpr(n *sitter.Node, vars map[string]varType) {
 	}
 	name := text(c.src, field)
 	if _, ok := c.k.Member(t, name); !ok {
-		c.unknownField(t, name, span(field))
+		if c.inExistsTest(n) {
+			return // the test itself: bpf_core_field_exists(t->__state)
+		}
+		c.unknownField(t, name, field, vt.flavor)
 		return
 	}
 	op := n.ChildByFieldId(fieldOperator)
