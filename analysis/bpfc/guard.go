@@ -107,7 +107,8 @@ func (c *checker) guardOf(cond *sitter.Node) (pos, neg guard) {
 // parentheses.
 func negated(src string, n *sitter.Node) bool {
 	neg := false
-	for p := n.Parent(); p != nil; p = p.Parent() {
+	p := n.Parent()
+	for up := 0; p != nil && up < 16; up, p = up+1, p.Parent() {
 		switch p.Kind() {
 		case "parenthesized_expression":
 			continue
@@ -135,11 +136,10 @@ func identifiers(s string) []string {
 // missing before n), a version test, or n in the fallback branch of an
 // existence test (the else, or after `if (test) return`).
 func (c *checker) providedFor(n *sitter.Node, names ...string) string {
-	child := n
-	for p := n.Parent(); p != nil; child, p = p, p.Parent() {
+	path := c.pathTo(n)
+	for i := len(path) - 1; i >= 0; i-- {
+		p, child := &path[i].node, &path[i].child
 		switch p.KindId() {
-		case kindFunctionDefinition:
-			return ""
 		case kindIf, kindConditional:
 			cond := p.ChildByFieldId(fieldCondition)
 			if cond == nil || cond.Equals(*child) {
@@ -151,6 +151,8 @@ func (c *checker) providedFor(n *sitter.Node, names ...string) string {
 				inThen = true
 			}
 			switch {
+			case inThen && pos.version:
+				return "the use is inside a test of the kernel's version or configuration"
 			case inThen && pos.covers(names):
 				return "the use is inside a test that the kernel has it"
 			case !inThen && neg.covers(names):
@@ -167,6 +169,54 @@ func (c *checker) providedFor(n *sitter.Node, names ...string) string {
 		}
 	}
 	return ""
+}
+
+// pathStep is an if statement, conditional expression or block a node
+// is in, with its child on the way to the node.
+type pathStep struct{ node, child sitter.Node }
+
+// pathTo lists the steps from the node's function down to n, found from
+// the root with a cursor: Node.Parent walks down from the root on every
+// call, which costs the square of the depth on the deep expressions
+// TestDeepExpressions checks.
+func (c *checker) pathTo(n *sitter.Node) []pathStep {
+	var root *sitter.Node
+	for _, r := range c.roots {
+		if r.StartByte() <= n.StartByte() && n.EndByte() <= r.EndByte() {
+			root = r
+		}
+	}
+	if root == nil {
+		return nil
+	}
+	start, end := n.StartByte(), n.EndByte()
+	cur := root.Walk()
+	defer cur.Close()
+	var out []pathStep
+	for {
+		node := *cur.Node()
+		if node.Id() == n.Id() {
+			return out
+		}
+		if cur.GotoFirstChildForByte(uint32(start)) == nil {
+			return nil
+		}
+		for {
+			ch := cur.Node()
+			if ch.StartByte() <= start && ch.EndByte() >= end {
+				break
+			}
+			if !cur.GotoNextSibling() {
+				return nil
+			}
+		}
+		switch node.KindId() {
+		case kindFunctionDefinition:
+			out = out[:0]
+		case kindIf, kindConditional, kindCompound:
+			out = append(out, pathStep{node: node, child: *cur.Node()})
+		}
+	}
 }
 
 // earlyReturn looks at the statements of block before child for `if
@@ -248,8 +298,8 @@ func (c *checker) findGuards(tops []sitter.Node) {
 			}
 			id, _ := funcName(n)
 			body := n.ChildByFieldId(fieldBody)
-			if id == nil || body == nil {
-				continue
+			if id == nil || body == nil || !strings.Contains(text(c.src, body), "_exists") {
+				continue // most bodies test nothing: not walked
 			}
 			var tested map[string]bool
 			preorder(body, func(x *sitter.Node) bool {
