@@ -281,10 +281,16 @@ var nameFamilies = [...]string{FamilyHelper, FamilyKfunc, FamilyFunc, FamilyTrac
 
 const numNameFamilies = len(nameFamilies)
 
+// funcFamily is FamilyFunc's index in nameFamilies.
+const funcFamily = 2
+
 // Nearest returns up to n names of a family close to q, best first. Each
 // family's index is built on its first use, so a check that suggests no
 // function name never reads the 100k+ function names.
 func (k *KB) Nearest(family, q string, n int) []string {
+	if family == FamilyFunc {
+		return k.NearestFunc(q, n, nil)
+	}
 	for i, f := range nameFamilies {
 		if f == family {
 			return k.nameIndex(i).nearest(q, n)

@@ -1,6 +1,9 @@
 package kb
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // The kernel's own renaming patterns: how one function is spelled on
 // different kernels. Suggestions try them before spelling (a name that
@@ -123,4 +126,111 @@ func generatedSymbol(name string) bool {
 		}
 	}
 	return false
+}
+
+// RenamedFunc is the first of name's spellings on other kernels
+// (RenameCandidates) that this kernel has as a function.
+func (k *KB) RenamedFunc(name string) (string, bool) {
+	for _, r := range RenameCandidates(name) {
+		if _, present := k.KernelFunc(r); present == Yes {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// SameProto reports whether two functions take and return the same
+// types (parameter names aside).
+func SameProto(a, b *Func) bool {
+	if a == nil || b == nil || a.Return != b.Return || len(a.Params) != len(b.Params) || a.Variadic != b.Variadic {
+		return false
+	}
+	for i := range a.Params {
+		if a.Params[i].Type != b.Params[i].Type {
+			return false
+		}
+	}
+	return true
+}
+
+// NearestFunc returns up to n kernel functions close to a name this
+// kernel lacks, best first: the kernel's own renames of it that this
+// kernel has (kmem_cache_alloc_noprof for kmem_cache_alloc), then by
+// spelling, those with like's prototype first (like: the name's
+// prototype on another kernel, or nil). Generated symbols (__pfx_*,
+// tracepoint stubs) are never suggested, nor spellings that swap a whole
+// word of the name for another (compact_zone is not a typo of
+// compact_node, nor xfs_file_read of xfs_file_readdir).
+func (k *KB) NearestFunc(q string, n int, like *Func) []string {
+	if n <= 0 {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{q: true}
+	for _, r := range RenameCandidates(q) {
+		if _, present := k.KernelFunc(r); present == Yes && !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	var spelled []string
+	for _, c := range k.nameIndex(funcFamily).nearest(q, n+16) {
+		if seen[c] || generatedSymbol(c) || swapsWord(q, c) {
+			continue
+		}
+		seen[c] = true
+		spelled = append(spelled, c)
+	}
+	if like != nil {
+		sort.SliceStable(spelled, func(i, j int) bool {
+			return sameProtoAs(k, spelled[i], like) && !sameProtoAs(k, spelled[j], like)
+		})
+	}
+	out = append(out, spelled...)
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func sameProtoAs(k *KB, name string, like *Func) bool {
+	f, ok := k.Func(name)
+	return ok && SameProto(f, like)
+}
+
+// swapsWord reports whether c is q with one of its words replaced by
+// another word rather than misspelled: words at the same place that
+// differ in more than a third of their letters (zone, node), or where
+// one word extends the other by two letters or more (read, readdir). An
+// abbreviation (rd for read) or a letter too many is a misspelling.
+func swapsWord(q, c string) bool {
+	tq, tc := strings.FieldsFunc(q, isUnderscore), strings.FieldsFunc(c, isUnderscore)
+	if len(tq) != len(tc) {
+		return false
+	}
+	for i := range tq {
+		a, b := tq[i], tc[i]
+		if a == b {
+			continue
+		}
+		if short, long := min(len(a), len(b)), max(len(a), len(b)); (strings.HasPrefix(b, a) || strings.HasPrefix(a, b)) && short >= 3 && long-short >= 2 {
+			return true // read, readdir: one letter more is a typo
+		}
+		if subsequence(a, b) || subsequence(b, a) {
+			continue
+		}
+		if editDistance(a, b, 8) > max(1, max(len(a), len(b))/3) {
+			return true
+		}
+	}
+	return false
+}
+
+func isUnderscore(r rune) bool { return r == '_' }
+
+// NamedKB is a kernel's kb under its target name ("debian-6.1"), for
+// checks that say which other kernels have a name.
+type NamedKB struct {
+	Name string
+	KB   *KB
 }

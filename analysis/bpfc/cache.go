@@ -142,7 +142,9 @@ func (c *checker) funcKey(body string, prog *Program) string {
 	}
 	p := "-"
 	if prog != nil {
-		p = fmt.Sprintf("%s\x00%s\x00%v\x00%s", prog.Section.Name, prog.Name, prog.Known, prog.Macro)
+		// Where the SEC() stands from the function start: a fix puts
+		// types before it.
+		p = fmt.Sprintf("%s\x00%s\x00%v\x00%s\x00%d", prog.Section.Name, prog.Name, prog.Known, prog.Macro, prog.Span.Start-prog.Section.Span.Start)
 	}
 	return c.ctxKey + "\x02" + p + "\x02" + body
 }

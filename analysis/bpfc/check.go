@@ -27,6 +27,10 @@ type Options struct {
 	// program's directory and the system headers, the only places an
 	// include may be read from (see include.go).
 	IncludePaths []string
+	// Others are the other kernels the program is checked against: a
+	// name this kernel lacks is looked up there, to say which has it and
+	// to suggest this kernel's rename of it.
+	Others []kb.NamedKB
 }
 
 // Program is a function placed in a program section.
@@ -288,7 +292,11 @@ type checker struct {
 	incMaybe bool          // a quoted include was not found or not read
 
 	// types keeps exprType's answers in the function being walked.
-	types map[uintptr]typeAnswer
+	types  map[uintptr]typeAnswer
+	others []kb.NamedKB // the other targets (Options.Others)
+	// typesAt is where a fix in the function being walked adds types:
+	// the start of its line, or of its SEC()'s (flavor.go).
+	typesAt int
 	// shapes are the programs' handler shapes, by start (absence.go).
 	shapes map[int]string
 	// guards are the file's functions that test what the kernel has,
@@ -327,7 +335,7 @@ func clamp(s analysis.Span, n int) analysis.Span {
 // ctx's error with the findings made so far; the cache then keeps what it
 // had.
 func check(ctx context.Context, src string, m masked, roots []*sitter.Node, opts Options, cache *checkCache) ([]analysis.Finding, error) {
-	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache,
+	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, others: opts.Others, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache,
 		ctx: ctx, stopped: new(atomic.Bool)}
 	cache.begin()
 	defer func() {
@@ -872,8 +880,52 @@ func (c *checker) kernelFunc(p *Program, fn string, sp analysis.Span) {
 		return
 	}
 	if _, present := c.k.KernelFunc(fn); present == kb.No {
-		c.add(c.provideFor(p, analysis.Missing(analysis.KG302, sp, "kernel function", fn, c.k.Nearest(kb.FamilyFunc, fn, 1))))
+		c.add(c.provideFor(p, c.missingFunc(fn, sp)))
 	}
+}
+
+// missingFunc is the finding for a kernel function this kernel lacks:
+// with this kernel's rename of it when it has one ("this kernel has
+// kmem_cache_alloc_noprof (same prototype as kmem_cache_alloc on
+// debian-6.1)"), else the nearest name, ranked by the prototype the
+// function has on another target.
+func (c *checker) missingFunc(fn string, sp analysis.Span) analysis.Finding {
+	var like *kb.Func
+	var likeOn, hasIt []string
+	for _, o := range c.others {
+		if o.KB == nil || o.KB == c.k {
+			continue
+		}
+		if f, ok := o.KB.Func(fn); ok {
+			if like == nil {
+				like = f
+			}
+			if kb.SameProto(f, like) {
+				likeOn = append(likeOn, o.Name)
+			}
+			hasIt = append(hasIt, o.Name)
+		} else if _, present := o.KB.KernelFunc(fn); present == kb.Yes {
+			hasIt = append(hasIt, o.Name)
+		}
+	}
+	if r, ok := c.k.RenamedFunc(fn); ok {
+		msg := fmt.Sprintf("kernel function %s does not exist; this kernel has %s", fn, r)
+		if rf, ok := c.k.Func(r); ok && like != nil {
+			if kb.SameProto(rf, like) {
+				msg += fmt.Sprintf(" (same prototype as %s on %s)", fn, strings.Join(likeOn, ", "))
+			} else {
+				msg += fmt.Sprintf(" (its prototype differs from %s on %s: %s)", fn, likeOn[0], like.Proto())
+			}
+		} else if len(hasIt) > 0 {
+			msg += fmt.Sprintf(" (%s is on %s)", fn, strings.Join(hasIt, ", "))
+		}
+		return analysis.New(analysis.KG302, sp, msg).WithFix("Replace with "+r, sp, r)
+	}
+	f := analysis.Missing(analysis.KG302, sp, "kernel function", fn, c.k.NearestFunc(fn, 1, like))
+	if len(hasIt) > 0 {
+		f = f.WithNote(fn + " is on " + strings.Join(hasIt, ", "))
+	}
+	return f
 }
 
 // protoArgs compares BPF_KPROBE/BPF_PROG argument lists with the target's

@@ -193,3 +193,37 @@ func TestKernelFixtures(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingFuncOnOtherKernels: a kernel function this kernel lacks and
+// another target has is reported with this kernel's rename of it and
+// whether its prototype is the other kernel's.
+func TestMissingFuncOnOtherKernels(t *testing.T) {
+	testenv.Kernels(t)
+	sid, k510, k61 := testenv.KernelKB(t, "debian-sid"), testenv.KernelKB(t, "debian-5.10"), testenv.KernelKB(t, "debian-6.1")
+	src := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n" +
+		"SEC(\"kprobe/kmem_cache_alloc\")\nint BPF_KPROBE(a, struct kmem_cache *s) { return 0; }\n" +
+		"SEC(\"kprobe/__page_cache_alloc\")\nint BPF_KPROBE(b) { return 0; }\n" +
+		"char LICENSE[] SEC(\"license\") = \"GPL\";\n"
+	want := map[string]string{
+		"kmem_cache_alloc":   "this kernel has kmem_cache_alloc_noprof (same prototype as kmem_cache_alloc on debian-5.10, debian-6.1)",
+		"__page_cache_alloc": "this kernel has filemap_alloc_folio_noprof (its prototype differs",
+	}
+	fs := Check(src, Options{KB: sid, Others: []kb.NamedKB{{Name: "debian-5.10", KB: k510}, {Name: "debian-6.1", KB: k61}}})
+	found := 0
+	for _, f := range fs {
+		for name, msg := range want {
+			if f.Code == analysis.KG302 && strings.Contains(f.Message, "function "+name+" ") {
+				found++
+				if !strings.Contains(f.Message, msg) {
+					t.Errorf("%s: %q, want %q", name, f.Message, msg)
+				}
+				if len(f.Fixes) == 0 || !strings.HasPrefix(f.Fixes[0].Title, "Replace with ") {
+					t.Errorf("%s: fixes %+v", name, f.Fixes)
+				}
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("%d of 2 findings: %+v", found, fs)
+	}
+}

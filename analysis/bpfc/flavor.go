@@ -109,17 +109,14 @@ func (c *checker) renamedFieldFix(t *kb.Type, name string, n *sitter.Node) (rena
 		}
 		fmt.Fprintf(&defs, "struct %s {\n\t%s %s;\n} __attribute__((preserve_access_index));\n\n", d[0], typeOf(d[1]), d[1])
 	}
-	at := c.afterIncludes()
+	at := c.typesAt
 	read := fmt.Sprintf("(bpf_core_field_exists(((struct %s *)(%s))->%s) ? BPF_CORE_READ((struct %s *)(%s), %s) : BPF_CORE_READ((struct %s *)(%s), %s))",
 		has, base, other, has, base, other, lacks, base, name)
 	fix := analysis.Fix{Title: fmt.Sprintf("Read %s portably: %s or %s, whichever the kernel has (___flavor structs and bpf_core_field_exists)", name, name, other)}
 	if defs.Len() > 0 {
-		fix.Edits = append(fix.Edits, analysis.Edit{Span: analysis.Span{Start: at, End: at}, NewText: "\n" + defs.String()})
+		fix.Edits = append(fix.Edits, analysis.Edit{Span: analysis.Span{Start: at, End: at}, NewText: defs.String()})
 	}
 	fix.Edits = append(fix.Edits, analysis.Edit{Span: span(expr), NewText: read})
-	if len(fix.Edits) == 2 && at > fix.Edits[1].Span.Start {
-		return out, true // the access is above the includes: no place for the types
-	}
 	out.fix = fix
 	return out, true
 }
@@ -131,22 +128,4 @@ func flavorWord(field string) string {
 		return "new"
 	}
 	return "old"
-}
-
-// afterIncludes is the offset just after the line of the file's last
-// #include (0 without one): where the fix puts the types it adds.
-func (c *checker) afterIncludes() int {
-	at := 0
-	for _, inc := range c.incLines {
-		if e := inc.span.End; e > at {
-			at = e
-		}
-	}
-	if at == 0 {
-		return 0
-	}
-	if i := strings.IndexByte(c.src[at:], '\n'); i >= 0 {
-		return at + i + 1
-	}
-	return len(c.src)
 }

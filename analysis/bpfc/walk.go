@@ -111,6 +111,13 @@ func (c *checker) walkFunctions(tops []sitter.Node) {
 
 // checkFunction checks one function definition's body.
 func (c *checker) checkFunction(n *sitter.Node, prog *Program) {
+	// Types a fix adds go on the line before the function (before its
+	// SEC(), which must stay on the function).
+	at := int(n.StartByte())
+	if prog != nil && prog.Section.Span.Start < at {
+		at = prog.Section.Span.Start
+	}
+	c.typesAt = strings.LastIndexByte(c.src[:at], '\n') + 1
 	vars := map[string]varType{}
 	c.types = map[uintptr]typeAnswer{}
 	if _, params := funcName(n); params != nil {

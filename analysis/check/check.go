@@ -39,6 +39,9 @@ type Options struct {
 	// own directory (and below), these and the system headers, and only
 	// when they are regular files: anything else is KG506.
 	IncludePaths []string
+	// Others are the other kernels checked against (C programs: messages
+	// say which has a name this one lacks).
+	Others []kb.NamedKB
 }
 
 // File checks one document. The error is set only when the document is not
@@ -62,7 +65,7 @@ func FileContext(ctx context.Context, path, text string, opts Options) ([]analys
 	case analysis.DialectBpftrace:
 		fs, err = bpftrace.CheckContext(ctx, text, bpftrace.Options{KB: opts.KB, Version: opts.BpftraceVersion, Path: path, IncludePaths: opts.IncludePaths})
 	case analysis.DialectC:
-		fs, err = bpfc.CheckContext(ctx, text, bpfc.Options{KB: opts.KB, Path: path, IncludePaths: opts.IncludePaths})
+		fs, err = bpfc.CheckContext(ctx, text, bpfc.Options{KB: opts.KB, Path: path, IncludePaths: opts.IncludePaths, Others: opts.Others})
 	default:
 		return nil, ErrUnknownDialect
 	}
@@ -182,7 +185,7 @@ func (d *Document) FindingsContext(ctx context.Context, opts Options) ([]analysi
 		return nil, err
 	}
 	if d.Dialect == analysis.DialectC && d.cdoc != nil {
-		fs, err := d.cdoc.CheckContext(ctx, bpfc.Options{KB: opts.KB, Path: d.Path, IncludePaths: opts.IncludePaths})
+		fs, err := d.cdoc.CheckContext(ctx, bpfc.Options{KB: opts.KB, Path: d.Path, IncludePaths: opts.IncludePaths, Others: opts.Others})
 		if err != nil {
 			return nil, err
 		}

@@ -286,6 +286,11 @@ func (p *Pipeline) Analyze(ctx context.Context, doc Document) (snap *Snapshot, e
 	per := make([][]analysis.Finding, len(ts))
 	for i, t := range ts {
 		opts := check.Options{KB: t.KB, Dialect: d, BpftraceVersion: bt, IncludePaths: cfg.IncludePaths}
+		for _, o := range ts {
+			if o.Name != t.Name && o.KB != nil {
+				opts.Others = append(opts.Others, kb.NamedKB{Name: o.Name, KB: o.KB})
+			}
+		}
 		if doc.Parsed != nil {
 			per[i], err = doc.Parsed.FindingsContext(ctx, opts)
 		} else {

@@ -101,9 +101,10 @@ func splitTargets(s string) []string {
 
 // matrix merges the findings of each target into one list in which a
 // problem is one finding naming the kernels it applies to: findings of
-// the same code and severity on the same span are one (a missing target
-// the object provides for on one kernel, a warning, is not the error on
-// a kernel where nothing does); one that does not apply to
+// the same code, severity and fix on the same span are one (a missing
+// target the object provides for on one kernel, a warning, is not the
+// error on a kernel where nothing does; kmem_cache_alloc_noprof on one
+// kernel is not filemap_alloc_folio on another); one that does not apply to
 // every target says on which ("... (on debian-5.10)"), and every finding
 // records its targets. The per-kernel "checked against kernel" notes
 // become one note naming the kernels.
@@ -115,6 +116,7 @@ func matrix(ts []Target, per [][]analysis.Finding) []analysis.Finding {
 		code string
 		span analysis.Span
 		sev  analysis.Severity
+		fix  string
 	}
 	type group struct {
 		f     analysis.Finding
@@ -129,7 +131,17 @@ func matrix(ts []Target, per [][]analysis.Finding) []analysis.Finding {
 	}
 	for i, fs := range per {
 		for _, f := range fs {
-			k := key{f.Code, f.Span, f.Severity}
+			k := key{f.Code, f.Span, f.Severity, fixText(f)}
+			if groups[k] == nil {
+				// A finding without a fix joins one with, and the
+				// other way round: only two fixes that differ split.
+				for _, o := range order {
+					if o.code == k.code && o.span == k.span && o.sev == k.sev && (o.fix == "" || k.fix == "") {
+						k = o
+						break
+					}
+				}
+			}
 			g := groups[k]
 			if g == nil {
 				g = &group{f: f}
@@ -166,6 +178,18 @@ func matrix(ts []Target, per [][]analysis.Finding) []analysis.Finding {
 		out = append(out, f)
 	}
 	return analysis.Sort(out)
+}
+
+// fixText is what a finding's first fix writes.
+func fixText(f analysis.Finding) string {
+	if len(f.Fixes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, e := range f.Fixes[0].Edits {
+		fmt.Fprintf(&b, "%d:%d:%s\x00", e.Span.Start, e.Span.End, e.NewText)
+	}
+	return b.String()
 }
 
 func noteOf(t Target) string {
