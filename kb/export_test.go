@@ -19,6 +19,19 @@ func NearestIn(names []string) func(q string, n int) []string {
 	return newNameIndex(names).nearest
 }
 
+// NearestFuncIn is NearestFunc's search over a list of function names
+// (all of which the kernel has), without a prototype to rank by.
+func NearestFuncIn(names []string) func(q string, n int) []string {
+	x := newNameIndex(names)
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	has := func(name string) bool { return set[name] }
+	none := func(string) (*Func, bool) { return nil, false }
+	return func(q string, n int) []string { return nearestFunc(x, has, none, q, n, nil) }
+}
+
 // Mapped reports whether k reads a memory-mapped file.
 func (k *KB) Mapped() bool { return k.mapped }
 

@@ -162,19 +162,29 @@ func SameProto(a, b *Func) bool {
 // word of the name for another (compact_zone is not a typo of
 // compact_node, nor xfs_file_read of xfs_file_readdir).
 func (k *KB) NearestFunc(q string, n int, like *Func) []string {
+	has := func(name string) bool {
+		_, present := k.KernelFunc(name)
+		return present == Yes
+	}
+	return nearestFunc(k.nameIndex(funcFamily), has, k.Func, q, n, like)
+}
+
+// nearestFunc is NearestFunc over an index of function names, with has
+// telling the names the kernel has and proto their prototypes.
+func nearestFunc(x *nameIndex, has func(string) bool, proto func(string) (*Func, bool), q string, n int, like *Func) []string {
 	if n <= 0 {
 		return nil
 	}
 	var out []string
 	seen := map[string]bool{q: true}
 	for _, r := range RenameCandidates(q) {
-		if _, present := k.KernelFunc(r); present == Yes && !seen[r] {
+		if !seen[r] && has(r) {
 			seen[r] = true
 			out = append(out, r)
 		}
 	}
 	var spelled []string
-	for _, c := range k.nameIndex(funcFamily).nearest(q, n+16) {
+	for _, c := range x.nearest(q, n+16) {
 		if seen[c] || generatedSymbol(c) || swapsWord(q, c) {
 			continue
 		}
@@ -182,20 +192,17 @@ func (k *KB) NearestFunc(q string, n int, like *Func) []string {
 		spelled = append(spelled, c)
 	}
 	if like != nil {
-		sort.SliceStable(spelled, func(i, j int) bool {
-			return sameProtoAs(k, spelled[i], like) && !sameProtoAs(k, spelled[j], like)
-		})
+		same := func(name string) bool {
+			f, ok := proto(name)
+			return ok && SameProto(f, like)
+		}
+		sort.SliceStable(spelled, func(i, j int) bool { return same(spelled[i]) && !same(spelled[j]) })
 	}
 	out = append(out, spelled...)
 	if len(out) > n {
 		out = out[:n]
 	}
 	return out
-}
-
-func sameProtoAs(k *KB, name string, like *Func) bool {
-	f, ok := k.Func(name)
-	return ok && SameProto(f, like)
 }
 
 // swapsWord reports whether c is q with one of its words replaced by
