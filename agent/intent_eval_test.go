@@ -96,13 +96,15 @@ func measured(m string, fa facts, hist bool) bool {
 // check saying so.
 //
 // requests.json is the set the lexicon was developed against;
-// heldout.json was written after it, and nothing was tuned to it.
+// heldout.json was written after it (its first run's misses fixed the
+// check's words; see the commit); fresh.json was written last and is
+// measured as it came: nothing was changed for it.
 func TestIntentEvaluation(t *testing.T) {
 	k := testenv.HostKB(t, testenv.Tracefs)
 	for _, set := range []struct {
 		file string
 		min  int
-	}{{"requests.json", 150}, {"heldout.json", 40}} {
+	}{{"requests.json", 150}, {"heldout.json", 40}, {"fresh.json", 30}} {
 		t.Run(strings.TrimSuffix(set.file, ".json"), func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("..", "testdata", "intent", set.file))
 			if err != nil {
