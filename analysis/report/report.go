@@ -159,6 +159,19 @@ func WriteText(w io.Writer, files []File, verbose bool) error {
 			if line != "" && len(line) < 400 {
 				fmt.Fprintf(w, "    %s\n", strings.ReplaceAll(line, "\t", "    "))
 			}
+			for _, r := range d.Related {
+				// Compiler style, so that editors' quickfix lists
+				// jump to the places that explain the finding.
+				path := r.Path
+				rp := p
+				if path == "" {
+					path = f.Path
+					rp = idx.Position(r.Span.Start)
+				} else {
+					rp = analysis.Position{}
+				}
+				fmt.Fprintf(w, "%s:%d:%d: note: %s\n", path, rp.Line+1, rp.Character+1, r.Message)
+			}
 			for _, fx := range d.Fixes {
 				fmt.Fprintf(w, "    fix: %s\n", fx.Title)
 			}

@@ -100,3 +100,17 @@ func TestSARIF(t *testing.T) {
 		t.Errorf("region %+v", reg)
 	}
 }
+
+// Related places print as compiler notes on their own lines.
+func TestTextRelated(t *testing.T) {
+	files := sample()
+	text := files[0].Text
+	files[0].Findings[0].Related = []analysis.Related{{Span: analysis.Span{Start: strings.Index(text, "{"), End: strings.Index(text, "{") + 1}, Message: "the probe's body"}}
+	var buf bytes.Buffer
+	if err := WriteText(&buf, files, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\nx.bt:2:21: note: the probe's body\n") {
+		t.Errorf("text %q", buf.String())
+	}
+}

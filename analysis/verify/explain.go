@@ -99,6 +99,7 @@ var (
 	nullKeyRe      = regexp.MustCompile(`invalid mem access '(\w+?)_or_null\w*'|Possibly NULL pointer passed|type=(\w+)_or_null expected`)
 	scalarDerefRe  = regexp.MustCompile(`invalid mem access '(scalar|inv)'`)
 	keyValueRe     = regexp.MustCompile(`__type\((key|value),|__uint\((key|value)_size,`)
+	argNRe         = regexp.MustCompile(`passed to (?:trusted )?arg(\d+)`)
 	orNullRe       = regexp.MustCompile(`(\w+?)_or_null`)
 	wrongTailMapRe = regexp.MustCompile(`expected prog array map for tail call`)
 )
@@ -195,6 +196,13 @@ func (e *explainer) failReg() string {
 	for _, l := range append([]string{e.key}, e.tail...) {
 		if m := regInKeyRe.FindStringSubmatch(l); m != nil {
 			return "R" + m[1]
+		}
+	}
+	if m := argNRe.FindStringSubmatch(strings.Join(e.tail, "\n")); m != nil {
+		// "Possibly NULL pointer passed to trusted arg0": a call's
+		// arguments are R1 to R5.
+		if n, err := strconv.Atoi(m[1]); err == nil && n < 5 {
+			return "R" + strconv.Itoa(n+1)
 		}
 	}
 	if e.fail >= 0 {

@@ -40,6 +40,7 @@ func Merge(static, verified []analysis.Finding) []analysis.Finding {
 			continue
 		}
 		if f.Span != (analysis.Span{}) && (errAt[f.Span.Start] || sameFinding(f, static)) {
+			keepRelated(out[:len(static)], f)
 			continue
 		}
 		out = append(out, f)
@@ -69,4 +70,19 @@ func sameStackProblem(f analysis.Finding, stackAt map[int]bool) bool {
 		}
 	}
 	return false
+}
+
+// keepRelated gives the static finding that stands for the dropped
+// verification finding f the lines f's explanation pointed at, when it
+// has none of its own (copied: the input is not modified).
+func keepRelated(static []analysis.Finding, f analysis.Finding) {
+	if len(f.Related) == 0 {
+		return
+	}
+	for i, s := range static {
+		if len(s.Related) == 0 && s.Severity == analysis.Error && s.Span.Start <= f.Span.End && f.Span.Start <= s.Span.End {
+			static[i].Related = append([]analysis.Related(nil), f.Related...)
+			return
+		}
+	}
 }

@@ -47,3 +47,19 @@ func TestMergeWithStaticChecks(t *testing.T) {
 		}
 	}
 }
+
+// A static finding that stands for a verifier rejection gets the lines
+// the rejection's explanation pointed at; the inputs stay as they were.
+func TestMergeKeepsRelated(t *testing.T) {
+	static := []analysis.Finding{analysis.New(analysis.KG202, analysis.Span{Start: 100, End: 120}, "helper not available")}
+	v := analysis.New(analysis.KG202, analysis.Span{Start: 100, End: 130}, "not allowed")
+	v.Source = analysis.SourceVerifier
+	v.Related = []analysis.Related{{Span: analysis.Span{Start: 10, End: 20}, Message: "the program's type is chosen here"}}
+	out := Merge(static, []analysis.Finding{v})
+	if len(out) != 1 || out[0].Source != analysis.SourceKgent || len(out[0].Related) != 1 || out[0].Related[0].Span.Start != 10 {
+		t.Fatalf("merged %+v", out)
+	}
+	if len(static[0].Related) != 0 {
+		t.Error("Merge modified its input")
+	}
+}
