@@ -2,6 +2,7 @@ package bpfc
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
@@ -92,6 +93,25 @@ func (c *checker) provideFor(p *Program, f analysis.Finding) analysis.Finding {
 		f.Message = fmt.Sprintf("%s: a placeholder no kernel has; the loader must retarget the program (bpf_program__set_attach_target) or disable it (bpf_program__set_autoload)", f.Message)
 		return f
 	}
+	var lacking []string
+	if loader, rt, ok := c.retarget(p); ok {
+		for _, t := range rt.Targets {
+			if _, present := c.k.KernelFunc(t); present == kb.Yes {
+				f.Severity = analysis.Warning
+				f.Message += fmt.Sprintf("; the program provides for it: its loader %s retargets it (bpf_program__set_attach_target), to %s on this kernel", loader, t)
+				return f
+			}
+			lacking = append(lacking, t)
+		}
+		if len(rt.Targets) == 0 {
+			f.Severity = analysis.Warning
+			f.Message += fmt.Sprintf("; the program provides for it: its loader %s retargets it (bpf_program__set_attach_target)", loader)
+			return f
+		}
+	}
+	if len(lacking) > 0 {
+		f = f.WithNote("the loader retargets it to " + strings.Join(lacking, ", ") + ", which this kernel lacks too")
+	}
 	var present, absent []string
 	for _, q := range c.alternatives(p) {
 		switch c.targetPresent(q) {
@@ -147,6 +167,21 @@ func (c *checker) alternatives(p *Program) []*Program {
 		}
 	}
 	return out
+}
+
+// retarget is what the program's loader (NAME.c beside NAME.bpf.c)
+// does to its attach target, when it retargets it.
+func (c *checker) retarget(p *Program) (string, kb.Retarget, bool) {
+	base, ok := strings.CutSuffix(c.path, ".bpf.c")
+	if !ok || base == "" || !tracing(p) || !functionKind(p) {
+		return "", kb.Retarget{}, false
+	}
+	rts, err := kb.LoaderRetargets(base + ".c")
+	if err != nil {
+		return "", kb.Retarget{}, false
+	}
+	rt, ok := rts[p.Name]
+	return filepath.Base(base + ".c"), rt, ok
 }
 
 func quoteAll(ss []string) []string {
