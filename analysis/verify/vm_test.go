@@ -55,7 +55,9 @@ var (
 // missing.
 func vmSetup(t testing.TB) *vmEnv {
 	t.Helper()
+	testenv.Short(t, "boots kernels in QEMU")
 	testenv.Require(t, testenv.Clang, testenv.Bpftool, testenv.Headers)
+	testenv.Kernels(t)
 	vmOnce.Do(func() {
 		if why := microvm.Missing(microvm.Options{}); why != "" {
 			vmWhy = why
@@ -509,5 +511,31 @@ func TestUnprivilegedVM(t *testing.T) {
 	t.Logf("as nobody in %v", time.Since(start).Round(time.Second))
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestKernelsInVMs") || strings.Contains(string(out), "--- SKIP") {
 		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+}
+
+// TestVMFailureIsKG604: a kernel whose VM cannot boot (too little
+// memory), tried twice, is a KG604 information finding with the reason;
+// compilation still ran.
+func TestVMFailureIsKG604(t *testing.T) {
+	env := vmSetup(t)
+	name := vmKernels[len(vmKernels)-1]
+	opts := env.pool.Options()
+	opts.MemoryMB = 40
+	opts.Progress = nil
+	pool := microvm.NewPool(opts)
+	defer pool.Close()
+	v := New(Options{KB: env.profiles[name], VMs: pool})
+	src, err := os.ReadFile(filepath.Join("testdata", "microvm", "three.bpf.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := v.Verify(context.Background(), "three.bpf.c", string(src), analysis.DialectC)
+	if len(r.Findings) != 1 || r.Findings[0].Code != analysis.KG604 || r.Findings[0].Severity != analysis.Information {
+		t.Fatalf("findings: %v", r.Findings)
+	}
+	msg := r.Findings[0].Message
+	if !strings.Contains(msg, "did not run") || !strings.Contains(msg, "booted again") || !strings.Contains(r.Unavailable, "microVM") {
+		t.Errorf("the finding does not say what happened: %s", msg)
 	}
 }

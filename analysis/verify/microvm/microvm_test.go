@@ -144,6 +144,7 @@ func TestBootableAndPVH(t *testing.T) {
 // testKernel is Debian 6.1's image as scripts/kernels.sh caches it.
 func testKernel(t testing.TB) Target {
 	t.Helper()
+	testenv.Short(t, "boots a kernel in QEMU")
 	if why := Missing(Options{}); why != "" {
 		testenv.Skip(t, "%s", why)
 	}
@@ -238,7 +239,7 @@ func TestDiesTwiceReported(t *testing.T) {
 		t.Fatal("a VM with 40 MiB answered")
 	}
 	msg := err.Error()
-	if strings.Count(msg, "the microVM of") < 2 || !strings.Contains(msg, "booted again") {
+	if strings.Count(msg, "the microVM of") < 2 || !strings.Contains(msg, "booted again") || !strings.Contains(msg, "console") {
 		t.Errorf("the error does not tell both attempts: %s", msg)
 	}
 	t.Log(msg)

@@ -315,6 +315,8 @@ func boot(ctx context.Context, opts Options, t Target, accel string, limit time.
 		tail := vm.consoleTail()
 		if tail != "" {
 			tail = ": " + tail
+		} else {
+			tail = ", with nothing on its console (the kernel stopped before it printed: too little memory, or an image QEMU cannot start)"
 		}
 		return nil, fmt.Errorf("the microVM of %s %s%s", filepath.Base(t.Image), what, tail)
 	}
