@@ -76,6 +76,18 @@
 // value size makes the verifier reject correct code. bpftrace's own
 // semantic pass and code generation are what is checked.
 //
+// # Other kernels, and no root
+//
+// A kb built from another kernel's boot image (a named profile) is
+// verified by that kernel's own verifier when Options.VMs holds a
+// microvm.Pool: the object, compiled against the profile's BTF, is
+// loaded program by program in a QEMU microVM running that kernel
+// (LoadObject, the same loading half as on the host), and the report is
+// mapped to the program's lines here; findings name the kernel ("rejected
+// by the verifier of 5.10.0-32-amd64: ..."). Without root, the running
+// kernel is verified the same way when its image is readable. See
+// docs/microvm.md.
+//
 // # Degrading
 //
 // No clang, bpftool or bpftrace, no BTF, no privilege (no CAP_BPF and
