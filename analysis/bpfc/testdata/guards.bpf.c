@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "inc/guards.bpf.h"
 
 extern int LINUX_KERNEL_VERSION __kconfig;
 extern struct task_struct *bpf_task_from_pid_x(s32 pid) __ksym __weak; // want: KG205(warning) "__weak"
@@ -31,6 +32,8 @@ int BPF_PROG(inside, bool preempt, struct task_struct *prev)
 		s = BPF_CORE_READ(prev, __state);
 	s += bpf_core_field_exists(prev->state) ? prev->state : 0; // want: KG401(warning) "inside a test"
 	if (has_state())
+		s += BPF_CORE_READ(prev, state);       // want: KG401(warning) "provides for it"
+	if (header_has_state())
 		s += BPF_CORE_READ(prev, state);       // want: KG401(warning) "provides for it"
 	if (LINUX_KERNEL_VERSION < KERNEL_VERSION(5, 14, 0))
 		s += prev->state;                      // want: KG401(warning) "provides for it"
@@ -83,6 +86,8 @@ int BPF_PROG(calls, bool preempt, struct task_struct *prev)
 	}
 	if (bpf_ksym_exists(bpf_task_from_pid_x))
 		bpf_task_from_pid_x(1);
+	// Declared by a vmlinux.h a recent bpftool generated.
+	bpf_task_from_pid(1);                          // want: KG205(warning) "is a kfunc"
 	return 0;
 }
 

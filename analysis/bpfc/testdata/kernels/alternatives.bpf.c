@@ -71,4 +71,36 @@ int BPF_PROG(fn_entry) { return 0; }
 SEC("kprobe/kmem_cache_allocate") // want: KG302(error)
 int BPF_KPROBE(typo, struct kmem_cache *s) { return count_alloc(s); }
 
+// Lockdep's _nested variants exist only with CONFIG_DEBUG_LOCK_ALLOC.
+static __always_inline int contended(struct mutex *m) { return m != 0; }
+
+SEC("kprobe/mutex_lock")
+int BPF_KPROBE(lock, struct mutex *m) { return contended(m); }
+
+SEC("kprobe/mutex_lock_nested") // want: KG302(warning) "kprobe/mutex_lock"
+int BPF_KPROBE(lock_nested, struct mutex *m) { return contended(m); }
+
+// Architecture-specific system calls beside the generic one.
+static __always_inline int synced(void *ctx, int which) { return which; }
+
+SEC("tp/syscalls/sys_enter_sync_file_range")
+int sfr(void *ctx) { return synced(ctx, 1); }
+
+SEC("tp/syscalls/sys_enter_arm_sync_file_range") // want: KG304(warning) "provides for it"
+int arm_sfr(void *ctx) { return synced(ctx, 2); }
+
+// netlink_dump gained lock_taken in 5.19: unused, the extra argument is
+// never read on 5.10; used, it is.
+SEC("fentry/netlink_dump")
+int BPF_PROG(dump_unused, struct sock *sk, bool lock_taken) // want[debian-5.10]: KG404(warning) "unused"
+{
+	return sk != 0;
+}
+
+SEC("fentry/netlink_dump")
+int BPF_PROG(dump_used, struct sock *sk, bool lock_taken) // want[debian-5.10]: KG404(error) "declares 2"
+{
+	return lock_taken;
+}
+
 char LICENSE[] SEC("license") = "GPL";
