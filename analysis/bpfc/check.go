@@ -846,11 +846,18 @@ func (c *checker) program(p *Program) {
 				f.Message += "; did you mean " + fixed
 				f = f.WithFix("Replace with "+fixed, tsp, fixed)
 			}
+			if on := c.othersWith(func(k *kb.KB) bool { _, ok := k.Tracepoint(cat, name); return ok }); len(on) > 0 {
+				f = f.WithNote(fmt.Sprintf("%s/%s is on %s", cat, name, strings.Join(on, ", ")))
+			}
 			c.add(c.provideFor(p, f))
 		}
 	case p.Def.Attach == kb.AttachRawTP || p.Def.Attach == kb.AttachTpBTF:
 		if c.k.RawTracepoint(target) == kb.No {
-			c.add(c.provideFor(p, analysis.Missing(analysis.KG305, tsp, "raw tracepoint", target, c.k.Nearest(kb.FamilyRawTP, target, 1))))
+			f := analysis.Missing(analysis.KG305, tsp, "raw tracepoint", target, c.k.Nearest(kb.FamilyRawTP, target, 1))
+			if on := c.othersWith(func(k *kb.KB) bool { return k.RawTracepoint(target) == kb.Yes }); len(on) > 0 {
+				f = f.WithNote(fmt.Sprintf("%s is on %s", target, strings.Join(on, ", ")))
+			}
+			c.add(c.provideFor(p, f))
 		}
 	case p.Def.Attach == kb.AttachLSM:
 		if _, ok := c.k.Func("bpf_lsm_" + target); !ok && c.k.NumFuncs() > 0 {
@@ -882,6 +889,17 @@ func (c *checker) kernelFunc(p *Program, fn string, sp analysis.Span) {
 	if _, present := c.k.KernelFunc(fn); present == kb.No {
 		c.add(c.provideFor(p, c.missingFunc(fn, sp)))
 	}
+}
+
+// othersWith names the other targets of which has is true.
+func (c *checker) othersWith(has func(*kb.KB) bool) []string {
+	var out []string
+	for _, o := range c.others {
+		if o.KB != nil && o.KB != c.k && has(o.KB) {
+			out = append(out, o.Name)
+		}
+	}
+	return out
 }
 
 // missingFunc is the finding for a kernel function this kernel lacks:

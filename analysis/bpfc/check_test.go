@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -203,6 +204,7 @@ func TestMissingFuncOnOtherKernels(t *testing.T) {
 	src := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n" +
 		"SEC(\"kprobe/kmem_cache_alloc\")\nint BPF_KPROBE(a, struct kmem_cache *s) { return 0; }\n" +
 		"SEC(\"kprobe/__page_cache_alloc\")\nint BPF_KPROBE(b) { return 0; }\n" +
+		"SEC(\"tp/kmem/kmalloc_node\")\nint c(void *ctx) { return 0; }\n" +
 		"char LICENSE[] SEC(\"license\") = \"GPL\";\n"
 	want := map[string]string{
 		"kmem_cache_alloc":   "this kernel has kmem_cache_alloc_noprof (same prototype as kmem_cache_alloc on debian-5.10, debian-6.1)",
@@ -225,5 +227,15 @@ func TestMissingFuncOnOtherKernels(t *testing.T) {
 	}
 	if found != 2 {
 		t.Errorf("%d of 2 findings: %+v", found, fs)
+	}
+	// kmem:kmalloc_node went away in 6.1 (kmalloc took a node).
+	noted := false
+	for _, f := range fs {
+		if f.Code == analysis.KG304 {
+			noted = slices.Contains(f.Notes, "kmem/kmalloc_node is on debian-5.10")
+		}
+	}
+	if !noted {
+		t.Errorf("no KG304 saying which kernel has kmem/kmalloc_node: %+v", fs)
 	}
 }
