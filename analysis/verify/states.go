@@ -37,8 +37,22 @@ var (
 	stateKey   = regexp.MustCompile(`^(R\d+|fp-\d+)(?:_[a-zA-Z]+)?=(.*)$`)
 )
 
+// Bounds on the work an explanation does on a huge log (the verifier
+// stops at a million instructions walked; a loop's bound is often set at
+// the path's start, so the path is kept whole up to that).
+const (
+	maxTraceLines = 1 << 21
+	maxPathSteps  = 1 << 20
+)
+
 // parseTrace reads the log's lines into events.
 func parseTrace(log []string) []event {
+	if len(log) > maxTraceLines {
+		// A program the verifier gave up on logs a line per
+		// instruction it walked (a million): what explains the end is
+		// near the end.
+		log = log[len(log)-maxTraceLines:]
+	}
 	var evs []event
 	for _, raw := range log {
 		l := strings.TrimSpace(raw)
@@ -167,9 +181,20 @@ func pathTo(evs []event) []step {
 		// The branch's own changes describe the fall-through; the
 		// resumed state replaces them.
 	}
+	// Only the last maxPathSteps instructions are kept.
+	// segs[0] is the last segment; the oldest one kept keeps its end.
+	first, n := len(segs)-1, 0
+	for i := 0; i < len(segs); i++ {
+		n += len(segs[i])
+		if n > maxPathSteps {
+			segs[i] = segs[i][n-maxPathSteps:]
+			first = i
+			break
+		}
+	}
 	var path []step
 	cur := map[string]string{}
-	for i := len(segs) - 1; i >= 0; i-- {
+	for i := first; i >= 0; i-- {
 		for _, e := range segs[i] {
 			if e.full {
 				if e.from >= 0 || len(cur) == 0 {
