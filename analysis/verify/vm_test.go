@@ -522,6 +522,9 @@ func TestVMFailureIsKG604(t *testing.T) {
 	name := vmKernels[len(vmKernels)-1]
 	opts := env.pool.Options()
 	opts.MemoryMB = 40
+	// Some kernels hang rather than die with so little: either way the
+	// boot fails, within this limit.
+	opts.BootTimeout = 15 * time.Second
 	opts.Progress = nil
 	pool := microvm.NewPool(opts)
 	defer pool.Close()
