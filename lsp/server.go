@@ -153,6 +153,7 @@ func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	for _, d := range docs {
 		d.close()
 	}
+	s.pipe.Close() // the microVMs of the targets' verifiers
 	if exited && !shut {
 		return ErrExitWithoutShutdown
 	}

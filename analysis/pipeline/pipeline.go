@@ -23,6 +23,7 @@ import (
 	"github.com/kgent/kgent/analysis/bpfc"
 	"github.com/kgent/kgent/analysis/check"
 	"github.com/kgent/kgent/analysis/verify"
+	"github.com/kgent/kgent/analysis/verify/microvm"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -47,6 +48,21 @@ type Pipeline struct {
 	bt, btFrom string
 	// probs are the targets the last Reconfigure could not open.
 	probs []Problem
+	// vms boots the kernels of image profiles for their own verifiers,
+	// made when a target first needs one; Close stops them.
+	vms *microvm.Pool
+}
+
+// Close stops the microVMs the pipeline booted (a front calls it when
+// it ends; idle ones stop on their own after a while).
+func (p *Pipeline) Close() {
+	p.mu.Lock()
+	vms := p.vms
+	p.vms = nil
+	p.mu.Unlock()
+	if vms != nil {
+		vms.Close()
+	}
 }
 
 // New makes a Pipeline for cfg and k (k may be nil until a kb is loaded:
@@ -79,9 +95,19 @@ func (p *Pipeline) Reconfigure(cfg Config, k *kb.KB) []Problem {
 	return probs
 }
 
+// newVerifier is a verifier of k; a kb built from a kernel image is
+// verified by that kernel's own verifier in a microVM. Called with mu
+// held.
 func (p *Pipeline) newVerifier(k *kb.KB) *verify.Verifier {
 	c := p.cfg
-	return verify.New(verify.Options{KB: k, ClangPath: c.ClangPath, BpftracePath: c.BpftracePath, IncludePaths: c.IncludePaths, Verbose: c.Verbose})
+	o := verify.Options{KB: k, ClangPath: c.ClangPath, BpftracePath: c.BpftracePath, IncludePaths: c.IncludePaths, Verbose: c.Verbose}
+	if k.Image() != "" {
+		if p.vms == nil {
+			p.vms = microvm.NewPool(microvm.Options{})
+		}
+		o.VMs = p.vms
+	}
+	return verify.New(o)
 }
 
 // openProfile opens a named profile once per pipeline (building it from

@@ -70,6 +70,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer p.Close()
 	k := p.KB()
 	var files []report.File
 	var mismatches []string

@@ -54,6 +54,7 @@ func runMCP(args []string, stdout, stderr io.Writer) error {
 	// request does not wait for them (a lookup builds what it needs).
 	go p.KB().Warm()
 	opts.Pipeline = p
+	defer p.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := mcp.Run(ctx, opts, os.Stdin, os.Stdout); err != nil && ctx.Err() == nil {
