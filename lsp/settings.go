@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"go.lsp.dev/protocol"
@@ -44,11 +45,23 @@ func (s *server) applySettings(raw json.RawMessage) {
 		return
 	}
 	// Opening targets may build a profile (seconds): not on the message
-	// loop. What was analysed with the old configuration is re-checked.
+	// loop. What was analysed with a configuration that changes findings
+	// is re-checked (and only then: a re-check makes a running
+	// verification's result stale).
+	old := s.pipe.Config()
 	s.goSafe("reconfigure", func() {
 		s.report(s.pipe.Reconfigure(cfg, k))
-		s.reanalyzeAll()
+		if changesFindings(old, cfg) {
+			s.reanalyzeAll()
+		}
 	})
+}
+
+// changesFindings: the static findings of a document may differ under
+// b from under a (the bpftrace release, include paths, targets).
+func changesFindings(a, b pipeline.Config) bool {
+	return a.BpftraceVersion != b.BpftraceVersion || a.BpftracePath != b.BpftracePath ||
+		!slices.Equal(a.IncludePaths, b.IncludePaths) || !slices.Equal(a.Targets, b.Targets)
 }
 
 // resolveLocked resolves the configuration from the command line, the
