@@ -716,7 +716,9 @@ func (p *parser) stmt() Stmt {
 				p.advance()
 				ts := p.tok.pos
 				p.skipType()
-				typ = strings.TrimSpace(p.lx.src[ts:p.lastEnd])
+				if p.lastEnd > ts { // nothing skipped at the end of broken input
+					typ = strings.TrimSpace(p.lx.src[ts:p.lastEnd])
+				}
 			}
 			if p.is("=") {
 				p.advance()
