@@ -125,39 +125,11 @@ func TestMain(m *testing.M) {
 	if vmShared != nil {
 		vmShared.pool.Close()
 	}
-	if left := qemuChildren(); len(left) > 0 {
+	if left := testenv.QEMUChildren(); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "QEMU processes left running: %v\n", left)
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// qemuChildren lists the QEMU processes this process started that still
-// run.
-func qemuChildren() []int {
-	var out []int
-	ents, _ := os.ReadDir("/proc")
-	me := os.Getpid()
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 || !strings.Contains(s[:i], "qemu-system") {
-			continue
-		}
-		var state string
-		var ppid int
-		fmt.Sscanf(s[i+2:], "%s %d", &state, &ppid)
-		if ppid == me && state != "Z" {
-			var pid int
-			fmt.Sscanf(e.Name(), "%d", &pid)
-			out = append(out, pid)
-		}
-	}
-	return out
 }
 
 var onRe = regexp.MustCompile(`//\s*on ([\w.,+-]+):\s*(.*)$`)

@@ -204,3 +204,31 @@ func KernelKB(t testing.TB, name string) *kb.KB {
 	kernelKBs[name] = k
 	return k
 }
+
+// QEMUChildren lists the QEMU processes this process started that still
+// run: test binaries that boot microVMs check it in TestMain.
+func QEMUChildren() []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	me := os.Getpid()
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || !strings.Contains(s[:i], "qemu-system") {
+			continue
+		}
+		var state string
+		var ppid int
+		fmt.Sscanf(s[i+2:], "%s %d", &state, &ppid)
+		if ppid == me && state != "Z" {
+			var pid int
+			fmt.Sscanf(e.Name(), "%d", &pid)
+			out = append(out, pid)
+		}
+	}
+	return out
+}

@@ -251,33 +251,9 @@ func TestDiesTwiceReported(t *testing.T) {
 // TestMain checks that no QEMU outlives the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if left := qemuChildren(); len(left) > 0 {
+	if left := testenv.QEMUChildren(); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "QEMU processes left running: %v\n", left)
 		code = 1
 	}
 	os.Exit(code)
-}
-
-func qemuChildren() []int {
-	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 || !strings.Contains(s[:i], "qemu-system") {
-			continue
-		}
-		var state string
-		var ppid int
-		fmt.Sscanf(s[i+2:], "%s %d", &state, &ppid)
-		if ppid == os.Getpid() && state != "Z" {
-			pid, _ := strconv.Atoi(e.Name())
-			out = append(out, pid)
-		}
-	}
-	return out
 }
