@@ -186,19 +186,6 @@ func (p *Pipeline) KB() *kb.KB {
 	return p.k
 }
 
-// Verifier is the verifier for sources kgent's user wrote (untrusted
-// false) or for sources from elsewhere (verify.Options.Untrusted); nil
-// before a kb is loaded.
-func (p *Pipeline) Verifier(untrusted bool) *verify.Verifier {
-	p.mu.Lock()
-	v := p.v
-	p.mu.Unlock()
-	if v != nil && untrusted {
-		return v.Untrusted()
-	}
-	return v
-}
-
 // BpftraceRelease is the bpftrace release scripts are checked against
 // ("0.23"; "" is the newest kgent knows) and where that came from.
 func (p *Pipeline) BpftraceRelease() (version, from string) {
