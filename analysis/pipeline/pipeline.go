@@ -510,12 +510,10 @@ func (p *Pipeline) KernelNote() string {
 	return KernelNote(p.KB())
 }
 
-func kernelNote(k *kb.KB) string { return check.KernelNote(k) }
-
 // KernelNote names k's kernel and where its facts came from.
 func KernelNote(k *kb.KB) string {
 	if k == nil {
 		return "no kb loaded"
 	}
-	return kernelNote(k)
+	return check.KernelNote(k)
 }

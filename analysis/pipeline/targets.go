@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/check"
 	"github.com/kgent/kgent/kb"
 )
 
@@ -152,7 +154,7 @@ func matrix(ts []Target, per [][]analysis.Finding) []analysis.Finding {
 				g.names = append(g.names, ts[i].Name)
 			}
 			for _, n := range f.Notes {
-				if !kernelNotes[n] && !contains(g.notes, n) {
+				if !kernelNotes[n] && !slices.Contains(g.notes, n) {
 					g.notes = append(g.notes, n)
 				}
 			}
@@ -196,14 +198,5 @@ func noteOf(t Target) string {
 	if t.KB == nil {
 		return ""
 	}
-	return kernelNote(t.KB)
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return check.KernelNote(t.KB)
 }
