@@ -1,7 +1,6 @@
 package kb_test
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -14,11 +13,8 @@ import (
 // release, through the wrapper that runs it with its own loader.
 func TestBpftraceBinaryVersion(t *testing.T) {
 	t.Setenv("KGENT_KB_DIR", t.TempDir())
-	for _, full := range []string{"0.23.2", "0.27.1"} {
-		p, _ := filepath.Abs(filepath.Join("..", ".cache", "bpftrace", full, "bpftrace"))
-		if _, err := os.Stat(p); err != nil {
-			testenv.Skip(t, "bpftrace %s is not in .cache/bpftrace (scripts/bpftrace-releases.sh makes it)", full)
-		}
+	for _, full := range testenv.BpftraceReleases {
+		p := testenv.BpftraceRelease(t, full)
 		got, err := kb.BpftraceBinaryVersion(p)
 		if err != nil || got != kb.BpftraceMajorMinor(full) || !kb.BpftraceKnown(got) {
 			t.Errorf("BpftraceBinaryVersion(%s) = %q, %v; want %s", p, got, err, kb.BpftraceMajorMinor(full))

@@ -57,12 +57,8 @@ func releaseBinaries(t *testing.T) []btRelease {
 			out = append(out, btRelease{full: v, path: p})
 		}
 	}
-	for _, full := range []string{"0.23.2", "0.27.1"} {
-		p, _ := filepath.Abs(filepath.Join("..", "..", ".cache", "bpftrace", full, "bpftrace"))
-		if _, err := os.Stat(p); err != nil {
-			testenv.Skip(t, "bpftrace %s is not in .cache/bpftrace (scripts/bpftrace-releases.sh makes it)", full)
-		}
-		out = append(out, btRelease{full: full, path: p})
+	for _, full := range testenv.BpftraceReleases {
+		out = append(out, btRelease{full: full, path: testenv.BpftraceRelease(t, full)})
 	}
 	if len(out) != 3 {
 		testenv.Skip(t, "the system's bpftrace is not 0.17 (Debian 12's)")

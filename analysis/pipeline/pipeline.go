@@ -480,7 +480,7 @@ func whatRan(d analysis.Dialect) string {
 	if d == analysis.DialectC {
 		return "compiled with clang -O2 -g -target bpf and loaded through the kernel verifier (not attached)"
 	}
-	return "bpftrace's semantic analysis and code generation (bpftrace --emit-elf; not attached)"
+	return "bpftrace's semantic analysis and code generation (bpftrace --emit-elf or --mode codegen; not attached)"
 }
 
 var syntaxCode = regexp.MustCompile(`^KG1\d\d$`)

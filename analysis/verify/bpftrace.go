@@ -1,14 +1,18 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/kb"
@@ -67,6 +71,48 @@ func (v *Verifier) bpftraceVersion(path string) (Version, error) {
 	return ver, nil
 }
 
+// How a bpftrace compiles a script without running it.
+const (
+	modeEmitELF = "emit-elf"
+	modeCodegen = "codegen"
+)
+
+// btModes caches BpftraceCompileArgs's choice by bpftrace path.
+var btModes sync.Map
+
+// BpftraceCompileArgs are the arguments that make the bpftrace at path
+// parse, analyse and generate code for a script without loading or
+// running anything (the script's name follows them); out is where an
+// ELF may be written. Up to 0.23 --emit-elf did that; releases with a
+// --mode option load and run the program after writing the ELF (0.27.1
+// ran a BEGIN probe's printf), and --mode codegen stops in time. Read
+// from --help once per binary: a version number cannot say which
+// release a distribution patched.
+func BpftraceCompileArgs(ctx context.Context, bt, out string) ([]string, error) {
+	mode, ok := btModes.Load(bt)
+	if !ok {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		help, err := exec.CommandContext(ctx, bt, "--help").CombinedOutput()
+		switch {
+		case regexp.MustCompile(`(?m)^\s*--mode\b`).Match(help):
+			mode = modeCodegen
+		case bytes.Contains(help, []byte("--emit-elf")):
+			mode = modeEmitELF
+		default:
+			if err == nil {
+				err = errors.New("its --help names neither --emit-elf nor --mode")
+			}
+			return nil, fmt.Errorf("%s --help: %v", bt, err)
+		}
+		btModes.Store(bt, mode)
+	}
+	if mode == modeCodegen {
+		return []string{"--mode", "codegen"}, nil
+	}
+	return []string{"--emit-elf", out}, nil
+}
+
 // emitELFSince is the first bpftrace with --emit-elf, which runs parsing,
 // semantic analysis and code generation without loading or attaching.
 var emitELFSince = Version{0, 12, 0}
@@ -119,14 +165,19 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 		r.Findings = []analysis.Finding{unavailable("cannot write the script to a temporary directory: " + err.Error())}
 		return r
 	}
-	// --emit-elf: parse, semantic analysis, code generation; nothing is
-	// loaded or attached (--dry-run, where it exists, attaches). The
-	// script is named "./name" (run in tmp) so that a name starting
-	// with '-' is never an option.
-	stdout, stderr, runErr := v.runProc(ctx, proc{dir: tmp, tmp: tmp}, bt, "--emit-elf", filepath.Join(tmp, "out.o"), "./"+name)
+	// Parse, semantic analysis, code generation; nothing is loaded or
+	// attached (--dry-run, where it exists, attaches). The script is
+	// named "./name" (run in tmp) so that a name starting with '-' is
+	// never an option.
+	args, err := BpftraceCompileArgs(ctx, bt, filepath.Join(tmp, "out.o"))
+	if err != nil {
+		r.Findings = []analysis.Finding{unavailable("the installed bpftrace does not run: " + err.Error())}
+		return r
+	}
+	stdout, stderr, runErr := v.runProc(ctx, proc{dir: tmp, tmp: tmp}, bt, append(args, "./"+name)...)
 	out := stdout + stderr
 	own := v.opts.Untrusted
-	r.Log = fmt.Sprintf("bpftrace %s --emit-elf\n%s", ver, ownOutput(out, name, own))
+	r.Log = fmt.Sprintf("bpftrace %s %s\n%s", ver, args[0]+" "+filepath.Base(args[1]), ownOutput(out, name, own))
 	if ctx.Err() != nil {
 		return r
 	}

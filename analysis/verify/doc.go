@@ -6,8 +6,8 @@
 // nothing of editors or protocols.
 //
 // Nothing is ever attached: programs are loaded through the verifier and
-// closed; bpftrace runs with --emit-elf (parse, semantic analysis and code
-// generation only).
+// closed; bpftrace runs with --emit-elf, or --mode codegen on releases
+// that have it (parse, semantic analysis and code generation only).
 //
 // # eBPF C
 //
@@ -58,7 +58,8 @@
 // # bpftrace
 //
 // The installed bpftrace runs with --emit-elf into the temporary
-// directory; its "FILE:L:C-C: ERROR: msg" lines become KG603 findings. The
+// directory, or with --mode codegen where --help lists --mode: those
+// releases (0.27.1 here) load and run the program after --emit-elf. Its "FILE:L:C-C: ERROR: msg" lines become KG603 findings. The
 // always-printed RLIMIT_MEMLOCK complaint is ignored; success is judged by
 // exit status. --dry-run (bpftrace 0.22 and later) is not used even where
 // it exists: it attaches the probes before exiting, and verification never

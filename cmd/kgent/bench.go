@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/kb/examples"
 	"github.com/kgent/kgent/lsp/editor"
 )
@@ -23,7 +24,7 @@ import (
 // against the alternative in the same run, interleaved round by round so
 // the machine's drifting speed hits both alike:
 //
-//	kgent bench check   kgent check vs bpftrace --emit-elf and clang -fsyntax-only
+//	kgent bench check   kgent check vs bpftrace's front end (--emit-elf, or --mode codegen) and clang -fsyntax-only
 //	kgent bench lsp     the server vs clangd, as an editor sees them
 //	kgent bench mcp     check_program round trips of kgent mcp
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -126,9 +127,11 @@ func benchCheck(args []string, stdout, stderr io.Writer) error {
 	if btPath, err := exec.LookPath("bpftrace"); err != nil {
 		fmt.Fprintln(stdout, "bpftrace: not installed; no comparison for .bt")
 	} else if os.Geteuid() != 0 {
-		fmt.Fprintln(stdout, "bpftrace --emit-elf needs root; no comparison for .bt")
+		fmt.Fprintln(stdout, "bpftrace needs root; no comparison for .bt")
+	} else if args, err := verify.BpftraceCompileArgs(context.Background(), btPath, filepath.Join(dir, "out.o")); err != nil {
+		fmt.Fprintf(stdout, "bpftrace: %v; no comparison for .bt\n", err)
 	} else {
-		groups[0] = append(groups[0], &contender{name: "bpftrace --emit-elf", argv: []string{btPath, "--emit-elf", filepath.Join(dir, "out.o"), bt}})
+		groups[0] = append(groups[0], &contender{name: "bpftrace " + args[0] + " " + filepath.Base(args[1]), argv: append(append([]string{btPath}, args...), bt)})
 	}
 	if clang, err := exec.LookPath("clang"); err != nil {
 		fmt.Fprintln(stdout, "clang: not installed; no comparison for .bpf.c")

@@ -232,3 +232,29 @@ func QEMUChildren() []int {
 	}
 	return out
 }
+
+// BpftraceReleases are the releases scripts/bpftrace-releases.sh caches
+// in private prefixes under .cache/bpftrace (the system's is 0.17).
+var BpftraceReleases = []string{"0.23.2", "0.27.1"}
+
+// BpftraceRelease is the path of a cached bpftrace release (full
+// version, "0.27.1"): .cache/bpftrace/FULL/bpftrace in the first of the
+// working directory and its parents that has it. It skips (fails under
+// KGENT_REQUIRE_BPF=1) when none does.
+func BpftraceRelease(t testing.TB, full string) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, ".cache", "bpftrace", full, "bpftrace")
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+		if d == filepath.Dir(d) {
+			Skip(t, "bpftrace %s is not in .cache/bpftrace (scripts/setup.sh --test runs scripts/bpftrace-releases.sh)", full)
+			return ""
+		}
+	}
+}
