@@ -43,10 +43,10 @@ func OpenTarget(name string, primary *kb.KB, progress func(string)) (*kb.KB, err
 		return primary, nil
 	}
 	k, err := kb.OpenProfile(name)
-	if err == nil {
+	if err == nil && !imageGone(k, name) {
 		return k, nil
 	}
-	if _, statErr := os.Stat(kb.ProfilesDir() + "/" + name); !errors.Is(statErr, os.ErrNotExist) {
+	if _, statErr := os.Stat(kb.ProfilesDir() + "/" + name); err != nil && !errors.Is(statErr, os.ErrNotExist) {
 		return nil, err
 	}
 	img, ferr := kb.FindKernel(name)
@@ -62,6 +62,22 @@ func OpenTarget(name string, primary *kb.KB, progress func(string)) (*kb.KB, err
 		progress("profile " + name + " not saved: " + serr.Error())
 	}
 	return built, nil
+}
+
+// imageGone: k was built from a kernel image that is no longer where it
+// was (a deleted checkout's .cache/kernels) while the cache holds that
+// kernel under name again, so the profile is rebuilt from the image that
+// is there; a microVM could not boot the old path.
+func imageGone(k *kb.KB, name string) bool {
+	img := k.Image()
+	if img == "" {
+		return false
+	}
+	if _, err := os.Stat(img); err == nil {
+		return false
+	}
+	_, err := kb.FindKernel(name)
+	return err == nil
 }
 
 // openTargets opens the configured targets; none configured is the
