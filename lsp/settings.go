@@ -54,6 +54,9 @@ func (s *server) applySettings(raw json.RawMessage) {
 		if changesFindings(old, cfg) {
 			s.reanalyzeAll()
 		}
+		if !slices.Equal(old.Targets, cfg.Targets) || !old.Verify() && cfg.Verify() {
+			s.bootVMs()
+		}
 	})
 }
 

@@ -46,6 +46,7 @@ func (s *server) loadKB(rebuild bool) {
 		s.reanalyzeAll()
 	}
 	s.sendStatus()
+	s.bootVMs()
 }
 
 // currentKB is the loaded kb, nil before or without one.

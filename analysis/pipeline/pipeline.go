@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -108,6 +109,57 @@ func (p *Pipeline) newVerifier(k *kb.KB) *verify.Verifier {
 		o.VMs = p.vms
 	}
 	return verify.New(o)
+}
+
+// BootVMs boots the microVM of every target whose own verifier runs in
+// one (a profile built from a kernel image that is still there), all at
+// once, and returns when each is ready or failed: a front calls it in the
+// background when targets are configured, so the first verification does
+// not wait for the boots. progress hears each target's boot begin and end
+// (failures included: the verification that needs the VM tries again and
+// reports why). The VMs are the ones Check uses (one pool per pipeline);
+// a VM already running is not booted again. It returns how many targets
+// have a VM.
+func (p *Pipeline) BootVMs(ctx context.Context, progress func(target, msg string)) int {
+	var wg sync.WaitGroup
+	n := 0
+	for _, t := range p.Targets() {
+		img := ""
+		if t.KB != nil {
+			img = t.KB.Image()
+		}
+		if img == "" {
+			continue
+		}
+		if _, err := os.Stat(img); err != nil {
+			continue
+		}
+		p.mu.Lock()
+		if p.vms == nil {
+			p.vms = microvm.NewPool(microvm.Options{})
+		}
+		pool := p.vms
+		p.mu.Unlock()
+		n++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if progress != nil {
+				progress(t.Name, "booting "+t.Label()+" in a microVM")
+			}
+			vm, err := pool.VM(ctx, microvm.Target{Image: img, Config: t.KB.ConfigLines()})
+			if progress == nil {
+				return
+			}
+			if err != nil {
+				progress(t.Name, t.Name+": boot failed: "+err.Error())
+				return
+			}
+			progress(t.Name, fmt.Sprintf("%s ready (%s, booted in %.1f s)", t.Name, vm.Accel(), vm.BootTime.Seconds()))
+		}()
+	}
+	wg.Wait()
+	return n
 }
 
 // openProfile opens a named profile once per pipeline (building it from
@@ -472,8 +524,48 @@ func (p *Pipeline) Check(ctx context.Context, snap *Snapshot, opts Options) Resu
 	v.Log = strings.Join(logs, "\n")
 	v.Findings = matrix(ts, per)
 	r.Verification = v
-	r.Findings = analysis.Sort(verify.Merge(snap.Static, v.Findings))
+	r.Findings = Merge(snap.Static, v.Findings)
 	return r
+}
+
+// Merge is verify.Merge (one problem, one finding: the static finding
+// wins, it carries the fix), sorted, where a static finding that stands
+// for a verifier's rejection says so in a note: the verifier's own words
+// and, with several targets, which kernel's verifier it was ("unknown
+// helper bpf_loop (on debian-5.10)" then reads "verifier: rejected by the
+// verifier of 5.10.0-32-amd64: ... (on debian-5.10)"), so that after a
+// save the prediction shows as confirmed by that kernel. Neither input is
+// modified.
+func Merge(static, verified []analysis.Finding) []analysis.Finding {
+	out := verify.Merge(static, verified)
+	if len(verified) == 0 {
+		return analysis.Sort(out)
+	}
+	kept := map[string]bool{}
+	for _, f := range out {
+		kept[findingKey(f)] = true
+	}
+	for _, f := range verified {
+		if kept[findingKey(f)] || f.Severity != analysis.Error {
+			continue
+		}
+		for i := range out {
+			s := &out[i]
+			if s.Source == f.Source || s.Severity != analysis.Error || s.Span.Start > f.Span.End || f.Span.Start > s.Span.End {
+				continue
+			}
+			note := "verifier: " + f.Message
+			if !slices.Contains(s.Notes, note) {
+				s.Notes = append(slices.Clip(s.Notes), note)
+			}
+			break
+		}
+	}
+	return analysis.Sort(out)
+}
+
+func findingKey(f analysis.Finding) string {
+	return fmt.Sprintf("%s\x00%d\x00%d\x00%s", f.Code, f.Span.Start, f.Span.End, f.Message)
 }
 
 func whatRan(d analysis.Dialect) string {

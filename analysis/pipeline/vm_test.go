@@ -41,4 +41,20 @@ func TestTargetsVerifyInMicroVMs(t *testing.T) {
 	if !rejected {
 		t.Fatalf("no rejection by 5.10's verifier: %+v\n%s", v.Findings, v.Log)
 	}
+	// The static prediction stands for the rejection (one problem, one
+	// finding) and says 5.10's verifier confirmed it.
+	confirmed := false
+	for _, f := range r.Findings {
+		for _, n := range f.Notes {
+			if strings.Contains(n, "verifier: rejected by the verifier of 5.10") {
+				confirmed = f.Source != "verifier" && strings.Contains(f.Message, "bpf_loop")
+			}
+			if strings.Contains(n, "verifier of 6.1") {
+				t.Errorf("6.1's verifier accepts bpf_loop, yet: %s", n)
+			}
+		}
+	}
+	if !confirmed {
+		t.Fatalf("the static finding does not say 5.10's verifier confirmed it: %+v", r.Findings)
+	}
 }

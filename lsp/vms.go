@@ -1,0 +1,45 @@
+package lsp
+
+import (
+	"strings"
+	"sync"
+
+	"go.lsp.dev/protocol"
+)
+
+// bootVMs boots, in the background, the microVMs that verify for the
+// configured targets (profiles built from kernel images), when saves
+// verify: under TCG a boot takes seconds, so it starts when the targets
+// are configured rather than at the first save, with work-done progress
+// naming each kernel as it boots and when it is ready. A save during the
+// boots waits for the VM it needs (the pipeline's pool shares the boot).
+func (s *server) bootVMs() {
+	if !s.verifyOnSave() {
+		return
+	}
+	s.goSafe("microVM boot", func() {
+		var (
+			once  sync.Once
+			token *protocol.ProgressToken
+			mu    sync.Mutex
+			ready []string
+		)
+		n := s.pipe.BootVMs(s.connCtx, func(target, msg string) {
+			once.Do(func() {
+				token = s.newProgress("vms")
+				s.progress(token, map[string]any{"kind": "begin", "title": "kgent: booting the targets' kernels", "message": "microVMs for their verifiers"})
+			})
+			s.log.Printf("microVM: %s", msg)
+			if !strings.HasPrefix(msg, "booting ") {
+				mu.Lock()
+				ready = append(ready, msg)
+				mu.Unlock()
+			}
+			s.progress(token, map[string]any{"kind": "report", "message": msg})
+		})
+		if n == 0 || s.connCtx.Err() != nil {
+			return
+		}
+		s.progress(token, map[string]any{"kind": "end", "message": strings.Join(ready, "; ")})
+	})
+}
