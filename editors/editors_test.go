@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/kgent/kgent/analysis/verify/microvm"
 	"github.com/kgent/kgent/internal/testenv"
 )
 
@@ -33,6 +36,57 @@ func TestNeovimEndToEnd(t *testing.T) {
 	t.Logf("%s", out)
 	if err != nil || !strings.Contains(string(out), "kgent nvim e2e: PASS") {
 		t.Fatalf("nvim e2e failed: %v", err)
+	}
+}
+
+// TestNeovimTargetVerify runs Neovim against the real server with targets
+// debian-5.10 and debian-6.1 and verification on save
+// (nvim/test/targets.lua): the server boots both kernels in microVMs with
+// progress, and after a save of a program calling bpf_loop a diagnostic on
+// the call's line says 5.10's own verifier rejected it, none that 6.1's
+// did. No QEMU outlives the editor: this process is made the subreaper of
+// its descendants, so a VM the server left behind would be its child.
+func TestNeovimTargetVerify(t *testing.T) {
+	testenv.Require(t, testenv.Nvim, testenv.BTF, testenv.Clang, testenv.Headers)
+	testenv.Kernels(t)
+	if why := microvm.Missing(microvm.Options{}); why != "" {
+		testenv.Skip(t, "%s", why)
+	}
+	testenv.Short(t, "boots two kernels in microVMs")
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "kgent")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/kgent").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	work := filepath.Join(dir, "work")
+	os.Mkdir(work, 0o755)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "nvim", "--headless", "-u", "NONE", "-c", "luafile nvim/test/targets.lua")
+	cmd.Dir = "."
+	cmd.Env = append(os.Environ(), "KGENT_BIN="+bin, "KGENT_TMP="+work)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil || !strings.Contains(string(out), "kgent nvim targets: PASS") {
+		t.Errorf("nvim targets e2e failed: %v", err)
+	}
+	// The server stops its VMs when the editor ends it; give it a moment.
+	var left []int
+	for i := 0; i < 100; i++ {
+		if left = testenv.QEMUChildren(); len(left) == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(left) > 0 {
+		for _, pid := range left {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		t.Errorf("QEMU processes left running after the editor quit: %v", left)
 	}
 }
 
