@@ -292,8 +292,14 @@ type checker struct {
 	incMaybe bool          // a quoted include was not found or not read
 
 	// types keeps exprType's answers in the function being walked.
-	types  map[uintptr]typeAnswer
-	others []kb.NamedKB // the other targets (Options.Others)
+	types map[uintptr]typeAnswer
+	// typeReported are the struct names (by offset) whose absence from
+	// the kernel a program check reported; funcReported those reported
+	// in the function being walked, which fnProg is (nil: not a program).
+	typeReported map[int]bool
+	funcReported map[int]bool
+	fnProg       *Program
+	others       []kb.NamedKB // the other targets (Options.Others)
 	// typesAt is where a fix in the function being walked adds types:
 	// the start of its line, or of its SEC()'s (flavor.go).
 	typesAt int
@@ -335,7 +341,7 @@ func clamp(s analysis.Span, n int) analysis.Span {
 // ctx's error with the findings made so far; the cache then keeps what it
 // had.
 func check(ctx context.Context, src string, m masked, roots []*sitter.Node, opts Options, cache *checkCache) ([]analysis.Finding, error) {
-	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, others: opts.Others, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, cache: cache,
+	c := &checker{path: opts.Path, src: src, m: m, roots: roots, k: opts.KB, others: opts.Others, local: map[string]bool{}, structs: map[string]bool{}, ksyms: map[string]bool{}, typeReported: map[int]bool{}, cache: cache,
 		ctx: ctx, stopped: new(atomic.Bool)}
 	cache.begin()
 	defer func() {
@@ -786,6 +792,7 @@ func (c *checker) program(p *Program) {
 	if c.k == nil {
 		return
 	}
+	c.macroParamTypes(p)
 	target := p.Target
 	tsp := analysis.Span{Start: p.Section.NameSpan.End - len(target), End: p.Section.NameSpan.End}
 	if p.Def.Attach != "" {

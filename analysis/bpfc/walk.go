@@ -29,6 +29,9 @@ type varType struct {
 	// (struct task_struct___o): its fields are checked against ref
 	// leniently, a field the kernel lacks being the point of a flavor.
 	flavor string
+	// decl is the span of the struct's name in the declaration, for
+	// findings about the type itself.
+	decl analysis.Span
 }
 
 var deprecated = map[string][2]string{
@@ -120,6 +123,7 @@ func (c *checker) checkFunction(n *sitter.Node, prog *Program) {
 	c.typesAt = strings.LastIndexByte(c.src[:at], '\n') + 1
 	vars := map[string]varType{}
 	c.types = map[uintptr]typeAnswer{}
+	c.funcReported, c.fnProg = map[int]bool{}, prog
 	if _, params := funcName(n); params != nil {
 		for k := uint(0); k < params.NamedChildCount(); k++ {
 			c.declare(params.NamedChild(k), vars)
@@ -151,10 +155,12 @@ func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
 		return 0
 	}
 	ref, flavor := "", ""
+	var decl analysis.Span
 	switch typeNode.Kind() {
 	case "struct_specifier", "union_specifier":
 		if name := typeNode.ChildByFieldId(fieldName); name != nil {
 			ref, flavor = c.structRef(text(c.src, name))
+			decl = span(name)
 		}
 	case "type_identifier":
 		ref = text(c.src, typeNode)
@@ -197,7 +203,11 @@ func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
 				continue
 			case "identifier":
 				if ref != "" && (flavor != "" || !c.structs[ref]) {
-					vars[text(c.src, d)] = varType{ref: ref, pointer: ptr, flavor: flavor}
+					vt := varType{ref: ref, pointer: ptr, flavor: flavor, decl: decl}
+					vars[text(c.src, d)] = vt
+					if !ptr && decl != (analysis.Span{}) && n.Kind() == "declaration" {
+						c.useOfMissingType(vt, d, "a variable of it", c.fnProg)
+					}
 					if len(c.types) > 0 {
 						c.types = map[uintptr]typeAnswer{} // answers may read the name
 					}
@@ -367,6 +377,9 @@ func (c *checker) coreRead(args *sitter.Node, skip int, vars map[string]varType)
 				part = part[:i]
 			}
 			t, ok := c.k.Resolve(cur)
+			if !ok && cur == vt.ref {
+				c.useOfMissingType(vt, f, "reading its field "+part, c.fnProg)
+			}
 			if !ok || part == "" {
 				return
 			}
@@ -526,7 +539,11 @@ func (c *checker) fieldExpr(n *sitter.Node, vars map[string]varType) {
 		return
 	}
 	t, ok := c.k.Resolve(vt.ref)
-	if !ok || (t.Kind != "struct" && t.Kind != "union") {
+	if !ok {
+		c.useOfMissingType(vt, n, "reading its field "+text(c.src, field), c.fnProg)
+		return
+	}
+	if t.Kind != "struct" && t.Kind != "union" {
 		return
 	}
 	name := text(c.src, field)

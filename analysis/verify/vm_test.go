@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kgent/kgent/analysis"
+	"github.com/kgent/kgent/analysis/bpfc"
 	"github.com/kgent/kgent/analysis/verify/microvm"
 	"github.com/kgent/kgent/internal/testenv"
 	"github.com/kgent/kgent/kb"
@@ -164,10 +165,11 @@ func contains(xs []string, x string) bool {
 }
 
 // TestKernelsInVMs verifies, in each kernel's own VM, every C example of
-// kb/examples (the results compared with testdata/microvm/expected.json)
-// and the fixtures of testdata/microvm, whose known differences between
-// kernels must be reported on their lines, by the right kernel, and
-// nowhere else.
+// kb/examples (the results compared with testdata/microvm/expected.json,
+// and with the static checks' prediction for that kernel: both must say
+// rejected or both accepted) and the fixtures of testdata/microvm, whose
+// known differences between kernels must be reported on their lines, by
+// the right kernel, and nowhere else.
 func TestKernelsInVMs(t *testing.T) {
 	env := vmSetup(t)
 	exs, err := examples.Load()
@@ -241,6 +243,7 @@ func TestKernelsInVMs(t *testing.T) {
 			gotMu.Lock()
 			got[name] = res
 			gotMu.Unlock()
+			staticAgrees(t, name, env.profiles[name], cs, res)
 			if !*updateVM {
 				for _, e := range cs {
 					if g, w := strings.Join(res[e.Slug], "\n"), strings.Join(want[name][e.Slug], "\n"); g != w {
@@ -288,6 +291,36 @@ func TestKernelsInVMs(t *testing.T) {
 		}
 		t.Logf("wrote %s", expectedFile)
 	}
+}
+
+// staticAgrees compares what the static checks predict for each example
+// on kernel name (an error or not) with what that kernel's clang and
+// verifier said (res, as vmOutcome records it): a disagreement fails and
+// shows both answers.
+func staticAgrees(t *testing.T, name string, k *kb.KB, cs []examples.Example, res map[string][]string) {
+	t.Helper()
+	agree := 0
+	for _, e := range cs {
+		var predicted []string
+		for _, f := range bpfc.Check(e.Source, bpfc.Options{KB: k, Path: filepath.Join(e.Slug, e.FileName())}) {
+			if f.Severity == analysis.Error {
+				predicted = append(predicted, vmOutcome(e.Source, f))
+			}
+		}
+		var rejected []string
+		for _, o := range res[e.Slug] {
+			if strings.Contains(o, " error: ") {
+				rejected = append(rejected, o)
+			}
+		}
+		if (len(predicted) > 0) != (len(rejected) > 0) {
+			t.Errorf("%s on %s: static checks and the real tools disagree\nstatic:\n%s\nclang and the verifier:\n%s",
+				e.Slug, name, strings.Join(predicted, "\n"), strings.Join(rejected, "\n"))
+			continue
+		}
+		agree++
+	}
+	t.Logf("%s: static prediction agrees with the real clang and verifier on %d of %d C examples", name, agree, len(cs))
 }
 
 // vmBenchKernel is the kernel the benchmarks boot.
