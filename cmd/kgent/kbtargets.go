@@ -1,18 +1,23 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
+	"github.com/kgent/kgent/analysis/verify/microvm"
 	"github.com/kgent/kgent/kb"
 )
 
 // Named kernel profiles: `kgent kb build --image FILE --name NAME` (or
 // --from linux-image-*.deb, or --kernel debian-6.1, a kernel
 // scripts/kernels.sh cached) builds a profile of another kernel from its
-// boot image; `kgent kb list` lists them.
+// boot image; `kgent kb list` lists them. --probe boots the kernel in a
+// microVM and records what its verifier accepts (helpers per program
+// type, attach kinds, map types) instead of leaving them unknown.
 
 func init() {
 	kbSubcommands["list"] = runKBList
@@ -35,7 +40,7 @@ func imageBuildArgs(args []string) bool {
 }
 
 func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("kb build", "kb build (--image FILE [--system-map FILE] [--config FILE] [--module-symbols FILE] | --from PACKAGE.deb ... | --kernel NAME) [--name NAME]", stderr)
+	fs := newFlags("kb build", "kb build (--image FILE [--system-map FILE] [--config FILE] [--module-symbols FILE] | --from PACKAGE.deb ... | --kernel NAME) [--name NAME] [--probe]", stderr)
 	var from []string
 	fs.Func("from", "a distribution kernel package (linux-image-*.deb; repeat for linux-binary-* and linux-base-*)", func(s string) error {
 		from = append(from, s)
@@ -48,6 +53,7 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	kernel := fs.String("kernel", "", "a kernel cached by scripts/kernels.sh (debian-6.1) or a directory with vmlinuz-*, System.map-*, config-*")
 	name := fs.String("name", "", "profile name (default: the --kernel name, else the kernel's release)")
 	quiet := fs.Bool("q", false, "no progress lines")
+	probe := fs.Bool("probe", false, "boot the kernel in a microVM (QEMU) and record which helpers each program type may call, the attach kinds and map types it loads")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -97,6 +103,16 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		opts.Progress = func(s string) { fmt.Fprintln(stderr, "kb:", s) }
 	}
+	if *probe {
+		if opts.Image == "" {
+			return usageErr("--probe boots the kernel's image: give --image FILE or --kernel NAME (a profile from packages has no image to boot)")
+		}
+		p, where, err := probeInVM(opts.Image, opts.Progress)
+		if err != nil {
+			return err
+		}
+		opts.Probe, opts.ProbeWhere = p, where
+	}
 	k, err := kb.BuildImage(opts)
 	if err != nil {
 		return err
@@ -111,6 +127,30 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "profile %s: kernel %s in %s\n", opts.Name, k.Meta.Kernel, dir)
 	return nil
+}
+
+// probeInVM boots image in a microVM and runs the feature probes there:
+// what the kernel's verifier accepts, asked of the kernel itself.
+func probeInVM(image string, progress func(string)) (*kb.KernelProbe, string, error) {
+	pool := microvm.NewPool(microvm.Options{})
+	defer pool.Close()
+	if progress != nil {
+		progress("booting " + image + " in a microVM to probe its helpers, program types, attach kinds and map types")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	ans, release, err := pool.Probe(ctx, microvm.Target{Image: image})
+	if err != nil {
+		return nil, "", fmt.Errorf("probing %s in a microVM: %w", image, err)
+	}
+	var p kb.KernelProbe
+	if err := json.Unmarshal(ans, &p); err != nil {
+		return nil, "", fmt.Errorf("the microVM's probe answer: %w", err)
+	}
+	if progress != nil {
+		progress(fmt.Sprintf("probed %s: %d helpers, %d program types, %d map types", release, len(p.Helpers), len(p.ProgTypes), len(p.MapTypes)))
+	}
+	return &p, "in a microVM running " + release, nil
 }
 
 func runKBList(args []string, stdout, stderr io.Writer) error {

@@ -70,3 +70,41 @@ func TestKBTargetCLI(t *testing.T) {
 		t.Error("a failed build left a profile")
 	}
 }
+
+// kgent kb build --probe boots the kernel in a microVM and records what
+// its verifier accepts, with the source saying so: bpf_loop from a
+// kprobe program on 6.1 (it came in 5.17), unknown without the probe.
+func TestKBBuildProbe(t *testing.T) {
+	testenv.Short(t, "boots a kernel in QEMU")
+	if _, err := kb.FindKernel("debian-6.1"); err != nil {
+		testenv.Skip(t, "kernel debian-6.1 is not cached (scripts/setup.sh runs scripts/kernels.sh): %v", err)
+	}
+	t.Setenv("KGENT_KB_DIR", t.TempDir())
+	code, out, errOut := runCLI(t, "kb", "build", "--kernel", "debian-6.1", "--name", "probed", "--probe")
+	if code != 0 || !strings.Contains(errOut, "probed 6.1.") {
+		t.Fatalf("build --probe: %d %q %q", code, out, errOut)
+	}
+	if code, _, _ := runCLI(t, "kb", "build", "--kernel", "debian-6.1", "--name", "plain", "-q"); code != 0 {
+		t.Fatal("build without --probe failed")
+	}
+	probed, err := kb.OpenProfile("probed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := kb.OpenProfile("plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := probed.Meta.Sources["helper_availability"]; !strings.HasPrefix(src, kb.FromProbe+": in a microVM running 6.1.") {
+		t.Errorf("helper availability of the probed profile: %q", src)
+	}
+	if got := probed.HelperAllowed("bpf_loop", "kprobe"); got != kb.Yes {
+		t.Errorf("bpf_loop from kprobes, probed: %v", got)
+	}
+	if got := plain.HelperAllowed("bpf_loop", "kprobe"); got == kb.Yes {
+		t.Errorf("bpf_loop from kprobes without a probe: %v (nothing asked the kernel)", got)
+	}
+	if code, _, errOut := runCLI(t, "kb", "build", "--from", "x.deb", "--name", "p", "--probe"); code == 0 || !strings.Contains(errOut, "--probe boots the kernel's image") {
+		t.Errorf("--probe with packages: %d %q", code, errOut)
+	}
+}
