@@ -210,12 +210,22 @@ func (v *Verifier) verifyBpftrace(ctx context.Context, path, text string) Result
 	return r
 }
 
-// cleanBpftraceOutput drops the RLIMIT_MEMLOCK complaint bpftrace 0.17
-// prints on every run, even a successful one.
+// machineNoise are lines bpftrace prints about this machine, not the
+// script, on every run: the RLIMIT_MEMLOCK complaint (0.17, even on
+// success) and 0.27's "Could not read functions from
+// available_filter_functions" where tracefs lacks it. They stay in the
+// log and never become findings on the script.
+var machineNoise = []string{"RLIMIT_MEMLOCK", "available_filter_functions"}
+
+// cleanBpftraceOutput drops machineNoise lines.
 func cleanBpftraceOutput(out string) string {
 	var keep []string
 	for _, l := range strings.Split(out, "\n") {
-		if !strings.Contains(l, "RLIMIT_MEMLOCK") {
+		noise := false
+		for _, n := range machineNoise {
+			noise = noise || strings.Contains(l, n)
+		}
+		if !noise {
 			keep = append(keep, l)
 		}
 	}

@@ -30,8 +30,8 @@ func TestBpftraceNeverRunsTheScript(t *testing.T) {
 	for _, bt := range bins {
 		v := New(Options{BpftracePath: bt})
 		r := v.Verify(context.Background(), "run.bt", run, analysis.DialectBpftrace)
-		if strings.Contains(r.Log, marker) || strings.Contains(r.Log, "Attached") || analysis.HasErrors(r.Findings) {
-			t.Errorf("%s ran the script or failed it:\n%s\n%+v", bt, r.Log, r.Findings)
+		if strings.Contains(r.Log, marker) || strings.Contains(r.Log, "Attached") || len(r.Findings) != 0 {
+			t.Errorf("%s ran the script, or reported on it (a valid script, so nothing but machine noise could be):\n%s\n%+v", bt, r.Log, r.Findings)
 		}
 		r = v.Verify(context.Background(), "bad.bt", bad, analysis.DialectBpftrace)
 		var line int = -1
