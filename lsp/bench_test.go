@@ -123,8 +123,8 @@ var (
 	buildErr  error
 )
 
-// kgentBinary builds the command once per benchmark run.
-func kgentBinary(b *testing.B) string {
+// kgentBinary builds the command once per test binary.
+func kgentBinary(b testing.TB) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "kgent-bench-bin-")
 		if err != nil {

@@ -145,7 +145,7 @@ func Run(ctx context.Context, s Session) (Result, error) {
 	}
 	res.WarmOpen = time.Since(t2)
 	res.P50, res.P99 = Percentile(res.Change, 0.50), Percentile(res.Change, 0.99)
-	res.RSS, res.PeakRSS = memory(cmd.Process.Pid) // with two documents open
+	res.RSS, res.PeakRSS = Memory(cmd.Process.Pid) // with two documents open
 	if _, err := c.Call("shutdown", nil, 10*time.Second); err == nil {
 		_ = c.Notify("exit", nil)
 		// Wait for the server to close the stream (or give up).
@@ -164,8 +164,9 @@ func Percentile(d []time.Duration, p float64) time.Duration {
 	return s[int(float64(len(s)-1)*p+0.5)]
 }
 
-// memory reads VmRSS and VmHWM of pid in MiB.
-func memory(pid int) (rss, peak float64) {
+// Memory reads VmRSS and VmHWM of process pid in MiB (that process
+// alone: not its children).
+func Memory(pid int) (rss, peak float64) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, 0
