@@ -23,7 +23,8 @@ func (s *server) bootVMs() {
 			once  sync.Once
 			token *protocol.ProgressToken
 			mu    sync.Mutex
-			ready []string
+			order []string
+			last  = map[string]string{} // each target's latest news
 		)
 		n := s.pipe.BootVMs(s.connCtx, func(target, msg string) {
 			once.Do(func() {
@@ -31,11 +32,12 @@ func (s *server) bootVMs() {
 				s.progress(token, map[string]any{"kind": "begin", "title": "kgent: booting the targets' kernels", "message": "microVMs for their verifiers"})
 			})
 			s.log.Printf("microVM: %s", msg)
-			if !strings.HasPrefix(msg, "booting ") {
-				mu.Lock()
-				ready = append(ready, msg)
-				mu.Unlock()
+			mu.Lock()
+			if _, ok := last[target]; !ok {
+				order = append(order, target)
 			}
+			last[target] = msg
+			mu.Unlock()
 			s.progress(token, map[string]any{"kind": "report", "message": msg})
 		})
 		if n == 0 || s.connCtx.Err() != nil {
@@ -47,6 +49,10 @@ func (s *server) bootVMs() {
 		// stays live is a few hundred KB (the VMs are QEMU processes).
 		// Give it back now, once per boot of the targets.
 		debug.FreeOSMemory()
-		s.progress(token, map[string]any{"kind": "end", "message": strings.Join(ready, "; ")})
+		var ends []string
+		for _, t := range order {
+			ends = append(ends, last[t])
+		}
+		s.progress(token, map[string]any{"kind": "end", "message": strings.Join(ends, "; ")})
 	})
 }

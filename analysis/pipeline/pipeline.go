@@ -115,9 +115,9 @@ func (p *Pipeline) newVerifier(k *kb.KB) *verify.Verifier {
 // one (a profile built from a kernel image that is still there), all at
 // once, and returns when each is ready or failed: a front calls it in the
 // background when targets are configured, so the first verification does
-// not wait for the boots. progress hears each target's boot begin and end
-// (failures included: the verification that needs the VM tries again and
-// reports why). The VMs are the ones Check uses (one pool per pipeline);
+// not wait for the boots. progress hears each target's boot begin and end;
+// a failed boot is tried once more, and a second failure is reported
+// (the verification that needs the VM tries again and reports why). The VMs are the ones Check uses (one pool per pipeline);
 // a VM already running is not booted again. It returns how many targets
 // have a VM.
 func (p *Pipeline) BootVMs(ctx context.Context, progress func(target, msg string)) int {
@@ -147,7 +147,16 @@ func (p *Pipeline) BootVMs(ctx context.Context, progress func(target, msg string
 			if progress != nil {
 				progress(t.Name, "booting "+t.Label()+" in a microVM")
 			}
-			vm, err := pool.VM(ctx, microvm.Target{Image: img, Config: t.KB.ConfigLines()})
+			mt := microvm.Target{Image: img, Config: t.KB.ConfigLines()}
+			vm, err := pool.VM(ctx, mt)
+			if err != nil && ctx.Err() == nil {
+				// As for a request: a boot that failed (a guest that
+				// panicked under a loaded TCG) is tried once more.
+				if progress != nil {
+					progress(t.Name, t.Name+": boot failed, booting again: "+err.Error())
+				}
+				vm, err = pool.VM(ctx, mt)
+			}
 			if progress == nil {
 				return
 			}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/check"
@@ -31,7 +34,65 @@ func (t Target) Label() string {
 	return t.Name + " (" + t.KB.Meta.Kernel + ")"
 }
 
-// OpenTarget opens the kb of a named target: "host" is primary; a name
+// HostVM names the running kernel verified by its own verifier in a
+// microVM booted from its boot image (/boot/vmlinuz-$(uname -r)), as any
+// target built from an image is: without root, and without loading
+// anything into the running kernel. Its kb is built from that image.
+const HostVM = "host-vm"
+
+// openHostVM opens the profile of the running kernel (release) built from
+// its image in bootDir, building it (and caching it as the profile
+// "host-vm") when there is none of that image yet. The errors say what is
+// missing: the image, or the right to read it (Debian installs it 0600).
+func openHostVM(bootDir, release string, progress func(string)) (*kb.KB, error) {
+	img := filepath.Join(bootDir, "vmlinuz-"+release)
+	if _, err := os.Stat(img); err != nil {
+		return nil, fmt.Errorf("%s boots the running kernel's own image, and there is none: %v (this machine does not keep the image of the kernel it runs in %s; name a profile of the same kernel instead)", HostVM, err, bootDir)
+	}
+	if err := unix.Access(img, unix.R_OK); err != nil {
+		return nil, fmt.Errorf("%s boots the running kernel's own image, and %s is not readable by this user (%v): make it readable (sudo chmod 0644 %s) or verify as root with the target host", HostVM, img, err, img)
+	}
+	if k, err := kb.OpenProfile(HostVM); err == nil && k.Image() == img && k.Meta.Kernel == release {
+		return k, nil
+	}
+	opts := kb.ImageOptions{Image: img, Name: HostVM, Progress: progress}
+	for _, f := range []struct {
+		dst  *string
+		name string
+	}{{&opts.Config, "config-"}, {&opts.SystemMap, "System.map-"}} {
+		p := filepath.Join(bootDir, f.name+release)
+		if unix.Access(p, unix.R_OK) == nil {
+			*f.dst = p
+		}
+	}
+	k, err := kb.BuildImage(opts)
+	if err != nil {
+		return nil, fmt.Errorf("building profile %s from %s: %w", HostVM, img, err)
+	}
+	if _, serr := kb.SaveProfile(k, HostVM); serr != nil && progress != nil {
+		progress("profile " + HostVM + " not saved: " + serr.Error())
+	}
+	return k, nil
+}
+
+// hostBootDir and hostRelease say where host-vm finds the running
+// kernel's image (tests point them at a cached Debian kernel).
+var (
+	hostBootDir = "/boot"
+	hostRelease = kernelRelease
+)
+
+// kernelRelease is the running kernel's release (uname -r).
+func kernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+// OpenTarget opens the kb of a named target: "host" is primary; HostVM
+// is a profile of the running kernel built from its own image; a name
 // is a profile in the kb cache, built first from the kernel image
 // scripts/kernels.sh cached under that name when there is no profile yet
 // (progress, when set, hears about the build).
@@ -41,6 +102,9 @@ func OpenTarget(name string, primary *kb.KB, progress func(string)) (*kb.KB, err
 			return nil, ErrNoKB
 		}
 		return primary, nil
+	}
+	if name == HostVM {
+		return openHostVM(hostBootDir, hostRelease(), progress)
 	}
 	k, err := kb.OpenProfile(name)
 	if err == nil && !imageGone(k, name) {
