@@ -708,6 +708,23 @@ func TestImageFromPackages(t *testing.T) {
 			if !strings.Contains(k.Meta.Sources["image"], debs[0]+":") || !strings.Contains(k.Meta.Sources["config"], ".deb:") {
 				t.Errorf("sources do not name the packages: %q, %q", k.Meta.Sources["image"], k.Meta.Sources["config"])
 			}
+			// Saved, the profile keeps the packaged image for a microVM to boot.
+			if k.Image() != "" {
+				t.Errorf("an unsaved build from packages names an image: %q", k.Image())
+			}
+			t.Setenv("KGENT_KB_DIR", t.TempDir())
+			if _, err := kb.SaveProfile(k, "packaged"); err != nil {
+				t.Fatal(err)
+			}
+			saved, err := kb.OpenProfile("packaged")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(saved.Image())
+			orig, _ := os.ReadFile(o.Image)
+			if err != nil || !bytes.Equal(got, orig) {
+				t.Errorf("the saved profile's image %q is not the packaged one: %v", saved.Image(), err)
+			}
 			// Damaged packages are errors.
 			b, err := os.ReadFile(debs[0])
 			if err != nil {

@@ -298,6 +298,9 @@ func BuildImage(opts ImageOptions) (*KB, error) {
 		}
 	}
 	k.built = &src
+	if len(opts.Packages) > 0 {
+		k.packagedImage = image.data
+	}
 	say("built in %v", time.Since(start).Round(time.Millisecond))
 	return k, nil
 }

@@ -278,11 +278,14 @@ type KB struct {
 	}
 	damage atomic.Pointer[error]
 
-	dir      string        // where it was loaded from or saved to
-	buildBTF string        // the BTF file a fresh build read
-	btfRaw   []byte        // the BTF a build from a kernel image read (no file of its own)
-	built    *ImageOptions // what a build from a kernel image read
-	cached   bool          // dir is a cache entry: its files are read only when owned by the user
+	dir      string // where it was loaded from or saved to
+	buildBTF string // the BTF file a fresh build read
+	btfRaw   []byte // the BTF a build from a kernel image read (no file of its own)
+	// packagedImage is the boot image a build from packages read out of
+	// them: SaveProfile keeps it beside the profile, for the microVM.
+	packagedImage []byte
+	built         *ImageOptions // what a build from a kernel image read
+	cached        bool          // dir is a cache entry: its files are read only when owned by the user
 }
 
 // Record families.

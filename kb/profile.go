@@ -47,6 +47,21 @@ func SaveProfile(k *KB, name string) (string, error) {
 	}
 	dir := filepath.Join(ProfilesDir(), name)
 	k.Meta.Name = name
+	if k.packagedImage != nil {
+		// The image came out of a package: a copy beside the profile is
+		// what a microVM boots (Image).
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", err
+		}
+		img := filepath.Join(dir, bootImageFile)
+		if err := writeAtomic(img, func(w io.Writer) error {
+			_, err := w.Write(k.packagedImage)
+			return err
+		}); err != nil {
+			return "", err
+		}
+		k.Meta.Sources[bootImageSource] = img
+	}
 	if err := k.Save(dir, true); err != nil {
 		return "", err
 	}
@@ -67,6 +82,13 @@ func SaveProfile(k *KB, name string) (string, error) {
 	k.cached = true
 	return dir, nil
 }
+
+// bootImageFile, in a profile directory, is the kernel image of a
+// profile built from packages; Meta.Sources[bootImageSource] names it.
+const (
+	bootImageFile   = "vmlinuz"
+	bootImageSource = "boot-image"
+)
 
 // profileSourceFile, in a profile directory, records what the profile
 // was built from (ImageOptions as JSON).
@@ -315,10 +337,14 @@ func (k *KB) ModuleOf(fn string) []string {
 func (k *KB) NumModuleFuncs() int { return k.modFuncs.n }
 
 // Image is the kernel image a profile was built from (BuildImage records
-// it in Meta.Sources["image"]), "" for other kbs. The microVM verifier
+// it in Meta.Sources["image"]; for an image read out of packages, the copy
+// SaveProfile keeps), "" for other kbs. The microVM verifier
 // boots it.
 func (k *KB) Image() string {
 	s := k.Meta.Sources["image"]
+	if saved := k.Meta.Sources[bootImageSource]; saved != "" {
+		s = saved // the copy of a packaged image
+	}
 	if s == "" || k.Meta.Source != "btf-file" {
 		return ""
 	}
@@ -326,8 +352,8 @@ func (k *KB) Image() string {
 	if i := strings.LastIndex(s, " ("); i > 0 && strings.HasSuffix(s, "-compressed)") {
 		s = s[:i]
 	}
-	if !filepath.IsAbs(s) {
-		return ""
+	if !filepath.IsAbs(s) || strings.Contains(s, ".deb:") {
+		return "" // "/p/linux-image.deb:boot/vmlinuz-…" is inside a package
 	}
 	return s
 }

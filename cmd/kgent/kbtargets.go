@@ -103,10 +103,7 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		opts.Progress = func(s string) { fmt.Fprintln(stderr, "kb:", s) }
 	}
-	if *probe {
-		if opts.Image == "" {
-			return usageErr("--probe boots the kernel's image: give --image FILE or --kernel NAME (a profile from packages has no image to boot)")
-		}
+	if *probe && opts.Image != "" {
 		p, where, err := probeInVM(opts.Image, opts.Progress)
 		if err != nil {
 			return err
@@ -124,6 +121,20 @@ func runKBBuildImage(args []string, stdout, stderr io.Writer) error {
 	dir, err := kb.SaveProfile(k, opts.Name)
 	if err != nil {
 		return err
+	}
+	if *probe && opts.Probe == nil {
+		// From packages: the image is the copy saved with the profile.
+		p, where, err := probeInVM(k.Image(), opts.Progress)
+		if err != nil {
+			return err
+		}
+		opts.Probe, opts.ProbeWhere = p, where
+		if k, err = kb.BuildImage(opts); err != nil {
+			return err
+		}
+		if dir, err = kb.SaveProfile(k, opts.Name); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "profile %s: kernel %s in %s\n", opts.Name, k.Meta.Kernel, dir)
 	return nil
