@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kgent/kgent/analysis/verify"
 	"github.com/kgent/kgent/analysis/verify/microvm"
 	"github.com/kgent/kgent/internal/testenv"
 	"github.com/kgent/kgent/kb"
@@ -135,31 +134,3 @@ func TestHostVMWithoutImage(t *testing.T) {
 	}
 }
 
-// The machine's own host-vm, when /boot has the running kernel's image:
-// verified in its VM like any image target.
-func TestHostVMOfThisMachine(t *testing.T) {
-	img := filepath.Join("/boot", "vmlinuz-"+kernelRelease())
-	if verify.HostImage() == "" {
-		// Not testenv.Skip: no setup step can provide the image of the
-		// kernel this machine runs (a VM's kernel is often outside it).
-		t.Skipf("%s is absent or unreadable: host-vm cannot boot this machine's kernel (TestHostVMTarget boots a Debian kernel the same way)", img)
-	}
-	testenv.HostKB(t, testenv.Headers)
-	testenv.Require(t, testenv.Clang)
-	if why := microvm.Missing(microvm.Options{}); why != "" {
-		testenv.Skip(t, "%s", why)
-	}
-	testenv.Short(t, "boots the running kernel")
-	p := New(Config{Settings: Settings{Targets: []string{HostVM}}}, testenv.HostKB(t))
-	defer p.Close()
-	if probs := p.Problems(); len(probs) > 0 {
-		t.Fatal(probs)
-	}
-	r, err := p.CheckText(context.Background(), Document{Path: "/tmp/ok.bpf.c", Text: "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC(\"license\") = \"GPL\";\nSEC(\"tracepoint/syscalls/sys_enter_openat\")\nint p(void *ctx) { return 0; }\n"}, Options{Verify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := r.Verification; !v.Ran || len(v.Findings) > 0 {
-		t.Fatalf("the running kernel's verifier in a VM: ran %v, %v, %+v\n%s", v.Ran, v.Unavailable, v.Findings, v.Log)
-	}
-}
