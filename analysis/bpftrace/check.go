@@ -35,6 +35,7 @@ func Check(src string, opts Options) []analysis.Finding {
 // the findings made so far and ctx's error.
 func CheckContext(ctx context.Context, src string, opts Options) ([]analysis.Finding, error) {
 	f, findings := parse(ctx, src)
+	findings = syntaxFixes(src, findings)
 	if err := ctx.Err(); err != nil {
 		return findings, err
 	}
@@ -152,6 +153,7 @@ func (c *checker) run() {
 		c.values(p, st)
 	}
 	c.releaseRules()
+	c.idioms()
 }
 
 // missingTarget are the codes that say an attach point's target is not
@@ -665,7 +667,12 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 		case info.Max != info.Min:
 			want = fmt.Sprintf("%d to %d", info.Min, info.Max)
 		}
-		c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("%s takes %s argument(s), got %d", x.Name, want, len(x.Args))))
+		f := analysis.New(analysis.KG206, x.Span, fmt.Sprintf("%s takes %s argument(s), got %d", x.Name, want, len(x.Args)))
+		if info.Max == 0 {
+			// count(pid): count() counts events; sum(x) adds values.
+			f = f.WithFix("Call "+x.Name+"() without arguments", x.Span, x.Name+"()")
+		}
+		c.add(f)
 	}
 	if info.Unsafe {
 		c.add(analysis.New(analysis.KG503, x.NameSpan, fmt.Sprintf("%s is an unsafe builtin: bpftrace refuses it without --unsafe, and kgent never enables it", x.Name)))
@@ -780,6 +787,12 @@ func (c *checker) ident(x *Ident, kinds map[string]bool) {
 			c.add(analysis.New(analysis.KG201, x.Span, fmt.Sprintf("builtin %s is new in bpftrace %s (checking against %s)", name, since, c.version)))
 			return
 		}
+		if fi, fn := c.fnKnown(name); fn && fi.Min == 0 {
+			// exit; for exit(): a function named without its call.
+			c.add(analysis.New(analysis.KG201, x.Span, fmt.Sprintf("%s is a function, not a variable: call it, %s()", name, name)).
+				WithFix("Call "+name+"()", x.Span, name+"()"))
+			return
+		}
 		f := analysis.New(analysis.KG201, x.Span, fmt.Sprintf("unknown builtin variable %s", name))
 		if h := c.spec.Hint(name); h != "" {
 			f.Message += ": " + h
@@ -821,7 +834,7 @@ func (c *checker) provided(x *Ident, kinds map[string]bool) {
 				msg += ": use args.FIELD (args->FIELD on 0.17)"
 			}
 		}
-		c.add(analysis.New(analysis.KG202, x.Span, msg))
+		c.add(c.providedFix(analysis.New(analysis.KG202, x.Span, msg), x, k))
 		return
 	}
 }

@@ -183,7 +183,8 @@ func (c *checker) scopes(p *Probe) {
 	if !kb.VersionAtLeast(c.version, scopeSince) {
 		reported := map[string]bool{}
 		if p.Pred != nil {
-			c.undeclared(p.Pred, assigned, reported)
+			// The predicate runs before the body: nothing is assigned yet.
+			c.undeclared(p.Pred, map[string]bool{}, reported)
 		}
 		c.undeclared(p.Body, assigned, reported)
 		return
@@ -723,6 +724,10 @@ func (c *checker) imports() {
 // to the release's spelling: delete(@m[k]) everywhere, delete(@a[1],
 // @b[2]) only in 0.21, delete(@m, k) from 0.22.
 func (c *checker) deleteForms(x *Call) {
+	if len(x.Args) == 1 {
+		c.deleteWhole(x)
+		return
+	}
 	if len(x.Args) < 2 {
 		return
 	}
@@ -827,6 +832,13 @@ func (c *checker) olderSpelling(f analysis.Finding, x *Call) analysis.Finding {
 	case len(x.Args) == 0 && c.spec.Builtin(x.Name):
 		f.Message += fmt.Sprintf("; before %s builtins are not called: write %s", callableBuiltins, x.Name)
 		return f.WithFix("Write "+x.Name, x.Span, x.Name)
+	case x.Name == "has_key" && len(x.Args) == 2:
+		// Before has_key, a map read is zero for a missing key.
+		if m, ok := Unparen(x.Args[0]).(*MapRef); ok && len(m.Keys) == 0 {
+			repl := m.Name + "[" + c.text(x.Args[1]) + "]"
+			f.Message += "; before it, read the element: " + repl + " is 0 when the key is missing"
+			return f.WithFix("Read "+repl, x.Span, repl)
+		}
 	case x.Name == "errorf" || x.Name == "warnf":
 		return f.WithFix("Replace with printf", x.NameSpan, "printf")
 	case x.Name == "nsecs" && len(x.Args) == 1:

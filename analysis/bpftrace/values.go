@@ -164,7 +164,9 @@ func (c *checker) values(p *Probe, st *valueState) {
 			c.compare(x, st)
 		case *Call:
 			c.formatArgs(x, st)
+			c.strOfString(x, st)
 		case *Assign:
+			c.aggOfString(x, st)
 			switch lhs := Unparen(x.LHS).(type) {
 			case *Var:
 				if x.Op != "=" {
@@ -289,7 +291,7 @@ func (c *checker) compare(x *Binary, st *valueState) {
 	case "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=":
 		for _, e := range []Expr{x.L, x.R} {
 			if m, ok := Unparen(e).(*MapRef); ok && c.kindOf(m, st) == vkAgg && !c.aggReadable(m.Name) {
-				c.add(analysis.New(analysis.KG507, m.Span, fmt.Sprintf("map %s holds an aggregation, which arithmetic cannot read: keep a plain value in another map", m.Name)))
+				c.add(c.aggReadFix(analysis.New(analysis.KG507, m.Span, fmt.Sprintf("map %s holds an aggregation, which arithmetic cannot read: keep a plain value in another map", m.Name)), m.Name))
 				return
 			}
 		}
@@ -317,15 +319,19 @@ func (c *checker) formatArgs(x *Call, st *valueState) {
 		sp := arg.NodeSpan()
 		txt := c.src[sp.Start:sp.End]
 		switch {
+		case conv == 's' && k == vkCPtr && kb.VersionAtLeast(c.version, "0.24"):
+			// From 0.24 %s prints any value: here the address.
+			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s of %s prints its address (0x7f...), not the string it points to: use str(%s)", txt, txt)).
+				WithSeverity(analysis.Warning).WithFix("Wrap in str()", sp, "str("+txt+")"))
 		case conv == 's' && k == vkCPtr:
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is %s: use str(%s)", txt, c.cptrWhat(arg, st), txt)).
 				WithFix("Wrap in str()", sp, "str("+txt+")"))
 		case conv == 's' && c.enumConst(arg) && !kb.VersionAtLeast(c.version, "0.22"):
 			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s prints an enum's name from bpftrace 0.22 on (checking against %s): use %%d", c.version)))
 		case conv == 's' && k == vkInt && !kb.VersionAtLeast(c.version, "0.24"):
-			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is an integer: use %%d", txt)))
+			c.add(c.convFix(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%s needs a string and %s is an integer: use %%d", txt)), lit, i, "d"))
 		case strings.IndexByte("diuxXo", conv) >= 0 && k == vkStr:
-			c.add(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%%c needs an integer and %s is a string: use %%s", conv, txt)))
+			c.add(c.convFix(analysis.New(analysis.KG504, sp, fmt.Sprintf("%%%c needs an integer and %s is a string: use %%s", conv, txt)), lit, i, "s"))
 		}
 	}
 }
