@@ -34,7 +34,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	btVersion := fs.String("bpftrace-version", "", "bpftrace version to check against (default: the installed one)")
 	fix := fs.Bool("fix", false, "apply the fixes that help (each kept only when the file re-checks with fewer findings and none new) and rewrite the files; the report is of the fixed text")
 	var targets targetsFlag
-	fs.Var(&targets, "target", "check against these kernels: host and named profiles (kgent kb list), comma-separated or repeated; a profile is built from a kernel image scripts/kernels.sh cached when missing")
+	fs.Var(&targets, "target", "check against these kernels: host, host-vm (the running kernel booted in a microVM from /boot/vmlinuz-$(uname -r), verified there without root) and named profiles (kgent kb list), comma-separated or repeated; a profile is built from a kernel image scripts/kernels.sh cached when missing")
 	expect := fs.Bool("expect", false, "compare findings with the '// want: KGnnn' comments in the files; exit 0 when they match")
 	if err := parseFlags(fs, args); err != nil {
 		return err

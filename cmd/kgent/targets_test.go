@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kgent/kgent/analysis/report"
+	"github.com/kgent/kgent/analysis/verify"
+	"github.com/kgent/kgent/analysis/verify/microvm"
 	"github.com/kgent/kgent/internal/testenv"
 )
 
@@ -101,5 +106,35 @@ func TestExamplesMatrix(t *testing.T) {
 			}
 		}
 		t.Logf("the matrix now:\n%s", b.String())
+	}
+}
+
+// kgent check --verify --target host-vm boots the running kernel's own
+// image; where /boot does not hold it, the target is refused (exit 2) with
+// the file it looked for. With the image, the program is verified in its
+// VM (exit 0 for a program every kernel accepts).
+func TestCheckHostVM(t *testing.T) {
+	testenv.Require(t, testenv.BTF, testenv.Clang, testenv.Headers)
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	img := "/boot/vmlinuz-" + unix.ByteSliceToString(u.Release[:])
+	prog := filepath.Join(t.TempDir(), "ok.bpf.c")
+	os.WriteFile(prog, []byte("#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC(\"license\") = \"GPL\";\nSEC(\"tracepoint/syscalls/sys_enter_openat\")\nint p(void *ctx) { return 0; }\n"), 0o644)
+	if verify.HostImage() == "" {
+		code, _, errs := runCLI(t, "check", "--verify", "--target", "host-vm", prog)
+		if code != 2 || !strings.Contains(errs, img) || !strings.Contains(errs, "host-vm") {
+			t.Fatalf("exit %d without %s:\n%s", code, img, errs)
+		}
+		t.Skipf("%s is absent or unreadable: the refusal is checked, not a boot (pipeline's TestHostVMTarget boots a Debian kernel as host-vm)", img)
+	}
+	if why := microvm.Missing(microvm.Options{}); why != "" {
+		testenv.Skip(t, "%s", why)
+	}
+	testenv.Short(t, "boots the running kernel")
+	code, out, errs := runCLI(t, "check", "--verify", "-v", "--target", "host-vm", prog)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
 }
