@@ -52,6 +52,9 @@ type Pipeline struct {
 	// vms boots the kernels of image profiles for their own verifiers,
 	// made when a target first needs one; Close stops them.
 	vms *microvm.Pool
+	// closed: Close ran; no pool is made again (a boot that started
+	// after it would leave a VM nobody stops).
+	closed bool
 }
 
 // Close stops the microVMs the pipeline booted (a front calls it when
@@ -59,7 +62,7 @@ type Pipeline struct {
 func (p *Pipeline) Close() {
 	p.mu.Lock()
 	vms := p.vms
-	p.vms = nil
+	p.vms, p.closed = nil, true
 	p.mu.Unlock()
 	if vms != nil {
 		vms.Close()
@@ -102,7 +105,7 @@ func (p *Pipeline) Reconfigure(cfg Config, k *kb.KB) []Problem {
 func (p *Pipeline) newVerifier(k *kb.KB) *verify.Verifier {
 	c := p.cfg
 	o := verify.Options{KB: k, ClangPath: c.ClangPath, BpftracePath: c.BpftracePath, IncludePaths: c.IncludePaths, Verbose: c.Verbose}
-	if k.Image() != "" {
+	if k.Image() != "" && !p.closed {
 		if p.vms == nil {
 			p.vms = microvm.NewPool(microvm.Options{})
 		}
@@ -135,6 +138,10 @@ func (p *Pipeline) BootVMs(ctx context.Context, progress func(target, msg string
 			continue
 		}
 		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			break
+		}
 		if p.vms == nil {
 			p.vms = microvm.NewPool(microvm.Options{})
 		}
