@@ -369,6 +369,10 @@ var BpftraceSyntaxSince = map[string]string{
 	"addr-of":     "0.25", // &$x (behind unstable_addr until 0.26)
 	"import":      "0.26", // import "file.bt";
 	"elvis":       "0.26", // a ?: b
+	// Refused by 0.23 and parsed by 0.27 (the parser differential of
+	// analysis/bpftrace); tied to block expressions, new in 0.24.
+	"block-semicolon": "0.24", // if (x) { }; and { }; (an if and a block are expressions)
+	"tuple-comma":     "0.24", // (), (1,), (1, 2,)
 }
 
 // BpftraceUnstable are features that a release parses only when the

@@ -62,7 +62,7 @@ type AttachPoint struct {
 	Type  string          // as written (alias or full name)
 	Parts []string        // the rest, split at ':' (quotes kept out)
 	Spans []analysis.Span // span of each part
-	// SpaceAfterColon: white space follows a ':' (tracepoint: a:b).
+	// SpaceAfterColon: white space around a ':' (tracepoint: a:b, kprobe :f).
 	SpaceAfterColon bool
 }
 

@@ -315,11 +315,21 @@ func (p *parser) primary() Expr {
 		}
 		if t.text == "(" {
 			p.advance()
+			if p.is(")") { // the empty tuple (newer releases)
+				p.feature("tuple-comma", s)
+				end := p.tok.end
+				p.advance()
+				return &Tuple{Span: analysis.Span{Start: s.Start, End: end}}
+			}
 			first := p.assignExpr()
 			if p.is(",") {
 				tu := &Tuple{Elems: []Expr{first}}
 				for p.is(",") {
 					p.advance()
+					if p.is(")") { // (1,) and (1, 2,): newer releases
+						p.feature("tuple-comma", s)
+						break
+					}
 					tu.Elems = append(tu.Elems, p.assignExpr()) // records: (a=1, b=2)
 				}
 				for _, e := range tu.Elems {
@@ -351,6 +361,9 @@ func (p *parser) callArg() Expr {
 		name := ""
 		if p.tok.kind == tIdent {
 			name = p.tok.text
+			p.advance()
+		}
+		for p.tok.kind == tIdent { // struct a b: 0.17 and 0.23 parse it
 			p.advance()
 		}
 		for p.is("*") {

@@ -196,6 +196,10 @@ func (l *lexer) next() token {
 	return token{kind: tBad, text: l.src[start:l.pos], pos: start, end: l.pos}
 }
 
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
 // rawAttach reads an attach point as raw text: everything up to white
 // space, ',' or '{' (quoted parts may contain those).
 func (l *lexer) rawAttach() token {
@@ -209,14 +213,25 @@ func (l *lexer) rawAttach() token {
 			l.pos++
 			continue
 		}
-		if !inQuote && (c == ' ' || c == '\t') && l.pos > start && l.src[l.pos-1] == ':' {
-			// White space after a probe type's colon: older releases
-			// read `tracepoint: a:b` as one attach point.
-			j := l.pos
-			for j < len(l.src) && (l.src[j] == ' ' || l.src[j] == '\t') {
-				j++
+		if !inQuote && l.pos > start && (isSpace(c) || strings.HasPrefix(l.src[l.pos:], "/*")) {
+			// White space around a colon, newlines included: releases
+			// before 0.27 read `tracepoint: a:b`, `kprobe :f` and
+			// `tracepoint:\na:b` as one attach point (but not a path
+			// after the space: `uprobe: /bin/sh:f` starts a predicate).
+			// A comment counts as white space before a colon
+			// (`tracepoint/* c */:a:b`), not after one.
+			j, comment := l.pos, false
+			for j < len(l.src) {
+				if isSpace(l.src[j]) {
+					j++
+				} else if k := strings.Index(l.src[j:], "*/"); strings.HasPrefix(l.src[j:], "/*") && k > 0 {
+					j += k + 2
+					comment = true
+				} else {
+					break
+				}
 			}
-			if j < len(l.src) && (isIdentChar(l.src[j]) || l.src[j] == '/' || l.src[j] == '*') {
+			if j < len(l.src) && (l.src[j] == ':' || !comment && l.src[l.pos-1] == ':' && (isIdentChar(l.src[j]) || l.src[j] == '*')) {
 				l.pos = j
 				continue
 			}

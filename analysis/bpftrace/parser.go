@@ -170,6 +170,9 @@ func (p *parser) parseFile() {
 				p.advance()
 			}
 		case p.is(";"):
+			// Definitions take their own ';'; none follows a probe or
+			// a config block in any release.
+			p.errorAt(p.span(), "unexpected ';' between probes: remove it")
 			p.advance()
 		default:
 			p.probe()
@@ -349,6 +352,23 @@ func (p *parser) structDef() {
 		p.advance()
 	}
 	if p.is("{") {
+		// The body is C, read by bpftrace as raw text to the matching
+		// '}' (a stray quote in it is no unterminated string): its
+		// fields are read from that text alone.
+		if end := matchingBrace(p.lx.src, p.tok.pos); end > 0 {
+			q := &parser{lx: lexer{src: p.lx.src[:end], pos: p.tok.pos}, file: p.file, ctx: p.ctx, lastErrPos: -1}
+			q.advance()
+			fields := q.structBody()
+			if name != "" {
+				p.file.StructFields[name] = fields
+			}
+			p.lx.pos = end
+			p.advance()
+			if p.is(";") {
+				p.advance()
+			}
+			return
+		}
 		fields := p.structBody()
 		if name != "" {
 			p.file.StructFields[name] = fields
@@ -359,6 +379,23 @@ func (p *parser) structDef() {
 		return
 	}
 	p.errorAt(p.span(), "expected a struct definition, found %s", describe(p.tok))
+}
+
+// matchingBrace is the offset just past the '}' that closes the '{' at
+// open, counting braces in the raw text, or -1 when none does.
+func matchingBrace(src string, open int) int {
+	depth := 0
+	for i := open; i < len(src); i++ {
+		switch src[i] {
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 // feature records the first use of a construct newer than 0.17.
@@ -523,9 +560,19 @@ func splitAttach(t token) *AttachPoint {
 	inQuote := false
 	for i := 0; i < len(t.text); i++ {
 		c := t.text[i]
-		if (c == ' ' || c == '\t') && !inQuote && cur.Len() == 0 {
-			// White space after a ':' (older releases allow it).
-			curStart = t.pos + i + 1
+		if !inQuote && strings.HasPrefix(t.text[i:], "/*") {
+			// A comment before a ':', read as white space.
+			if k := strings.Index(t.text[i+2:], "*/"); k >= 0 {
+				i += k + 3
+				ap.SpaceAfterColon = true
+				continue
+			}
+		}
+		if isSpace(c) && !inQuote {
+			// White space around a ':' (releases before 0.27 allow it).
+			if cur.Len() == 0 {
+				curStart = t.pos + i + 1
+			}
 			ap.SpaceAfterColon = true
 			continue
 		}
@@ -560,6 +607,8 @@ func (p *parser) block() *Block {
 	for !p.is("}") && p.tok.kind != tEOF {
 		start := p.tok.pos
 		if p.is(";") {
+			// No release takes an empty statement (`;;`, `{ ; }`).
+			p.errorAt(p.span(), "empty statement: remove this ';'")
 			p.advance()
 			continue
 		}
@@ -570,10 +619,20 @@ func (p *parser) block() *Block {
 			b.Span.End = p.lastEnd
 			return b
 		}
-		if s := p.stmt(); s != nil {
+		s := p.stmt()
+		if s != nil {
 			b.Stmts = append(b.Stmts, s)
 		}
 		if p.is(";") {
+			switch s.(type) {
+			case *LoopStmt:
+				// After a loop's block a ';' is an empty statement,
+				// which no release takes.
+				p.errorAt(p.span(), "a loop's block takes no ';' after it: remove it")
+			case *IfStmt, *BlockStmt:
+				// Where an if and a block are expressions (0.24 on).
+				p.feature("block-semicolon", p.span())
+			}
 			p.advance()
 		} else if !p.is("}") && p.tok.pos != start && !p.lastWasBlock(b) {
 			p.errorAt(p.span(), "expected ';' or '}' after the statement, found %s", describe(p.tok))
@@ -732,6 +791,8 @@ func (p *parser) stmt() Stmt {
 		}
 	}
 	if p.is("{") {
+		// A block as a statement: a block expression (0.24 on).
+		p.feature("block-expr", p.span())
 		return &BlockStmt{Block: p.block()}
 	}
 	x := p.assignExpr()
