@@ -131,7 +131,11 @@ func benchCheck(args []string, stdout, stderr io.Writer) error {
 	} else if args, err := verify.BpftraceCompileArgs(context.Background(), btPath, filepath.Join(dir, "out.o")); err != nil {
 		fmt.Fprintf(stdout, "bpftrace: %v; no comparison for .bt\n", err)
 	} else {
-		groups[0] = append(groups[0], &contender{name: "bpftrace " + args[0] + " " + filepath.Base(args[1]), argv: append(append([]string{btPath}, args...), bt)})
+		name := "bpftrace --emit-elf"
+		if args[0] == "--mode" {
+			name = "bpftrace --mode codegen"
+		}
+		groups[0] = append(groups[0], &contender{name: name, argv: append(append([]string{btPath}, args...), bt)})
 	}
 	if clang, err := exec.LookPath("clang"); err != nil {
 		fmt.Fprintln(stdout, "clang: not installed; no comparison for .bpf.c")

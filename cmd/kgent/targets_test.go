@@ -127,7 +127,9 @@ func TestCheckHostVM(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, img) || !strings.Contains(errs, "host-vm") {
 			t.Fatalf("exit %d without %s:\n%s", code, img, errs)
 		}
-		t.Skipf("%s is absent or unreadable: the refusal is checked, not a boot (pipeline's TestHostVMTarget boots a Debian kernel as host-vm)", img)
+		// The refusal is what this machine can show; pipeline's
+		// TestHostVMTarget boots a Debian kernel as host-vm.
+		return
 	}
 	if why := microvm.Missing(microvm.Options{}); why != "" {
 		testenv.Skip(t, "%s", why)
