@@ -112,7 +112,7 @@ func TestExplainCorpus(t *testing.T) {
 				t.Errorf("the fix is on the rejected line %d only", at)
 			}
 			if !strings.Contains(strings.Join(f.Notes, "\n"), "class: "+c.class) {
-				t.Errorf("class: want %q, notes %q", c.class, f.Notes[0])
+				t.Errorf("class: want %q, notes %q", c.class, f.Notes)
 			}
 			if !strings.Contains(strings.ToLower(f.Message), strings.ToLower(c.advice)) {
 				t.Errorf("advice %q does not name %q", f.Message, c.advice)
