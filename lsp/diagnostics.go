@@ -8,6 +8,7 @@ import (
 
 	"github.com/kgent/kgent/analysis"
 	"github.com/kgent/kgent/analysis/pipeline"
+	"github.com/kgent/kgent/analysis/verify"
 )
 
 // worker is the one analysis goroutine of a document: woken by changes,
@@ -172,7 +173,7 @@ func (d *document) findingsFor(r *result) []analysis.Finding {
 	if len(verified) == 0 {
 		return r.Static
 	}
-	return pipeline.Merge(r.Static, verified)
+	return verify.Merge(r.Static, verified)
 }
 
 // publish sends r's diagnostics if r is still about the current text and

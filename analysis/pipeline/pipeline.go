@@ -540,48 +540,8 @@ func (p *Pipeline) Check(ctx context.Context, snap *Snapshot, opts Options) Resu
 	v.Log = strings.Join(logs, "\n")
 	v.Findings = matrix(ts, per)
 	r.Verification = v
-	r.Findings = Merge(snap.Static, v.Findings)
+	r.Findings = verify.Merge(snap.Static, v.Findings)
 	return r
-}
-
-// Merge is verify.Merge (one problem, one finding: the static finding
-// wins, it carries the fix), sorted, where a static finding that stands
-// for a verifier's rejection says so in a note: the verifier's own words
-// and, with several targets, which kernel's verifier it was ("unknown
-// helper bpf_loop (on debian-5.10)" then reads "verifier: rejected by the
-// verifier of 5.10.0-32-amd64: ... (on debian-5.10)"), so that after a
-// save the prediction shows as confirmed by that kernel. Neither input is
-// modified.
-func Merge(static, verified []analysis.Finding) []analysis.Finding {
-	out := verify.Merge(static, verified)
-	if len(verified) == 0 {
-		return analysis.Sort(out)
-	}
-	kept := map[string]bool{}
-	for _, f := range out {
-		kept[findingKey(f)] = true
-	}
-	for _, f := range verified {
-		if kept[findingKey(f)] || f.Severity != analysis.Error {
-			continue
-		}
-		for i := range out {
-			s := &out[i]
-			if s.Source == f.Source || s.Severity != analysis.Error || s.Span.Start > f.Span.End || f.Span.Start > s.Span.End {
-				continue
-			}
-			note := "verifier: " + f.Message
-			if !slices.Contains(s.Notes, note) {
-				s.Notes = append(slices.Clip(s.Notes), note)
-			}
-			break
-		}
-	}
-	return analysis.Sort(out)
-}
-
-func findingKey(f analysis.Finding) string {
-	return fmt.Sprintf("%s\x00%d\x00%d\x00%s", f.Code, f.Span.Start, f.Span.End, f.Message)
 }
 
 func whatRan(d analysis.Dialect) string {

@@ -133,4 +133,3 @@ func TestHostVMWithoutImage(t *testing.T) {
 		t.Fatalf("error for an unreadable image: %v", err)
 	}
 }
-

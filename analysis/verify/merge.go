@@ -2,7 +2,7 @@ package verify
 
 import (
 	"regexp"
-	"sort"
+	"slices"
 
 	"github.com/kgent/kgent/analysis"
 )
@@ -21,7 +21,7 @@ var stackCause = regexp.MustCompile(`stack limit of 512|combined stack size|stac
 //   - a static error starts where it starts (bpftrace's "Unknown function:
 //     log2" under kgent's KG201).
 //
-// The result is sorted by position; neither input is modified.
+// The result is in analysis.Sort order; neither input is modified.
 func Merge(static, verified []analysis.Finding) []analysis.Finding {
 	out := make([]analysis.Finding, 0, len(static)+len(verified))
 	out = append(out, static...)
@@ -40,13 +40,12 @@ func Merge(static, verified []analysis.Finding) []analysis.Finding {
 			continue
 		}
 		if f.Span != (analysis.Span{}) && (errAt[f.Span.Start] || sameFinding(f, static)) {
-			keepRelated(out[:len(static)], f)
+			standFor(out[:len(static)], f)
 			continue
 		}
 		out = append(out, f)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Span.Start < out[j].Span.Start })
-	return out
+	return analysis.Sort(out)
 }
 
 // sameFinding: a static finding of f's code covers or touches f's span
@@ -72,17 +71,26 @@ func sameStackProblem(f analysis.Finding, stackAt map[int]bool) bool {
 	return false
 }
 
-// keepRelated gives the static finding that stands for the dropped
-// verification finding f the lines f's explanation pointed at, when it
-// has none of its own (copied: the input is not modified).
-func keepRelated(static []analysis.Finding, f analysis.Finding) {
-	if len(f.Related) == 0 {
+// standFor marks the static error that stands for the dropped
+// verification finding f (copied: the input is not modified): it gets the
+// lines f's explanation pointed at when it has none of its own, and f's
+// words as a note, so that after verification the prediction shows as
+// confirmed by the tool ("verifier: rejected by the verifier of
+// 5.10.0-32-amd64: ... (on debian-5.10)").
+func standFor(static []analysis.Finding, f analysis.Finding) {
+	if f.Severity != analysis.Error {
 		return
 	}
 	for i, s := range static {
-		if len(s.Related) == 0 && s.Severity == analysis.Error && s.Span.Start <= f.Span.End && f.Span.Start <= s.Span.End {
-			static[i].Related = append([]analysis.Related(nil), f.Related...)
-			return
+		if s.Severity != analysis.Error || s.Source == f.Source || s.Span.Start > f.Span.End || f.Span.Start > s.Span.End {
+			continue
 		}
+		if len(s.Related) == 0 && len(f.Related) > 0 {
+			static[i].Related = append([]analysis.Related(nil), f.Related...)
+		}
+		if note := f.Source + ": " + f.Message; !slices.Contains(s.Notes, note) {
+			static[i].Notes = append(slices.Clip(s.Notes), note)
+		}
+		return
 	}
 }

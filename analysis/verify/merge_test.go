@@ -63,3 +63,18 @@ func TestMergeKeepsRelated(t *testing.T) {
 		t.Error("Merge modified its input")
 	}
 }
+
+// A verifier's rejection that a static error stands for is dropped, and
+// the static finding says the tool confirmed it, in the tool's words.
+func TestMergeNotesTheConfirmation(t *testing.T) {
+	static := []analysis.Finding{analysis.New(analysis.KG201, analysis.Span{Start: 10, End: 18}, "unknown helper bpf_loop (on debian-5.10)")}
+	v := analysis.New(analysis.KG602, analysis.Span{Start: 10, End: 30}, "rejected by the verifier of 5.10.0-32-amd64: unknown func bpf_loop#181 (on debian-5.10)")
+	v.Source = analysis.SourceVerifier
+	out := Merge(static, []analysis.Finding{v, v})
+	if len(out) != 1 || len(out[0].Notes) != 1 || out[0].Notes[0] != "verifier: "+v.Message {
+		t.Fatalf("%+v", out)
+	}
+	if len(static[0].Notes) != 0 {
+		t.Error("the input was modified")
+	}
+}
