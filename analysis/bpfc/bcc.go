@@ -112,8 +112,30 @@ func (c *checker) ptRegs() {
 		ctxType := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(param), arg))
 		f := analysis.New(analysis.KG406, analysis.Span{Start: m[0], End: m[1]},
 			fmt.Sprintf("PT_REGS_%s reads a struct pt_regs, but %s is this %s program's context (%s): read its fields instead", c.src[m[2]:m[3]], arg, p.Def.ProgType, ctxType))
-		if n := c.src[m[4]:m[5]]; n != "" && strings.Contains(ctxType, "trace_event_raw_sys_enter") {
-			field := fmt.Sprintf("%s->args[%d]", arg, int(n[0]-'1'))
+		n := ""
+		if m[4] >= 0 {
+			n = c.src[m[4]:m[5]]
+		}
+		// The record's field that holds what the register would:
+		// a syscall's arguments are args[], its return value ret.
+		record := arg
+		if !strings.Contains(ctxType, "trace_event_raw_sys_") {
+			record = ""
+		}
+		field := ""
+		switch {
+		case n != "" && strings.HasPrefix(p.Target, "syscalls/sys_enter_"):
+			if record == "" {
+				record = "((struct trace_event_raw_sys_enter *)" + arg + ")"
+			}
+			field = fmt.Sprintf("%s->args[%d]", record, int(n[0]-'1'))
+		case c.src[m[2]:m[3]] == "RC" && strings.HasPrefix(p.Target, "syscalls/sys_exit_"):
+			if record == "" {
+				record = "((struct trace_event_raw_sys_exit *)" + arg + ")"
+			}
+			field = record + "->ret"
+		}
+		if field != "" {
 			f.Message += " (" + field + ")"
 			f = f.WithFix("Read "+field, analysis.Span{Start: m[0], End: m[1]}, field)
 		}

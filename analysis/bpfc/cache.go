@@ -131,6 +131,23 @@ func (c *checker) context() string {
 	}
 	sort.Strings(guards)
 	fmt.Fprintf(h, "%s\x01", strings.Join(guards, "\x00"))
+	// The path checks read the maps' definitions, the numeric macros and
+	// the sizes of the file's structs.
+	for _, mp := range c.sum.Maps {
+		fmt.Fprintf(h, "%s", mp.Name)
+		for _, f := range mp.Fields {
+			fmt.Fprintf(h, "\x00%s=%s", f.Name, f.Value)
+		}
+		fmt.Fprintf(h, "\x01")
+	}
+	for _, m := range []map[string]int{c.defines, c.structSizes} {
+		keys := make([]string, 0, len(m))
+		for k, v := range m {
+			keys = append(keys, fmt.Sprintf("%s=%d", k, v))
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(h, "%s\x01", strings.Join(keys, "\x00"))
+	}
 	return string(h.Sum(nil))
 }
 

@@ -311,6 +311,12 @@ type checker struct {
 	guards  map[string]map[string]bool
 	kconfig map[string]bool
 	ctx     context.Context
+	// locals are the declarations of the function being walked
+	// (paths.go); defines the file's numeric macros, structSizes the
+	// sizes of the structs it defines (read before the walk).
+	locals      map[string]localVar
+	defines     map[string]int
+	structSizes map[string]int
 	// stopped is set once the check noticed ctx ended; shared by the
 	// workers of a check.
 	stopped *atomic.Bool
@@ -397,7 +403,10 @@ func check(ctx context.Context, src string, m masked, roots []*sitter.Node, opts
 	c.sections()
 	c.resolveIncludes(opts)
 	c.bcc()
+	c.helperMapTypes()
 	c.findGuards(tops)
+	c.readDefines()
+	c.readStructSizes(tops)
 	c.ctxKey = c.context()
 	if c.alive() {
 		c.walkFunctions(tops)
@@ -1053,6 +1062,7 @@ func (c *checker) mapDef(mp *Map) {
 			}
 		}
 	}
+	c.mapShape(mp, typ, has)
 	if mapTypesNeedingKV[typ.Value] {
 		for _, kv := range []string{"key", "value"} {
 			if !has[kv] && !has[kv+"_size"] {

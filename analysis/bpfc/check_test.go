@@ -239,3 +239,13 @@ func TestMissingFuncOnOtherKernels(t *testing.T) {
 		t.Errorf("no KG304 saying which kernel has kmem/kmalloc_node: %+v", fs)
 	}
 }
+
+// TestPathFixtures compares each testdata/paths/*.bpf.c (the path and
+// call checks: NULL checks, reservations, bounds, loops, helper
+// arguments) with its want comments.
+func TestPathFixtures(t *testing.T) {
+	k := hostKBFor(t)
+	testenv.Fixtures(t, "testdata/paths/*.bpf.c", 2, func(t *testing.T, path, src string) []analysis.Finding {
+		return Check(src, Options{KB: k, Path: path})
+	})
+}

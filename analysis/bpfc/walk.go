@@ -2,7 +2,6 @@ package bpfc
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -133,7 +132,9 @@ func (c *checker) checkFunction(n *sitter.Node, prog *Program) {
 	if body == nil {
 		return
 	}
+	c.locals = c.collectLocals(body, nodes(body))
 	stack := c.walkBody(body, prog, vars)
+	c.flow(n, prog, vars)
 	if stack > 512 {
 		name, _ := funcName(n)
 		sp := span(n)
@@ -195,8 +196,8 @@ func (c *checker) declare(n *sitter.Node, vars map[string]varType) int {
 			case "array_declarator":
 				isArr = true
 				if sz := d.ChildByFieldId(fieldSize); sz != nil {
-					if v, err := strconv.ParseInt(strings.TrimRight(text(c.src, sz), "uUlL"), 0, 64); err == nil {
-						arr *= int(v)
+					if v, ok := c.constValue(sz); ok {
+						arr *= v
 					}
 				}
 				d = d.ChildByFieldId(fieldDeclarator)
@@ -235,6 +236,11 @@ func (c *checker) sizeOfType(t *sitter.Node) int {
 	}
 	if strings.Contains(name, "long") {
 		return 8
+	}
+	if kind, rest, ok := strings.Cut(name, " "); ok && kind == "struct" {
+		if sz, ok := c.structSizes[rest]; ok {
+			return sz
+		}
 	}
 	if c.k != nil {
 		kind, rest, ok := strings.Cut(name, " ")
@@ -300,6 +306,9 @@ func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
 		c.coreRead(args, 1, vars)
 		return
 	}
+	if !strings.HasPrefix(name, "bpf_") {
+		c.libc(n, fn)
+	}
 	if c.k == nil || !strings.HasPrefix(name, "bpf_") || c.local[name] || c.ksyms[name] || newerLibbpf[name] {
 		return
 	}
@@ -331,6 +340,10 @@ func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
 		c.add(f)
 		return
 	}
+	if c.helperArity(n, fn, h) || c.byValue(n, fn) {
+		return
+	}
+	c.probeReadSide(n, fn, prog, vars)
 	if alt, ok := deprecated[name]; ok {
 		c.add(analysis.New(analysis.KG204, span(fn), fmt.Sprintf("%s is deprecated: use %s for kernel memory or %s for user memory", name, alt[0], alt[1])).
 			WithFix("Replace with "+alt[0], span(fn), alt[0]).

@@ -1,0 +1,31 @@
+// mistake: a ring buffer reservation leaked by an early return
+// clang: ok
+// verifier: rejected: BPF_EXIT instruction in main prog would lead to reference leak
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct event {
+	u32 pid;
+	u32 uid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} rb SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_setuid")
+int on_setuid(struct trace_event_raw_sys_enter *ctx)
+{
+	struct event *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->uid = ctx->args[0];
+	if (e->uid != 0)
+		return 0; // want: KG521
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
