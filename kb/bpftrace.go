@@ -353,6 +353,7 @@ var (
 // BpftraceSyntaxSince records language constructs newer than 0.17, by
 // the release that first parses them.
 var BpftraceSyntaxSince = map[string]string{
+	"array-cast":  "0.19", // (uint8[4])x
 	"config":      "0.20", // config = { key = value }
 	"for":         "0.21", // for ($kv : @map)
 	"tuple-key":   "0.22", // @m[$tuple] with a tuple variable as one key
@@ -373,6 +374,12 @@ var BpftraceSyntaxSince = map[string]string{
 	// analysis/bpftrace); tied to block expressions, new in 0.24.
 	"block-semicolon": "0.24", // if (x) { }; and { }; (an if and a block are expressions)
 	"tuple-comma":     "0.24", // (), (1,), (1, 2,)
+}
+
+// BpftraceSyntaxUntil records spellings a release stopped parsing, by
+// the first release known to refuse them.
+var BpftraceSyntaxUntil = map[string]string{
+	"upper-int-suffix": "0.27", // 7LL, 3ULL (0.23 parses them, 0.27 does not)
 }
 
 // BpftraceUnstable are features that a release parses only when the

@@ -60,7 +60,7 @@ var deepScripts = []struct {
 		return "BEGIN { $a = unknownthing; @x = @m" + strings.Repeat("[1]", 1_000_000) + "; }\n"
 	}},
 	{"unary-2M", func() string {
-		return "BEGIN { $a = unknownthing; @x = " + strings.Repeat("-", 2_000_000) + "1; }\n"
+		return "BEGIN { $a = unknownthing; @x = " + strings.Repeat("-!", 1_000_000) + "1; }\n"
 	}},
 	{"parens-100k", func() string {
 		return "BEGIN { $a = unknownthing; @x = " + strings.Repeat("(", 100_000) + "1" + strings.Repeat(")", 100_000) + "; }\n"

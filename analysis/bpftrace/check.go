@@ -185,21 +185,23 @@ func (c *checker) providedFor(absent [][]int) {
 }
 
 var featureText = map[string]string{
-	"for":             "for loops over maps are new in bpftrace %s (checking against %s); use unroll or while",
-	"for-range":       "for loops over ranges are new in bpftrace %s (checking against %s); use unroll or while",
-	"config":          "config blocks are new in bpftrace %s (checking against %s); set BPFTRACE_* environment variables instead",
-	"let":             "let declarations are new in bpftrace %s (checking against %s); assign the variable instead",
-	"macro":           "macros are new in bpftrace %s (checking against %s); use #define",
-	"import":          "imports are new in bpftrace %s (checking against %s); use #include",
-	"map-decl":        "map declarations (let @m = hash(N)) are new in bpftrace %s (checking against %s); assign the map in a probe instead",
-	"if-noparen":      "if without parentheses is new in bpftrace %s (checking against %s): write if (...)",
-	"duration":        "duration literals are new in bpftrace %s (checking against %s): write the number of nanoseconds",
-	"block-expr":      "block expressions are new in bpftrace %s (checking against %s)",
-	"record":          "records (a = 1, b = 2) are new in bpftrace %s (checking against %s): use a tuple",
-	"addr-of":         "the address-of operator & is new in bpftrace %s (checking against %s)",
-	"elvis":           "a ?: b is new in bpftrace %s (checking against %s): write a ? a : b",
-	"block-semicolon": "a ';' after the '}' of an if or a block is new in bpftrace %s (checking against %s): remove it",
-	"tuple-comma":     "empty tuples and a comma before a tuple's ')' are new in bpftrace %s (checking against %s)",
+	"for":              "for loops over maps are new in bpftrace %s (checking against %s); use unroll or while",
+	"for-range":        "for loops over ranges are new in bpftrace %s (checking against %s); use unroll or while",
+	"config":           "config blocks are new in bpftrace %s (checking against %s); set BPFTRACE_* environment variables instead",
+	"let":              "let declarations are new in bpftrace %s (checking against %s); assign the variable instead",
+	"macro":            "macros are new in bpftrace %s (checking against %s); use #define",
+	"import":           "imports are new in bpftrace %s (checking against %s); use #include",
+	"map-decl":         "map declarations (let @m = hash(N)) are new in bpftrace %s (checking against %s); assign the map in a probe instead",
+	"if-noparen":       "if without parentheses is new in bpftrace %s (checking against %s): write if (...)",
+	"duration":         "duration literals are new in bpftrace %s (checking against %s): write the number of nanoseconds",
+	"block-expr":       "block expressions are new in bpftrace %s (checking against %s)",
+	"record":           "records (a = 1, b = 2) are new in bpftrace %s (checking against %s): use a tuple",
+	"addr-of":          "the address-of operator & is new in bpftrace %s (checking against %s)",
+	"elvis":            "a ?: b is new in bpftrace %s (checking against %s): write a ? a : b",
+	"block-semicolon":  "a ';' after the '}' of an if or a block is new in bpftrace %s (checking against %s): remove it",
+	"upper-int-suffix": "bpftrace %s refuses upper-case integer suffixes: write them in lower case (7ll, 3ull)",
+	"array-cast":       "casts to an integer array are new in bpftrace %s (checking against %s)",
+	"tuple-comma":      "empty tuples and a comma before a tuple's ')' are new in bpftrace %s (checking against %s)",
 }
 
 // features flags constructs the checked bpftrace version cannot parse.
@@ -207,6 +209,10 @@ func (c *checker) features() {
 	names := keys(c.file.Features)
 	sort.Slice(names, func(i, j int) bool { return c.file.Features[names[i]].Start < c.file.Features[names[j]].Start })
 	for _, name := range names {
+		if until := kb.BpftraceSyntaxUntil[name]; until != "" && kb.VersionAtLeast(c.version, until) {
+			c.add(analysis.New(analysis.KG100, c.file.Features[name], fmt.Sprintf(featureText[name], c.version)))
+			continue
+		}
 		since := kb.BpftraceSyntaxSince[name]
 		if since == "" || kb.VersionAtLeast(c.version, since) || name == "if-noparen" {
 			continue // if-noparen: reported at each if, with its fix (release.go)

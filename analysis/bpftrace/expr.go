@@ -146,6 +146,9 @@ func (p *parser) unary(inPred bool) Expr {
 			}
 			p.advance()
 			x := p.unary(inPred)
+			if op == "++" || op == "--" {
+				p.incOperand(x)
+			}
 			return &Unary{Op: op, X: x, Span: analysis.Span{Start: start, End: x.NodeSpan().End}}
 		case "(":
 			p.depth++
@@ -199,12 +202,21 @@ func (p *parser) tryCast(inPred bool) Expr {
 		ptr++
 		p.advance()
 	}
-	if isType && p.is("[") { // (uint8[4]) casts
+	arraySpan := p.span()
+	array := isType && p.is("[")
+	if array { // (uint8[4]) casts
 		p.skipBalanced("[", "]")
 	}
 	if !isType || !p.is(")") {
 		p.lx.pos, p.tok, p.lastEnd = save, saveTok, saveLast
 		return nil
+	}
+	if array {
+		p.feature("array-cast", arraySpan)
+	}
+	if len(words) > 1 && words[0] != "struct" && words[0] != "union" && words[0] != "enum" {
+		// No release takes a C type of several words.
+		p.errorAt(analysis.Span{Start: typeStart, End: typeEnd}, "a cast takes one type name, not %q: write uint32, int64, ...", strings.Join(words, " "))
 	}
 	p.advance()
 	x := p.unary(inPred)
@@ -243,12 +255,28 @@ func (p *parser) postfix(x Expr, inPred bool) Expr {
 		case p.is("++"), p.is("--"):
 			op := p.tok.text
 			end := p.tok.end
+			p.incOperand(x)
 			p.advance()
 			x = &Unary{Op: "post" + op, X: x, Span: analysis.Span{Start: x.NodeSpan().Start, End: end}}
 		default:
 			return x
 		}
 	}
+}
+
+// incOperand reports an operand of ++ or -- that is not a variable or a
+// map (a positional parameter, a field, a call), which every release's
+// grammar refuses.
+func (p *parser) incOperand(x Expr) {
+	switch v := x.(type) {
+	case *Var:
+		if name := strings.TrimPrefix(v.Name, "$"); name != "" && name != "#" && isIdentStart(name[0]) {
+			return
+		}
+	case *MapRef, *BadExpr:
+		return
+	}
+	p.errorAt(x.NodeSpan(), "++ and -- apply to a variable or a map")
 }
 
 func (p *parser) primary() Expr {
@@ -385,6 +413,8 @@ var durationUnits = map[string]bool{"ns": true, "us": true, "ms": true, "s": tru
 // bpftrace); anything else (10u8) is refused by every release.
 func (p *parser) intLit(text string, s analysis.Span) {
 	if strings.HasPrefix(text, "'") {
+		// No release has character literals.
+		p.errorAt(s, "bpftrace has no character literals: write the character's number or a string")
 		return
 	}
 	t := strings.ReplaceAll(text, "_", "")
@@ -403,6 +433,9 @@ func (p *parser) intLit(text string, s analysis.Span) {
 	}
 	switch suf := strings.ToLower(t[i:]); {
 	case i == len(t), intSuffixes[suf]:
+		if suf != "" && strings.ContainsAny(t[i:], "LU") {
+			p.feature("upper-int-suffix", s) // 7LL, 3ULL: refused by 0.27
+		}
 	case i > 0 && len(suf) > 1 && suf[0] == 'e' && strings.Trim(suf[1:], "0123456789") == "":
 		// Scientific notation of an integer (1e6), which every release
 		// takes (the tools bpftrace ships divide by 1e6).

@@ -187,11 +187,17 @@ var attachForms = []string{
 	"software:cpu-clock:1000000", "software:faults:100", "s:faults:1", "hardware:cache-misses:1000000", "h:cycles:1000000",
 	"kfunc:vfs_read", "kretfunc:vfs_read", "fentry:vfs_read", "fexit:vfs_read", "fentry:xfs:xfs_file_open", "f:vfs_read", "fr:vfs_read",
 	"iter:task", "iter:task_file", "iter:task:pin", "watchpoint:0x10000000:8:w", "asyncwatchpoint:0x10000000:8:rw",
-	"self:signal:SIGUSR1", "test:one", "bench:one", "kprobe:vfs_read:1", "uprobe:/bin/bash:readline%1",
+	"self:signal:SIGUSR1", "test:one", "bench:one",
 }
+
+// oddAttach are attach points no release takes.
+var oddAttach = []string{"kprobe:vfs_read:1", "uprobe:/bin/bash:readline%1", "kprobe:", "tracepoint:a", ":vfs_read", "kprobe:vfs read"}
 
 func (g *gen) attach() string {
 	a := pick(g, attachForms...)
+	if g.odd() {
+		a = pick(g, oddAttach...)
+	}
 	k := g.n(12)
 	if g.dialect == 2 {
 		k = 2 // 0.27 takes no white space around a colon
@@ -203,7 +209,7 @@ func (g *gen) attach() string {
 		}
 	case 1: // white space before it
 		if i := strings.IndexByte(a, ':'); i > 0 {
-			a = a[:i] + " " + a[i:]
+			a = a[:i] + pick(g, " ", "\n", "/* c */") + a[i:]
 		}
 	}
 	return a
@@ -435,11 +441,23 @@ func (g *gen) operand() string {
 		}
 		return pick(g, "sizeof(int)", "sizeof($x)", "sizeof(struct task_struct)", "offsetof(struct task_struct, pid)", "offsetof(struct foo, a)", "N", "RED", "MAX(1, 2)")
 	}
-	return g.operand() + pick(g, "[0]", "[1]", ".a", "->b", "++", "--")
+	if g.chance(0.3) {
+		return g.lvalue() + pick(g, "++", "--")
+	}
+	if g.odd() {
+		return g.operand() + pick(g, "++", "--")
+	}
+	return g.operand() + pick(g, "[0]", "[1]", ".a", "->b")
 }
 
 func (g *gen) typeForCast() string {
-	return pick(g, "uint8", "int32", "uint64", "int8", "int16", "struct task_struct *", "struct foo*", "struct sock *", "uint8[4]", "unsigned int", "bool", "char *", "enum color", "int64")
+	if g.odd() {
+		return pick(g, "unsigned int", "signed char", "struct a b", "int[", "uint8[]")
+	}
+	if g.since(1) && g.chance(0.2) {
+		return pick(g, "uint8[4]", "enum color", "int8[2]")
+	}
+	return pick(g, "uint8", "int32", "uint64", "int8", "int16", "struct task_struct *", "struct foo*", "struct sock *", "bool", "char *", "int64", "long", "unsigned", "void *", "u32")
 }
 
 func (g *gen) call() string {
@@ -461,10 +479,10 @@ func (g *gen) intLit() string {
 		return pick(g, "1s", "10ms", "5us", "100ns", "2m", "1h", "1d", "true", "false")
 	}
 	if g.dialect == 3 && g.chance(0.15) { // spellings some or every release refuses
-		return pick(g, "1.5", "0b101", "1e", "1_", "10u8", "0x", "1d", "9223372036854775808", "1E6", "0x_1", "1__0", "1e-3", "0xg", "1u64", "1i")
+		return pick(g, "1.5", "0b101", "1e", "1_", "10u8", "0x", "1d", "9223372036854775808", "1E6", "0x_1", "1__0", "1e-3", "0xg", "1u64", "1i", "'a'", "'\\n'")
 	}
 	return pick(g, "0", "1", "42", "1000", "0x1f", "0XFF", "1_000", "1_000_000", "1e6", "5e3", "5u", "10ul", "7LL", "3ULL",
-		"'a'", "'\\n'", "0777", "18446744073709551615", "1", "2", "100", "4096")
+		"0777", "18446744073709551615", "1", "2", "100", "4096")
 }
 
 func (g *gen) strLit() string {

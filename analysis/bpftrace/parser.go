@@ -132,10 +132,16 @@ func (p *parser) parseFile() {
 		case p.tok.kind == tDirective:
 			p.directive()
 			p.advance()
-		case p.tok.kind == tIdent && p.tok.text == "enum":
-			p.enumDef()
-		case p.tok.kind == tIdent && p.tok.text == "struct" || p.tok.kind == tIdent && p.tok.text == "union":
-			p.structDef()
+		case p.tok.kind == tIdent && (p.tok.text == "enum" || p.tok.text == "struct" || p.tok.text == "union"):
+			if len(p.file.Probes) > 0 {
+				// Every release wants C definitions first.
+				p.errorAt(p.span(), "C definitions (%s) must come before every probe", p.tok.text)
+			}
+			if p.tok.text == "enum" {
+				p.enumDef()
+			} else {
+				p.structDef()
+			}
 		case p.tok.kind == tIdent && p.tok.text == "config":
 			p.config()
 		case p.tok.kind == tIdent && p.tok.text == "macro":
