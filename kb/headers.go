@@ -99,7 +99,17 @@ type fileNames struct {
 	mod    int64
 	names  map[string]bool
 	guards map[string]bool
+	// tags are the struct and union tags the file names with a body
+	// ("struct hist {"); nested says it includes another header with
+	// quotes, whose definitions it does not list.
+	tags   map[string]bool
+	nested bool
 }
+
+var (
+	tagDefRe      = regexp.MustCompile(`\b(?:struct|union)\s+(\w+)\s*\{`)
+	quotedInclude = regexp.MustCompile(`(?m)^\s*#\s*include\s*"`)
+)
 
 var (
 	fileNamesMu    sync.Mutex
@@ -135,10 +145,27 @@ func (k *KB) FileNames(path string) (map[string]bool, error) {
 			}
 		}
 	}
+	tags := map[string]bool{}
+	for _, m := range tagDefRe.FindAllSubmatch(data, -1) {
+		tags[string(m[1])] = true
+	}
 	fileNamesMu.Lock()
-	fileNamesCache[path] = fileNames{mod: st.ModTime().UnixNano(), names: names, guards: guards}
+	fileNamesCache[path] = fileNames{mod: st.ModTime().UnixNano(), names: names, guards: guards, tags: tags, nested: quotedInclude.Match(data)}
 	fileNamesMu.Unlock()
 	return names, nil
+}
+
+// FileTags returns the struct and union tags a header defines, and
+// whether it includes other headers with quotes (whose tags it does not
+// list), read and cached as FileNames.
+func (k *KB) FileTags(path string) (tags map[string]bool, nested bool, err error) {
+	if _, err := k.FileNames(path); err != nil {
+		return nil, false, err
+	}
+	fileNamesMu.Lock()
+	defer fileNamesMu.Unlock()
+	c := fileNamesCache[path]
+	return c.tags, c.nested, nil
 }
 
 // FileGuards returns the functions of a header whose bodies test what

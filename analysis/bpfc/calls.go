@@ -350,7 +350,11 @@ var noMaxEntries = map[string]bool{"BPF_MAP_TYPE_PERF_EVENT_ARRAY": true, "BPF_M
 // (KG502): no max_entries, and a ring buffer with a key or a value.
 func (c *checker) mapShape(mp *Map, typ MapField, has map[string]bool) {
 	if !has["max_entries"] && !noMaxEntries[typ.Value] && mp.Name != "" {
-		f := analysis.New(analysis.KG502, mp.NameSpan, fmt.Sprintf("map %s has no max_entries: the kernel refuses to create a %s with 0 entries", mp.Name, typ.Value))
+		// A warning: loaders often size maps at run time
+		// (bpf_map__set_max_entries before load, as libbpf-tools do).
+		f := analysis.New(analysis.KG502, mp.NameSpan, fmt.Sprintf("map %s has no max_entries: the kernel refuses to create a %s with 0 entries unless the loader sets it before load", mp.Name, typ.Value)).
+			WithSeverity(analysis.Warning).
+			WithNote("a loader that calls bpf_map__set_max_entries() on the map before loading the object needs none here")
 		entries := "10240"
 		switch typ.Value {
 		case "BPF_MAP_TYPE_RINGBUF", "BPF_MAP_TYPE_USER_RINGBUF":

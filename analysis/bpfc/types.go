@@ -30,7 +30,23 @@ func (c *checker) kernelTypeMissing(name string) bool {
 	if _, ok := c.k.Resolve(name); ok {
 		return false
 	}
-	return !c.definedInIncludes(name)
+	return !c.tagInIncludes(name)
+}
+
+// tagInIncludes reports whether a header the file includes with quotes
+// defines struct or union name, or may: one not found or not read, or
+// one that includes further headers with quotes.
+func (c *checker) tagInIncludes(name string) bool {
+	if c.incMaybe {
+		return true
+	}
+	for _, p := range c.incRead {
+		tags, nested, err := c.k.FileTags(p)
+		if err != nil || nested || tags[name] {
+			return true
+		}
+	}
+	return false
 }
 
 // missingType is the finding for struct name at sp, which the program
