@@ -374,6 +374,8 @@ var BpftraceSyntaxSince = map[string]string{
 	// analysis/bpftrace); tied to block expressions, new in 0.24.
 	"block-semicolon": "0.24", // if (x) { }; and { }; (an if and a block are expressions)
 	"tuple-comma":     "0.24", // (), (1,), (1, 2,)
+	"unroll-expr":     "0.24", // unroll(N), unroll(2+1): 0.23 takes an integer or $1
+	"colon-glued":     "0.24", // a ? b :c (0.23's lexer reads ":c" as a path)
 }
 
 // BpftraceSyntaxUntil records spellings a release stopped parsing, by

@@ -35,6 +35,10 @@ func (p *parser) expr(inPred bool) Expr {
 			return &Ternary{Cond: cond, Then: cond, Else: els, Span: analysis.Span{Start: cond.NodeSpan().Start, End: els.NodeSpan().End}}
 		}
 		then := p.expr(false)
+		if p.is(":") && p.tok.end < len(p.lx.src) && isIdentChar(p.lx.src[p.tok.end]) {
+			// `a ? b :c`: up to 0.23 the lexer reads ":c" as a path.
+			p.feature("colon-glued", p.span())
+		}
 		p.expect(":")
 		els := p.expr(inPred)
 		return &Ternary{Cond: cond, Then: then, Else: els, Span: analysis.Span{Start: cond.NodeSpan().Start, End: els.NodeSpan().End}}

@@ -128,11 +128,17 @@ func (p *parser) parseFile() {
 		if p.quiet && (len(p.lx.errs) == 0 || p.lx.errs[len(p.lx.errs)-1].end <= start) {
 			p.quiet = false
 		}
+		cdef := p.tok.kind == tIdent && (p.tok.text == "enum" || p.tok.text == "struct" || p.tok.text == "union")
+		if (cdef || p.tok.kind == tDirective) && p.file.Config != (analysis.Span{}) && len(p.file.Probes) == 0 {
+			// Every release wants C definitions and preprocessor lines
+			// before the config block.
+			p.errorAt(p.span(), "C definitions and preprocessor directives must come before the config block")
+		}
 		switch {
 		case p.tok.kind == tDirective:
 			p.directive()
 			p.advance()
-		case p.tok.kind == tIdent && (p.tok.text == "enum" || p.tok.text == "struct" || p.tok.text == "union"):
+		case cdef:
 			if len(p.file.Probes) > 0 {
 				// Every release wants C definitions first.
 				p.errorAt(p.span(), "C definitions (%s) must come before every probe", p.tok.text)
@@ -757,6 +763,11 @@ func (p *parser) stmt() Stmt {
 			if paren {
 				p.expect(")")
 			}
+			if kind == "unroll" && len(ls.Head) == 1 && !unrollCount(ls.Head[0]) {
+				// Up to 0.23 the grammar takes an integer or a
+				// positional parameter only.
+				p.feature("unroll-expr", ls.Head[0].NodeSpan())
+			}
 			if p.is("{") {
 				ls.Body = p.block()
 			} else {
@@ -803,6 +814,22 @@ func (p *parser) stmt() Stmt {
 	}
 	x := p.assignExpr()
 	return &ExprStmt{X: x, Span: analysis.Span{Start: start, End: p.prevEnd()}}
+}
+
+// unrollCount tells whether x is an unroll count every release's grammar
+// takes: an integer, maybe negated, or a positional parameter.
+func unrollCount(x Expr) bool {
+	if u, ok := x.(*Unary); ok && u.Op == "-" {
+		x = u.X
+	}
+	switch v := x.(type) {
+	case *IntLit, *BadExpr:
+		return true
+	case *Var:
+		name := strings.TrimPrefix(v.Name, "$")
+		return name == "#" || name != "" && name[0] >= '0' && name[0] <= '9'
+	}
+	return false
 }
 
 // skipType skips a type annotation: words, '*' and [N].
