@@ -340,3 +340,36 @@ func (k *KB) Warm() {
 		k.nameIndex(i)
 	}
 }
+
+// NearestFitting is Nearest over a family with the candidates that fit
+// the use ranked first: fits says whether a name's prototype or type is
+// what the use needs (the argument count of a call, the parameters of a
+// declaration, a member that is a struct where the access goes on
+// through it). Among those that fit, then among the rest, the order is
+// by spelling. The nearest spelling of a misspelled name is often another
+// function or field, and a fix that applies it yields a program that
+// fails anew; the one with the use's prototype is the one meant.
+func (k *KB) NearestFitting(family, q string, n int, fits func(string) bool) []string {
+	return rankFitting(k.Nearest(family, q, n+16), n, fits)
+}
+
+// NearestFitting is the same over a small list of candidates.
+func NearestFitting(candidates []string, q string, n int, fits func(string) bool) []string {
+	return rankFitting(Nearest(candidates, q, n+16), n, fits)
+}
+
+// rankFitting moves the names that fit before those that do not,
+// keeping the spelling order within each, and keeps n.
+func rankFitting(spelled []string, n int, fits func(string) bool) []string {
+	if fits != nil {
+		ok := make(map[string]bool, len(spelled))
+		for _, s := range spelled {
+			ok[s] = fits(s)
+		}
+		sort.SliceStable(spelled, func(i, j int) bool { return ok[spelled[i]] && !ok[spelled[j]] })
+	}
+	if len(spelled) > n {
+		spelled = spelled[:n]
+	}
+	return spelled
+}

@@ -113,3 +113,27 @@ func TestNearestEditBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestNearestFittingRanksByTypeFirst: a candidate whose prototype fits
+// the use comes before a closer spelling that does not; among those
+// that fit (and those that do not) spelling decides.
+func TestNearestFittingRanksByTypeFirst(t *testing.T) {
+	names := []string{"bpf_get_stack", "bpf_get_stackid", "bpf_get_task_stack"}
+	args := map[string]int{"bpf_get_stack": 4, "bpf_get_stackid": 3, "bpf_get_task_stack": 4}
+	// bpf_get_stacki(ctx, &stacks, 0): one letter from bpf_get_stackid,
+	// one from bpf_get_stack; three arguments fit only bpf_get_stackid.
+	if got := Nearest(names, "bpf_get_stacki", 2); len(got) == 0 || got[0] != "bpf_get_stack" {
+		t.Fatalf("by spelling alone: %v (the test needs the shorter name first)", got)
+	}
+	three := func(n string) bool { return args[n] == 3 }
+	if got := NearestFitting(names, "bpf_get_stacki", 2, three); len(got) != 2 || got[0] != "bpf_get_stackid" || got[1] != "bpf_get_stack" {
+		t.Fatalf("fitting three arguments: %v", got)
+	}
+	four := func(n string) bool { return args[n] == 4 }
+	if got := NearestFitting(names, "bpf_get_stacki", 1, four); len(got) != 1 || got[0] != "bpf_get_stack" {
+		t.Fatalf("fitting four arguments: %v", got)
+	}
+	if got := NearestFitting(names, "bpf_get_stacki", 2, nil); got[0] != "bpf_get_stack" {
+		t.Fatalf("no constraint: %v", got)
+	}
+}

@@ -55,8 +55,16 @@ func (c *checker) bcc() {
 		f := analysis.New(analysis.KG201, analysis.Span{Start: m[2], End: m[5]}, fmt.Sprintf("%s.%s() is a bcc map method, which libbpf does not have: %s", name, method, methodAdvice(name, method)))
 		open := m[1] - 1
 		if close := matchParen(c.src, open); close > 0 {
-			if repl := libbpfCall(name, method, splitArgs(c.src[open+1:close])); repl != "" {
-				f = f.WithFix("Call "+strings.SplitN(repl, "(", 2)[0], analysis.Span{Start: m[2], End: close + 1}, repl)
+			repl := libbpfCall(name, method, splitArgs(c.src[open+1:close]))
+			if repl == "" {
+				repl = c.libbpfBlock(name, method, splitArgs(c.src[open+1:close]))
+			}
+			if repl != "" {
+				title := "Call " + strings.SplitN(repl, "(", 2)[0]
+				if strings.HasPrefix(repl, "({") {
+					title = "Do it with bpf_map_lookup_elem and bpf_map_update_elem"
+				}
+				f = f.WithFix(title, analysis.Span{Start: m[2], End: close + 1}, repl)
 			}
 		}
 		c.add(f)
@@ -339,4 +347,32 @@ func splitArgs(s string) []string {
 		out = append(out, t)
 	}
 	return out
+}
+
+// libbpfBlock is a statement expression doing what a bcc method does in
+// several helper calls (increment, lookup_or_try_init), for a map whose
+// libbpf definition names its key and value types; "" otherwise.
+func (c *checker) libbpfBlock(m, method string, args []string) string {
+	mp := c.mapNamed(m)
+	if mp == nil {
+		return ""
+	}
+	key, ok1 := mp.field("key")
+	val, ok2 := mp.field("value")
+	if !ok1 || !ok2 || key.Value == "" || val.Value == "" {
+		return ""
+	}
+	switch {
+	case (method == "increment" || method == "atomic_increment") && (len(args) == 1 || len(args) == 2):
+		delta := "1"
+		if len(args) == 2 {
+			delta = args[1]
+		}
+		return fmt.Sprintf("({ %s __k = %s; %s *__v = bpf_map_lookup_elem(&%s, &__k); if (__v) __sync_fetch_and_add(__v, %s); else { %s __init = %s; bpf_map_update_elem(&%s, &__k, &__init, BPF_NOEXIST); } })",
+			key.Value, args[0], val.Value, m, delta, val.Value, delta, m)
+	case (method == "lookup_or_try_init" || method == "lookup_or_init") && len(args) == 2:
+		return fmt.Sprintf("({ %s *__v = bpf_map_lookup_elem(&%s, %s); if (!__v) { bpf_map_update_elem(&%s, %s, %s, BPF_NOEXIST); __v = bpf_map_lookup_elem(&%s, %s); } __v; })",
+			val.Value, m, args[0], m, args[0], args[1], m, args[0])
+	}
+	return ""
 }

@@ -737,9 +737,23 @@ func (c *checker) kfuncs() {
 				c.add(f)
 				continue
 			}
-			if n := c.k.Nearest(kb.FamilyKfunc, name, 1); len(n) > 0 {
+			// A kfunc with the declaration's parameters first.
+			declared := c.paramTypes(d.ChildByFieldId(fieldParameters))
+			fits := func(cand string) bool {
+				kf, ok := c.k.Kfunc(cand)
+				if !ok || len(kf.Params) != len(declared) {
+					return false
+				}
+				for i, p := range kf.Params {
+					if normType(p.Type) != declared[i] {
+						return false
+					}
+				}
+				return true
+			}
+			if n := c.k.NearestFitting(kb.FamilyKfunc, name, 1, fits); len(n) > 0 {
 				f.Message += "; did you mean " + n[0]
-				f = f.WithFix("Replace with "+n[0], span(id), n[0])
+				f.Fixes = append(f.Fixes, c.renameAll(name, n[0]))
 			}
 			c.add(f)
 			continue
@@ -857,7 +871,17 @@ func (c *checker) program(p *Program) {
 		}
 		if _, ok := c.k.Tracepoint(cat, name); !ok {
 			f := analysis.New(analysis.KG304, tsp, fmt.Sprintf("tracepoint %s/%s does not exist", cat, name))
-			if n := c.k.Nearest(kb.FamilyTracepoint, cat+":"+name, 1); len(n) > 0 {
+			n := c.k.Nearest(kb.FamilyTracepoint, cat+":"+name, 1)
+			if len(n) == 0 {
+				// The name under another category (sched/sys_enter_execve).
+				for _, o := range c.k.Nearest(kb.FamilyTracepoint, name, 4) {
+					if _, on, _ := strings.Cut(o, ":"); on == name {
+						n = []string{o}
+						break
+					}
+				}
+			}
+			if len(n) > 0 {
 				fixed := strings.Replace(n[0], ":", "/", 1)
 				f.Message += "; did you mean " + fixed
 				f = f.WithFix("Replace with "+fixed, tsp, fixed)

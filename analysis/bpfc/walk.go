@@ -333,7 +333,13 @@ func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
 			return
 		}
 		f := analysis.New(analysis.KG201, span(fn), fmt.Sprintf("unknown helper %s", name))
-		if near := c.k.Nearest(kb.FamilyHelper, name, 1); len(near) > 0 {
+		// A helper whose prototype takes the call's arguments first.
+		got := len(callArgs(n))
+		fits := func(cand string) bool {
+			h, ok := c.k.Helper(cand)
+			return ok && h.Func != nil && (len(h.Func.Params) == got || h.Func.Variadic && got >= len(h.Func.Params))
+		}
+		if near := c.k.NearestFitting(kb.FamilyHelper, name, 1, fits); len(near) > 0 {
 			f.Message += "; did you mean " + near[0]
 			f = f.WithFix("Replace with "+near[0], span(fn), near[0])
 		}
@@ -356,8 +362,12 @@ func (c *checker) call(n *sitter.Node, prog *Program, vars map[string]varType) {
 		}
 	}
 	if h.GPLOnly == kb.Yes && c.sum.HasLicense && !c.gpl() {
-		c.add(analysis.New(analysis.KG203, span(fn), fmt.Sprintf("%s is GPL-only but the license is %q", name, c.sum.License)).
-			WithNote("the kernel refuses GPL-only helpers in programs whose license is not GPL-compatible"))
+		f := analysis.New(analysis.KG203, span(fn), fmt.Sprintf("%s is GPL-only but the license is %q", name, c.sum.License)).
+			WithNote("the kernel refuses GPL-only helpers in programs whose license is not GPL-compatible")
+		if fx, ok := c.licenseFix(); ok {
+			f.Fixes = append(f.Fixes, fx)
+		}
+		c.add(f)
 	}
 }
 
@@ -434,7 +444,10 @@ func (c *checker) unknownField(t *kb.Type, name string, n *sitter.Node, flavor s
 				f.Fixes = append(f.Fixes, fx.fix)
 			}
 			f = f.WithFix("Replace with "+fx.other+" (this kernel only)", sp, fx.other)
-		} else if near := kb.Nearest(c.k.MemberNames(t), name, 1); len(near) > 0 {
+		} else if fx, ok := c.fieldElsewhere(t, name, n); ok {
+			f.Message += "; " + fx.Title
+			f.Fixes = append(f.Fixes, fx)
+		} else if near := kb.NearestFitting(c.k.MemberNames(t), name, 1, c.memberFits(t, n)); len(near) > 0 {
 			f.Message += "; did you mean " + near[0]
 			f = f.WithFix("Replace with "+near[0], sp, near[0])
 		}

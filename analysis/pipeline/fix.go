@@ -46,22 +46,29 @@ func (p *Pipeline) FixAll(ctx context.Context, doc Document, o FixOptions) (stri
 			if f.Severity > analysis.Warning || len(f.Fixes) == 0 || o.Codes != nil && !o.Codes[f.Code] {
 				continue
 			}
-			text, ok := applyEdits(snap.Text, f.Fixes[0].Edits)
-			if !ok || text == snap.Text {
-				continue
+			// The finding's fixes in order (the portable one, then the
+			// one for this kernel only): the first that helps is kept.
+			for _, fx := range f.Fixes {
+				text, ok := applyEdits(snap.Text, fx.Edits)
+				if !ok || text == snap.Text {
+					continue
+				}
+				next := doc
+				next.Text = text
+				after, err := p.Analyze(ctx, next)
+				if err != nil {
+					return snap.Text, applied, snap, err
+				}
+				if after.NotChecked != nil || !better(snap.Static, after.Static) {
+					continue
+				}
+				applied = append(applied, Applied{Code: f.Code, Title: fx.Title, Line: snap.Lines().Position(f.Span.Start).Line})
+				snap, kept = after, true
+				break
 			}
-			next := doc
-			next.Text = text
-			after, err := p.Analyze(ctx, next)
-			if err != nil {
-				return snap.Text, applied, snap, err
+			if kept {
+				break // the other findings' spans are of the old text
 			}
-			if after.NotChecked != nil || !better(snap.Static, after.Static) {
-				continue
-			}
-			applied = append(applied, Applied{Code: f.Code, Title: f.Fixes[0].Title, Line: snap.Lines().Position(f.Span.Start).Line})
-			snap, kept = after, true
-			break // the other findings' spans are of the old text
 		}
 		if !kept {
 			break

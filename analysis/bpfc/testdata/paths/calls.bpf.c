@@ -33,6 +33,8 @@ int calls(void *ctx)
 	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &pid, sizeof(pid)); // want: KG406 "BPF_MAP_TYPE_PERF_EVENT_ARRAY"
 	bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &pid, sizeof(pid));
 	bpf_get_current_comm(&comm, sizeof(comm));
+	bpf_get_stacki(ctx, &perf, 0);                    // want: KG201 "did you mean bpf_get_stackid"
+	bpf_get_stacki(ctx, comm, sizeof(comm), 0);       // want: KG201 "did you mean bpf_get_stack"
 	if (strlen(comm) > 3)                             // want: KG201 "libc"
 		printf("%s\n", comm);                     // want: KG201 "bpf_printk"
 	return 0;
