@@ -105,6 +105,10 @@ func (c *checker) context() string {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%p\x00%s\x00%s\x00%v\x00", c.k, c.path, c.sum.License, c.sum.HasLicense)
+	if !c.gpl() {
+		// A GPL-only helper's finding offers to edit the license.
+		fmt.Fprintf(h, "%v\x00", c.sum.LicenseSpan)
+	}
 	for _, set := range []map[string]bool{c.local, c.structs, c.ksyms} {
 		keys := make([]string, 0, len(set))
 		for k := range set {
@@ -153,15 +157,22 @@ func (c *checker) context() string {
 
 // funcKey is a function's cache key: the context, its program section
 // and its text.
-func (c *checker) funcKey(body string, prog *Program) string {
+func (c *checker) funcKey(body string, prog *Program, start int) string {
 	if c.cache == nil {
 		return ""
 	}
-	p := "-"
+	// Fixes add text at the start of the line where the function (or
+	// its SEC()) begins: how far into its line that is.
+	at := start
+	if prog != nil && prog.Section.Span.Start < at {
+		at = prog.Section.Span.Start
+	}
+	col := at - (strings.LastIndexByte(c.src[:at], '\n') + 1)
+	p := fmt.Sprintf("%d\x00-", col)
 	if prog != nil {
 		// Where the SEC() stands from the function start: a fix puts
 		// types before it.
-		p = fmt.Sprintf("%s\x00%s\x00%v\x00%s\x00%d", prog.Section.Name, prog.Name, prog.Known, prog.Macro, prog.Span.Start-prog.Section.Span.Start)
+		p = fmt.Sprintf("%d\x00%s\x00%s\x00%v\x00%s\x00%d", col, prog.Section.Name, prog.Name, prog.Known, prog.Macro, prog.Span.Start-prog.Section.Span.Start)
 	}
 	return c.ctxKey + "\x02" + p + "\x02" + body
 }

@@ -33,7 +33,8 @@ type localVar struct {
 	typ     string // the declaration's type, as written
 	pointer bool
 	array   bool
-	dims    []int // array dimensions, when constant
+	dims    []int    // array dimensions, when constant
+	dimText []string // array dimensions as written
 	init    *sitter.Node
 	decl    *sitter.Node // the declaration statement
 }
@@ -93,6 +94,7 @@ func (c *checker) collectLocals(body *sitter.Node, all []*sitter.Node) map[strin
 						if v, ok := c.constValue(sz); ok {
 							lv.dims = append([]int{v}, lv.dims...)
 						}
+						lv.dimText = append([]string{text(c.src, sz)}, lv.dimText...)
 					}
 					d = d.ChildByFieldId(fieldDeclarator)
 					continue

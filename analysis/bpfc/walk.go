@@ -76,7 +76,7 @@ func (c *checker) walkFunctions(tops []sitter.Node) {
 		jb := job{n: n, prog: progs[start]}
 		// An unchanged function in an unchanged context has the
 		// findings it had.
-		jb.key = c.funcKey(text(c.src, n), jb.prog)
+		jb.key = c.funcKey(text(c.src, n), jb.prog, start)
 		if fs, ok := c.cache.function(jb.key); ok {
 			jb.cached = true
 			for _, f := range fs {
@@ -144,8 +144,12 @@ func (c *checker) checkFunction(n *sitter.Node, prog *Program) {
 		if prog != nil {
 			sp = prog.NameSpan
 		}
-		c.add(analysis.New(analysis.KG505, sp, fmt.Sprintf("local variables use %d bytes of stack; BPF programs have 512", stack)).
-			WithNote("move large buffers into a per-CPU array map and look them up instead"))
+		f := analysis.New(analysis.KG505, sp, fmt.Sprintf("local variables use %d bytes of stack; BPF programs have 512", stack)).
+			WithNote("move large buffers into a per-CPU array map and look them up instead")
+		if fx, ok := c.scratchFix(n, prog, stack); ok {
+			f.Fixes = append(f.Fixes, fx)
+		}
+		c.add(f)
 	}
 }
 
