@@ -62,10 +62,11 @@ func newcArchive(entries []cpioEntry) []byte {
 }
 
 // initramfs returns the path of a gzip newc initramfs whose /init is the
-// guest program init, made once per content in the kb cache
+// guest program init, followed by extra (a tool and its libraries:
+// tools.go), made once per content in the kb cache
 // (<cache>/microvm/initramfs-<sha256>.gz, in a private directory, written
 // atomically).
-func initramfs(cacheDir string, init []byte) (string, error) {
+func initramfs(cacheDir string, init []byte, extra ...cpioEntry) (string, error) {
 	entries := []cpioEntry{
 		{name: "dev", mode: cpioDir | 0o755},
 		{name: "proc", mode: cpioDir | 0o555},
@@ -74,6 +75,7 @@ func initramfs(cacheDir string, init []byte) (string, error) {
 		{name: "tmp", mode: cpioDir | 0o1777},
 		{name: "init", mode: cpioFile | 0o755, data: init},
 	}
+	entries = append(entries, extra...)
 	archive := newcArchive(entries)
 	sum := sha256.Sum256(archive)
 	dir := filepath.Join(cacheDir, "microvm")

@@ -190,6 +190,10 @@ func TestDeathAndTimeout(t *testing.T) {
 		t.Fatalf("%d VMs running, want 1", len(vms))
 	}
 	first := vms[0]
+	// Without Options.Bpftool the guest holds no bpftool.
+	if _, err := first.Loadall([]byte("x"), time.Minute); first.Bpftool || err == nil || !strings.Contains(err.Error(), "no bpftool") {
+		t.Errorf("a VM without bpftool: %v", err)
+	}
 	// The channel carries any bytes, both ways, and how fast.
 	for _, n := range []int{0, 1, 100 << 10} {
 		payload := make([]byte, n)
@@ -256,4 +260,122 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
+}
+
+// TestToolEntries: bpftool goes into the initramfs with every library it
+// needs (transitively) and its interpreter at its own path, each
+// directory before what it holds.
+func TestToolEntries(t *testing.T) {
+	testenv.Require(t, testenv.Bpftool)
+	exe, _ := exec.LookPath("bpftool")
+	es, err := toolEntries(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]bool{}
+	names := map[string]bool{}
+	for _, e := range es {
+		if d := filepath.Dir(e.name); d != "." && !dirs[d] {
+			t.Errorf("%s comes before its directory %s", e.name, d)
+		}
+		if e.mode&cpioDir != 0 {
+			dirs[e.name] = true
+		}
+		names[e.name] = true
+	}
+	lib := strings.TrimPrefix(GuestLibDir, "/") + "/"
+	for _, want := range []string{strings.TrimPrefix(GuestBpftool, "/"), lib + "libc.so.6", lib + "libelf.so.1", lib + "libz.so.1"} {
+		if !names[want] {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	interp := false
+	for n := range names {
+		if strings.Contains(n, "ld-linux") && !strings.HasPrefix(n, lib) {
+			interp = true
+		}
+	}
+	if !interp {
+		t.Errorf("no interpreter at its own path: %v", names)
+	}
+	if _, err := toolEntries(filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Error("a missing bpftool gave entries")
+	}
+}
+
+func TestTrimLoadallOutput(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("libbpf: loading object\nlibbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n")
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "%d: (b7) r0 = 0\n", i)
+		if i == 2000 {
+			b.WriteString("2000: (85) call unknown#195896080 ; CO-RE poisoned\n")
+		}
+	}
+	b.WriteString("the sequence of 8193 jumps is too complex.\n-- END PROG LOAD LOG --\nlibbpf: prog 'p': failed to load: -14\nError: failed to load object file\n")
+	out, cut := TrimLoadallOutput(b.String())
+	if cut != 5002-loadallLogHead-loadallLogTail-1 { // the CO-RE line is kept
+		t.Errorf("%d lines cut", cut)
+	}
+	for _, want := range []string{"libbpf: loading object", "0: (b7)", "CO-RE poisoned", "jumps is too complex", "4999: (b7)", "failed to load: -14", "Error: failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q was cut", want)
+		}
+	}
+	if strings.Contains(out, "\n3000: (b7)") {
+		t.Error("the middle of the log was kept")
+	}
+	short := "libbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n0: (b7) r0 = 0\n-- END PROG LOAD LOG --\n"
+	if got, n := TrimLoadallOutput(short); got != short || n != 0 {
+		t.Errorf("a short output changed: %q", got)
+	}
+}
+
+// TestLoadallInVM: a VM booted with bpftool loads an object with libbpf
+// and answers bpftool's status and output, the verifier's log of a
+// rejected program included; the pins are gone afterwards.
+func TestLoadallInVM(t *testing.T) {
+	tk := testKernel(t)
+	testenv.Require(t, testenv.Clang, testenv.Bpftool)
+	exe, _ := exec.LookPath("bpftool")
+	dir := t.TempDir()
+	compile := func(name, body string) []byte {
+		src := filepath.Join(dir, name+".c")
+		text := "#define SEC(n) __attribute__((section(n), used))\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n" + body
+		os.WriteFile(src, []byte(text), 0o644)
+		obj := filepath.Join(dir, name+".o")
+		if out, err := exec.Command("clang", "-O2", "-g", "-target", "bpf", "-c", src, "-o", obj).CombinedOutput(); err != nil {
+			t.Fatalf("clang: %v\n%s", err, out)
+		}
+		b, _ := os.ReadFile(obj)
+		return b
+	}
+	good := compile("good", "SEC(\"tp/sched/sched_switch\")\nint a(void *ctx) { return 0; }\nSEC(\"xdp\")\nint b(void *ctx) { return 2; }\n")
+	bad := compile("bad", "SEC(\"tp/sched/sched_switch\")\nint a(void *ctx) { return *(volatile int *)0; }\n")
+	p := NewPool(Options{Bpftool: exe})
+	defer p.Close()
+	ctx := context.Background()
+	a, rel, err := p.Loadall(ctx, tk, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Exit != 0 || len(a.Problems) > 0 || !strings.HasPrefix(rel, "6.1.") {
+		t.Fatalf("a good object on %s: exit %d, problems %v\n%s", rel, a.Exit, a.Problems, a.Output)
+	}
+	a, _, err = p.Loadall(ctx, tk, bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Exit == 0 || !strings.Contains(a.Output, "BEGIN PROG LOAD LOG") || !strings.Contains(a.Output, "invalid mem access") || len(a.Problems) > 0 {
+		t.Fatalf("a bad object: exit %d, problems %v\n%s", a.Exit, a.Problems, a.Output)
+	}
+	t.Logf("a rejected program: exit %d\n%s", a.Exit, a.Output)
+	// Loading the good object again pins in the same directory again:
+	// the first pins are gone.
+	if a, _, err = p.Loadall(ctx, tk, good); err != nil || a.Exit != 0 {
+		t.Fatalf("a good object again: %v, exit %d\n%s", err, a.Exit, a.Output)
+	}
+	if n := len(p.Running()); n != 1 {
+		t.Errorf("%d VMs, want the one booted", n)
+	}
 }

@@ -188,6 +188,21 @@ func (p *Pool) Load(ctx context.Context, t Target, obj []byte, verbose bool) ([]
 	return p.do(ctx, t, func(vm *VM) ([]byte, error) { return vm.Load(obj, verbose, p.opts.RequestTimeout) })
 }
 
+// Loadall has bpftool load obj in t's kernel (VM.Loadall; the pool's
+// Options.Bpftool must be set): its answer and the kernel's release.
+func (p *Pool) Loadall(ctx context.Context, t Target, obj []byte) (LoadallAnswer, string, error) {
+	if ctx.Err() != nil {
+		return LoadallAnswer{}, "", ctx.Err()
+	}
+	var a LoadallAnswer
+	_, rel, err := p.do(ctx, t, func(vm *VM) ([]byte, error) {
+		var err error
+		a, err = vm.Loadall(obj, p.opts.RequestTimeout)
+		return nil, err
+	})
+	return a, rel, err
+}
+
 // Probe asks t's kernel for its features (kb.KernelProbe as JSON).
 func (p *Pool) Probe(ctx context.Context, t Target) ([]byte, string, error) {
 	return p.do(ctx, t, func(vm *VM) ([]byte, error) { return vm.Probe(10 * p.opts.RequestTimeout) })

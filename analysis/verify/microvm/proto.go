@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // The host and the guest talk over the VM's second serial port (ttyS1,
@@ -18,7 +19,8 @@ import (
 // emulated UART moves few.
 //
 // Host to guest: KindConfig (the kernel's build configuration, once after
-// boot), KindLoad (an ELF object), KindProbe (no payload). Guest to host:
+// boot), KindLoad (an ELF object), KindProbe (no payload), KindLoadall
+// (an ELF object for the guest's bpftool, when it has one). Guest to host:
 // KindHello (once booted: JSON Hello), KindAnswer (JSON, one per request).
 
 // Frame kinds.
@@ -30,6 +32,9 @@ const (
 	// programs.
 	KindLoadVerbose byte = 'V'
 	KindProbe       byte = 'P'
+	// KindLoadall has the guest's bpftool (Options.Bpftool) load an ELF
+	// object with libbpf: the answer is a LoadallAnswer.
+	KindLoadall byte = 'B'
 	// KindEcho is answered with its own payload (tests of the channel).
 	KindEcho   byte = 'E'
 	KindAnswer byte = 'A'
@@ -50,6 +55,83 @@ type Hello struct {
 	// Problems are what the init could not set up (a mount that
 	// failed); verification may still work.
 	Problems []string `json:"problems,omitempty"`
+	// Bpftool says the guest holds a bpftool (GuestBpftool).
+	Bpftool bool `json:"bpftool,omitempty"`
+}
+
+// LoadallAnswer is how `bpftool prog loadall` fared in the guest.
+type LoadallAnswer struct {
+	// Exit is bpftool's exit status; -1 when it did not run or was
+	// killed.
+	Exit int `json:"exit"`
+	// Output is what bpftool and libbpf wrote (stdout, then stderr),
+	// long verifier logs cut in the middle (TrimLoadallOutput).
+	Output string `json:"output"`
+	// Omitted is how many lines of verifier logs were cut.
+	Omitted int `json:"omitted,omitempty"`
+	// Problems are what went wrong around bpftool (the object could not
+	// be written, a pin could not be removed).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Lines of a verifier log in libbpf's output that TrimLoadallOutput
+// keeps: the log's start and its end, where the verifier's complaint is.
+const (
+	loadallLogHead = 20
+	loadallLogTail = 400
+)
+
+// TrimLoadallOutput cuts the middle out of each verifier log that libbpf
+// printed between "-- BEGIN PROG LOAD LOG --" and "-- END PROG LOAD LOG
+// --" when it is longer than the head and tail kept (a log of a complex
+// program is megabytes; the serial line moves kilobytes a second under
+// TCG). Lines outside the logs are all kept, and so are lines about
+// CO-RE relocations. It returns the output and how many lines it cut.
+func TrimLoadallOutput(out string) (string, int) {
+	lines := strings.Split(out, "\n")
+	if len(lines) <= loadallLogHead+loadallLogTail {
+		return out, 0
+	}
+	var kept []string
+	omitted := 0
+	var block []string
+	in := false
+	flush := func() {
+		if len(block) <= loadallLogHead+loadallLogTail {
+			kept = append(kept, block...)
+		} else {
+			kept = append(kept, block[:loadallLogHead]...)
+			cut := 0
+			for _, l := range block[loadallLogHead : len(block)-loadallLogTail] {
+				if strings.Contains(l, "CO-RE") {
+					kept = append(kept, l)
+				} else {
+					cut++
+				}
+			}
+			kept = append(kept, fmt.Sprintf("... %d lines of the verifier's log left out ...", cut))
+			kept = append(kept, block[len(block)-loadallLogTail:]...)
+			omitted += cut
+		}
+		block = nil
+	}
+	for _, l := range lines {
+		switch {
+		case !in && strings.Contains(l, "-- BEGIN PROG LOAD LOG --"):
+			kept = append(kept, l)
+			in = true
+		case in && strings.Contains(l, "-- END PROG LOAD LOG --"):
+			flush()
+			kept = append(kept, l)
+			in = false
+		case in:
+			block = append(block, l)
+		default:
+			kept = append(kept, l)
+		}
+	}
+	flush()
+	return strings.Join(kept, "\n"), omitted
 }
 
 // WriteFrame writes one frame, compressing payloads over 512 bytes.

@@ -69,6 +69,12 @@ type Options struct {
 	Accel string
 	// Progress, when set, is told about boots: the image and a line.
 	Progress func(image, msg string)
+	// Bpftool, when set, is a bpftool executable of this machine that
+	// the guest holds, with the shared libraries it needs, for Loadall
+	// (tests compare kgent's loader with libbpf's in each kernel). Empty
+	// by default: the initramfs is the init alone, as small and as
+	// quick to boot as without this option.
+	Bpftool string
 }
 
 func (o *Options) defaults() {
@@ -151,6 +157,9 @@ type VM struct {
 	BootTime time.Duration
 	// Problems are what the init could not set up.
 	Problems []string
+	// Bpftool says the guest holds a bpftool (Options.Bpftool): Loadall
+	// works.
+	Bpftool bool
 }
 
 // Release is the guest kernel's release.
@@ -241,7 +250,13 @@ func boot(ctx context.Context, opts Options, t Target, accel string, limit time.
 	if cacheDir == "" {
 		cacheDir = defaultCacheDir()
 	}
-	initrd, err := initramfs(cacheDir, init)
+	var extra []cpioEntry
+	if opts.Bpftool != "" {
+		if extra, err = toolEntries(opts.Bpftool); err != nil {
+			return nil, err
+		}
+	}
+	initrd, err := initramfs(cacheDir, init, extra...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot make the microVM's initramfs: %v", err)
 	}
@@ -376,7 +391,7 @@ func boot(ctx context.Context, opts Options, t Target, accel string, limit time.
 	if f.kind != KindHello || json.Unmarshal(f.data, &h) != nil || h.Release == "" {
 		return fail("sent no hello")
 	}
-	vm.release, vm.Problems = h.Release, h.Problems
+	vm.release, vm.Problems, vm.Bpftool = h.Release, h.Problems, h.Bpftool
 	vm.BootTime = time.Since(start)
 	vm.lastUse.Store(time.Now().UnixNano())
 	if len(t.Config) > 0 {
@@ -500,6 +515,25 @@ func (vm *VM) Load(obj []byte, verbose bool, limit time.Duration) ([]byte, error
 		kind = KindLoadVerbose
 	}
 	return vm.request(kind, obj, limit)
+}
+
+// Loadall has the guest's bpftool load obj as a user's libbpf would:
+// `bpftool prog loadall OBJ DIR`, DIR a bpffs directory of its own,
+// unpinned and removed afterwards (nothing is attached). The VM must have
+// been booted with Options.Bpftool.
+func (vm *VM) Loadall(obj []byte, limit time.Duration) (LoadallAnswer, error) {
+	var a LoadallAnswer
+	if !vm.Bpftool {
+		return a, fmt.Errorf("the microVM of %s (%s) holds no bpftool (Options.Bpftool puts one in)", filepath.Base(vm.image), vm.release)
+	}
+	ans, err := vm.request(KindLoadall, obj, limit)
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal(ans, &a); err != nil {
+		return a, fmt.Errorf("the microVM's answer cannot be read: %v", err)
+	}
+	return a, nil
 }
 
 // Echo sends payload and returns the guest's copy of it (a test of the

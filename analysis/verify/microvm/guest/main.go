@@ -4,7 +4,9 @@
 // the second serial port and then answers requests there: an ELF object
 // is loaded program by program through this kernel's verifier (never
 // attached, everything closed again) and the report goes back as JSON;
-// a probe request answers with the kernel's features. It must be built
+// a probe request answers with the kernel's features; when the VM holds a
+// bpftool (microvm.Options.Bpftool), a loadall request has it load an
+// object with libbpf (loadall.go). It must be built
 // with CGO_ENABLED=0: the initramfs holds nothing else.
 package main
 
@@ -85,7 +87,8 @@ func main() {
 		halt()
 	}
 	logf("control port open")
-	hello, _ := json.Marshal(microvm.Hello{Release: release, Problems: problems})
+	_, err = os.Stat(microvm.GuestBpftool)
+	hello, _ := json.Marshal(microvm.Hello{Release: release, Problems: problems, Bpftool: err == nil})
 	if err := microvm.WriteFrame(tty, microvm.KindHello, hello); err != nil {
 		fmt.Fprintln(os.Stderr, "kgent-vminit: hello:", err)
 		halt()
@@ -130,6 +133,8 @@ func serve(kind byte, payload []byte, release string) (out any) {
 		rep.Kernel = release
 		trimLogs(&rep)
 		return rep
+	case microvm.KindLoadall:
+		return loadall(payload)
 	case microvm.KindProbe:
 		p, err := kb.ProbeRunningKernel()
 		if err != nil {
