@@ -2,13 +2,16 @@ package microvm
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -85,14 +88,51 @@ func buildInit() (string, error) {
 			buildErr = fmt.Errorf("building the microVM's init from %s: %v: %s", src, err, strings.TrimSpace(string(b)))
 			return
 		}
-		final := filepath.Join(dir, InitName)
+		// Named by its content: another tree's build (another worktree,
+		// another test binary) writes its own file rather than replacing
+		// this one between two boots of this process.
+		b, err := os.ReadFile(out)
+		if err != nil {
+			buildErr = err
+			return
+		}
+		sum := sha256.Sum256(b)
+		final := filepath.Join(dir, InitName+"-"+hex.EncodeToString(sum[:8]))
 		if err := os.Rename(out, final); err != nil {
 			buildErr = err
 			return
 		}
+		pruneInits(dir, filepath.Base(final))
 		buildPath = final
 	})
 	return buildPath, buildErr
+}
+
+// pruneInits removes built inits beyond the newest four besides keep.
+func pruneInits(dir, keep string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type f struct {
+		name string
+		mod  int64
+	}
+	var old []f
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), InitName+"-") || e.Name() == keep {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			old = append(old, f{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].mod > old[j].mod })
+	for i, o := range old {
+		if i >= 4 {
+			os.Remove(filepath.Join(dir, o.name))
+		}
+	}
 }
 
 // readInit reads the init and checks that it is a static executable (the
