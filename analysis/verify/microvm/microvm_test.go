@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -375,7 +377,38 @@ func TestLoadallInVM(t *testing.T) {
 	if a, _, err = p.Loadall(ctx, tk, good); err != nil || a.Exit != 0 {
 		t.Fatalf("a good object again: %v, exit %d\n%s", err, a.Exit, a.Output)
 	}
-	if n := len(p.Running()); n != 1 {
-		t.Errorf("%d VMs, want the one booted", n)
+	vms := p.Running()
+	if len(vms) != 1 {
+		t.Fatalf("%d VMs, want the one booted", len(vms))
+	}
+	// A VM that died is booted again with its bpftool.
+	syscall.Kill(vms[0].Pid(), syscall.SIGKILL)
+	if !gone(vms[0].Pid()) {
+		t.Fatal("the killed QEMU is still there")
+	}
+	if a, _, err = p.Loadall(ctx, tk, good); err != nil || a.Exit != 0 {
+		t.Fatalf("a good object after the VM died: %v, exit %d\n%s", err, a.Exit, a.Output)
+	}
+}
+
+// TestBuiltInitIsItsOwn: the init built from this tree is named by its
+// content, so that a build from another tree (another worktree's tests,
+// at the same time) cannot replace it between two boots of this process.
+func TestBuiltInitIsItsOwn(t *testing.T) {
+	testenv.Short(t, "builds the guest init with the go command")
+	if os.Getenv("KGENT_VMINIT") != "" {
+		t.Skip("KGENT_VMINIT names the init: nothing is built")
+	}
+	p, err := buildInit()
+	if err != nil {
+		testenv.Skip(t, "%v", err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if want := InitName + "-" + hex.EncodeToString(sum[:8]); filepath.Base(p) != want {
+		t.Errorf("the built init is %s, want %s (named by its content)", filepath.Base(p), want)
 	}
 }

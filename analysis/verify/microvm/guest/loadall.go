@@ -13,7 +13,7 @@ import (
 // loads it: `bpftool prog loadall OBJ DIR`, DIR a directory of its own on
 // the bpffs the init mounted. bpftool pins each program it loaded there;
 // the pins are removed afterwards, which frees the programs (nothing is
-// attached).
+// attached), and so are the maps libbpf pinned by name.
 func loadall(obj []byte) any {
 	if _, err := os.Stat(microvm.GuestBpftool); err != nil {
 		return map[string]string{"vm_error": "this microVM holds no bpftool (microvm.Options.Bpftool puts one in)"}
@@ -33,6 +33,15 @@ func loadall(obj []byte) any {
 	pins := "/sys/fs/bpf/kgent-loadall"
 	if err := os.Mkdir(pins, 0o700); err != nil {
 		return map[string]string{"vm_error": "the pin directory on bpffs: " + err.Error()}
+	}
+	// Maps pinned by name (LIBBPF_PIN_BY_NAME) go to /sys/fs/bpf itself:
+	// whatever this load adds there is removed afterwards too, so that
+	// the next object does not reuse a map of this one.
+	before := map[string]bool{}
+	if ents, err := os.ReadDir("/sys/fs/bpf"); err == nil {
+		for _, e := range ents {
+			before[e.Name()] = true
+		}
 	}
 	var stdout, stderr limitedBuffer
 	cmd := exec.Command(microvm.GuestBpftool, "prog", "loadall", path, pins)
@@ -55,6 +64,15 @@ func loadall(obj []byte) any {
 	}
 	if err := os.RemoveAll(pins); err != nil {
 		a.Problems = append(a.Problems, "removing the pins: "+err.Error())
+	}
+	if ents, err := os.ReadDir("/sys/fs/bpf"); err == nil {
+		for _, e := range ents {
+			if !before[e.Name()] {
+				if err := os.RemoveAll(filepath.Join("/sys/fs/bpf", e.Name())); err != nil {
+					a.Problems = append(a.Problems, "removing a pinned map: "+err.Error())
+				}
+			}
+		}
 	}
 	return a
 }
