@@ -20,10 +20,23 @@ var coreBadRelocation = regexp.MustCompile(`unknown#195896080|0xbad2310`)
 // CORERelocation(byte_off, Struct:"task_struct___x"[0:1], local_id=12).
 var coreRelocRe = regexp.MustCompile(`^CORERelocation\(([\w_]+), \w+:"([^"]*)"\[([\d:]*)\]`)
 
+// coreKernel is the kernel whose BTF a program was relocated against:
+// its release, and its BTF (nil: this machine's).
+type coreKernel struct {
+	release string
+	btf     func() (*btf.Spec, error)
+}
+
+// hostCoreKernel is the running kernel.
+func hostCoreKernel() coreKernel {
+	return coreKernel{release: kernelRelease(), btf: btf.LoadKernelSpec}
+}
+
 // coreMessage explains the failed CO-RE relocation of the instruction at
-// offset insn, naming the field the program expected (also returned on
-// its own, when known), or "" when the instruction carries no relocation.
-func coreMessage(ps *ebpf.ProgramSpec, types *btf.Spec, insn int) (msg, field string) {
+// offset insn against kernel k (the host's, or a microVM's), naming the
+// field the program expected (also returned on its own, when known), or
+// "" when the instruction carries no relocation.
+func coreMessage(ps *ebpf.ProgramSpec, types *btf.Spec, insn int, k coreKernel) (msg, field string) {
 	iter := ps.Instructions.Iterate()
 	var relo *btf.CORERelocation
 	for iter.Next() {
@@ -36,7 +49,7 @@ func coreMessage(ps *ebpf.ProgramSpec, types *btf.Spec, insn int) (msg, field st
 		// The log names no poisoned instruction ("frame pointer is read
 		// only" after a poisoned constant load): the first relocation
 		// this kernel's BTF cannot satisfy is the one.
-		relo = firstPoisoned(ps)
+		relo = firstPoisoned(ps, k)
 	}
 	if relo == nil {
 		return "", ""
@@ -74,7 +87,7 @@ func coreMessage(ps *ebpf.ProgramSpec, types *btf.Spec, insn int) (msg, field st
 	// libbpf's words: "failed to resolve CO-RE relocation <byte_off>
 	// [12] struct task_struct___old.state (0:1 @ offset 8)".
 	libbpf := fmt.Sprintf("libbpf: failed to resolve CO-RE relocation <%s> %s%s (%s)", kind, keyword, path, accessor)
-	kernel := "kernel " + kernelRelease()
+	kernel := "kernel " + k.release
 	switch {
 	case strings.HasPrefix(kind, "byte_") || strings.HasPrefix(kind, "field_") || strings.HasPrefix(kind, "signed") || strings.HasPrefix(kind, "lshift") || strings.HasPrefix(kind, "rshift"):
 		what := path
@@ -160,9 +173,9 @@ func accessPath(name string, t btf.Type, accessor string) string {
 }
 
 // firstPoisoned is the program's first CO-RE relocation (in instruction
-// order) that has no match in the running kernel's BTF, or nil.
-func firstPoisoned(ps *ebpf.ProgramSpec) *btf.CORERelocation {
-	kernel, err := btf.LoadKernelSpec()
+// order) that has no match in kernel k's BTF, or nil.
+func firstPoisoned(ps *ebpf.ProgramSpec, k coreKernel) *btf.CORERelocation {
+	kernel, err := k.btf()
 	if err != nil {
 		return nil
 	}

@@ -306,7 +306,7 @@ func (v *Verifier) findings(ctx context.Context, obj string, raw []byte, rep Loa
 			logs = append(logs, fmt.Sprintf("program %s (%s)%s:\n%s%s", name, ps.SectionName, on, omitted, strings.Join(vlog, "\n")))
 			f := verifierFinding(ps, vlog, src, text, idx, at)
 			if coreBadRelocation.MatchString(keySentence(vlog)) || slices.ContainsFunc(vlog, func(l string) bool { return strings.Contains(l, "instruction poisoned by CO-RE") }) {
-				if msg, field := coreMessage(ps, spec.Types, failingInsn(vlog)); msg != "" {
+				if msg, field := coreMessage(ps, spec.Types, failingInsn(vlog), v.coreKernel(rep)); msg != "" {
 					f.Message = msg
 					// clang often hoists the offset load to the function's
 					// first line: point at the field's use in the program.
@@ -634,6 +634,26 @@ func externSpan(text, msg string) analysis.Span {
 		}
 		off = i + len(m[1])
 	}
+}
+
+// coreKernel is the kernel the report's object was relocated against:
+// a microVM's (rep.Kernel, with the BTF of the kb's profile, which is
+// that kernel's), or this machine's.
+func (v *Verifier) coreKernel(rep LoadReport) coreKernel {
+	if rep.Kernel == "" {
+		return hostCoreKernel()
+	}
+	k := coreKernel{release: rep.Kernel, btf: func() (*btf.Spec, error) {
+		return nil, errors.New("the BTF of " + rep.Kernel + " is not known")
+	}}
+	if p := v.opts.KB; p != nil && p.BTFPath() != "" {
+		path := p.BTFPath()
+		k.btf = func() (*btf.Spec, error) { return btf.LoadSpec(path) }
+	} else if release := kernelRelease(); release == rep.Kernel {
+		// The host kernel, verified in a VM without root.
+		k.btf = btf.LoadKernelSpec
+	}
+	return k
 }
 
 // libbpfLog is the verifier's log of program name as libbpf obtains it,
