@@ -158,6 +158,11 @@ func (o outcome) String() string {
 func kgentOutcome(fs []analysis.Finding) outcome {
 	var o outcome
 	for _, f := range fs {
+		// A microVM's kernel is named first ("rejected by the verifier
+		// of 6.1.0-50-amd64: ..."); the reason follows.
+		if m := whoseRe.FindStringIndex(f.Message); m != nil {
+			f.Message = f.Message[m[1]:]
+		}
 		var c string
 		switch {
 		case f.Code == analysis.KG604 && strings.Contains(f.Message, "refuses to load"):
@@ -181,6 +186,10 @@ func kgentOutcome(fs []analysis.Finding) outcome {
 			c = "extern"
 		case regexp.MustCompile(`: map \S+: `).MatchString(f.Message):
 			c = "map"
+		case strings.HasSuffix(f.Message, "does not load: load program: invalid argument"):
+			// EINVAL and no log: the kernel refused the program before
+			// its verifier ran (a type or flag it does not know).
+			c = "einval"
 		case strings.Contains(f.Message, "attach target"):
 			c = "attach"
 		default:
@@ -194,6 +203,13 @@ func kgentOutcome(fs []analysis.Finding) outcome {
 
 var (
 	libbpfFailRe = regexp.MustCompile(`libbpf: prog '(\w+)': failed to load: -(\d+)`)
+	whoseRe      = regexp.MustCompile(`^rejected by the verifier of \S+: `)
+	// weakKfuncCallRe is the call of a __weak kfunc the kernel lacks as
+	// libbpf 1.1 leaves it (imm 0) in a verifier log: 6.1's verifier
+	// walks past it and rejects what follows (R0 !read_ok when its result
+	// is used), where newer kernels say "invalid kernel function call
+	// not eliminated".
+	weakKfuncCallRe = regexp.MustCompile(`(?m)^\d+: \(85\) call #0$`)
 )
 
 // libbpfOutcome classifies bpftool's output.
@@ -221,11 +237,16 @@ func libbpfOutcome(out string, ok bool) outcome {
 		c = "attach"
 	case m != nil && m[2] == "1":
 		c = "eperm"
+	case m != nil && weakKfuncCallRe.MatchString(strings.Join(libbpfProgLog(out, m[1]), "\n")):
+		c = "weak-kfunc"
 	case m != nil:
 		if key := keySentence(splitLog(libbpfProgLog(out, m[1]))); key != "" {
 			c = "verifier: " + normKey(key)
 		} else {
 			c = "other: errno " + m[2]
+			if m[2] == "22" {
+				c = "einval"
+			}
 		}
 	default:
 		c = "other: " + firstLine(strings.TrimSpace(out))
@@ -470,6 +491,9 @@ func diffVariants() map[string]string {
 	vs["core-type-size-unguarded"] = fmt.Sprintf(core, "\ts = bpf_core_type_size(struct kgent_no_such_struct);")
 	vs["core-enum-guarded"] = fmt.Sprintf(core, "\tif (bpf_core_enum_value_exists(enum kgent_no_such_enum, KGENT_NOPE))\n\t\ts = bpf_core_enum_value(enum kgent_no_such_enum, KGENT_NOPE);")
 	vs["core-enum-unguarded"] = fmt.Sprintf(core, "\ts = bpf_core_enum_value(enum kgent_no_such_enum, KGENT_NOPE);")
+	// An enum value the host kernel has and 5.10 lacks (user ring
+	// buffers came in 6.1): relocated against each kernel's own BTF.
+	vs["core-enum-newer-unguarded"] = diffHeader + "\nenum bpf_map_type___kgent { BPF_MAP_TYPE_USER_RINGBUF___kgent = 31 };\n\nSEC(\"tp/sched/sched_switch\")\nint prog(void *ctx)\n{\n\tbpf_printk(\"%d\", bpf_core_enum_value(enum bpf_map_type___kgent, BPF_MAP_TYPE_USER_RINGBUF___kgent));\n\treturn 0;\n}\n"
 	vs["core-subprog-unguarded"] = diffHeader + "\nstruct task_struct___pre514 {\n\tlong state;\n} __attribute__((preserve_access_index));\n\nstatic __noinline long read_state(struct task_struct *t)\n{\n\tstruct task_struct___pre514 *o = (void *)t;\n\treturn BPF_CORE_READ(o, state);\n}\n\nSEC(\"tp_btf/sched_switch\")\nint BPF_PROG(prog, bool preempt, struct task_struct *prev)\n{\n\tbpf_printk(\"%ld\", read_state(prev));\n\treturn 0;\n}\n"
 
 	// Verifier rejections whose log libbpf and kgent must read alike.
