@@ -8,7 +8,9 @@
 //
 // The host side is this package; what the guest runs is
 // guest/main.go, built with CGO_ENABLED=0 (FindInit), packed with
-// nothing else into a gzip newc initramfs made in Go (initramfs.go).
+// nothing else into a gzip newc initramfs made in Go (initramfs.go);
+// tests that compare kgent's loader with libbpf's add this machine's
+// bpftool and its libraries (Options.Bpftool, tools.go).
 package microvm
 
 import (
