@@ -234,6 +234,9 @@ func (c *checker) libc(n, fn *sitter.Node) {
 	if name == "printf" || name == "puts" {
 		f = f.WithFix("Use bpf_printk", span(fn), "bpf_printk")
 	}
+	if fx, ok := c.libcFix(n, name); ok {
+		f.Fixes = append(f.Fixes, fx)
+	}
 	if name == "time" {
 		f = f.WithFix("Use bpf_ktime_get_ns()", span(n), "bpf_ktime_get_ns()")
 	}
@@ -398,4 +401,58 @@ func (c *checker) mapShape(mp *Map, typ MapField, has map[string]bool) {
 	f := analysis.New(analysis.KG502, first.Span, fmt.Sprintf("a ring buffer map has no key or value (the kernel refuses to create %s with one): remove __type(%s, ...); the record's size is given to bpf_ringbuf_reserve/output", mp.Name, first.Name))
 	f.Fixes = append(f.Fixes, fix)
 	c.add(f)
+}
+
+// libcFix writes the BPF way of a libc call where there is one: a
+// bounded count for strlen of a local array, bpf_strncmp for a
+// comparison with a string literal, a per-CPU array map's entry for
+// malloc of a constant size.
+func (c *checker) libcFix(n *sitter.Node, name string) (analysis.Fix, bool) {
+	args := callArgs(n)
+	arrayArg := func(i int) (string, bool) {
+		if i >= len(args) || args[i].KindId() != kindIdentifier {
+			return "", false
+		}
+		lv, ok := c.locals[text(c.src, args[i])]
+		return text(c.src, args[i]), ok && lv.array && !lv.pointer
+	}
+	switch name {
+	case "strlen":
+		a, ok := arrayArg(0)
+		if !ok || len(args) != 1 {
+			break
+		}
+		to := fmt.Sprintf("({ int __n = 0; for (; __n < (int)sizeof(%s) && %s[__n]; __n++) ; __n; })", a, a)
+		return analysis.Fix{Title: "Count in a loop bounded by the array's size", Edits: []analysis.Edit{{Span: span(n), NewText: to}}}, true
+	case "strcmp", "strncmp":
+		a, ok := arrayArg(0)
+		if !ok || len(args) < 2 || args[1].Kind() != "string_literal" {
+			break
+		}
+		size := "sizeof(" + a + ")"
+		if name == "strncmp" && len(args) == 3 {
+			size = text(c.src, args[2])
+		}
+		to := fmt.Sprintf("bpf_strncmp(%s, %s, %s)", a, size, text(c.src, args[1]))
+		return analysis.Fix{Title: "Compare with bpf_strncmp", Edits: []analysis.Edit{{Span: span(n), NewText: to}}}, true
+	case "malloc":
+		if len(args) != 1 || !c.isConst(args[0]) {
+			break
+		}
+		fname := "prog"
+		if p := c.programAt(int(n.StartByte())); p != nil {
+			fname = p.Name
+		} else if fn := c.functionAt(int(n.StartByte())); fn != nil {
+			if id, _ := funcName(fn); id != nil {
+				fname = text(c.src, id)
+			}
+		}
+		mapName := fname + "_heap"
+		def := fmt.Sprintf("struct {\n\t__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);\n\t__uint(max_entries, 1);\n\t__type(key, u32);\n\t__type(value, char[%s]);\n} %s SEC(\".maps\");\n\n", text(c.src, args[0]), mapName)
+		return analysis.Fix{Title: "Use a per-CPU array map's entry as the buffer", Edits: []analysis.Edit{
+			{Span: analysis.Span{Start: c.typesAt, End: c.typesAt}, NewText: def},
+			{Span: span(n), NewText: fmt.Sprintf("bpf_map_lookup_elem(&%s, &(u32){0})", mapName)},
+		}}, true
+	}
+	return analysis.Fix{}, false
 }
