@@ -380,7 +380,7 @@ func (c *checker) uses(all []*sitter.Node, name string, off int) []*sitter.Node 
 // the pointer (or passes it where a valid pointer is needed).
 func (c *checker) derefOf(u *sitter.Node) bool {
 	p := u.Parent()
-	if p == nil {
+	if p == nil || c.inSizeof(u) {
 		return false
 	}
 	switch p.Kind() {
@@ -484,7 +484,7 @@ func (c *checker) ringbufLeaks(fn *sitter.Node, prog *Program, all []*sitter.Nod
 			continue
 		}
 		for _, r := range returns {
-			if c.names(r, a.name) || c.nullReturn(r, a.name) || c.releasedBefore(r, releases) {
+			if c.names(r, a.name) || c.nullReturn(r, a.name) || c.releasedBefore(r, releases, a.name) {
 				continue
 			}
 			f := analysis.New(analysis.KG521, span(r), fmt.Sprintf("this return leaks the ring buffer reservation %s: submit or discard it first (the verifier refuses a path that does not)", a.name))
@@ -534,7 +534,7 @@ func (c *checker) nullReturn(r *sitter.Node, name string) bool {
 
 // releasedBefore reports a release that runs on every path to r: before
 // it, in a block that encloses r.
-func (c *checker) releasedBefore(r *sitter.Node, releases []*sitter.Node) bool {
+func (c *checker) releasedBefore(r *sitter.Node, releases []*sitter.Node, name string) bool {
 	for _, rel := range releases {
 		if rel.EndByte() > r.StartByte() {
 			continue
@@ -546,6 +546,40 @@ func (c *checker) releasedBefore(r *sitter.Node, releases []*sitter.Node) bool {
 		blk := st.Parent()
 		if blk != nil && blk.Kind() == "compound_statement" && blk.StartByte() <= r.StartByte() && r.EndByte() <= blk.EndByte() {
 			return true
+		}
+		// if (e) { ... bpf_ringbuf_submit(e, 0); } return 0;: the path
+		// around the branch is the one where e is NULL, nothing to release.
+		for x := st.Parent(); x != nil && x.Kind() != "function_definition"; x = x.Parent() {
+			if x.Kind() != "if_statement" || x.EndByte() > r.StartByte() {
+				continue
+			}
+			cond := x.ChildByFieldId(fieldCondition)
+			if cond == nil || !nonNullTest(text(c.src, cond), name) || x.ChildByFieldId(fieldAlternative) != nil {
+				continue
+			}
+			if outer := x.Parent(); outer != nil && outer.StartByte() <= r.StartByte() && r.EndByte() <= outer.EndByte() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nonNullTest reports whether an if's condition, "(e)" or "(e != NULL)",
+// holds only when name is not NULL.
+func nonNullTest(cond, name string) bool {
+	q := regexp.QuoteMeta(name)
+	return regexp.MustCompile(`^\(\s*(` + q + `|` + q + `\s*!=\s*(NULL|0)|(NULL|0)\s*!=\s*` + q + `)\s*\)$`).MatchString(strings.TrimSpace(cond))
+}
+
+// inSizeof reports whether n is inside a sizeof, which reads nothing.
+func (c *checker) inSizeof(n *sitter.Node) bool {
+	for p := n.Parent(); p != nil; p = p.Parent() {
+		switch p.Kind() {
+		case "sizeof_expression":
+			return true
+		case "expression_statement", "declaration", "return_statement", "compound_statement", "function_definition":
+			return false
 		}
 	}
 	return false
@@ -827,10 +861,14 @@ func (c *checker) packetBounds(fn *sitter.Node, prog *Program, all []*sitter.Nod
 			continue
 		}
 		reported[name] = true
+		// A check of any pointer into the packet counts: one that
+		// bounds a later header (ip + 1) bounds the earlier ones too.
 		checked := false
 		for _, cmp := range compares {
-			if cmp.StartByte() > decl.EndByte() && cmp.EndByte() <= n.StartByte() && c.names(cmp, name) {
-				checked = true
+			if cmp.StartByte() > decl.EndByte() && cmp.EndByte() <= n.StartByte() {
+				for p := range pkt {
+					checked = checked || c.names(cmp, p)
+				}
 			}
 		}
 		if checked {
