@@ -102,14 +102,15 @@ func buildInit() (string, error) {
 			buildErr = err
 			return
 		}
-		pruneInits(dir, filepath.Base(final))
+		pruneCache(dir, InitName+"-", filepath.Base(final))
 		buildPath = final
 	})
 	return buildPath, buildErr
 }
 
-// pruneInits removes built inits beyond the newest four besides keep.
-func pruneInits(dir, keep string) {
+// pruneCache removes the files of dir named prefix* beyond the newest
+// four besides keep (built inits, initramfs files).
+func pruneCache(dir, prefix, keep string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
@@ -120,7 +121,7 @@ func pruneInits(dir, keep string) {
 	}
 	var old []f
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), InitName+"-") || e.Name() == keep {
+		if !strings.HasPrefix(e.Name(), prefix) || e.Name() == keep {
 			continue
 		}
 		if info, err := e.Info(); err == nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/kgent/kgent/kb"
 )
@@ -108,40 +107,6 @@ func initramfs(cacheDir string, init []byte, extra ...cpioEntry) (string, error)
 	}
 	// Older initramfs files of other inits are left for the next
 	// cleanup: remove those beyond the newest few.
-	pruneInitramfs(dir, filepath.Base(path))
+	pruneCache(dir, "initramfs-", filepath.Base(path))
 	return path, nil
-}
-
-// pruneInitramfs keeps at most four initramfs files besides keep.
-func pruneInitramfs(dir, keep string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	type f struct {
-		name string
-		mod  int64
-	}
-	var old []f
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), "initramfs-") || e.Name() == keep {
-			continue
-		}
-		if info, err := e.Info(); err == nil {
-			old = append(old, f{e.Name(), info.ModTime().UnixNano()})
-		}
-	}
-	if len(old) <= 4 {
-		return
-	}
-	for i := 0; i < len(old); i++ {
-		for j := i + 1; j < len(old); j++ {
-			if old[j].mod > old[i].mod {
-				old[i], old[j] = old[j], old[i]
-			}
-		}
-	}
-	for _, o := range old[4:] {
-		os.Remove(filepath.Join(dir, o.name))
-	}
 }
