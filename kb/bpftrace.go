@@ -382,6 +382,7 @@ var BpftraceSyntaxSince = map[string]string{
 // the first release known to refuse them.
 var BpftraceSyntaxUntil = map[string]string{
 	"upper-int-suffix": "0.27", // 7LL, 3ULL (0.23 parses them, 0.27 does not)
+	"struct-words":     "0.27", // (struct a b *), sizeof(struct a b)
 }
 
 // BpftraceUnstable are features that a release parses only when the

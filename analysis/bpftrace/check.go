@@ -203,6 +203,7 @@ var featureText = map[string]string{
 	"array-cast":       "casts to an integer array are new in bpftrace %s (checking against %s)",
 	"colon-glued":      "bpftrace before %s reads ':' and the word after it as one token (checking against %s): put a space after the ':' of a ? b : c",
 	"unroll-expr":      "unroll counts other than an integer or a positional parameter are new in bpftrace %s (checking against %s): write the number",
+	"struct-words":     "bpftrace %s takes one name after struct, union or enum in a type",
 	"tuple-comma":      "empty tuples and a comma before a tuple's ')' are new in bpftrace %s (checking against %s)",
 }
 

@@ -193,6 +193,9 @@ func (p *parser) tryCast(inPred bool) Expr {
 			p.advance()
 			isType = true
 		}
+		if p.structTail() {
+			isType = true
+		}
 	} else {
 		for p.tok.kind == tIdent && castTypes[p.tok.text] {
 			words = append(words, p.tok.text)
@@ -385,6 +388,21 @@ func (p *parser) primary() Expr {
 	return &BadExpr{Span: s}
 }
 
+// structTail reads what 0.17 and 0.23 take as more of a struct type's
+// name, up to its '*' or ')' (struct a b, struct+ x, struct s &), which
+// 0.27 refuses; it reports whether there was any.
+func (p *parser) structTail() bool {
+	start, n := p.tok.pos, 0
+	for p.tok.kind != tEOF && p.tok.kind != tDirective && !p.is("*") && !p.is(")") && !p.is(",") && !p.is(";") && !p.is("{") && !p.is("}") && n < 16 {
+		p.advance()
+		n++
+	}
+	if n > 0 {
+		p.feature("struct-words", analysis.Span{Start: start, End: p.lastEnd})
+	}
+	return n > 0
+}
+
 // callArg parses a call argument; sizeof/offsetof take types.
 func (p *parser) callArg() Expr {
 	if p.tok.kind == tIdent && (p.tok.text == "struct" || p.tok.text == "union") {
@@ -395,9 +413,7 @@ func (p *parser) callArg() Expr {
 			name = p.tok.text
 			p.advance()
 		}
-		for p.tok.kind == tIdent { // struct a b: 0.17 and 0.23 parse it
-			p.advance()
-		}
+		p.structTail()
 		for p.is("*") {
 			p.advance()
 		}

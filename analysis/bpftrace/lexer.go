@@ -213,11 +213,11 @@ func (l *lexer) rawAttach() token {
 			l.pos++
 			continue
 		}
-		if !inQuote && l.pos > start && (isSpace(c) || strings.HasPrefix(l.src[l.pos:], "/*")) {
-			// White space around a colon, newlines included: releases
-			// before 0.27 read `tracepoint: a:b`, `kprobe :f` and
-			// `tracepoint:\na:b` as one attach point (but not a path
-			// after the space: `uprobe: /bin/sh:f` starts a predicate).
+		if !inQuote && l.pos > start && isIdentStart(l.src[start]) && (isSpace(c) || strings.HasPrefix(l.src[l.pos:], "/*")) {
+			// White space, newlines included: releases before 0.27
+			// read `tracepoint: a:b`, `kprobe :f` and `tracepoint:\na:b`
+			// as one attach point (but not a path after the space:
+			// `uprobe: /bin/sh:f` starts a predicate).
 			// A comment counts as white space before a colon
 			// (`tracepoint/* c */:a:b`), not after one.
 			j, comment := l.pos, false
@@ -231,7 +231,10 @@ func (l *lexer) rawAttach() token {
 					break
 				}
 			}
-			if j < len(l.src) && (l.src[j] == ':' || !comment && l.src[l.pos-1] == ':' && (isIdentChar(l.src[j]) || l.src[j] == '*')) {
+			// Up to 0.23 white space inside an attach point is dropped
+			// altogether: `B EGIN` is BEGIN, `BEGIN assert {` the probe
+			// type BEGINassert.
+			if j < len(l.src) && (l.src[j] == ':' || !comment && (isIdentChar(l.src[j]) || l.src[j] == '*' || l.src[j] == '.')) {
 				l.pos = j
 				continue
 			}
@@ -239,7 +242,7 @@ func (l *lexer) rawAttach() token {
 		if !inQuote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '{') {
 			break
 		}
-		if !inQuote && strings.HasPrefix(l.src[l.pos:], "//") {
+		if !inQuote && (strings.HasPrefix(l.src[l.pos:], "//") || strings.HasPrefix(l.src[l.pos:], "/*")) {
 			break
 		}
 		l.pos++

@@ -243,7 +243,7 @@ func (p *parser) directive() {
 // enumDef reads `enum [name] { A, B = 2, ... };` and records the constants.
 func (p *parser) enumDef() {
 	p.advance()
-	if p.tok.kind == tIdent {
+	for p.tok.kind == tIdent { // more than a name: 0.27 takes C's text as it is
 		p.advance()
 	}
 	if !p.is("{") {
@@ -362,6 +362,9 @@ func (p *parser) structDef() {
 		name = p.tok.text
 		p.file.Structs[name] = analysis.Span{Start: start, End: p.tok.end}
 		p.advance()
+		for p.tok.kind == tIdent { // more than a name: 0.27 takes C's text as it is
+			p.advance()
+		}
 	}
 	if p.is("{") {
 		// The body is C, read by bpftrace as raw text to the matching
