@@ -377,7 +377,7 @@ func indexOf(cases []parseCase, name string) int {
 
 // minSyntaxFlagged is the share (%) of the programs a release's parser
 // refuses that kgent must flag with a syntax error.
-const minSyntaxFlagged = 80.0
+const minSyntaxFlagged = 90.0
 
 // keep writes a disagreeing program to dir (KGENT_DIFF_OUT), to be made a
 // case.

@@ -218,8 +218,8 @@ func (l *lexer) rawAttach() token {
 			// read `tracepoint: a:b`, `kprobe :f` and `tracepoint:\na:b`
 			// as one attach point (but not a path after the space:
 			// `uprobe: /bin/sh:f` starts a predicate).
-			// A comment counts as white space before a colon
-			// (`tracepoint/* c */:a:b`), not after one.
+			// A comment counts as white space too (`tracepoint/* c */:a:b`,
+			// `BE/**/GIN`), but not right after a colon.
 			j, comment := l.pos, false
 			for j < len(l.src) {
 				if isSpace(l.src[j]) {
@@ -234,7 +234,7 @@ func (l *lexer) rawAttach() token {
 			// Up to 0.23 white space inside an attach point is dropped
 			// altogether: `B EGIN` is BEGIN, `BEGIN assert {` the probe
 			// type BEGINassert.
-			if j < len(l.src) && (l.src[j] == ':' || !comment && (isIdentChar(l.src[j]) || l.src[j] == '*' || l.src[j] == '.')) {
+			if j < len(l.src) && (l.src[j] == ':' || (!comment || l.src[l.pos-1] != ':') && (isIdentChar(l.src[j]) || l.src[j] == '*' || l.src[j] == '.')) {
 				l.pos = j
 				continue
 			}

@@ -576,7 +576,7 @@ func splitAttach(t token) *AttachPoint {
 	for i := 0; i < len(t.text); i++ {
 		c := t.text[i]
 		if !inQuote && strings.HasPrefix(t.text[i:], "/*") {
-			// A comment before a ':', read as white space.
+			// A comment, read as white space.
 			if k := strings.Index(t.text[i+2:], "*/"); k >= 0 {
 				i += k + 3
 				ap.SpaceAfterColon = true
