@@ -620,6 +620,10 @@ func (c *checker) call(x *Call, kinds map[string]bool) {
 		}
 		switch x.Name {
 		case "kstack", "ustack", "dw_ustack":
+			if _, ok := stackModes[id.Name]; i == 1 && ok {
+				c.typeArgs[id.Span.Start] = true
+				c.stackArgOrder(x)
+			}
 			if since, ok := stackModes[id.Name]; i == 0 && ok {
 				c.typeArgs[id.Span.Start] = true
 				if !kb.VersionAtLeast(c.version, since) {

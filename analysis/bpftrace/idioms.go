@@ -639,3 +639,150 @@ func statementEnd(src string, start int) int {
 	}
 	return -1
 }
+
+// floatConversions flags %f, %e, %g and %a: bpftrace has no floating
+// point (0.17 to 0.23 do not even count them as conversions, so the
+// argument is one too many). The fix prints an integer.
+func (c *checker) floatConversions(x *Call, lit *StrLit, convs []byte) bool {
+	found := false
+	for i, conv := range convs {
+		if strings.IndexByte("fFeEgGaA", conv) < 0 {
+			continue
+		}
+		found = true
+		f := analysis.New(analysis.KG504, lit.Span, fmt.Sprintf("%%%c: bpftrace has no floating point; print an integer with %%d (scaled, x * 100 / y, for decimals)", conv))
+		if sp, start, ok := c.convSpec(lit, i); ok {
+			f = f.WithFix("Print an integer with %d", analysis.Span{Start: start, End: sp.End}, "%d")
+		}
+		c.add(f)
+	}
+	return found
+}
+
+// printAgg flags an aggregation map printed with printf: no release
+// prints one with an integer conversion, and none before 0.24 with %s.
+// Releases that read count, sum, min and max (avg from 0.22) in the
+// kernel print (int64)@m; otherwise print(@m) prints it.
+func (c *checker) printAgg(x *Call, arg Expr, conv byte, i int, lit *StrLit) bool {
+	m, ok := Unparen(arg).(*MapRef)
+	if !ok || conv == 's' && kb.VersionAtLeast(c.version, "0.24") {
+		return false
+	}
+	fn := c.mapKinds[m.Name].fn
+	if fn == "" {
+		return false
+	}
+	sp := arg.NodeSpan()
+	txt := c.src[sp.Start:sp.End]
+	f := analysis.New(analysis.KG504, sp, fmt.Sprintf("%s holds %s(), an aggregation printf cannot print with %%%c", txt, fn, conv))
+	switch {
+	case c.aggReadable(m.Name):
+		f.Message += ": read its value as (int64)" + txt
+		f = f.WithFix("Read it as (int64)"+txt, sp, "(int64)"+txt)
+		if conv == 's' {
+			if cs, ok := c.convSpan(lit, i); ok {
+				f.Fixes[0].Edits = append([]analysis.Edit{{Span: cs, NewText: "d"}}, f.Fixes[0].Edits...)
+			}
+		}
+	case len(x.Args) == 2:
+		f.Message += ": print(" + txt + ") prints it"
+		f = f.WithFix("Print it with print()", x.Span, "print("+txt+")")
+	default:
+		f.Message += ": print(" + txt + ") prints it"
+	}
+	c.add(f)
+	return true
+}
+
+// convSpec is convSpan with the offset of the conversion's '%'.
+func (c *checker) convSpec(lit *StrLit, i int) (analysis.Span, int, bool) {
+	sp, ok := c.convSpan(lit, i)
+	if !ok {
+		return sp, 0, false
+	}
+	start := strings.LastIndexByte(c.src[:sp.Start], '%')
+	if start < lit.Span.Start {
+		return sp, 0, false
+	}
+	return sp, start, true
+}
+
+// clearElement flags clear(@m[k]) and zero(@m[k]): they take a whole
+// map; delete(@m[k]) removes one element.
+func (c *checker) clearElement(x *Call) {
+	if len(x.Args) != 1 {
+		return
+	}
+	m, ok := Unparen(x.Args[0]).(*MapRef)
+	if !ok || len(m.Keys) == 0 {
+		return
+	}
+	txt := c.src[m.Span.Start:m.Span.End]
+	c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("%s() takes a whole map, not an element: %s(%s) empties it, delete(%s) removes one element", x.Name, x.Name, m.Name, txt)).
+		WithFix("Replace with delete("+txt+")", x.Span, "delete("+txt+")"))
+}
+
+// regContext flags reg() in tracepoint probes: their context is the
+// tracepoint's record, not the registers.
+func (c *checker) regContext(x *Call) {
+	p := c.probe
+	if p == nil {
+		return
+	}
+	for _, ap := range p.Attach {
+		if kb.BpftraceProbeTypes[ap.Type] == "tracepoint" {
+			c.add(analysis.New(analysis.KG202, x.NameSpan, "reg() reads registers, which tracepoint probes do not have: read the tracepoint's fields, args.FIELD (args->FIELD on 0.17)"))
+			return
+		}
+	}
+}
+
+// stringCondition flags a string literal as an operand of && or ||
+// (comm == "bash" || "zsh"): a string is no condition. The fix compares
+// it as the other side does.
+func (c *checker) stringCondition(x *Binary, st *valueState) {
+	if x.Op != "&&" && x.Op != "||" {
+		return
+	}
+	for _, pair := range [][2]Expr{{x.R, x.L}, {x.L, x.R}} {
+		lit, ok := Unparen(pair[0]).(*StrLit)
+		if !ok {
+			continue
+		}
+		f := analysis.New(analysis.KG406, lit.Span, fmt.Sprintf("a string is not a condition: %s %s %s does not compare %s with anything", c.text(x.L), x.Op, c.text(x.R), c.src[lit.Span.Start:lit.Span.End]))
+		if cmp, ok := Unparen(pair[1]).(*Binary); ok && (cmp.Op == "==" || cmp.Op == "!=") {
+			subject := cmp.L
+			if _, lit := Unparen(subject).(*StrLit); lit {
+				subject = cmp.R
+			}
+			repl := c.src[subject.NodeSpan().Start:subject.NodeSpan().End] + " " + cmp.Op + " " + c.src[lit.Span.Start:lit.Span.End]
+			f.Message += ": write " + repl
+			f = f.WithFix("Compare: "+repl, lit.Span, repl)
+		}
+		c.add(f)
+		return
+	}
+}
+
+// ternaryKinds flags a ternary whose branches are a string and an
+// integer: both branches must have one type.
+func (c *checker) ternaryKinds(x *Ternary, st *valueState) {
+	a, b := c.kindOf(x.Then, st), c.kindOf(x.Else, st)
+	if a != "" && b != "" && a != b && (a == vkStr && b == vkInt || a == vkInt && b == vkStr) {
+		c.add(analysis.New(analysis.KG406, x.Span, fmt.Sprintf("the branches of ?: are %s and %s: both must have one type", article(a), article(b))))
+	}
+}
+
+// stackArgOrder flags kstack(5, perf): the mode comes first.
+func (c *checker) stackArgOrder(x *Call) {
+	if len(x.Args) != 2 {
+		return
+	}
+	if _, ok := Unparen(x.Args[0]).(*IntLit); !ok {
+		return
+	}
+	a, b := x.Args[0].NodeSpan(), x.Args[1].NodeSpan()
+	repl := x.Name + "(" + c.src[b.Start:b.End] + ", " + c.src[a.Start:a.End] + ")"
+	c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("%s takes the stack mode first, then the number of frames: %s", x.Name, repl)).
+		WithFix("Write "+repl, x.Span, repl))
+}

@@ -38,6 +38,12 @@ func TestIdiomFixes(t *testing.T) {
 		{"0.17", "tracepoint:syscalls:sys_enter_read { @c[pid] = count(); @s[pid] = sum(args->count); if (@c[pid] > 9) { @x = 1; } }", "KG507", "@c[pid]++; @s[pid] = sum"},
 		{"0.23", "BEGIN {\n\tprintf(\"a\\n\") // say it\n\t@x = 1;\n}", "KG100", "printf(\"a\\n\"); // say it"},
 		{"0.27", "BEGIN { if (1 > 0) printf(\"a;b\\n\"); @x = 1; }", "KG100", "if (1 > 0) { printf(\"a;b\\n\"); } @x = 1;"},
+		{"0.17", "tracepoint:block:block_rq_issue { @b = hist(args->bytes); }\nEND { printf(\"%d\\n\", @b); }", "KG504", "END { print(@b); }"},
+		{"0.23", "tracepoint:block:block_rq_issue { @n = count(); }\nEND { printf(\"%s\\n\", @n); }", "KG504", "printf(\"%d\\n\", (int64)@n)"},
+		{"0.17", "BEGIN { printf(\"%-6.2f|\\n\", 5); }", "KG504", "printf(\"%d|\\n\", 5)"},
+		{"0.27", "tracepoint:syscalls:sys_enter_read { @r[tid] = 1; clear(@r[tid]); }", "KG206", "delete(@r[tid])"},
+		{"0.23", "tracepoint:syscalls:sys_enter_read /comm != \"a\" && \"b\"/ { @r = count(); }", "KG406", "/comm != \"a\" && comm != \"b\"/"},
+		{"0.17", "profile:hz:99 { @[ustack(8, perf)] = count(); }", "KG206", "@[ustack(perf, 8)]"},
 	} {
 		fs := Check(tc.src, Options{KB: k, Version: tc.version})
 		var f *analysis.Finding

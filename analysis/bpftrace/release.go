@@ -586,6 +586,10 @@ func (c *checker) callRules(x *Call, loops int) {
 		}
 	case "delete":
 		c.deleteForms(x)
+	case "clear", "zero":
+		c.clearElement(x)
+	case "reg":
+		c.regContext(x)
 	case "has_key", "len":
 		if m, ok := mapArg(0); ok {
 			if c.scalarMap(m.Name) {

@@ -162,6 +162,9 @@ func (c *checker) values(p *Probe, st *valueState) {
 		switch x := n.(type) {
 		case *Binary:
 			c.compare(x, st)
+			c.stringCondition(x, st)
+		case *Ternary:
+			c.ternaryKinds(x, st)
 		case *Call:
 			c.formatArgs(x, st)
 			c.strOfString(x, st)
@@ -310,7 +313,7 @@ func (c *checker) formatArgs(x *Call, st *valueState) {
 		return
 	}
 	convs, bad := conversions(lit.Value)
-	if bad != "" || len(convs) != len(x.Args)-1 {
+	if bad != "" || c.floatConversions(x, lit, convs) || len(convs) != len(x.Args)-1 {
 		return // reported as a count or syntax problem
 	}
 	for i, conv := range convs {
@@ -318,6 +321,9 @@ func (c *checker) formatArgs(x *Call, st *valueState) {
 		k := c.kindOf(arg, st)
 		sp := arg.NodeSpan()
 		txt := c.src[sp.Start:sp.End]
+		if k == vkAgg && c.printAgg(x, arg, conv, i, lit) {
+			continue
+		}
 		switch {
 		case conv == 's' && k == vkCPtr && kb.VersionAtLeast(c.version, "0.24"):
 			// From 0.24 %s prints any value: here the address.
