@@ -220,7 +220,7 @@ func (c *checker) features() {
 		if since == "" || kb.VersionAtLeast(c.version, since) || name == "if-noparen" {
 			continue // if-noparen: reported at each if, with its fix (release.go)
 		}
-		c.add(analysis.New(analysis.KG100, c.file.Features[name], fmt.Sprintf(featureText[name], since, c.version)))
+		c.add(c.letFix(name, analysis.New(analysis.KG100, c.file.Features[name], fmt.Sprintf(featureText[name], since, c.version))))
 	}
 }
 

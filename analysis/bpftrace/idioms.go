@@ -786,3 +786,66 @@ func (c *checker) stackArgOrder(x *Call) {
 	c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("%s takes the stack mode first, then the number of frames: %s", x.Name, repl)).
 		WithFix("Write "+repl, x.Span, repl))
 }
+
+// keysFix completes the keys of a map used with fewer keys than its
+// first use: when the keys written match the first use's first keys, the
+// rest are builtins (pid, comm, ...) every probe has, written as there.
+func (c *checker) keysFix(f analysis.Finding, m *MapRef, first analysis.Span) analysis.Finding {
+	var firstRef *MapRef
+	for _, p := range c.file.Probes {
+		visit := func(n Node) {
+			if r, ok := n.(*MapRef); ok && r.Span == first {
+				firstRef = r
+			}
+		}
+		if p.Pred != nil {
+			Walk(p.Pred, visit)
+		}
+		if p.Body != nil {
+			Walk(p.Body, visit)
+		}
+	}
+	if firstRef == nil || len(m.Keys) == 0 || len(m.Keys) >= len(firstRef.Keys) {
+		return f
+	}
+	var keys []string
+	for i, k := range firstRef.Keys {
+		txt := c.src[k.NodeSpan().Start:k.NodeSpan().End]
+		if i < len(m.Keys) {
+			if c.src[m.Keys[i].NodeSpan().Start:m.Keys[i].NodeSpan().End] != txt {
+				return f
+			}
+		} else if id, ok := Unparen(k).(*Ident); !ok || !c.spec.Builtin(id.Name) || argN.MatchString(id.Name) || id.Name == "args" || id.Name == "retval" {
+			return f
+		}
+		keys = append(keys, txt)
+	}
+	repl := m.Name + "[" + strings.Join(keys, ", ") + "]"
+	f.Message += ": write " + repl
+	return f.WithFix("Write "+repl, m.Span, repl)
+}
+
+// letFix: before let, a variable is declared by its first assignment:
+// drop the let of let $x = v.
+func (c *checker) letFix(name string, f analysis.Finding) analysis.Finding {
+	sp := f.Span
+	if name != "let" || sp.End > len(c.src) || c.src[sp.Start:sp.End] != "let" {
+		return f
+	}
+	end := sp.End
+	for end < len(c.src) && (c.src[end] == ' ' || c.src[end] == '\t') {
+		end++
+	}
+	rest := c.src[end:]
+	if !strings.HasPrefix(rest, "$") {
+		return f
+	}
+	j := 1
+	for j < len(rest) && (rest[j] == '_' || rest[j] >= 'a' && rest[j] <= 'z' || rest[j] >= 'A' && rest[j] <= 'Z' || rest[j] >= '0' && rest[j] <= '9') {
+		j++
+	}
+	if t := strings.TrimLeft(rest[j:], " \t"); !strings.HasPrefix(t, "=") || strings.HasPrefix(t, "==") {
+		return f // let $x; or let $x: type = v
+	}
+	return f.WithFix("Drop let", analysis.Span{Start: sp.Start, End: end}, "")
+}

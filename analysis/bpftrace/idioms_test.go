@@ -44,6 +44,8 @@ func TestIdiomFixes(t *testing.T) {
 		{"0.27", "tracepoint:syscalls:sys_enter_read { @r[tid] = 1; clear(@r[tid]); }", "KG206", "delete(@r[tid])"},
 		{"0.23", "tracepoint:syscalls:sys_enter_read /comm != \"a\" && \"b\"/ { @r = count(); }", "KG406", "/comm != \"a\" && comm != \"b\"/"},
 		{"0.17", "profile:hz:99 { @[ustack(8, perf)] = count(); }", "KG206", "@[ustack(perf, 8)]"},
+		{"0.23", "tracepoint:syscalls:sys_enter_read { @r[pid, comm] = count(); }\ntracepoint:sched:sched_process_exit { delete(@r[pid]); }", "KG406", "delete(@r[pid, comm])"},
+		{"0.17", "tracepoint:syscalls:sys_exit_read { let $n = args->ret; @b = sum($n); }", "KG100", "{ $n = args->ret;"},
 	} {
 		fs := Check(tc.src, Options{KB: k, Version: tc.version})
 		var f *analysis.Finding

@@ -250,7 +250,7 @@ func (c *checker) mapKeys(m *MapRef, st *valueState, assign bool) {
 	if len(kinds) != len(sig.keys) && shape && sig.shape {
 		f := analysis.New(analysis.KG406, m.Span, fmt.Sprintf("map %s is used with %s here and with %s first", m.Name, nkeys(len(kinds)), nkeys(len(sig.keys))))
 		f.Related = append(f.Related, analysis.Related{Span: sig.keySpan, Message: "first used here"})
-		c.add(f)
+		c.add(c.keysFix(f, m, sig.keySpan))
 		return
 	}
 	if len(kinds) != len(sig.keys) {
