@@ -220,7 +220,11 @@ func (c *checker) features() {
 		if since == "" || kb.VersionAtLeast(c.version, since) || name == "if-noparen" {
 			continue // if-noparen: reported at each if, with its fix (release.go)
 		}
-		c.add(c.letFix(name, analysis.New(analysis.KG100, c.file.Features[name], fmt.Sprintf(featureText[name], since, c.version))))
+		f := c.letFix(name, analysis.New(analysis.KG100, c.file.Features[name], fmt.Sprintf(featureText[name], since, c.version)))
+		if name == "for" {
+			f = c.forPrintFix(f)
+		}
+		c.add(f)
 	}
 }
 

@@ -849,3 +849,49 @@ func (c *checker) letFix(name string, f analysis.Finding) analysis.Finding {
 	}
 	return f.WithFix("Drop let", analysis.Span{Start: sp.Start, End: end}, "")
 }
+
+// forPrintFix: a for loop over a map whose body only prints the key and
+// the value (printf of $kv.0 and $kv.1) is print(@m) on releases
+// without for.
+func (c *checker) forPrintFix(f analysis.Finding) analysis.Finding {
+	var loop *LoopStmt
+	for _, p := range c.file.Probes {
+		if p.Body == nil {
+			continue
+		}
+		Walk(p.Body, func(n Node) {
+			if l, ok := n.(*LoopStmt); ok && l.Kind == "for" && l.Span.Start == f.Span.Start {
+				loop = l
+			}
+		})
+	}
+	if loop == nil || len(loop.Head) != 2 || loop.Body == nil || len(loop.Body.Stmts) != 1 {
+		return f
+	}
+	kv, ok1 := Unparen(loop.Head[0]).(*Var)
+	m, ok2 := Unparen(loop.Head[1]).(*MapRef)
+	es, ok3 := loop.Body.Stmts[0].(*ExprStmt)
+	if !ok1 || !ok2 || !ok3 || len(m.Keys) > 0 {
+		return f
+	}
+	call, ok := es.X.(*Call)
+	if !ok || call.Name != "printf" {
+		return f
+	}
+	only := true
+	for _, a := range call.Args[1:] {
+		Walk(a, func(n Node) {
+			switch y := n.(type) {
+			case *Var:
+				only = only && y.Name == kv.Name
+			case *Call, *MapRef, *Ident:
+				only = false
+			}
+		})
+	}
+	if !only {
+		return f
+	}
+	f.Message += "; this loop prints each element, which print(" + m.Name + ") does"
+	return f.WithFix("Replace with print("+m.Name+")", loop.Span, "print("+m.Name+");")
+}

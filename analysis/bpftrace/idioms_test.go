@@ -46,6 +46,8 @@ func TestIdiomFixes(t *testing.T) {
 		{"0.17", "profile:hz:99 { @[ustack(8, perf)] = count(); }", "KG206", "@[ustack(perf, 8)]"},
 		{"0.23", "tracepoint:syscalls:sys_enter_read { @r[pid, comm] = count(); }\ntracepoint:sched:sched_process_exit { delete(@r[pid]); }", "KG406", "delete(@r[pid, comm])"},
 		{"0.17", "tracepoint:syscalls:sys_exit_read { let $n = args->ret; @b = sum($n); }", "KG100", "{ $n = args->ret;"},
+		{"0.17", "tracepoint:syscalls:sys_exit_read { @b[comm] = sum(args->ret); }\ninterval:s:1 { print(@b[\"sh\"]); }", "KG206", "{ print(@b); }"},
+		{"0.17", "tracepoint:syscalls:sys_exit_read { @b[comm] = count(); }\nEND { for ($e : @b) { printf(\"%s %d\\n\", $e.0, $e.1); } }", "KG100", "END { print(@b); }"},
 	} {
 		fs := Check(tc.src, Options{KB: k, Version: tc.version})
 		var f *analysis.Finding

@@ -572,7 +572,11 @@ func (c *checker) callRules(x *Call, loops int) {
 		}
 	case "print":
 		if m, ok := mapArg(0); ok && len(m.Keys) > 0 && !kb.VersionAtLeast(c.version, printIndexedSince) {
-			c.add(analysis.New(analysis.KG206, x.Span, fmt.Sprintf("print of one map element (@m[key]) is new in bpftrace %s (checking against %s): print(@m) prints every element", printIndexedSince, c.version)))
+			f := analysis.New(analysis.KG206, x.Span, fmt.Sprintf("print of one map element (@m[key]) is new in bpftrace %s (checking against %s): print(@m) prints every element", printIndexedSince, c.version))
+			if len(x.Args) == 1 {
+				f = f.WithFix("Print the whole map", x.Span, "print("+m.Name+")")
+			}
+			c.add(f)
 		}
 		if len(x.Args) > 0 && !kb.VersionAtLeast(c.version, printStructSince) {
 			if u, ok := Unparen(x.Args[0]).(*Unary); ok && u.Op == "*" {
