@@ -58,6 +58,28 @@ func nodes(n *sitter.Node) []*sitter.Node {
 	return out
 }
 
+// flowTags are the kinds of nodes the path checks read.
+var flowTags = newTagSet("declaration", "init_declarator", "call_expression", "identifier", "field_expression",
+	"subscript_expression", "binary_expression", "assignment_expression", "update_expression", "return_statement",
+	"while_statement", "for_statement", "pointer_expression")
+
+// flowNodes lists the nodes of a body the path checks read, in document
+// order (one C call; copied out of the walk's buffer), or nil when there
+// are more than maxFlowNodes.
+func (c *checker) flowNodes(body *sitter.Node) []*sitter.Node {
+	ns, _ := c.nodes.collect(body, flowTags)
+	if len(ns) > maxFlowNodes {
+		return nil
+	}
+	buf := make([]sitter.Node, len(ns))
+	copy(buf, ns)
+	out := make([]*sitter.Node, len(buf))
+	for i := range buf {
+		out[i] = &buf[i]
+	}
+	return out
+}
+
 // collectLocals reads the declarations of a function body.
 func (c *checker) collectLocals(body *sitter.Node, all []*sitter.Node) map[string]localVar {
 	out := map[string]localVar{}
@@ -274,14 +296,10 @@ func (c *checker) returnValue(fn *sitter.Node, prog *Program) string {
 	return " 0"
 }
 
-// flow runs the path checks on a function.
-func (c *checker) flow(fn *sitter.Node, prog *Program, vars map[string]varType) {
-	body := fn.ChildByFieldId(fieldBody)
-	if body == nil {
-		return
-	}
-	all := nodes(body)
-	if all == nil {
+// flow runs the path checks on a function, whose body's nodes are all
+// (flowNodes).
+func (c *checker) flow(fn *sitter.Node, prog *Program, vars map[string]varType, all []*sitter.Node) {
+	if len(all) == 0 {
 		return
 	}
 	c.nullable(fn, prog, all)

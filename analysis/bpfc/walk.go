@@ -132,9 +132,10 @@ func (c *checker) checkFunction(n *sitter.Node, prog *Program) {
 	if body == nil {
 		return
 	}
-	c.locals = c.collectLocals(body, nodes(body))
+	all := c.flowNodes(body)
+	c.locals = c.collectLocals(body, all)
 	stack := c.walkBody(body, prog, vars)
-	c.flow(n, prog, vars)
+	c.flow(n, prog, vars, all)
 	if stack > 512 {
 		name, _ := funcName(n)
 		sp := span(n)
