@@ -2,10 +2,12 @@ package editors_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,10 +24,7 @@ import (
 func TestNeovimEndToEnd(t *testing.T) {
 	testenv.Require(t, testenv.Nvim, testenv.BTF, testenv.Tracefs)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kgent")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/kgent").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := kgentBin(t)
 	work := filepath.Join(dir, "work")
 	os.Mkdir(work, 0o755)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -58,10 +57,7 @@ func TestNeovimTargetVerify(t *testing.T) {
 	}
 	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kgent")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/kgent").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := kgentBin(t)
 	work := filepath.Join(dir, "work")
 	os.Mkdir(work, 0o755)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -97,10 +93,7 @@ func TestNeovimTargetVerify(t *testing.T) {
 func TestNeovimHealth(t *testing.T) {
 	testenv.Require(t, testenv.Nvim, testenv.Clang, testenv.Bpftool, testenv.Bpftrace)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kgent")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/kgent").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := kgentBin(t)
 	health := func(server string) string {
 		report := filepath.Join(t.TempDir(), "health.txt")
 		lua := `vim.opt.runtimepath:prepend('nvim'); vim.g.kgent_no_setup = true; require('kgent').config.cmd = { '` + server + `', 'lsp' }`
@@ -146,4 +139,36 @@ func TestNeovimHealth(t *testing.T) {
 	if report := health(missing); !strings.Contains(report, "ERROR: "+missing+" not found") {
 		t.Errorf("a missing server is not an error:\n%s", report)
 	}
+}
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// kgentBin is the server the editors start, built once for the tests of
+// this package (TestMain removes it).
+func kgentBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "kgent-editors-"); binErr != nil {
+			return
+		}
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "kgent"), "../cmd/kgent").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "kgent")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
