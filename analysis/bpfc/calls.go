@@ -43,7 +43,22 @@ func (c *checker) helperArity(n, fn *sitter.Node, h *kb.Helper) bool {
 	got, want := len(callArgs(n)), len(h.Func.Params)
 	switch {
 	case name == "bpf_trace_printk" && got > 5:
-		c.add(analysis.New(analysis.KG206, span(fn), fmt.Sprintf("bpf_trace_printk takes at most 3 values after the format and its size, here %d: print fewer, or use bpf_printk (bpf_trace_vprintk takes up to 12)", got-2)))
+		f := analysis.New(analysis.KG206, span(fn), fmt.Sprintf("bpf_trace_printk takes at most 3 values after the format and its size, here %d: print fewer, or use bpf_printk (bpf_trace_vprintk takes up to 12)", got-2))
+		// bpf_printk with the format's literal: libbpf calls
+		// bpf_trace_vprintk for more than three values.
+		args := callArgs(n)
+		if got <= 14 && args[0].KindId() == kindIdentifier {
+			if lv, ok := c.locals[text(c.src, args[0])]; ok && lv.array && lv.init != nil && lv.init.Kind() == "string_literal" {
+				if _, vprintk := c.k.Helper("bpf_trace_vprintk"); vprintk {
+					rest := make([]string, 0, len(args)-2)
+					for _, a := range args[2:] {
+						rest = append(rest, text(c.src, a))
+					}
+					f = f.WithFix("Use bpf_printk", span(n), fmt.Sprintf("bpf_printk(%s, %s)", text(c.src, lv.init), strings.Join(rest, ", ")))
+				}
+			}
+		}
+		c.add(f)
 		return true
 	case h.Func.Variadic || got == want:
 		return false
