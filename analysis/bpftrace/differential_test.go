@@ -172,7 +172,8 @@ type diffProgram struct {
 // under the given directories.
 func diffPrograms(t *testing.T, n, m int, corpus []string) []diffProgram {
 	var out []diffProgram
-	for i := 0; i < n; i++ {
+	from := envInt("KGENT_DIFF_FROM", 0) // the first seed
+	for i := from; i < from+n; i++ {
 		out = append(out, diffProgram{name: fmt.Sprintf("gen%05d.bt", i), src: genProgram(uint64(i)), origin: fmt.Sprintf("generated, seed %d", i)})
 	}
 	if len(corpus) == 0 {
@@ -186,7 +187,7 @@ func diffPrograms(t *testing.T, n, m int, corpus []string) []diffProgram {
 		}
 		srcs[i] = string(data)
 	}
-	for i := 0; i < m; i++ {
+	for i := from; i < from+m; i++ {
 		k := i % len(corpus)
 		src, what := mutate(srcs[k], uint64(i))
 		out = append(out, diffProgram{name: fmt.Sprintf("mut%05d.bt", i), src: src, origin: fmt.Sprintf("mutant %d of %s (%s)", i, corpus[k], what)})
@@ -228,7 +229,8 @@ type diffOutcome struct {
 }
 
 // TestParserDifferential runs generated programs and mutants
-// (KGENT_DIFF_GEN and KGENT_DIFF_MUT of them; KGENT_DIFF_OUT=dir keeps
+// (KGENT_DIFF_GEN and KGENT_DIFF_MUT of them, from seed KGENT_DIFF_FROM;
+// KGENT_DIFF_OUT=dir keeps
 // the disagreeing programs there) and the committed cases through each
 // release's parser and through kgent at that release. kgent must report
 // no syntax error on a program the release parses, and flag at least
