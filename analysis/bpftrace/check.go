@@ -201,7 +201,7 @@ var featureText = map[string]string{
 	"block-semicolon":  "a ';' after the '}' of an if or a block is new in bpftrace %s (checking against %s): remove it",
 	"upper-int-suffix": "bpftrace %s refuses upper-case integer suffixes: write them in lower case (7ll, 3ull)",
 	"array-cast":       "casts to an integer array are new in bpftrace %s (checking against %s)",
-	"colon-glued":      "bpftrace before %s reads ':' and the word after it as one token (checking against %s): put a space after the ':' of a ? b : c",
+	"colon-glued":      "bpftrace before %s reads ':' and the word after it as one token (checking against %s): put a space after the ':'",
 	"unroll-expr":      "unroll counts other than an integer or a positional parameter are new in bpftrace %s (checking against %s): write the number",
 	"struct-words":     "bpftrace %s takes one name after struct, union or enum in a type",
 	"tuple-comma":      "empty tuples and a comma before a tuple's ')' are new in bpftrace %s (checking against %s)",

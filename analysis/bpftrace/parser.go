@@ -38,6 +38,8 @@ type parser struct {
 	// string or comment) until the next probe: one typo, one finding.
 	quiet   bool
 	lexErrs int
+	// macroSeen: a macro was defined (C definitions must come first).
+	macroSeen bool
 }
 
 // Parse parses src. It never fails: syntax errors come back as KG100
@@ -139,9 +141,9 @@ func (p *parser) parseFile() {
 			p.directive()
 			p.advance()
 		case cdef:
-			if len(p.file.Probes) > 0 {
+			if len(p.file.Probes) > 0 || p.macroSeen {
 				// Every release wants C definitions first.
-				p.errorAt(p.span(), "C definitions (%s) must come before every probe", p.tok.text)
+				p.errorAt(p.span(), "C definitions (%s) must come before every probe and macro", p.tok.text)
 			}
 			if p.tok.text == "enum" {
 				p.enumDef()
@@ -151,6 +153,7 @@ func (p *parser) parseFile() {
 		case p.tok.kind == tIdent && p.tok.text == "config":
 			p.config()
 		case p.tok.kind == tIdent && p.tok.text == "macro":
+			p.macroSeen = true
 			p.feature("macro", p.span())
 			p.macroDef()
 		case p.tok.kind == tIdent && (p.tok.text == "let" || p.tok.text == "import"):
@@ -791,6 +794,10 @@ func (p *parser) stmt() Stmt {
 			p.advance()
 			v := p.expr(false)
 			typ := ""
+			if p.is(":") && p.tok.end < len(p.lx.src) && isIdentChar(p.lx.src[p.tok.end]) {
+				// let $x:type: up to 0.23 ":type" lexes as a path.
+				p.feature("colon-glued", p.span())
+			}
 			if p.is(":") { // let $x: type
 				p.advance()
 				ts := p.tok.pos
