@@ -491,7 +491,8 @@ func TestVerifyOnSave(t *testing.T) {
 	c.notify("initialized", map[string]any{})
 	uri := protocol.DocumentURI("file:///tmp/kgent-test/null.bpf.c")
 	ch := c.watch(uri)
-	src := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n\nstruct {\n\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(max_entries, 8);\n\t__type(key, u32);\n\t__type(value, u64);\n} m SEC(\".maps\");\n\nSEC(\"tp/sched/sched_switch\")\nint f(void *ctx)\n{\n\tu32 k = 0;\n\tu64 *v = bpf_map_lookup_elem(&m, &k);\n\t*v += 1;\n\treturn 0;\n}\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n"
+	// Rejected by the verifier only: the bounds check lets idx reach 64.
+	src := "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n\nstruct slot {\n\tchar buf[64];\n};\n\nstruct {\n\t__uint(type, BPF_MAP_TYPE_ARRAY);\n\t__uint(max_entries, 1);\n\t__type(key, u32);\n\t__type(value, struct slot);\n} slots SEC(\".maps\");\n\nSEC(\"tracepoint/syscalls/sys_enter_openat\")\nint mark(void *ctx)\n{\n\tu32 zero = 0;\n\tstruct slot *s = bpf_map_lookup_elem(&slots, &zero);\n\tif (!s)\n\t\treturn 0;\n\tu32 idx = bpf_get_prandom_u32();\n\tif (idx > 64) // one too many: the index must stay below 64\n\t\treturn 0;\n\ts->buf[idx] = 1;\n\treturn 0;\n}\n"
 	c.open(uri, "c", src)
 	if p := c.wait(ch, nil); len(p.Diagnostics) != 0 {
 		t.Fatalf("static findings on a program only the verifier rejects: %v", codes(p.Diagnostics))
@@ -499,7 +500,7 @@ func TestVerifyOnSave(t *testing.T) {
 	c.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
 	p := c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return len(p.Diagnostics) > 0 })
 	d := p.Diagnostics[0]
-	if d.Code != "KG602" || d.Source != "verifier" || d.Range.Start.Line != 15 || !strings.Contains(d.Message, "NULL") {
+	if d.Code != "KG602" || d.Source != "verifier" || d.Range.Start.Line != 26 || !strings.Contains(d.Message, "bounds check") {
 		t.Fatalf("verification diagnostic %+v", d)
 	}
 	// An edit above the rejected line keeps the verifier's finding, moved
@@ -507,13 +508,13 @@ func TestVerifyOnSave(t *testing.T) {
 	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 2},
 		"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]any{"line": 0, "character": 0}, "end": map[string]any{"line": 0, "character": 0}}, "text": "// 中文 😀\n"}}})
 	p = c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 })
-	if len(p.Diagnostics) != 1 || p.Diagnostics[0].Code != "KG602" || p.Diagnostics[0].Range.Start.Line != 16 {
+	if len(p.Diagnostics) != 1 || p.Diagnostics[0].Code != "KG602" || p.Diagnostics[0].Range.Start.Line != 27 {
 		t.Fatalf("after an edit above: %+v", p.Diagnostics)
 	}
 	// An edit on the rejected line itself drops it: it is about text that
 	// no longer exists.
 	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 3},
-		"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]any{"line": 16, "character": 0}, "end": map[string]any{"line": 16, "character": 8}}, "text": "\tif (v) *v += 1;"}}})
+		"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]any{"line": 27, "character": 0}, "end": map[string]any{"line": 27, "character": 17}}, "text": "\ts->buf[idx & 63] = 1;"}}})
 	p = c.wait(ch, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 3 })
 	if len(p.Diagnostics) != 0 {
 		t.Fatalf("after editing the rejected line: %+v", p.Diagnostics)

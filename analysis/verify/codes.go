@@ -28,6 +28,14 @@ var toolCodes = []struct {
 	{analysis.SourceVerifier, regexp.MustCompile(`cannot (call|use) helper|program of this type cannot use helper|unknown func bpf_`), analysis.KG202},
 	{analysis.SourceVerifier, regexp.MustCompile(`combined stack size|stack depth .* exceeds|too large stack`), analysis.KG505},
 	{analysis.SourceVerifier, regexp.MustCompile(`calling kernel function [^ ]+ is not allowed|kernel function [^ ]+ (is not allowed|args#\d+)`), analysis.KG205},
+	// The verifier's path problems the static path checks predict
+	// (KG520-KG526): read in the log's words and in the explanation's.
+	{analysis.SourceVerifier, regexp.MustCompile(`may be NULL|_or_null'`), analysis.KG520},
+	{analysis.SourceVerifier, regexp.MustCompile(`leaks on the path|[Uu]nreleased reference|reference leak|not released on every path`), analysis.KG521},
+	{analysis.SourceVerifier, regexp.MustCompile(`dereferences a number as a pointer: read kernel memory`), analysis.KG522},
+	{analysis.SourceVerifier, regexp.MustCompile(`gave up walking the loop|back-edge from insn|infinite loop detected`), analysis.KG523},
+	{analysis.SourceVerifier, regexp.MustCompile(`packet access reads past|outside of the packet|invalid access to packet|unbounded variable-offset|variable-offset (read|write) from stack`), analysis.KG524},
+	{analysis.SourceVerifier, regexp.MustCompile(`At program exit the register R0|R0 .*should have been in`), analysis.KG526},
 }
 
 // specific gives f the static code its message names, when one does.

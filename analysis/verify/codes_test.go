@@ -48,3 +48,43 @@ func TestMergeSameCode(t *testing.T) {
 		t.Fatalf("%+v", out)
 	}
 }
+
+// The verifier's path problems get the codes of the static path checks
+// that predict them, so one problem is one finding after verification.
+func TestSpecificPathCodes(t *testing.T) {
+	for msg, want := range map[string]string{
+		"R0 invalid mem access 'map_value_or_null'":                                              analysis.KG520,
+		"the map_value from bpf_map_lookup_elem() at line 18 may be NULL: it must be checked":    analysis.KG520,
+		"the reference from bpf_ringbuf_reserve() at line 20 leaks on the path through line 24":  analysis.KG521,
+		"BPF_EXIT instruction in main prog would lead to reference leak":                         analysis.KG521,
+		"dereferences a number as a pointer: read kernel memory with bpf_probe_read_kernel()":    analysis.KG522,
+		"the verifier gave up walking the loop at line 14: give the loop a small constant bound": analysis.KG523,
+		"back-edge from insn 12 to 4":                                                    analysis.KG523,
+		"R1 offset is outside of the packet":                                             analysis.KG524,
+		"invalid unbounded variable-offset read from stack R2":                           analysis.KG524,
+		"At program exit the register R0 has smin=-1 smax=-1 should have been in [0, 1]": analysis.KG526,
+		"invalid bpf_context access off=0 size=4":                                        analysis.KG602,
+	} {
+		f := analysis.Finding{Code: analysis.KG602, Source: analysis.SourceVerifier, Message: msg, Severity: analysis.Error}
+		if got := specific(f); got.Code != want {
+			t.Errorf("%q: %s, want %s", msg, got.Code, want)
+		}
+	}
+}
+
+// A static path finding and the verifier's on another line of the same
+// problem (the leak's return and its reservation) are one finding.
+func TestMergeThroughRelated(t *testing.T) {
+	static := []analysis.Finding{{Code: analysis.KG521, Span: analysis.Span{Start: 100, End: 109}, Severity: analysis.Error, Message: "this return leaks the ring buffer reservation e"}}
+	v := analysis.Finding{Code: analysis.KG521, Span: analysis.Span{Start: 40, End: 80}, Severity: analysis.Error, Source: analysis.SourceVerifier,
+		Message: "the reference from bpf_ringbuf_reserve() at line 20 leaks on the path through line 24",
+		Related: []analysis.Related{{Span: analysis.Span{Start: 100, End: 105}, Message: "the path"}}}
+	out := Merge(static, []analysis.Finding{v})
+	if len(out) != 1 || out[0].Message != static[0].Message || len(out[0].Notes) != 1 {
+		t.Fatalf("%+v", out)
+	}
+	v.Related = nil
+	if out := Merge(static, []analysis.Finding{v}); len(out) != 2 {
+		t.Fatalf("unrelated places merged: %+v", out)
+	}
+}

@@ -169,7 +169,7 @@ func kgentOutcome(fs []analysis.Finding) outcome {
 			c = "eperm"
 		case f.Code == analysis.KG604:
 			c = "unavailable: " + f.Message
-		case f.Code != analysis.KG602:
+		case f.Code != analysis.KG602 && f.Source != analysis.SourceVerifier:
 			continue
 		case strings.HasPrefix(f.Message, "CO-RE relocation failed"):
 			c = "core"

@@ -49,11 +49,35 @@ func Merge(static, verified []analysis.Finding) []analysis.Finding {
 }
 
 // sameFinding: a static finding of f's code covers or touches f's span
-// (clang's "no member named" on the member a static KG401 named).
+// or one of the places f relates (clang's "no member named" on the
+// member a static KG401 named; the verifier's leak, found at the
+// reservation, that a static KG521 reports at the return it leaks on).
 func sameFinding(f analysis.Finding, static []analysis.Finding) bool {
 	for _, s := range static {
-		if s.Code == f.Code && s.Span.Start <= f.Span.End && f.Span.Start <= s.Span.End {
+		if s.Code == f.Code && touches(s, f) {
 			return true
+		}
+	}
+	return false
+}
+
+// touches: the spans of s and f, or those of their related places in
+// the same file, overlap or meet.
+func touches(s, f analysis.Finding) bool {
+	spans := func(x analysis.Finding) []analysis.Span {
+		out := []analysis.Span{x.Span}
+		for _, r := range x.Related {
+			if r.Path == "" {
+				out = append(out, r.Span)
+			}
+		}
+		return out
+	}
+	for _, a := range spans(s) {
+		for _, b := range spans(f) {
+			if a != (analysis.Span{}) && b != (analysis.Span{}) && a.Start <= b.End && b.Start <= a.End {
+				return true
+			}
 		}
 	}
 	return false
@@ -82,7 +106,7 @@ func standFor(static []analysis.Finding, f analysis.Finding) {
 		return
 	}
 	for i, s := range static {
-		if s.Severity != analysis.Error || s.Source == f.Source || s.Span.Start > f.Span.End || f.Span.Start > s.Span.End {
+		if s.Severity != analysis.Error || s.Source == f.Source || !(s.Code == f.Code && touches(s, f)) && (s.Span.Start > f.Span.End || f.Span.Start > s.Span.End) {
 			continue
 		}
 		if len(s.Related) == 0 && len(f.Related) > 0 {

@@ -459,7 +459,7 @@ func TestConcurrent(t *testing.T) {
 	}
 	for i := 0; i < 4; i++ {
 		r := <-results
-		if r.Cancelled || len(r.Findings) != 1 || r.Findings[0].Code != analysis.KG602 {
+		if r.Cancelled || len(r.Findings) != 1 || r.Findings[0].Code != analysis.KG520 {
 			t.Errorf("%+v", r)
 		}
 	}

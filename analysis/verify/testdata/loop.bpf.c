@@ -5,7 +5,7 @@ SEC("tp/sched/sched_switch")
 int spin(void *ctx)
 {
 	volatile u64 n = 0;
-	while (n < 1) { // want: KG602 "loop"
+	while (n < 1) { // want: KG523 "loop"
 		n = n;
 	}
 	return 0;

@@ -13,7 +13,7 @@ int count_switch(void *ctx)
 {
 	u32 key = bpf_get_smp_processor_id();
 	u64 *val = bpf_map_lookup_elem(&counts, &key);
-	*val += 1; // want: KG602 "checked for NULL"
+	*val += 1; // want: KG520 "checked for NULL"
 	return 0;
 }
 

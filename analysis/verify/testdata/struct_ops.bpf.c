@@ -25,7 +25,7 @@ void BPF_PROG(kg_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 
-	tp->snd_cwnd = *(volatile __u32 *)bogus_address(); // want: KG602 "dereferences a number"
+	tp->snd_cwnd = *(volatile __u32 *)bogus_address(); // want: KG522 "dereferences a number"
 }
 
 SEC("struct_ops/kg_undo_cwnd")

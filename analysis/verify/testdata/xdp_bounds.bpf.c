@@ -6,7 +6,7 @@ int read_eth(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	struct ethhdr *eth = data;
-	if (eth->h_proto == 0x0008) // want: KG602 "data_end"
+	if (eth->h_proto == 0x0008) // want: KG524 "data_end"
 		return XDP_DROP;
 	return XDP_PASS;
 }
